@@ -1,0 +1,155 @@
+"""``rig``: command-line interface.
+
+Exit codes: 0 pass, 1 fail / crash / incomplete, 2 usage error, 125 infrastructure error (so
+``git bisect run`` skips a commit that could not be tested).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rig import scenario as scenarios
+from rig.checks import judge
+from rig.console import Stage
+from rig.errors import RigError, UsageError
+from rig.parse import parse_file, parse_lines
+from rig.report import document, summary, verdict, write
+from rig.run import RunOptions, run
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    # turn SIGTERM into an exception so that every finally (QEMU kill, log write) runs
+    raise Interrupted(signum)
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--set {pair!r}: expected KEY=VALUE, e.g. xen.dom0_mem=3G")
+        out[key.strip()] = value
+    return out
+
+
+def _timeouts(pairs: list[str]) -> dict[Stage, float]:
+    out = {}
+    names = {s.value: s for s in Stage}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key not in names:
+            raise UsageError(f"--timeout {pair!r}: unknown stage (stages: {', '.join(names)})")
+        try:
+            out[names[key]] = float(value)
+        except ValueError:
+            raise UsageError(f"--timeout {pair!r}: {value!r} is not a number of seconds") from None
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        s = scenarios.load(args.scenario, _overrides(args.set))
+    except scenarios.ScenarioError as exc:
+        raise UsageError(str(exc)) from None
+    opts = RunOptions(accel=args.accel, results=args.results, keep=args.keep,
+                      offline=args.offline, timeouts=_timeouts(args.timeout))
+    doc, out_dir = run(s, opts)
+    print(summary(doc))
+    if args.json_out:
+        write(doc, args.json_out)
+    if args.keep and doc.get("machine"):
+        import shlex
+        print(f"kept      {out_dir / 'run'}")
+        print("rerun     " + shlex.join(doc["machine"]["argv"]))
+    return verdict(doc).exit_code
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    worst = 0
+    docs = []
+    for name in args.logs:
+        if name == "-":
+            log = parse_lines(sys.stdin)
+        else:
+            path = Path(name)
+            if not path.is_file():
+                raise UsageError(f"{name}: no such file")
+            log = parse_file(path)
+        doc = document(log, judge(log, dom0_mem=args.dom0_mem), log=name)
+        docs.append(doc)
+        worst = max(worst, verdict(doc))
+    if args.json:
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, default=str))
+    else:
+        print("\n\n".join(summary(d) for d in docs))
+    from rig.checks import Status
+    return Status(worst).exit_code
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    for name, path in scenarios.presets().items():
+        try:
+            s = scenarios.load(str(path))
+            print(f"{name:<16} {s.description}")
+        except scenarios.ScenarioError as exc:
+            print(f"{name:<16} INVALID: {exc}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rig", description=__doc__.splitlines()[0] if __doc__ else "")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="boot a scenario under QEMU and judge dom0's memory setup")
+    r.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario field, e.g. xen.dom0_mem=3G")
+    r.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
+    r.add_argument("--json-out", type=Path, metavar="FILE", help="write the result document")
+    r.add_argument("--results", type=Path, metavar="DIR",
+                   help="where to keep logs and results (default: $RIG_RESULTS or ./rig-results)")
+    r.add_argument("--keep", action="store_true",
+                   help="keep the rendered files and print the QEMU command to rerun by hand")
+    r.add_argument("--offline", action="store_true", help="never fetch: use the cache only")
+    r.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS",
+                   help="seconds allowed to reach a stage, e.g. init=600")
+    r.set_defaults(func=cmd_run)
+
+    pa = sub.add_parser("parse", help="judge saved logs (serial, dmesg, xl dmesg, journal)")
+    pa.add_argument("logs", nargs="+", metavar="LOG", help="log files, or - for stdin")
+    pa.add_argument("--json", action="store_true", help="print the result document")
+    pa.add_argument("--dom0-mem", metavar="X", help="dom0_mem= when the log lacks Xen's lines")
+    pa.set_defaults(func=cmd_parse)
+
+    sc = sub.add_parser("scenarios", help="list the preset scenarios")
+    sc.set_defaults(func=cmd_scenarios)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _on_signal)
+    args: Any = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RigError as exc:
+        print(f"rig: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except (KeyboardInterrupt, Interrupted) as exc:
+        print(f"rig: interrupted ({exc or 'SIGINT'}); QEMU stopped, logs kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""rig's artifact cache: content-addressed objects, a manifest, a lock, atomic writes.
+
+Layout under ``$RIG_CACHE`` (default ``~/.cache/rig``)::
+
+    lock                 flock'd while the cache is changed
+    manifest.json        artifact key → package, version, suite, sha256 of the .deb and the file
+    objects/<sha256>     the extracted files, named by their content's hash
+    apt/                 the private apt root (lists, archives)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rig.errors import ArtifactError
+
+
+def cache_root() -> Path:
+    env = os.environ.get("RIG_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rig"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str  # "kernel=6.1"
+    package: str
+    version: str
+    suite: str
+    deb_sha256: str
+    deb_size: int
+    file: str  # path inside the package
+    sha256: str  # of the extracted (and, for Xen, decompressed) file
+    size: int
+
+
+class Store:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or cache_root()
+        self.objects = self.root / "objects"
+        self.manifest_path = self.root / "manifest.json"
+
+    def ensure(self) -> None:
+        try:
+            self.objects.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArtifactError(f"cannot create the cache at {self.root}: {exc.strerror}") from exc
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive while changing the cache; concurrent rig runs wait here."""
+        self.ensure()
+        with open(self.root / "lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    # -- manifest ---------------------------------------------------------------------------
+    def manifest(self) -> dict[str, Record]:
+        try:
+            data = json.loads(self.manifest_path.read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"the cache manifest {self.manifest_path} is unreadable ({exc}); "
+                                "remove it to start afresh") from exc
+        return {k: Record(**v) for k, v in data.get("artifacts", {}).items()}
+
+    def record(self, rec: Record) -> None:
+        """Add or replace one record; call with the lock held."""
+        records = self.manifest()
+        records[rec.key] = rec
+        payload = {"schema": 1, "artifacts": {k: asdict(v) for k, v in sorted(records.items())}}
+        self.write_atomic(self.manifest_path, json.dumps(payload, indent=2).encode())
+
+    # -- objects ----------------------------------------------------------------------------
+    def object_path(self, sha: str) -> Path:
+        return self.objects / sha
+
+    def add(self, src: Path) -> tuple[str, int]:
+        """Move ``src`` into the store under its hash."""
+        sha = sha256_file(src)
+        dest = self.object_path(sha)
+        self._replace(src, dest)
+        return sha, dest.stat().st_size
+
+    def verified(self, sha: str) -> Path | None:
+        """The object's path if present and intact; a corrupt object is removed."""
+        path = self.object_path(sha)
+        if not path.exists():
+            return None
+        if sha256_file(path) != sha:
+            path.unlink(missing_ok=True)
+            return None
+        return path
+
+    def write_atomic(self, dest: Path, data: bytes) -> None:
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(data)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise _disk_error(exc, dest) from exc
+        self._replace(tmp, dest)
+
+    def _replace(self, src: Path, dest: Path) -> None:
+        try:
+            os.replace(src, dest)
+        except OSError as exc:
+            raise _disk_error(exc, dest) from exc
+
+    def tmpdir(self, name: str) -> Path:
+        d = self.root / "tmp" / f"{name}.{os.getpid()}"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+
+def _disk_error(exc: OSError, dest: Path) -> ArtifactError:
+    if exc.errno == errno.ENOSPC:
+        return ArtifactError(f"the disk holding {dest.parent} is full: free space or point "
+                             "RIG_CACHE elsewhere")
+    return ArtifactError(f"cannot write {dest}: {exc.strerror}")

@@ -1,0 +1,203 @@
+"""QEMU process and QMP lifecycle, and the choice of accelerator.
+
+A Machine owns one QEMU process: started in its own session (so its process group can be killed
+whole), with a parent-death signal (so even a SIGKILL'd rig leaves no QEMU behind), and killed on
+every exit path of the ``with`` block.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pexpect
+from qemu.qmp.legacy import QEMUMonitorProtocol
+
+from rig.errors import MachineError
+
+QEMU = "qemu-system-x86_64"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child between fork and exec: SIGKILL it when rig dies, however rig dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+# -- accelerator -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AccelChoice:
+    accel: str  # "kvm" or "tcg"
+    reason: str
+
+
+def kvm_problem(dev: Path = Path("/dev/kvm"), cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
+    """Why KVM cannot run a Xen guest here, or None when it looks usable.
+
+    /dev/kvm alone proves nothing (on some hosts it is a paravirtual shim whose guests hang), so
+    hardware virtualisation must also be advertised."""
+    if not dev.exists():
+        return f"{dev} does not exist"
+    if not os.access(dev, os.R_OK | os.W_OK):
+        return f"{dev} is not readable and writable by this user"
+    try:
+        flags = re.search(r"^flags\s*:(.*)$", cpuinfo.read_text(), re.M)
+    except OSError as exc:
+        return f"cannot read {cpuinfo}: {exc.strerror}"
+    words = set(flags.group(1).split()) if flags else set()
+    if not words & {"vmx", "svm"}:
+        return "the CPU advertises neither vmx nor svm (no hardware virtualisation)"
+    return None
+
+
+def choose_accel(requested: str) -> AccelChoice:
+    if requested == "tcg":
+        return AccelChoice("tcg", "requested")
+    problem = kvm_problem()
+    if requested == "kvm":
+        if problem:
+            raise MachineError(f"--accel kvm: KVM is not usable: {problem}")
+        return AccelChoice("kvm", "requested")
+    if requested != "auto":
+        raise MachineError(f"--accel {requested!r}: expected auto, kvm or tcg")
+    if problem:
+        return AccelChoice("tcg", f"KVM unusable: {problem}")
+    return AccelChoice("kvm", "/dev/kvm usable and vmx/svm present")
+
+
+def qemu_binary() -> str:
+    path = shutil.which(QEMU)
+    if path is None:
+        raise MachineError(f"{QEMU} is not installed (apt-get install qemu-system-x86)")
+    return path
+
+
+def qemu_version(binary: str) -> str:
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MachineError(f"{binary} --version failed: {exc}", command=[binary, "--version"]) \
+            from exc
+    m = re.search(r"version (\S+)", out.stdout)
+    return m.group(1) if m else out.stdout.strip()
+
+
+# -- the machine -----------------------------------------------------------------------------
+
+class State(Enum):
+    NEW = "new"  #: not started
+    RUNNING = "running"  #: QEMU process alive
+    STOPPED = "stopped"  #: process gone (exited or killed); exit status known
+
+
+class Machine:
+    """One QEMU run. Use as a context manager; the console is ``self.console`` (pexpect)."""
+
+    def __init__(self, argv: list[str], log: BinaryIO, qmp_socket: Path) -> None:
+        self.argv = argv
+        self.log = log
+        self.qmp_socket = qmp_socket
+        self.state = State.NEW
+        self.console: Any = None  # pexpect.spawn once started
+        self.exit_status: int | None = None
+        self.killed = False
+        self._qmp: QEMUMonitorProtocol | None = None
+
+    def __repr__(self) -> str:
+        return f"<Machine {self.state.value} pid={getattr(self.console, 'pid', None)}>"
+
+    def __enter__(self) -> Machine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self.state is not State.NEW:
+            raise MachineError(f"machine already {self.state.value}")
+        try:
+            # pexpect gives QEMU a pty and its own session; maxread/searchwindowsize keep
+            # matching cheap and bounded however much the guest prints
+            self.console = pexpect.spawn(
+                self.argv[0], self.argv[1:], maxread=8192, searchwindowsize=16384,
+                preexec_fn=_die_with_parent, echo=False, env=dict(os.environ, LC_ALL="C"))
+        except (pexpect.ExceptionPexpect, OSError) as exc:
+            raise MachineError(f"QEMU did not start: {exc}", command=self.argv) from exc
+        self.console.logfile_read = self.log
+        self.state = State.RUNNING
+
+    def qmp(self, timeout: float = 10.0) -> QEMUMonitorProtocol:
+        """Connected QMP client (QEMU creates the socket shortly after it starts)."""
+        if self._qmp is not None:
+            return self._qmp
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if not self.alive():
+                break
+            if self.qmp_socket.exists():
+                client = QEMUMonitorProtocol(str(self.qmp_socket))
+                try:
+                    client.connect(negotiate=True)
+                    self._qmp = client
+                    return client
+                except Exception as exc:  # qemu.qmp raises several kinds while QEMU starts
+                    last = exc
+                    client.close()
+            time.sleep(0.05)
+        raise MachineError(f"no QMP connection on {self.qmp_socket}: {last or 'QEMU exited'}",
+                           command=self.argv)
+
+    def query(self, command: str) -> Any:
+        return self.qmp().cmd(command)
+
+    def alive(self) -> bool:
+        return self.console is not None and bool(self.console.isalive())
+
+    def stop(self, grace: float = 1.0) -> None:
+        """Ask QEMU to quit, then kill its whole process group. Idempotent."""
+        if self.state is not State.RUNNING:
+            return
+        child = self.console
+        try:
+            if child.isalive() and self._qmp is not None:
+                try:
+                    self._qmp.cmd("quit")
+                except Exception:  # QEMU may already be gone: the kill below settles it
+                    pass
+            deadline = time.monotonic() + grace
+            while child.isalive() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if child.isalive():
+                self.killed = True
+                try:
+                    os.killpg(child.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                child.wait()
+        finally:
+            if self._qmp is not None:
+                try:
+                    self._qmp.close()
+                except Exception:
+                    pass
+                self._qmp = None
+            try:
+                child.close(force=True)
+            except Exception:
+                pass
+            self.exit_status = child.exitstatus if child.exitstatus is not None else (
+                -child.signalstatus if child.signalstatus else None)
+            self.state = State.STOPPED

@@ -1,0 +1,227 @@
+"""An independent model of how a Linux PV dom0 sets up its memory, per kernel era.
+
+Pure. Inputs are the machine map Xen hands dom0 (XENMEM_machine_memory_map), dom0's nr_pages and
+max_pages, and the kernel version; the output is what a *correct* kernel of that era must do.
+The rules are those of arch/x86/xen/setup.c as summarised in shared/docs/log-formats.md §1.1;
+the model never reads the counts it predicts from a log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from rig.layout import (
+    E820Entry,
+    E820Type,
+    PfnRange,
+    clip,
+    nonram_areas,
+    pfn_down,
+    pfn_up,
+    sanitize,
+)
+
+UINT_MAX = 2**32 - 1
+# MAXMEM on x86_64 with 4-level paging: 64 TiB of pfns; dom0's nr_pages is clamped to it.
+MAXMEM_PFN = (64 << 40) >> 12
+EXTRA_MEM_RATIO = 10
+IBFT_RESERVE = E820Entry(0x80000, 0x100000, E820Type.RESERVED)
+
+
+class Era(StrEnum):
+    """Shapes of xen_memory_setup() over Linux history (log-formats.md §1)."""
+
+    A = "A"  #: ≤3.1: only gaps above 1 MiB released, reserved stays mapped
+    B = "B"  #: 3.2–3.4: every non-RAM area below nr_pages released, never given back
+    C = "C"  #: 3.5–3.16: released, then populated above nr_pages (the seed commit)
+    D = "D"  #: 3.17–3.18: remapped at once
+    E = "E"  #: 3.19+: remap prepared in setup, done after paging_init
+
+
+def era_for(version: tuple[int, ...]) -> Era:
+    major_minor = tuple(version[:2])
+    if major_minor <= (3, 1):
+        return Era.A
+    if major_minor <= (3, 4):
+        return Era.B
+    if major_minor <= (3, 16):
+        return Era.C
+    if major_minor <= (3, 18):
+        return Era.D
+    return Era.E
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """``"6.1.0-56-amd64"`` → (6, 1, 0); ``"3.8"`` → (3, 8)."""
+    parts: list[int] = []
+    for piece in text.replace("-", ".").split("."):
+        digits = ""
+        for ch in piece:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            break
+        parts.append(int(digits))
+        if len(parts) == 3:
+            break
+    if not parts:
+        raise ValueError(f"not a kernel version: {text!r}")
+    return tuple(parts)
+
+
+@dataclass
+class Prediction:
+    era: Era
+    kernel_version: tuple[int, ...]
+    nr_pages: int
+    max_pages: int
+    #: dom0's view of the map after its own edits (unusable→RAM, iBFT reservation)
+    e820: list[E820Entry]
+    #: non-RAM areas below nr_pages, i.e. the pages that carry dom0 RAM in a hole
+    hole_ranges: list[PfnRange]
+    freed_ranges: list[PfnRange] = field(default_factory=list)
+    released_pages: int = 0
+    populated_ranges: list[PfnRange] = field(default_factory=list)
+    populated_pages: int = 0
+    remapped_pages: int = 0
+    #: pages dom0 holds after setup (Xen's tot_pages)
+    dom0_pages: int = 0
+    balloon_current_kb: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def hole_pages(self) -> int:
+        return sum(r.pages for r in self.hole_ranges)
+
+    @property
+    def lost_pages(self) -> int:
+        return self.nr_pages - self.dom0_pages
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "era": self.era.value,
+            "kernel_version": ".".join(map(str, self.kernel_version)),
+            "nr_pages": self.nr_pages,
+            "max_pages": self.max_pages,
+            "hole_pages": self.hole_pages,
+            "freed_ranges": [r.to_json() for r in self.freed_ranges],
+            "released_pages": self.released_pages,
+            "populated_ranges": [r.to_json() for r in self.populated_ranges],
+            "populated_pages": self.populated_pages,
+            "remapped_pages": self.remapped_pages,
+            "dom0_pages": self.dom0_pages,
+            "balloon_current_kb": self.balloon_current_kb,
+            "notes": list(self.notes),
+        }
+
+
+def dom0_view(machine_map: Sequence[E820Entry], version: tuple[int, ...]) -> list[E820Entry]:
+    """The map dom0 works from: 3.13+ treats UNUSABLE as RAM (xen_ignore_unusable); 6.5+ reserves
+    [0x80000, 0x100000) for the iBFT scan before anything else looks at the map."""
+    entries = list(machine_map)
+    if version[:2] >= (3, 13):
+        entries = [
+            E820Entry(e.start, e.end, E820Type.RAM) if e.type is E820Type.UNUSABLE else e
+            for e in entries
+        ]
+    if version[:2] >= (6, 5):
+        entries.append(IBFT_RESERVE)
+    return sanitize(entries)
+
+
+def _gap_ranges(entries: Sequence[E820Entry]) -> list[PfnRange]:
+    """Era A: only the gaps between entries (not typed ranges), from 1 MiB up."""
+    items = sanitize(entries)
+    gaps = []
+    for prev, nxt in zip(items, items[1:], strict=False):
+        if nxt.start > prev.end:
+            gaps.append(PfnRange(max(pfn_up(prev.end), 0x100), pfn_down(nxt.start)))
+    return [g for g in gaps if g.pages > 0]
+
+
+def _populate(entries: Sequence[E820Entry], nr: int, credits: int) -> list[PfnRange]:
+    """Era C xen_populate_chunk: fill E820 RAM from nr_pages upward with the released credit."""
+    out: list[PfnRange] = []
+    for e in entries:
+        if not e.is_ram or credits <= 0:
+            continue
+        start_pfn, end_pfn = pfn_up(e.start), pfn_down(e.end)
+        if end_pfn <= nr:
+            continue
+        dest = max(nr, start_pfn)
+        take = min(end_pfn - dest, credits)
+        if take > 0:
+            out.append(PfnRange(dest, dest + take))
+            credits -= take
+    return out
+
+
+def _ram_pages_from(entries: Sequence[E820Entry], first_pfn: int) -> int:
+    total = 0
+    for e in entries:
+        if e.is_ram:
+            lo, hi = max(pfn_up(e.start), first_pfn), pfn_down(e.end)
+            total += max(0, hi - lo)
+    return total
+
+
+def predict(
+    machine_map: Sequence[E820Entry],
+    nr_pages: int,
+    max_pages: int | None,
+    kernel_version: tuple[int, ...],
+) -> Prediction:
+    """What a correct kernel of ``kernel_version`` does with ``machine_map`` and ``nr_pages``.
+
+    ``max_pages`` is Xen's d->max_pages (UINT_MAX or None when ``dom0_mem`` had no ``max:``).
+    """
+    era = era_for(kernel_version)
+    view = dom0_view(machine_map, kernel_version)
+    nr = min(nr_pages, MAXMEM_PFN)
+    maxp = UINT_MAX if max_pages is None else max_pages
+    holes = clip(nonram_areas(view), nr)
+    pred = Prediction(
+        era=era,
+        kernel_version=tuple(kernel_version),
+        nr_pages=nr,
+        max_pages=maxp,
+        e820=view,
+        hole_ranges=holes,
+    )
+    hole_pages = pred.hole_pages
+    ram_above = _ram_pages_from(view, nr)
+
+    if era is Era.A:
+        pred.freed_ranges = clip(_gap_ranges(view), nr)
+        pred.released_pages = sum(r.pages for r in pred.freed_ranges)
+        pred.dom0_pages = nr - pred.released_pages
+        pred.notes.append("era A releases gaps only; reserved ranges below nr_pages stay mapped")
+    elif era is Era.B:
+        pred.freed_ranges = holes
+        pred.released_pages = hole_pages
+        pred.dom0_pages = nr - hole_pages
+        pred.notes.append("era B releases the pages in holes and never gives them back")
+    elif era is Era.C:
+        pred.freed_ranges = holes
+        pred.released_pages = hole_pages
+        pred.populated_ranges = _populate(view, nr, hole_pages)
+        pred.populated_pages = sum(r.pages for r in pred.populated_ranges)
+        pred.dom0_pages = nr - (hole_pages - pred.populated_pages)
+    else:  # D and E remap into E820 RAM above nr_pages; release only when there is none
+        remap = min(hole_pages, ram_above)
+        pred.remapped_pages = remap
+        pred.released_pages = hole_pages - remap
+        if pred.released_pages:
+            pred.notes.append(
+                "not enough E820 RAM above nr_pages to remap into: the kernel warns "
+                "'Unable to find available pfn range' and releases the rest"
+            )
+        pred.dom0_pages = nr - pred.released_pages
+    # Balloon current_kb at boot (drivers/xen/balloon.c, 3.2–6.14 for PV): nr − released
+    # pages not given back. Older and newer formulas depend on more than the map: not modelled.
+    if (3, 2) <= tuple(kernel_version[:2]) <= (6, 14):
+        pred.balloon_current_kb = 4 * pred.dom0_pages
+    return pred

@@ -1,0 +1,73 @@
+"""The table of failure patterns: which console lines end a boot, and as what.
+
+Used twice with the same table: live, by the console driver to stop a run within seconds, and
+offline, by the parsers to classify a saved log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rig.parse.lines import Source
+
+
+class Kind(StrEnum):
+    XEN_PANIC = "xen-panic"
+    DOM0_CRASH = "dom0-crash"
+    LINUX_PANIC = "linux-panic"
+    LINUX_OOPS = "linux-oops"
+    LINUX_BUG = "linux-bug"
+    LINUX_WARNING = "linux-warning"
+    RESET = "unexpected-reset"
+    GRUB_ERROR = "grub-error"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    kind: Kind
+    source: Source | None  # None: either
+    regex: re.Pattern[str]
+    fatal: bool  # ends the boot (the run stops at once) or only taints it
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern(Kind.XEN_PANIC, Source.XEN, re.compile(r"Panic on CPU \d+"), True),
+    Pattern(Kind.DOM0_CRASH, Source.XEN, re.compile(r"Hardware Dom0 crashed"), True),
+    Pattern(Kind.DOM0_CRASH, Source.XEN, re.compile(r"Domain 0 \(vcpu#\d+\) crashed"), True),
+    Pattern(Kind.LINUX_PANIC, Source.LINUX, re.compile(r"Kernel panic - not syncing"), True),
+    Pattern(Kind.LINUX_OOPS, Source.LINUX, re.compile(r"^Oops: |^Oops\b|\bOops: \d{4}"), True),
+    Pattern(Kind.LINUX_BUG, Source.LINUX, re.compile(r"^BUG: |^kernel BUG at "), True),
+    Pattern(Kind.LINUX_WARNING, Source.LINUX, re.compile(r"^WARNING: CPU: \d+ PID: \d+"), False),
+    Pattern(Kind.GRUB_ERROR, Source.LINUX, re.compile(r"^error: .*(?:not found|out of memory)"), True),
+)
+
+# Live matching (pexpect) works on raw bytes before line normalisation: these are the fatal
+# patterns as regexes over the raw stream.
+LIVE_FATAL: tuple[tuple[Kind, str], ...] = (
+    (Kind.XEN_PANIC, r"Panic on CPU \d+"),
+    (Kind.DOM0_CRASH, r"Hardware Dom0 crashed"),
+    (Kind.DOM0_CRASH, r"Domain 0 \(vcpu#\d+\) crashed"),
+    (Kind.LINUX_PANIC, r"Kernel panic - not syncing"),
+    (Kind.LINUX_OOPS, r"\bOops: \d{4}"),
+    (Kind.LINUX_BUG, r"kernel BUG at "),
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: Kind
+    line_no: int
+    text: str
+    fatal: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind.value, "line": self.line_no, "text": self.text, "fatal": self.fatal}
+
+
+def match(source: Source, text: str) -> Pattern | None:
+    for p in PATTERNS:
+        if (p.source is None or p.source is source) and p.regex.search(text):
+            return p
+    return None

@@ -1,0 +1,59 @@
+"""Output of rig's own /init (templates/init.sh.j2): stages, /proc/meminfo, balloon sysfs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MARKER = "RIG:"
+
+
+@dataclass
+class InitInfo:
+    stages: list[str] = field(default_factory=list)
+    uname: str | None = None
+    meminfo_kb: dict[str, int] = field(default_factory=dict)
+    balloon_kb: dict[str, int] = field(default_factory=dict)
+    balloon_missing: list[str] = field(default_factory=list)
+    poweroff_failed: bool = False
+
+    @property
+    def done(self) -> bool:
+        return "done" in self.stages
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "stages": list(self.stages),
+            "uname": self.uname,
+            "meminfo_total_kb": self.meminfo_kb.get("MemTotal"),
+            "balloon": dict(self.balloon_kb) or None,
+        }
+
+
+class InitParser:
+    def __init__(self) -> None:
+        self.info = InitInfo()
+
+    def feed(self, text: str) -> None:
+        if not text.startswith(MARKER):
+            return
+        words = text[len(MARKER):].split()
+        if not words:
+            return
+        what, args = words[0], words[1:]
+        info = self.info
+        if what == "stage" and args:
+            info.stages.append(args[0])
+        elif what == "uname" and args:
+            info.uname = args[0]
+        elif what == "meminfo" and len(args) >= 2 and args[1].isdigit():
+            info.meminfo_kb[args[0].rstrip(":")] = int(args[1])
+        elif what == "balloon" and len(args) >= 2:
+            if args[1].isdigit():
+                info.balloon_kb[args[0].removeprefix("info/")] = int(args[1])
+            else:
+                info.balloon_missing.append(args[0])
+        elif what == "poweroff-failed":
+            info.poweroff_failed = True
+
+    def finish(self) -> InitInfo:
+        return self.info

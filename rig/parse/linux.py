@@ -1,0 +1,134 @@
+"""dom0's Linux kernel: version, command line, printed E820, the Xen setup messages of every era
+(log-formats.md §1) and the ``Memory:`` line (§2)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rig.layout import E820Entry, PfnRange
+from rig.parse.e820 import linux_entry
+
+_VERSION = re.compile(r"^Linux version (\S+)")
+_CMDLINE = re.compile(r"^(?:Kernel )?[Cc]ommand line: ?(.*)$")
+_MAP_HEADER = re.compile(r"^(?:e820: )?BIOS-provided physical RAM map:\s*$")
+# era A: "xen_release_chunk: looking at area pfn 9f-100: 97 pages freed"
+_CHUNK_A = re.compile(r"^xen_release_chunk: looking at area pfn ([0-9a-f]+)-([0-9a-f]+): (\d+) pages freed")
+# era B has two spaces after "Freeing", eras C/D one
+_FREEING = re.compile(r"^Freeing( {1,2})([0-9a-f]+)-([0-9a-f]+) pfn range: (\d+) pages freed")
+_POPULATING = re.compile(r"^Populating ([0-9a-f]+)-([0-9a-f]+) pfn range: (\d+) pages added")
+_RELEASED_OLD = re.compile(r"^([Rr])eleased (\d+) pages of unused memory")
+_RELEASED = re.compile(r"^Released (\d+) page\(s\)")
+_REMAPPED = re.compile(r"^Remapped (\d+) page\(s\)(?:, last_pfn=(\d+))?")
+_REMAPPED_NONRAM = re.compile(r"^Remapped (\d+) non-RAM page\(s\)")
+_IDENTITY = re.compile(r"^Set (\d+) page\(s\) to 1-1 mapping(\.)?")
+_UNABLE = "Unable to find available pfn range, not remapping identity pages"
+_MEMORY = re.compile(r"^Memory: (\d+)[kK]/(\d+)[kK] available")
+
+_KEYS = ("Linux version", "ommand line", "RAM map", "xen_release_chunk", "Freeing", "Populating",
+         "eleased", "Remapped", "1-1 mapping", "Unable to find", "Memory:")
+
+
+@dataclass
+class LinuxInfo:
+    version: str | None = None
+    cmdline: str | None = None
+    e820: list[E820Entry] = field(default_factory=list)
+    #: the era the message formats belong to, as far as they tell (A–E), independent of version
+    format_era: str | None = None
+    freed_ranges: list[PfnRange] = field(default_factory=list)
+    released_pages: int | None = None
+    populated_ranges: list[PfnRange] = field(default_factory=list)
+    populated_pages: int | None = None
+    remapped_pages: int | None = None
+    remapped_last_pfn: int | None = None
+    remapped_nonram_pages: int | None = None
+    identity_pages: int | None = None
+    remap_failed: bool = False
+    memory_available_kb: int | None = None
+    memory_total_kb: int | None = None
+    memory_line: str | None = None
+    seen: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "cmdline": self.cmdline,
+            "era": self.format_era,
+            "e820": [e.to_json() for e in self.e820] or None,
+            "freed_ranges": [r.to_json() for r in self.freed_ranges] or None,
+            "released_pages": self.released_pages,
+            "populated_ranges": [r.to_json() for r in self.populated_ranges] or None,
+            "populated_pages": self.populated_pages,
+            "remapped_pages": self.remapped_pages,
+            "remapped_nonram_pages": self.remapped_nonram_pages,
+            "identity_pages": self.identity_pages,
+            "remap_failed": self.remap_failed,
+            "memory_available_kb": self.memory_available_kb,
+            "memory_total_kb": self.memory_total_kb,
+            "memory_line": self.memory_line,
+        }
+
+
+class LinuxParser:
+    def __init__(self) -> None:
+        self.info = LinuxInfo()
+        self._map_state = 0  # 0 before the map, 1 inside, 2 after (only the first map counts)
+
+    def _era(self, era: str) -> None:
+        # a later, more specific shape wins over an earlier generic one (C's Freeing → D's Remapped)
+        if self.info.format_era is None or era > self.info.format_era:
+            self.info.format_era = era
+
+    def feed(self, text: str) -> None:
+        info = self.info
+        if self._map_state == 1:
+            entry = linux_entry(text)
+            if entry is not None:
+                info.e820.append(entry)
+                return
+            self._map_state = 2
+        if not any(k in text for k in _KEYS):
+            return
+        info.seen = True
+        if self._map_state == 0 and _MAP_HEADER.match(text):
+            self._map_state = 1
+        elif info.version is None and (m := _VERSION.match(text)) is not None:
+            info.version = m.group(1)
+        elif info.cmdline is None and (m := _CMDLINE.match(text)) is not None:
+            info.cmdline = m.group(1)
+        elif (m := _REMAPPED_NONRAM.match(text)) is not None:
+            info.remapped_nonram_pages = int(m.group(1))
+        elif (m := _REMAPPED.match(text)) is not None:
+            info.remapped_pages = int(m.group(1))
+            if m.group(2) is not None:
+                info.remapped_last_pfn = int(m.group(2))
+                self._era("D")
+            else:
+                self._era("E")
+        elif (m := _RELEASED.match(text)) is not None:
+            info.released_pages = int(m.group(1))
+        elif (m := _RELEASED_OLD.match(text)) is not None:
+            info.released_pages = int(m.group(2))
+            if m.group(1) == "r":
+                self._era("A")
+        elif (m := _FREEING.match(text)) is not None:
+            info.freed_ranges.append(PfnRange(int(m.group(2), 16), int(m.group(3), 16)))
+            self._era("B" if len(m.group(1)) == 2 else "C")
+        elif (m := _CHUNK_A.match(text)) is not None:
+            info.freed_ranges.append(PfnRange(int(m.group(1), 16), int(m.group(2), 16)))
+            self._era("A")
+        elif (m := _POPULATING.match(text)) is not None:
+            info.populated_ranges.append(PfnRange(int(m.group(1), 16), int(m.group(2), 16)))
+            info.populated_pages = (info.populated_pages or 0) + int(m.group(3))
+            self._era("C")
+        elif (m := _IDENTITY.match(text)) is not None:
+            info.identity_pages = int(m.group(1))
+        elif _UNABLE in text:
+            info.remap_failed = True
+        elif info.memory_line is None and (m := _MEMORY.match(text)) is not None:
+            info.memory_available_kb, info.memory_total_kb = int(m.group(1)), int(m.group(2))
+            info.memory_line = text
+
+    def finish(self) -> LinuxInfo:
+        return self.info

@@ -1,0 +1,99 @@
+"""Render rig's Jinja templates: QEMU's argument vector, Xen's and dom0's command lines, /init.
+
+Pure apart from reading the templates. QEMU arguments are rendered one per line and split on
+newlines, so no command line is ever a shell string built from user input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+
+from rig.errors import UsageError
+from rig.layout import format_size
+from rig.parse.init import MARKER
+from rig.resources import data_dir
+from rig.scenario import Scenario
+
+# "-cpu max" makes dom0 crash at once under TCG (emulated SMAP); without SMAP it boots
+DEFAULT_CPU = "max,-smap"
+
+
+@cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - these are command lines and shell, not HTML
+    )
+
+
+def render(template: str, **context: object) -> str:
+    return _env().get_template(template).render(**context)
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    name: str
+    accel: str
+    machine_type: str
+    below_4g: str | None
+    cpu: str
+    cpus: int
+    memory: str
+    qmp_socket: str
+    xen: str
+    xen_cmdline: str
+    modules: str  # QEMU's -initrd: "kernel args,initrd" with commas doubled
+
+
+def _escape_module(text: str) -> str:
+    return text.replace(",", ",,")
+
+
+def _plain_path(path: str, what: str) -> str:
+    if any(c.isspace() for c in path):
+        raise UsageError(f"{what} path {path!r} contains white space, which a multiboot module "
+                         "line cannot carry; set TMPDIR to a path without spaces")
+    return path
+
+
+def xen_cmdline(s: Scenario) -> str:
+    return render("xen.cmdline.j2", dom0_mem=s.dom0_mem, extra=s.xen_cmdline.strip()).strip()
+
+
+def dom0_cmdline(s: Scenario) -> str:
+    return render("dom0.cmdline.j2", extra=s.dom0_cmdline.strip()).strip()
+
+
+def init_script(extra_commands: list[str] | None = None) -> str:
+    return render("init.sh.j2", marker=MARKER, extra_commands=extra_commands or [])
+
+
+def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
+                 qmp_socket: str, cpu: str = DEFAULT_CPU) -> MachineSpec:
+    modules = ",".join([
+        _escape_module(f"{_plain_path(kernel, 'dom0 kernel')} {dom0_cmdline(s)}"),
+        _escape_module(_plain_path(initrd, "initramfs")),
+    ])
+    return MachineSpec(
+        name=s.name,
+        accel=accel,
+        machine_type=s.machine_type,
+        below_4g=None if s.below_4g is None else format_size(s.below_4g),
+        cpu=cpu,
+        cpus=s.cpus,
+        memory=format_size(s.memory),
+        qmp_socket=qmp_socket,
+        xen=xen,
+        xen_cmdline=xen_cmdline(s),
+        modules=modules,
+    )
+
+
+def qemu_args(spec: MachineSpec) -> list[str]:
+    text = render("qemu.args.j2", m=spec)
+    return [line for line in text.splitlines() if line.strip()]

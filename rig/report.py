@@ -1,0 +1,95 @@
+"""The result document (JSON, schema 1) and its human summary.
+
+One document serves ``rig parse``, ``rig run`` and the pytest plugin.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rig.checks import Check, Judgement, Status, verdict_of
+from rig.parse import ParsedLog
+
+SCHEMA = 1
+
+
+def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] | None = None,
+             **live: object) -> dict[str, Any]:
+    checks = list(judgement.checks) + list(extra_checks or [])
+    linux = parsed.linux.to_json()
+    linux["meminfo_total_kb"] = parsed.init.meminfo_kb.get("MemTotal")
+    linux["balloon_current_kb"] = parsed.init.balloon_kb.get("current_kb")
+    linux["balloon_target_kb"] = parsed.init.balloon_kb.get("target_kb")
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "verdict": verdict_of(checks).label,
+        "checks": [c.to_json() for c in checks],
+        "xen": parsed.xen.to_json(),
+        "linux": linux,
+        "init": parsed.init.to_json(),
+        "prediction": judgement.prediction.to_json() if judgement.prediction else None,
+        "model_inputs": judgement.inputs,
+        "crashes": [h.to_json() for h in parsed.crashes],
+        "log_lines": parsed.lines,
+        "log_tail": parsed.tail,
+    }
+    for key in ("scenario", "accelerator", "artifacts", "timings", "console", "log", "machine"):
+        doc[key] = live.get(key)
+    return doc
+
+
+def verdict(doc: dict[str, Any]) -> Status:
+    return Status[str(doc["verdict"]).upper()]
+
+
+def write(doc: dict[str, Any], path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    tmp.replace(path)
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) if len(value) <= 6 else f"{len(value)} items"
+    return str(value)
+
+
+def summary(doc: dict[str, Any]) -> str:
+    out: list[str] = []
+    sc = doc.get("scenario") or {}
+    if sc:
+        out.append(f"scenario  {sc.get('name')}: {sc.get('description', '')}")
+    if doc.get("accelerator"):
+        acc = doc["accelerator"]
+        out.append(f"machine   accel={acc.get('accel')} ({acc.get('reason')}), "
+                   f"QEMU {acc.get('qemu_version')}, cpu {acc.get('cpu')}")
+    xen, linux = doc["xen"], doc["linux"]
+    out.append(f"xen       {_fmt(xen.get('version'))}  dom0_mem={_fmt(xen.get('dom0_mem'))}  "
+               f"dom0 nr_pages={_fmt(xen.get('dom0_nr_pages'))}")
+    out.append(f"linux     {_fmt(linux.get('version'))}  era={_fmt(linux.get('era'))}  "
+               f"released={_fmt(linux.get('released_pages'))}  "
+               f"remapped={_fmt(linux.get('remapped_pages'))}  "
+               f"populated={_fmt(linux.get('populated_pages'))}  "
+               f"balloon current_kb={_fmt(linux.get('balloon_current_kb'))}")
+    if linux.get("memory_line"):
+        out.append(f"          {linux['memory_line']}")
+    timings = doc.get("timings") or {}
+    if timings.get("stages"):
+        stages = "  ".join(f"{k} {v:.1f}s" for k, v in timings["stages"].items())
+        out.append(f"stages    {stages}")
+    if timings.get("total_s") is not None:
+        out.append(f"time      {timings['total_s']:.1f} s in all")
+    out.append("checks")
+    for c in doc["checks"]:
+        exp_obs = ""
+        if c["expected"] is not None or c["observed"] is not None:
+            exp_obs = f" (expected {_fmt(c['expected'])}, observed {_fmt(c['observed'])})"
+        out.append(f"  {c['status'].upper():<10} {c['name']:<14} {c['message']}{exp_obs}")
+    if doc.get("log"):
+        out.append(f"log       {doc['log']}")
+    out.append(f"verdict   {doc['verdict'].upper()}")
+    return "\n".join(out)

@@ -1,0 +1,145 @@
+"""One live run: artifacts → rendered files → QEMU → console → saved log → parse → judge.
+
+The verdict comes from parsing the saved console log with the same code as ``rig parse``; what
+the console driver saw live only adds how the boot ended (done, crash, hang, QEMU gone).
+Whatever happens, the log and a result document are kept and no QEMU process outlives the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rig import images, render
+from rig.checks import Check, Status, judge
+from rig.console import ConsoleResult, Outcome, Stage, drive
+from rig.errors import RigError
+from rig.images import initramfs
+from rig.machine import Machine, choose_accel, qemu_binary, qemu_version
+from rig.parse import parse_file
+from rig.report import document, write
+from rig.scenario import Scenario
+
+
+@dataclass
+class RunOptions:
+    accel: str = "auto"
+    results: Path | None = None
+    keep: bool = False
+    offline: bool = False
+    timeouts: dict[Stage, float] | None = None
+
+
+def results_base() -> Path:
+    return Path(os.environ.get("RIG_RESULTS", "rig-results"))
+
+
+def _results_dir(s: Scenario, base: Path | None) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    d = (base or results_base()) / f"{s.name}-{stamp}-{os.getpid()}"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _console_check(c: ConsoleResult, exit_status: int | None) -> Check | None:
+    if c.outcome is Outcome.DONE:
+        return None
+    if c.outcome is Outcome.CRASH:
+        return Check("console", Status.CRASH, "done", c.stage.value, c.message)
+    if c.outcome is Outcome.TIMEOUT:
+        return Check("console", Status.INCOMPLETE, "done", c.stage.value, c.message)
+    # QEMU left early: its own failure (non-zero status) is infrastructure; a clean exit
+    # before /init finished means the guest reset or powered off on its own
+    if exit_status not in (0, None):
+        return Check("console", Status.ERROR, "done", c.stage.value,
+                     f"{c.message}: QEMU exit status {exit_status}")
+    return Check("console", Status.CRASH, "done", c.stage.value,
+                 f"{c.message}: the guest reset or powered off before rig's /init finished")
+
+
+def run(s: Scenario, opts: RunOptions) -> tuple[dict[str, Any], Path]:
+    """Boot ``s`` once. Returns the result document and the results folder."""
+    t0 = time.monotonic()
+    out_dir = _results_dir(s, opts.results)
+    log_path = out_dir / "console.log"
+    result_path = out_dir / "result.json"
+    timings: dict[str, Any] = {}
+    live: dict[str, Any] = {"scenario": s.to_json(), "log": str(log_path), "timings": timings}
+    run_dir = Path(tempfile.mkdtemp(prefix="rig-"))  # 0700: holds the QMP socket
+    try:
+        try:
+            doc = _boot(s, opts, run_dir, log_path, live, timings, t0)
+        except RigError as exc:
+            log_path.touch()
+            err = Check("infrastructure", Status.ERROR, message=str(exc))
+            doc = document(parse_file(log_path), judge(parse_file(log_path)), [err], **live)
+            doc["verdict"] = Status.ERROR.label
+        timings["total_s"] = round(time.monotonic() - t0, 3)
+        write(doc, result_path)
+        return doc, out_dir
+    finally:
+        if opts.keep:
+            for name in ("qmp.sock",):
+                (run_dir / name).unlink(missing_ok=True)
+            kept = out_dir / "run"
+            shutil.copytree(run_dir, kept, symlinks=True, dirs_exist_ok=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _boot(s: Scenario, opts: RunOptions, run_dir: Path, log_path: Path, live: dict[str, Any],
+          timings: dict[str, Any], t0: float) -> dict[str, Any]:
+    if s.firmware != "bios":
+        raise RigError(f"machine.firmware = {s.firmware!r} is not supported by this version "
+                       "of rig yet (bios only)")
+    if s.holes:
+        raise RigError("[[holes]] need a GRUB boot, which this version of rig does not have yet")
+    choice = choose_accel(opts.accel)
+    binary = qemu_binary()
+    live["accelerator"] = {"accel": choice.accel, "reason": choice.reason,
+                           "qemu_version": qemu_version(binary), "cpu": render.DEFAULT_CPU}
+
+    xen = images.fetch("xen", s.xen_version, offline=opts.offline)
+    kernel = images.fetch("kernel", s.kernel, offline=opts.offline)
+    busybox = images.fetch("busybox", "default", offline=opts.offline)
+    live["artifacts"] = {"xen": xen.to_json(), "kernel": kernel.to_json(),
+                         "busybox": busybox.to_json()}
+    timings["artifacts_s"] = round(time.monotonic() - t0, 3)
+
+    # short, space-free names inside the private run folder for the multiboot module lines
+    for name, art in (("xen", xen), ("vmlinuz", kernel)):
+        (run_dir / name).symlink_to(art.path)
+    init_text = render.init_script()
+    (run_dir / "init").write_text(init_text)
+    initramfs.build(busybox.path, init_text, run_dir / "initrd.gz")
+    qmp_socket = run_dir / "qmp.sock"
+    spec = render.machine_spec(s, accel=choice.accel, xen=str(run_dir / "xen"),
+                               kernel=str(run_dir / "vmlinuz"), initrd=str(run_dir / "initrd.gz"),
+                               qmp_socket=str(qmp_socket))
+    argv = [binary, *render.qemu_args(spec)]
+    (run_dir / "qemu.args").write_text("\n".join(argv) + "\n")
+    live["machine"] = {"argv": argv}
+
+    t_boot = time.monotonic()
+    with open(log_path, "wb") as log, Machine(argv, log, qmp_socket) as m:
+        try:
+            kvm = m.query("query-kvm")
+            live["accelerator"]["kvm_enabled"] = bool(kvm.get("enabled"))
+        except RigError:
+            pass  # QEMU already gone: the console result says why
+        console = drive(m.console, opts.timeouts)
+        m.stop()
+        exit_status = m.exit_status
+    timings["boot_s"] = round(time.monotonic() - t_boot, 3)
+    timings["stages"] = console.timeline
+    live["console"] = console.to_json()
+
+    log = parse_file(log_path)
+    judgement = judge(log, expect_init=True)
+    extra = [c for c in [_console_check(console, exit_status)] if c is not None]
+    return document(log, judgement, extra, **live)

@@ -1,0 +1,266 @@
+"""Scenarios: TOML files that declare a machine's memory layout and what to boot on it.
+
+Presets ship in rig/scenarios/*.toml. Every bad value is reported as a ScenarioError that names
+the field and the value; nothing here touches QEMU.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rig.dom0mem import Dom0Mem
+from rig.layout import GiB, MiB, TiB, format_size, parse_size
+
+MACHINE_TYPES = ("pc", "q35")
+FIRMWARES = ("bios", "uefi")
+HOLE_KINDS = ("gap", "badram")
+# QEMU's pc/q35 put RAM below 4 GiB up to this at most (the rest of the 4 GiB is the PCI hole)
+MAX_BELOW_4G = 0xE0000000
+MAX_MEMORY = 4 * TiB
+
+
+class ScenarioError(ValueError):
+    """A scenario value is wrong: ``field`` names it, ``value`` is what was given."""
+
+    def __init__(self, field: str, value: object, why: str, source: str | None = None) -> None:
+        self.field, self.value, self.why, self.source = field, value, why, source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{field} = {value!r}: {why}")
+
+
+@dataclass(frozen=True)
+class Hole:
+    start: int
+    size: int
+    kind: str = "gap"
+
+    @property
+    def end(self) -> int:
+        return self.start + self.size
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str = ""
+    machine_type: str = "pc"
+    memory: int = 4 * GiB
+    below_4g: int | None = None
+    firmware: str = "bios"
+    cpus: int = 1
+    holes: tuple[Hole, ...] = ()
+    xen_version: str = "4.17"
+    dom0_mem: str | None = None
+    xen_cmdline: str = ""
+    kernel: str = "6.1"
+    dom0_cmdline: str = ""
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def low_ram(self) -> int:
+        """RAM below 4 GiB as QEMU will lay it out."""
+        if self.below_4g is not None:
+            return min(self.memory, self.below_4g)
+        # QEMU pc: everything below 4 GiB if it fits under 0xe0000000, else 3 GiB; q35: 2 GiB
+        limit = 0xB0000000 if self.machine_type == "q35" else 0xE0000000
+        if self.memory <= limit:
+            return self.memory
+        return 0x80000000 if self.machine_type == "q35" else 0xC0000000
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "machine": {
+                "type": self.machine_type,
+                "memory": format_size(self.memory),
+                "below_4g": None if self.below_4g is None else hex(self.below_4g),
+                "firmware": self.firmware,
+                "cpus": self.cpus,
+            },
+            "holes": [{"start": hex(h.start), "size": format_size(h.size), "kind": h.kind}
+                      for h in self.holes],
+            "xen": {"version": self.xen_version, "dom0_mem": self.dom0_mem,
+                    "cmdline": self.xen_cmdline},
+            "dom0": {"kernel": self.kernel, "cmdline": self.dom0_cmdline},
+        }
+
+
+# field path in the TOML → attribute
+_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "machine.type": "machine_type",
+    "machine.memory": "memory",
+    "machine.below_4g": "below_4g",
+    "machine.firmware": "firmware",
+    "machine.cpus": "cpus",
+    "xen.version": "xen_version",
+    "xen.dom0_mem": "dom0_mem",
+    "xen.cmdline": "xen_cmdline",
+    "dom0.kernel": "kernel",
+    "dom0.cmdline": "dom0_cmdline",
+}
+
+
+def _size(fname: str, value: object, source: str | None) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise ScenarioError(fname, value, "expected a size such as 4G or 0x80000000", source)
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise ScenarioError(fname, value, str(exc), source) from None
+
+
+def _convert(fname: str, value: object, source: str | None) -> object:
+    if fname in ("machine.memory", "machine.below_4g"):
+        if fname == "machine.below_4g" and value in ("", None):
+            return None
+        return _size(fname, value, source)
+    if fname == "machine.cpus":
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ScenarioError(fname, value, "expected a whole number", source)
+        return value
+    if fname == "xen.dom0_mem" and value in ("", None):
+        return None
+    if not isinstance(value, str):
+        raise ScenarioError(fname, value, "expected a string", source)
+    return value
+
+
+def _flatten(data: dict[str, Any], source: str | None) -> tuple[dict[str, object], list[Any]]:
+    flat: dict[str, object] = {}
+    holes: list[Any] = []
+    for key, value in data.items():
+        if key == "holes":
+            if not isinstance(value, list):
+                raise ScenarioError("holes", value, "expected [[holes]] tables", source)
+            holes = value
+        elif isinstance(value, dict):
+            for sub, subval in value.items():
+                flat[f"{key}.{sub}"] = subval
+        else:
+            flat[key] = value
+    unknown = sorted(set(flat) - set(_FIELDS))
+    if unknown:
+        raise ScenarioError(unknown[0], flat[unknown[0]],
+                            f"unknown field (known: {', '.join(_FIELDS)})", source)
+    return flat, holes
+
+
+def _hole(i: int, raw: object, source: str | None) -> Hole:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"holes[{i}]", raw, "expected a table with start, size, kind", source)
+    extra = sorted(set(raw) - {"start", "size", "kind"})
+    if extra:
+        raise ScenarioError(f"holes[{i}].{extra[0]}", raw[extra[0]], "unknown field", source)
+    for key in ("start", "size"):
+        if key not in raw:
+            raise ScenarioError(f"holes[{i}].{key}", None, "missing", source)
+    kind = raw.get("kind", "gap")
+    if kind not in HOLE_KINDS:
+        raise ScenarioError(f"holes[{i}].kind", kind, f"expected one of {HOLE_KINDS}", source)
+    return Hole(_size(f"holes[{i}].start", raw["start"], source),
+                _size(f"holes[{i}].size", raw["size"], source), kind)
+
+
+def from_dict(data: dict[str, Any], source: str | None = None,
+              overrides: dict[str, str] | None = None) -> Scenario:
+    flat, raw_holes = _flatten(data, source)
+    for key, value in (overrides or {}).items():
+        if key not in _FIELDS:
+            raise ScenarioError(key, value, f"unknown field (known: {', '.join(_FIELDS)})",
+                                "--set")
+        flat[key] = value
+    if "name" not in flat:
+        raise ScenarioError("name", None, "missing", source)
+    kwargs = {_FIELDS[k]: _convert(k, v, source if k not in (overrides or {}) else "--set")
+              for k, v in flat.items()}
+    holes = tuple(_hole(i, h, source) for i, h in enumerate(raw_holes))
+    scenario = Scenario(**kwargs, holes=holes, source=source)  # type: ignore[arg-type]
+    validate(scenario)
+    return scenario
+
+
+def validate(s: Scenario) -> None:
+    src = s.source
+    if s.machine_type not in MACHINE_TYPES:
+        raise ScenarioError("machine.type", s.machine_type, f"expected one of {MACHINE_TYPES}", src)
+    if s.firmware not in FIRMWARES:
+        raise ScenarioError("machine.firmware", s.firmware, f"expected one of {FIRMWARES}", src)
+    if s.memory < 256 * MiB or s.memory % MiB:
+        raise ScenarioError("machine.memory", format_size(s.memory),
+                            "must be a whole number of MiB, at least 256M", src)
+    if s.memory > MAX_MEMORY:
+        raise ScenarioError("machine.memory", format_size(s.memory),
+                            f"more than {format_size(MAX_MEMORY)} is beyond what rig can boot", src)
+    if s.below_4g is not None:
+        if s.below_4g % (2 * MiB) or not (256 * MiB <= s.below_4g <= MAX_BELOW_4G):
+            raise ScenarioError(
+                "machine.below_4g", hex(s.below_4g),
+                f"must be 2 MiB aligned, between 256M and {MAX_BELOW_4G:#x} (QEMU's limit)", src)
+    if not 1 <= s.cpus <= 64:
+        raise ScenarioError("machine.cpus", s.cpus, "expected 1 to 64", src)
+    if s.dom0_mem is not None:
+        try:
+            Dom0Mem.parse(s.dom0_mem)
+        except ValueError as exc:
+            raise ScenarioError("xen.dom0_mem", s.dom0_mem, str(exc), src) from None
+    low, high_end = s.low_ram, 4 * GiB + (s.memory - s.low_ram)
+    last: Hole | None = None
+    for i, h in enumerate(sorted(s.holes, key=lambda h: h.start)):
+        fname = f"holes[{s.holes.index(h)}]"
+        if h.size <= 0 or h.start % 4096 or h.size % 4096:
+            raise ScenarioError(f"{fname}.start", hex(h.start),
+                                "start and size must be positive and 4 KiB aligned", src)
+        in_low = 1 * MiB <= h.start and h.end <= low
+        in_high = 4 * GiB <= h.start and h.end <= high_end
+        if not (in_low or in_high):
+            raise ScenarioError(f"{fname}.start", hex(h.start),
+                                f"hole [{h.start:#x}, {h.end:#x}) is not inside RAM "
+                                f"([1M, {low:#x}) or [4G, {high_end:#x}); the PCI hole is "
+                                "a hole already)", src)
+        if h.kind == "badram" and (h.start >= 4 * GiB or h.size & (h.size - 1)
+                                   or h.start % h.size):
+            raise ScenarioError(f"{fname}.kind", h.kind,
+                                "badram takes a 32-bit mask: a power-of-two size, aligned, "
+                                "below 4 GiB (it repeats every 4 GiB)", src)
+        if last is not None and h.start < last.end:
+            raise ScenarioError(f"{fname}.start", hex(h.start),
+                                f"overlaps the hole at {last.start:#x}", src)
+        last = h
+        del i
+
+
+def presets_dir() -> Path:
+    return Path(str(resources.files("rig") / "scenarios"))
+
+
+def presets() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(presets_dir().glob("*.toml"))}
+
+
+def load(name_or_path: str, overrides: dict[str, str] | None = None) -> Scenario:
+    """A preset by name, or a TOML file by path."""
+    path = Path(name_or_path)
+    if not (path.suffix == ".toml" or path.exists()):
+        known = presets()
+        if name_or_path not in known:
+            raise ScenarioError("scenario", name_or_path,
+                                f"no such preset or file (presets: {', '.join(known)})")
+        path = known[name_or_path]
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ScenarioError("scenario", str(path), "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError("scenario", str(path), f"not valid TOML: {exc}") from None
+    return from_dict(data, source=str(path), overrides=overrides)
