@@ -179,7 +179,8 @@ def _setup_checks(log: ParsedLog, pred: Prediction) -> list[Check]:
             out.append(Check("freed_sum", Status.PASS if ok else Status.FAIL,
                              linux.released_pages, printed,
                              "freed ranges sum to the released total" if ok else
-                             f"freed ranges sum to {printed}, Released says {linux.released_pages}"))
+                             f"freed ranges sum to {printed}, "
+                             f"Released says {linux.released_pages}"))
             same = _ranges(linux.freed_ranges) == _ranges(pred.freed_ranges)
             out.append(Check("freed_ranges", Status.PASS if same else Status.FAIL,
                              _ranges(pred.freed_ranges), _ranges(linux.freed_ranges),
@@ -196,18 +197,25 @@ def _nothing_lost(log: ParsedLog, nr_pages: int | None, pred: Prediction | None)
     if nr_pages is None:
         return Check("nothing_lost", Status.SKIP, message="dom0's nr_pages is not in the log")
     expected = nr_pages * 4
+    linux = log.linux
+    released = linux.released_pages or 0
+    # released pages come back only through populate (era C); remapped ones were never freed
+    given_back = linux.populated_pages or 0
+    source = "balloon current_kb"
     if current is None:
-        return Check("nothing_lost", Status.SKIP, expected, None,
-                     "no balloon current_kb in the log (rig's /init prints it)")
+        if linux.released_pages is None:
+            return Check("nothing_lost", Status.SKIP, expected, None,
+                         "neither balloon current_kb nor a Released line in the log")
+        # no balloon figure (not a rig boot): the setup messages say what dom0 kept
+        current = 4 * (nr_pages - max(0, released - given_back))
+        source = "nr_pages - (released - populated), from the setup messages"
     if current >= expected:
         return Check("nothing_lost", Status.PASS, expected, current,
-                     f"dom0 holds all {nr_pages} pages Xen gave it")
+                     f"dom0 holds all {nr_pages} pages Xen gave it ({source})")
     lost = (expected - current) // 4
-    released = log.linux.released_pages or 0
-    populated = (log.linux.populated_pages or 0) + (log.linux.remapped_pages or 0)
-    how = ("released, never populated or remapped" if released and not populated
-           else "not accounted for by the setup messages")
-    msg = f"dom0 lost {_pages_mib(lost)} to holes: {how}"
+    how = ("released, never populated or remapped" if released and not given_back
+           and not linux.remapped_pages else "not accounted for by the setup messages")
+    msg = f"dom0 lost {_pages_mib(lost)} to holes: {how} ({source})"
     if pred is not None and pred.lost_pages == 0:
         msg += f"; a correct era-{pred.era.value} kernel keeps all {nr_pages} pages"
     return Check("nothing_lost", Status.FAIL, expected, current, msg)

@@ -19,6 +19,7 @@ from rig.checks import judge
 from rig.console import Stage
 from rig.errors import RigError, UsageError
 from rig.parse import parse_file, parse_lines
+from rig.render import DEFAULT_CPU
 from rig.report import document, summary, verdict, write
 from rig.run import RunOptions, run
 
@@ -64,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except scenarios.ScenarioError as exc:
         raise UsageError(str(exc)) from None
     opts = RunOptions(accel=args.accel, results=args.results, keep=args.keep,
-                      offline=args.offline, timeouts=_timeouts(args.timeout))
+                      offline=args.offline, timeouts=_timeouts(args.timeout), cpu=args.cpu)
     doc, out_dir = run(s, opts)
     print(summary(doc))
     if args.json_out:
@@ -72,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.keep and doc.get("machine"):
         import shlex
         print(f"kept      {out_dir / 'run'}")
-        print("rerun     " + shlex.join(doc["machine"]["argv"]))
+        print("rerun     " + shlex.join(doc["machine"]["rerun"]))
     return verdict(doc).exit_code
 
 
@@ -122,6 +123,9 @@ def parser() -> argparse.ArgumentParser:
                    help="where to keep logs and results (default: $RIG_RESULTS or ./rig-results)")
     r.add_argument("--keep", action="store_true",
                    help="keep the rendered files and print the QEMU command to rerun by hand")
+    r.add_argument("--cpu", default=DEFAULT_CPU, metavar="MODEL",
+                   help=f"QEMU CPU model (default {DEFAULT_CPU}; plain 'max' crashes dom0 "
+                        "under TCG, a handy fault to test)")
     r.add_argument("--offline", action="store_true", help="never fetch: use the cache only")
     r.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS",
                    help="seconds allowed to reach a stage, e.g. init=600")

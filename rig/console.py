@@ -81,7 +81,7 @@ class ConsoleResult:
 
 def drive(child: Any, timeouts: dict[Stage, float] | None = None) -> ConsoleResult:
     """Follow ``child`` (a pexpect spawn) until the guest is done, crashed, hung or gone."""
-    limits = dict(TCG_TIMEOUTS, **(timeouts or {}))
+    limits = {**TCG_TIMEOUTS, **(timeouts or {})}
     t0 = time.monotonic()
     timeline: dict[str, float] = {Stage.FIRMWARE.value: 0.0}
     fatal = [(kind, re.compile(rx.encode())) for kind, rx in crash.LIVE_FATAL]

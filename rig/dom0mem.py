@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from rig.layout import parse_size
 
-_AMOUNT = re.compile(r"^-?(?:\d+(?:\.\d+)?[KMGTkmgt]?|0x[0-9a-fA-F]+)$|^(?:\d+[KMGTkmgt]?\+)?\d{1,2}%$")
+_AMOUNT = re.compile(
+    r"^-?(?:\d+(?:\.\d+)?[KMGTkmgt]?|0x[0-9a-fA-F]+)$"  # 1G, -512M, 0x40000000
+    r"|^(?:\d+[KMGTkmgt]?\+)?\d{1,2}%$"  # 25%, 1G+25% (Xen 4.12+)
+)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ everywhere inside rig; the parsers convert the inclusive styles that Xen and Lin
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -107,7 +108,7 @@ def sanitize(entries: Iterable[E820Entry]) -> list[E820Entry]:
         return []
     points = sorted({p for e in items for p in (e.start, e.end)})
     out: list[E820Entry] = []
-    for lo, hi in zip(points, points[1:], strict=False):
+    for lo, hi in itertools.pairwise(points):
         covering = [e.type for e in items if e.start <= lo and e.end >= hi]
         if not covering:
             continue

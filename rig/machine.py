@@ -7,6 +7,7 @@ every exit path of the ``with`` block.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import re
@@ -173,31 +174,24 @@ class Machine:
         child = self.console
         try:
             if child.isalive() and self._qmp is not None:
-                try:
+                # QEMU may already be gone: the kill below settles it either way
+                with contextlib.suppress(Exception):
                     self._qmp.cmd("quit")
-                except Exception:  # QEMU may already be gone: the kill below settles it
-                    pass
             deadline = time.monotonic() + grace
             while child.isalive() and time.monotonic() < deadline:
                 time.sleep(0.02)
             if child.isalive():
                 self.killed = True
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 child.wait()
         finally:
             if self._qmp is not None:
-                try:
+                with contextlib.suppress(Exception):
                     self._qmp.close()
-                except Exception:
-                    pass
                 self._qmp = None
-            try:
+            with contextlib.suppress(Exception):
                 child.close(force=True)
-            except Exception:
-                pass
             self.exit_status = child.exitstatus if child.exitstatus is not None else (
                 -child.signalstatus if child.signalstatus else None)
             self.state = State.STOPPED

@@ -8,6 +8,7 @@ the model never reads the counts it predicts from a log.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -136,7 +137,7 @@ def _gap_ranges(entries: Sequence[E820Entry]) -> list[PfnRange]:
     """Era A: only the gaps between entries (not typed ranges), from 1 MiB up."""
     items = sanitize(entries)
     gaps = []
-    for prev, nxt in zip(items, items[1:], strict=False):
+    for prev, nxt in itertools.pairwise(items):
         if nxt.start > prev.end:
             gaps.append(PfnRange(max(pfn_up(prev.end), 0x100), pfn_down(nxt.start)))
     return [g for g in gaps if g.pages > 0]

@@ -27,7 +27,7 @@ def _env() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - these are command lines and shell, not HTML
+        autoescape=False,
     )
 
 
@@ -97,3 +97,18 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
 def qemu_args(spec: MachineSpec) -> list[str]:
     text = render("qemu.args.j2", m=spec)
     return [line for line in text.splitlines() if line.strip()]
+
+
+def without_qmp(argv: list[str]) -> list[str]:
+    """``argv`` minus its QMP socket, to rerun by hand after rig removed the socket's folder."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "-qmp":
+            skip = True
+            continue
+        out.append(arg)
+    return out

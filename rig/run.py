@@ -34,6 +34,7 @@ class RunOptions:
     keep: bool = False
     offline: bool = False
     timeouts: dict[Stage, float] | None = None
+    cpu: str = render.DEFAULT_CPU
 
 
 def results_base() -> Path:
@@ -42,7 +43,7 @@ def results_base() -> Path:
 
 def _results_dir(s: Scenario, base: Path | None) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    d = (base or results_base()) / f"{s.name}-{stamp}-{os.getpid()}"
+    d = ((base or results_base()) / f"{s.name}-{stamp}-{os.getpid()}").resolve()
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -71,29 +72,32 @@ def run(s: Scenario, opts: RunOptions) -> tuple[dict[str, Any], Path]:
     result_path = out_dir / "result.json"
     timings: dict[str, Any] = {}
     live: dict[str, Any] = {"scenario": s.to_json(), "log": str(log_path), "timings": timings}
-    run_dir = Path(tempfile.mkdtemp(prefix="rig-"))  # 0700: holds the QMP socket
+    # the QMP socket lives in a private (0700) folder with a short path, always removed; the
+    # rendered files live beside it, or in the results folder with --keep
+    sock_dir = Path(tempfile.mkdtemp(prefix="rig-"))
+    if opts.keep:
+        run_dir = out_dir / "run"
+        run_dir.mkdir(mode=0o700)
+    else:
+        run_dir = sock_dir
     try:
         try:
-            doc = _boot(s, opts, run_dir, log_path, live, timings, t0)
+            doc = _boot(s, opts, run_dir, sock_dir / "qmp.sock", log_path, live, timings, t0)
         except RigError as exc:
             log_path.touch()
             err = Check("infrastructure", Status.ERROR, message=str(exc))
-            doc = document(parse_file(log_path), judge(parse_file(log_path)), [err], **live)
+            parsed = parse_file(log_path)
+            doc = document(parsed, judge(parsed), [err], **live)
             doc["verdict"] = Status.ERROR.label
         timings["total_s"] = round(time.monotonic() - t0, 3)
         write(doc, result_path)
         return doc, out_dir
     finally:
-        if opts.keep:
-            for name in ("qmp.sock",):
-                (run_dir / name).unlink(missing_ok=True)
-            kept = out_dir / "run"
-            shutil.copytree(run_dir, kept, symlinks=True, dirs_exist_ok=True)
-        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(sock_dir, ignore_errors=True)
 
 
-def _boot(s: Scenario, opts: RunOptions, run_dir: Path, log_path: Path, live: dict[str, Any],
-          timings: dict[str, Any], t0: float) -> dict[str, Any]:
+def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_path: Path,
+          live: dict[str, Any], timings: dict[str, Any], t0: float) -> dict[str, Any]:
     if s.firmware != "bios":
         raise RigError(f"machine.firmware = {s.firmware!r} is not supported by this version "
                        "of rig yet (bios only)")
@@ -102,7 +106,7 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, log_path: Path, live: di
     choice = choose_accel(opts.accel)
     binary = qemu_binary()
     live["accelerator"] = {"accel": choice.accel, "reason": choice.reason,
-                           "qemu_version": qemu_version(binary), "cpu": render.DEFAULT_CPU}
+                           "qemu_version": qemu_version(binary), "cpu": opts.cpu}
 
     xen = images.fetch("xen", s.xen_version, offline=opts.offline)
     kernel = images.fetch("kernel", s.kernel, offline=opts.offline)
@@ -117,13 +121,12 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, log_path: Path, live: di
     init_text = render.init_script()
     (run_dir / "init").write_text(init_text)
     initramfs.build(busybox.path, init_text, run_dir / "initrd.gz")
-    qmp_socket = run_dir / "qmp.sock"
     spec = render.machine_spec(s, accel=choice.accel, xen=str(run_dir / "xen"),
                                kernel=str(run_dir / "vmlinuz"), initrd=str(run_dir / "initrd.gz"),
-                               qmp_socket=str(qmp_socket))
+                               qmp_socket=str(qmp_socket), cpu=opts.cpu)
     argv = [binary, *render.qemu_args(spec)]
     (run_dir / "qemu.args").write_text("\n".join(argv) + "\n")
-    live["machine"] = {"argv": argv}
+    live["machine"] = {"argv": argv, "rerun": render.without_qmp(argv)}
 
     t_boot = time.monotonic()
     with open(log_path, "wb") as log, Machine(argv, log, qmp_socket) as m:
@@ -139,7 +142,6 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, log_path: Path, live: di
     timings["stages"] = console.timeline
     live["console"] = console.to_json()
 
-    log = parse_file(log_path)
-    judgement = judge(log, expect_init=True)
+    parsed = parse_file(log_path)
     extra = [c for c in [_console_check(console, exit_status)] if c is not None]
-    return document(log, judgement, extra, **live)
+    return document(parsed, judge(parsed, expect_init=True), extra, **live)

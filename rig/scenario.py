@@ -202,11 +202,11 @@ def validate(s: Scenario) -> None:
     if s.memory > MAX_MEMORY:
         raise ScenarioError("machine.memory", format_size(s.memory),
                             f"more than {format_size(MAX_MEMORY)} is beyond what rig can boot", src)
-    if s.below_4g is not None:
-        if s.below_4g % (2 * MiB) or not (256 * MiB <= s.below_4g <= MAX_BELOW_4G):
-            raise ScenarioError(
-                "machine.below_4g", hex(s.below_4g),
-                f"must be 2 MiB aligned, between 256M and {MAX_BELOW_4G:#x} (QEMU's limit)", src)
+    if s.below_4g is not None and (s.below_4g % (2 * MiB)
+                                   or not 256 * MiB <= s.below_4g <= MAX_BELOW_4G):
+        raise ScenarioError(
+            "machine.below_4g", hex(s.below_4g),
+            f"must be 2 MiB aligned, between 256M and {MAX_BELOW_4G:#x} (QEMU's limit)", src)
     if not 1 <= s.cpus <= 64:
         raise ScenarioError("machine.cpus", s.cpus, "expected 1 to 64", src)
     if s.dom0_mem is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rig.parse import crash
 from rig.parse.init import InitInfo, InitParser
-from rig.parse.lines import Source, normalise
+from rig.parse.lines import Source, split
 from rig.parse.linux import LinuxInfo, LinuxParser
 from rig.parse.xen import XenInfo, XenParser
 
@@ -43,20 +43,20 @@ def parse_lines(raw_lines: Iterable[str], tail: int = 20) -> ParsedLog:
     crashes: list[crash.Hit] = []
     last: list[str] = []
     count = 0
-    for line in normalise(raw_lines):
-        count = line.no
-        if line.source is Source.XEN:
-            xen.feed(line.text)
-        else:
-            linux.feed(line.text)
-            init.feed(line.text)
-        if _CRASH_HINT.search(line.text):
-            pattern = crash.match(line.source, line.text)
-            if pattern is not None:
-                crashes.append(crash.Hit(pattern.kind, line.no, line.text, pattern.fatal))
-        last.append(line.text)
-        if len(last) > 2 * tail:
-            del last[:-tail]
+    for count, raw in enumerate(raw_lines, start=1):
+        for line in split(count, raw):
+            if line.source is Source.XEN:
+                xen.feed(line.text)
+            else:
+                linux.feed(line.text)
+                init.feed(line.text)
+            if _CRASH_HINT.search(line.text):
+                pattern = crash.match(line.source, line.text)
+                if pattern is not None:
+                    crashes.append(crash.Hit(pattern.kind, line.no, line.text, pattern.fatal))
+            last.append(line.text)
+            if len(last) > 2 * tail:
+                del last[:-tail]
     return ParsedLog(xen.finish(), linux.finish(), init.finish(), crashes, count, last[-tail:])
 
 

@@ -40,7 +40,8 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(Kind.LINUX_OOPS, Source.LINUX, re.compile(r"^Oops: |^Oops\b|\bOops: \d{4}"), True),
     Pattern(Kind.LINUX_BUG, Source.LINUX, re.compile(r"^BUG: |^kernel BUG at "), True),
     Pattern(Kind.LINUX_WARNING, Source.LINUX, re.compile(r"^WARNING: CPU: \d+ PID: \d+"), False),
-    Pattern(Kind.GRUB_ERROR, Source.LINUX, re.compile(r"^error: .*(?:not found|out of memory)"), True),
+    Pattern(Kind.GRUB_ERROR, Source.LINUX,
+            re.compile(r"^error: .*(?:not found|out of memory)"), True),
 )
 
 # Live matching (pexpect) works on raw bytes before line normalisation: these are the fatal
@@ -63,7 +64,8 @@ class Hit:
     fatal: bool
 
     def to_json(self) -> dict[str, object]:
-        return {"kind": self.kind.value, "line": self.line_no, "text": self.text, "fatal": self.fatal}
+        return {"kind": self.kind.value, "line": self.line_no, "text": self.text,
+                "fatal": self.fatal}
 
 
 def match(source: Source, text: str) -> Pattern | None:

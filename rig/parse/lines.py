@@ -25,11 +25,15 @@ class Line:
 
 
 # CSI sequences, two-byte escapes and stray control characters (GRUB clears the screen with them)
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78cDEHM]|[\x00-\x08\x0b-\x1f\x7f]")
+_ANSI = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78cDEHM]|[\x00-\x08\x0b-\x1f\x7f]"
+)
 # syslog "Nov 26 13:21:00 host kernel: ", ISO journal "2026-11-26T13:21:00+0000 host kernel: ",
 # "journalctl -o short-monotonic" "[    1.234567] host kernel: "
 _SYSLOG = re.compile(
-    r"^(?:[A-Z][a-z]{2} [ \d]\d [\d:]{8}|\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d\d:?\d\d|Z)?|\[\s*\d+\.\d+\])"
+    r"^(?:[A-Z][a-z]{2} [ \d]\d [\d:]{8}"  # syslog
+    r"|\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d\d:?\d\d|Z)?"  # ISO
+    r"|\[\s*\d+\.\d+\])"  # monotonic
     r" \S+ kernel: ?"
 )
 _DMESG_LEVEL = re.compile(r"^(?:<\d+>|\w+\s*:\w+\s*: )")

@@ -13,7 +13,8 @@ _VERSION = re.compile(r"^Linux version (\S+)")
 _CMDLINE = re.compile(r"^(?:Kernel )?[Cc]ommand line: ?(.*)$")
 _MAP_HEADER = re.compile(r"^(?:e820: )?BIOS-provided physical RAM map:\s*$")
 # era A: "xen_release_chunk: looking at area pfn 9f-100: 97 pages freed"
-_CHUNK_A = re.compile(r"^xen_release_chunk: looking at area pfn ([0-9a-f]+)-([0-9a-f]+): (\d+) pages freed")
+_CHUNK_A = re.compile(
+    r"^xen_release_chunk: looking at area pfn ([0-9a-f]+)-([0-9a-f]+): (\d+) pages freed")
 # era B has two spaces after "Freeing", eras C/D one
 _FREEING = re.compile(r"^Freeing( {1,2})([0-9a-f]+)-([0-9a-f]+) pfn range: (\d+) pages freed")
 _POPULATING = re.compile(r"^Populating ([0-9a-f]+)-([0-9a-f]+) pfn range: (\d+) pages added")

@@ -1,0 +1,25 @@
+#!/bin/sh
+# rig's /init: report dom0's memory as it sees it, then power off.
+# Every line rig reads starts with "RIG:" so that no kernel message can be mistaken for it.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo "RIG: stage init"
+echo "RIG: uname $(uname -r)"
+while read -r key value unit; do
+  echo "RIG: meminfo $key $value"
+done < /proc/meminfo
+b=/sys/devices/system/xen_memory/xen_memory0
+for f in target_kb info/current_kb info/low_kb info/high_kb; do
+  if [ -r "$b/$f" ]; then
+    echo "RIG: balloon $f $(cat "$b/$f")"
+  else
+    echo "RIG: balloon $f missing"
+  fi
+done
+echo "RIG: stage done"
+poweroff -f
+# poweroff should not return; if it does, say so and stop here rather than let the kernel panic
+echo "RIG: poweroff-failed"
+while true; do sleep 3600; done

@@ -1,0 +1,90 @@
+"""The log corpus: each tests/logs/*.log is a header of expected values (``dotted.key: value``,
+``check.NAME: status``, ``option.NAME: value``), a blank line, then the raw log."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rig.checks import judge
+from rig.parse import parse_lines
+from rig.report import document
+from tests.conftest import LOGS
+
+CASES = sorted(LOGS.glob("*.log"))
+
+
+def load_case(path: Path) -> tuple[dict[str, str], str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    head, _, body = text.partition("\n\n")
+    expected = {}
+    for line in head.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        key, _, value = line.partition(":")
+        expected[key.strip()] = value.strip()
+    return expected, body
+
+
+def _value(text: str) -> object:
+    if text == "null":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _lookup(doc: dict[str, Any], dotted: str) -> object:
+    node: Any = doc
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def judged(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
+    expected, body = load_case(path)
+    log = parse_lines(io.StringIO(body, newline="\n"))
+    doc = document(log, judge(log, dom0_mem=expected.get("option.dom0_mem")))
+    return expected, doc
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_corpus(path: Path) -> None:
+    expected, doc = judged(path)
+    assert expected, f"{path.name} has no header"
+    checks = {c["name"]: c for c in doc["checks"]}
+    for key, text in expected.items():
+        if key.startswith("option."):
+            continue
+        if key.startswith("check."):
+            name = key.removeprefix("check.")
+            assert name in checks, f"no check {name}: {list(checks)}"
+            assert checks[name]["status"] == text, checks[name]
+        else:
+            assert _lookup(doc, key) == _value(text), (key, doc["checks"])
+
+
+def test_truncated_log_is_incomplete_not_an_error() -> None:
+    _, body = load_case(LOGS / "rig-pci-hole-6.1.log")
+    cut = body[: body.index("Remapped 97")]
+    log = parse_lines(io.StringIO(cut, newline="\n"))
+    doc = document(log, judge(log, expect_init=True))
+    assert doc["verdict"] == "incomplete"
+    assert doc["linux"]["remapped_pages"] is None
+    assert doc["xen"]["dom0_nr_pages"] == 262144
+
+
+def test_crash_log_names_the_line() -> None:
+    _, doc = judged(LOGS / "rig-pci-hole-cpu-max-crash.log")
+    crash = next(c for c in doc["checks"] if c["name"] == "crash")
+    assert "Domain 0 (vcpu#0) crashed" in crash["message"] or "Dom0 crashed" in crash["message"]
+
+
+def test_every_line_counts_once() -> None:
+    _expected, body = load_case(LOGS / "rig-pci-hole-6.1.log")
+    log = parse_lines(io.StringIO(body, newline="\n"))
+    assert log.lines == body.count("\n")

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import gzip
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from rig import images
+from rig.errors import ArtifactError
+from rig.images import initramfs
+from rig.images.apt import SourceEntry, _deb822, _one_line, sources_for
+from rig.images.store import Record, Store, sha256_file
+
+DEB822 = """Types: deb
+# a comment
+URIs: http://mirror.example/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://mirror.example/debian-security
+Suites: bookworm-security
+Components: main
+
+Types: deb-src
+URIs: http://mirror.example/debian
+Suites: bookworm
+Components: main
+"""
+
+
+def test_system_sources_both_formats() -> None:
+    entries = _deb822(DEB822)
+    assert [e.suites for e in entries] == [("bookworm", "bookworm-updates"),
+                                           ("bookworm-security",)]
+    one = _one_line("deb [arch=amd64 signed-by=/k.gpg] http://m.example/debian bookworm main\n"
+                    "# deb http://x y z\n")
+    assert one == [SourceEntry(("http://m.example/debian",), ("bookworm",), ("main",), "/k.gpg")]
+
+
+def test_other_suites_reuse_the_system_uris() -> None:
+    system = _deb822(DEB822)
+    out = sources_for(["trixie", "trixie-security", "bookworm-updates"], system)
+    assert [(e.uris[0], e.suites[0]) for e in out] == [
+        ("http://mirror.example/debian", "trixie"),
+        ("http://mirror.example/debian-security", "trixie-security"),
+        ("http://mirror.example/debian", "bookworm-updates"),
+    ]
+    with pytest.raises(ArtifactError, match="no apt source"):
+        sources_for(["sid"], [])
+
+
+def _store_with(tmp_path: Path, content: bytes) -> tuple[Store, Record]:
+    store = Store(tmp_path / "cache")
+    store.ensure()
+    src = tmp_path / "busybox"
+    src.write_bytes(content)
+    sha, size = store.add(src)
+    rec = Record("busybox=default", "busybox-static", "1", "bookworm", "0" * 64, 1,
+                 "bin/busybox", sha, size)
+    with store.locked():
+        store.record(rec)
+    return store, rec
+
+
+def test_cached_artifact_is_used_offline(tmp_path: Path) -> None:
+    store, rec = _store_with(tmp_path, b"busybox bytes")
+    art = images.fetch("busybox", "default", store=store, offline=True)
+    assert art.record == rec and art.path.read_bytes() == b"busybox bytes"
+
+
+def test_flipped_byte_is_detected_and_removed(tmp_path: Path) -> None:
+    store, rec = _store_with(tmp_path, b"busybox bytes")
+    path = store.object_path(rec.sha256)
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="corrupt"):
+        images.fetch("busybox", "default", store=store, offline=True)
+    assert not path.exists()  # the next online fetch downloads it again
+
+
+def test_offline_names_what_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match=r"kernel=6\.1 is not in the cache.*rig images fetch"):
+        images.fetch("kernel", "6.1", store=Store(tmp_path), offline=True)
+
+
+def test_unknown_key() -> None:
+    with pytest.raises(ArtifactError, match=r"known: xen=4\.17"):
+        images.recipe("xen", "3.0")
+
+
+def test_lock_serialises_writers(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    order: list[str] = []
+    entered = threading.Event()
+
+    def other() -> None:
+        entered.wait()
+        with store.locked():
+            order.append("other")
+
+    t = threading.Thread(target=other)
+    t.start()
+    with store.locked():
+        entered.set()
+        t.join(0.3)  # the other thread must still be waiting for the lock
+        order.append("first")
+    t.join()
+    assert order == ["first", "other"]
+
+
+def _read_newc(data: bytes) -> dict[str, tuple[int, bytes, tuple[int, int]]]:
+    out = {}
+    pos = 0
+    while True:
+        assert data[pos:pos + 6] == b"070701"
+        fields = [int(data[pos + 6 + 8 * i: pos + 14 + 8 * i], 16) for i in range(13)]
+        mode, filesize, rmaj, rmin, namesize = fields[1], fields[6], fields[9], fields[10], \
+            fields[11]
+        name_start = pos + 110
+        name = data[name_start:name_start + namesize - 1].decode()
+        body = (name_start + namesize + 3) & ~3
+        if name == "TRAILER!!!":
+            return out
+        out[name] = (mode, data[body:body + filesize], (rmaj, rmin))
+        pos = (body + filesize + 3) & ~3
+
+
+def test_initramfs_layout(tmp_path: Path) -> None:
+    bb = tmp_path / "busybox"
+    bb.write_bytes(b"\x7fELF fake busybox")
+    dest = initramfs.build(bb, "#!/bin/sh\necho hi\n", tmp_path / "initrd.gz")
+    entries = _read_newc(gzip.decompress(dest.read_bytes()))
+    assert entries["init"][1] == b"#!/bin/sh\necho hi\n"
+    assert stat.S_IMODE(entries["init"][0]) == 0o755
+    assert entries["bin/busybox"][1] == b"\x7fELF fake busybox"
+    assert stat.S_ISCHR(entries["dev/console"][0]) and entries["dev/console"][2] == (5, 1)
+    assert entries["bin/sh"][1] == b"busybox"
+    # reproducible: same inputs, same bytes (so the file can be cached by hash)
+    again = initramfs.build(bb, "#!/bin/sh\necho hi\n", tmp_path / "again.gz")
+    assert sha256_file(again) == sha256_file(dest)

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rig.layout import E820Entry, E820Type, PfnRange
+from rig.model import Era, era_for, parse_version, predict
+from tests.seedmap import SEED_FREED, SEED_MAP, SEED_NR_PAGES, SEED_RELEASED
+from tests.unit.test_layout import QEMU_2G
+
+RAM = E820Type.RAM
+
+
+def test_seed_numbers_era_c() -> None:
+    p = predict(SEED_MAP, SEED_NR_PAGES, None, (3, 5))
+    assert p.era is Era.C
+    assert [(r.start, r.end) for r in p.freed_ranges] == SEED_FREED
+    assert p.released_pages == SEED_RELEASED == 283999
+    # populate of 283999 pages starting at nr_pages (the era-C log: Populating 1acb65-1f20c4)
+    assert p.populated_ranges == [PfnRange(0x1ACB65, 0x1F20C4)]
+    assert p.populated_pages == 283999
+    assert p.dom0_pages == SEED_NR_PAGES
+
+
+def test_seed_numbers_era_b_lose_the_holes() -> None:
+    p = predict(SEED_MAP, SEED_NR_PAGES, None, (3, 2))
+    assert p.era is Era.B
+    assert p.released_pages == 283999
+    assert p.populated_pages == 0
+    assert p.lost_pages == 283999  # the seed's "boots with 1GB less memory"
+
+
+def test_worked_example_2g_dom0_512m() -> None:
+    # log-formats.md §1.1 worked example: QEMU pc 2 GiB, dom0_mem=512M,max:512M
+    nr = 131072
+    b = predict(QEMU_2G, nr, nr, (3, 2))
+    assert (b.released_pages, b.dom0_pages) == (97, 130975)
+    c = predict(QEMU_2G, nr, nr, (3, 8))
+    # "Populating 20000-20061 pfn range: 97 pages added"
+    assert c.populated_ranges == [PfnRange(0x20000, 0x20061)]
+    assert c.dom0_pages == nr
+    e = predict(QEMU_2G, nr, nr, (6, 1))
+    assert (e.remapped_pages, e.released_pages, e.dom0_pages) == (97, 0, nr)
+    assert e.balloon_current_kb == 4 * nr
+    ibft = predict(QEMU_2G, nr, nr, (6, 12))
+    assert ibft.remapped_pages == 128  # [0x80, 0x100): the 6.5+ iBFT reservation
+
+
+def test_pci_hole_preset_by_hand() -> None:
+    # pc, 4 GiB, RAM below 4 GiB = 2 GiB (Xen's printed map), dom0_mem=1G,max:1G → 97
+    m = [*QEMU_2G, E820Entry(0x100000000, 0x180000000, RAM)]
+    assert predict(m, 262144, 262144, (6, 1)).remapped_pages == 97
+
+
+def test_no_ram_above_nr_means_release() -> None:
+    # RAM ends at pfn 0x10000 = nr_pages: nowhere to remap the 97 hole pages to
+    m = [E820Entry(0, 0x9FC00, RAM), E820Entry(0x100000, 0x10000000, RAM)]
+    e = predict(m, 0x10000, None, (6, 1))
+    assert (e.remapped_pages, e.released_pages, e.lost_pages) == (0, 97, 97)
+    assert any("Unable to find" in n for n in e.notes)
+    # 40 pages of RAM above nr_pages: 40 remapped, the rest released
+    roomy = predict(m, 0x10000 - 40, None, (6, 1))
+    assert (roomy.remapped_pages, roomy.released_pages) == (40, 57)
+
+
+def test_unusable_is_ram_for_dom0_since_3_13() -> None:
+    m = [E820Entry(0, 0x100000, RAM), E820Entry(0x100000, 0x200000, E820Type.UNUSABLE),
+         E820Entry(0x200000, 0x1000000, RAM)]
+    assert predict(m, 0x800, None, (6, 1)).hole_pages == 0
+    assert predict(m, 0x800, None, (3, 8)).hole_pages == 0x100
+
+
+def test_versions_and_eras() -> None:
+    assert parse_version("6.1.0-56-amd64") == (6, 1, 0)
+    assert parse_version("3.8") == (3, 8)
+    assert [era_for(v) for v in [(3, 0), (3, 3), (3, 5), (3, 17), (6, 12)]] == list("ABCDE")
+
+
+@st.composite
+def maps(draw: st.DrawFn) -> list[E820Entry]:
+    # boundaries on a 1 KiB grid, so partial pages occur; consecutive pairs become entries
+    points = sorted(draw(st.sets(st.integers(0, 1 << 20), min_size=2, max_size=40)))
+    kinds = [RAM, RAM, E820Type.RESERVED, E820Type.NVS, None]  # None: a gap
+    entries = []
+    for lo, hi in itertools.pairwise(points):
+        kind = draw(st.sampled_from(kinds))
+        if kind is not None and hi - lo >= 8:  # sub-page RAM entries do not occur in real maps
+            entries.append(E820Entry(lo * 1024, hi * 1024, kind))
+    return entries or [E820Entry(0, 0x100000, RAM)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(maps(), st.integers(1, 0x40000), st.sampled_from([(3, 2), (3, 8), (3, 17), (6, 1),
+                                                         (6, 12)]))
+def test_model_invariants(m: list[E820Entry], nr: int, version: tuple[int, int]) -> None:
+    p = predict(m, nr, None, version)
+    # every hole page is accounted for exactly once
+    assert p.hole_pages == sum(r.pages for r in p.hole_ranges)
+    assert all(r.end <= nr for r in p.hole_ranges)
+    if p.era in (Era.D, Era.E):
+        assert p.remapped_pages + p.released_pages == p.hole_pages
+    if p.era in (Era.B, Era.C):
+        assert p.released_pages == p.hole_pages
+        assert 0 <= p.populated_pages <= p.released_pages
+    assert 0 <= p.dom0_pages <= nr
+    assert p.lost_pages == nr - p.dom0_pages

@@ -1,0 +1,55 @@
+"""Golden files for every rendered template (regenerate with ``pytest --regen``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rig import render
+from rig.scenario import load
+from tests.conftest import GOLDEN
+
+CASES = {
+    "pci-hole": {},
+    "pci-hole-dom0-3g": {"xen.dom0_mem": "3G,max:3G", "dom0.cmdline": "foo=a,b"},
+}
+
+
+def rendered(name: str) -> dict[str, str]:
+    s = load("pci-hole", CASES[name])
+    spec = render.machine_spec(s, accel="tcg", xen="/RUN/xen", kernel="/RUN/vmlinuz",
+                               initrd="/RUN/initrd.gz", qmp_socket="/RUN/qmp.sock")
+    return {
+        f"{name}.qemu.args": "\n".join(render.qemu_args(spec)) + "\n",
+        f"{name}.init.sh": render.init_script(),
+    }
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_golden(name: str, regen: bool) -> None:
+    for fname, text in rendered(name).items():
+        path = GOLDEN / fname
+        if regen:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text)
+        assert path.read_text() == text, f"{fname} differs; rerun with --regen if intended"
+
+
+def test_commas_in_module_lines_are_doubled() -> None:
+    args = rendered("pci-hole-dom0-3g")["pci-hole-dom0-3g.qemu.args"].splitlines()
+    modules = args[args.index("-initrd") + 1]
+    assert modules == "/RUN/vmlinuz console=hvc0 earlyprintk=xen loglevel=8 ignore_loglevel " \
+                      "foo=a,,b,/RUN/initrd.gz"
+    append = args[args.index("-append") + 1]
+    assert append.endswith("dom0_mem=3G,max:3G")  # -append is not split on commas
+
+
+def test_rerun_command_has_no_qmp() -> None:
+    argv = ["qemu", "-qmp", "unix:/x", "-m", "4G"]
+    assert render.without_qmp(argv) == ["qemu", "-m", "4G"]
+
+
+def test_paths_with_spaces_are_refused() -> None:
+    s = load("pci-hole")
+    with pytest.raises(Exception, match="white space"):
+        render.machine_spec(s, accel="tcg", xen="/x", kernel="/a b/vmlinuz", initrd="/i",
+                            qmp_socket="/q")

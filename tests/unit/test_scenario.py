@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rig.scenario import ScenarioError, from_dict, load, presets
+
+
+def base(**machine: Any) -> dict[str, Any]:
+    return {"name": "t", "machine": {"memory": "4G", **machine}}
+
+
+def test_presets_load() -> None:
+    assert "pci-hole" in presets()
+    s = load("pci-hole")
+    assert (s.machine_type, s.memory, s.below_4g, s.dom0_mem) == ("pc", 4 << 30, 2 << 30,
+                                                                    "1G,max:1G")
+
+
+def test_overrides() -> None:
+    s = load("pci-hole", {"xen.dom0_mem": "3G,max:3G", "machine.cpus": "2"})
+    assert (s.dom0_mem, s.cpus) == ("3G,max:3G", 2)
+    assert load("pci-hole", {"xen.dom0_mem": ""}).dom0_mem is None
+
+
+@pytest.mark.parametrize(("data", "field", "value"), [
+    (base(type="isa"), "machine.type", "isa"),
+    (base(memory="lots"), "machine.memory", "lots"),
+    (base(memory="100M"), "machine.memory", "100M"),
+    (base(below_4g="0x80000001"), "machine.below_4g", "0x80000001"),
+    (base(below_4g="0xf0000000"), "machine.below_4g", "0xf0000000"),
+    (base(firmware="coreboot"), "machine.firmware", "coreboot"),
+    (base(cpus=0), "machine.cpus", 0),
+    ({"name": "t", "xen": {"dom0_mem": "lots"}}, "xen.dom0_mem", "lots"),
+    ({"name": "t", "xen": {"dom0_mem": "1G,max:1G,max:2G"}}, "xen.dom0_mem", "1G,max:1G,max:2G"),
+    ({"name": "t", "machine": {"colour": "red"}}, "machine.colour", "red"),
+    ({"machine": {}}, "name", None),
+])
+def test_bad_values_name_field_and_value(data: dict[str, Any], field: str, value: object) -> None:
+    with pytest.raises(ScenarioError) as err:
+        from_dict(data, source="x.toml")
+    assert err.value.field == field
+    assert err.value.value == value
+    assert field in str(err.value) and "x.toml" in str(err.value)
+
+
+@pytest.mark.parametrize(("holes", "field", "why"), [
+    ([{"start": "0x20000000", "size": "2M"}, {"start": "0x20100000", "size": "2M"}],
+     "holes[1].start", "overlaps"),
+    ([{"start": "0x90000000", "size": "2M"}], "holes[0].start", "not inside RAM"),
+    ([{"start": "0x20000800", "size": "2M"}], "holes[0].start", "aligned"),
+    ([{"start": "0x20000000", "size": "3M", "kind": "badram"}], "holes[0].kind", "power-of-two"),
+    ([{"start": "0x20000000", "size": "2M", "kind": "nvs"}], "holes[0].kind", "one of"),
+])
+def test_bad_holes(holes: list[dict[str, str]], field: str, why: str) -> None:
+    data = {"name": "t", "machine": {"memory": "4G", "below_4g": "2G"}, "holes": holes}
+    with pytest.raises(ScenarioError) as err:
+        from_dict(data)
+    assert err.value.field == field
+    assert why in str(err.value)
+
+
+def test_unknown_preset_lists_the_known_ones() -> None:
+    with pytest.raises(ScenarioError, match="pci-hole"):
+        load("no-such-preset")
