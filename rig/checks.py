@@ -11,8 +11,15 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from rig.dom0mem import Dom0Mem
-from rig.layout import PfnRange
-from rig.model import Era, Prediction, parse_version, predict
+from rig.layout import PfnRange, sanitize
+from rig.model import (
+    Era,
+    Prediction,
+    ScenarioPrediction,
+    parse_version,
+    predict,
+    ram_pages,
+)
 from rig.parse import ParsedLog
 
 
@@ -219,3 +226,46 @@ def _nothing_lost(log: ParsedLog, nr_pages: int | None, pred: Prediction | None)
     if pred is not None and pred.lost_pages == 0:
         msg += f"; a correct era-{pred.era.value} kernel keeps all {nr_pages} pages"
     return Check("nothing_lost", Status.FAIL, expected, current, msg)
+
+
+def scenario_checks(log: ParsedLog, sp: ScenarioPrediction) -> list[Check]:
+    """After a live boot: did the machine have the layout the scenario asked for, and do the
+    counts predicted from the scenario alone (``rig predict``) match what the kernel printed?"""
+    out = [_layout_check(log, sp)]
+    nr = log.xen.dom0_nr_pages
+    if sp.nr_pages is not None:
+        if nr is None:
+            out.append(Check("nr_pages", Status.INCOMPLETE, sp.nr_pages, None,
+                             "Xen's Dom0 alloc. lines are not in the log"))
+        else:
+            ok = nr == sp.nr_pages
+            out.append(Check("nr_pages", Status.PASS if ok else Status.FAIL, sp.nr_pages, nr,
+                             "dom0's nr_pages is what dom0_mem asked for" if ok else
+                             "Xen gave dom0 another nr_pages than dom0_mem asked for"))
+    pred = sp.prediction
+    if pred is not None and pred.era in (Era.D, Era.E):
+        out.append(_count_check("predicted_remap", pred.remapped_pages, log.linux.remapped_pages,
+                                "Remapped N page(s) vs rig predict"))
+    return out
+
+
+def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:
+    xen_map = log.xen.e820
+    if not xen_map:
+        return Check("layout", Status.INCOMPLETE, len(sp.holes), None,
+                     "Xen printed no E820 map: cannot tell whether the layout was realised")
+    got, want = ram_pages(xen_map), ram_pages(sp.machine_map)
+    ram = sanitize(xen_map)
+    unrealised = [h for h in sp.holes
+                  if any(e.is_ram and e.start < h.end and h.start < e.end for e in ram)]
+    if got == want:
+        return Check("layout", Status.PASS, len(sp.holes), len(sp.holes),
+                     f"Xen's E820 has exactly the predicted RAM; {len(sp.holes)} hole(s) realised")
+    extra = [f"pfn {a:x}-{b:x}" for a, b in got if (a, b) not in want][:4]
+    missing = [f"pfn {a:x}-{b:x}" for a, b in want if (a, b) not in got][:4]
+    msg = (f"Xen's RAM differs from the prediction: printed {extra or 'nothing else'}, "
+           f"predicted {missing or 'nothing else'}")
+    if unrealised:
+        msg = (f"{len(unrealised)} hole(s) not realised (first at {unrealised[0].start:#x}); "
+               + msg)
+    return Check("layout", Status.FAIL, len(sp.holes), len(sp.holes) - len(unrealised), msg)

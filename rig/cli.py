@@ -18,10 +18,11 @@ from rig import scenario as scenarios
 from rig.checks import judge
 from rig.console import Stage
 from rig.errors import RigError, UsageError
+from rig.model import predict_scenario
 from rig.parse import parse_file, parse_lines
 from rig.render import DEFAULT_CPU
-from rig.report import document, summary, verdict, write
-from rig.run import RunOptions, run
+from rig.report import document, prediction_summary, summary, verdict, write
+from rig.run import RunOptions, render_folder, run
 
 
 class Interrupted(Exception):
@@ -60,10 +61,7 @@ def _timeouts(pairs: list[str]) -> dict[Stage, float]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    try:
-        s = scenarios.load(args.scenario, _overrides(args.set))
-    except scenarios.ScenarioError as exc:
-        raise UsageError(str(exc)) from None
+    s = _load(args)
     opts = RunOptions(accel=args.accel, results=args.results, keep=args.keep,
                       offline=args.offline, timeouts=_timeouts(args.timeout), cpu=args.cpu)
     doc, out_dir = run(s, opts)
@@ -97,6 +95,30 @@ def cmd_parse(args: argparse.Namespace) -> int:
         print("\n\n".join(summary(d) for d in docs))
     from rig.checks import Status
     return Status(worst).exit_code
+
+
+def _load(args: argparse.Namespace) -> scenarios.Scenario:
+    try:
+        return scenarios.load(args.scenario, _overrides(args.set))
+    except scenarios.ScenarioError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    sp = predict_scenario(_load(args))
+    if args.json:
+        print(json.dumps(sp.to_json(), indent=2))
+        return 0
+    print(prediction_summary(sp))
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    s = _load(args)
+    written = render_folder(s, args.output, accel=args.accel)
+    for path in written:
+        print(path)
+    return 0
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
@@ -136,6 +158,19 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument("--json", action="store_true", help="print the result document")
     pa.add_argument("--dom0-mem", metavar="X", help="dom0_mem= when the log lacks Xen's lines")
     pa.set_defaults(func=cmd_parse)
+
+    pr = sub.add_parser("predict", help="what a correct kernel must do with a scenario's layout")
+    pr.add_argument("scenario")
+    pr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=cmd_predict)
+
+    rd = sub.add_parser("render", help="write every generated file of a scenario to a folder")
+    rd.add_argument("scenario")
+    rd.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    rd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    rd.add_argument("--accel", default="tcg", choices=("kvm", "tcg"))
+    rd.set_defaults(func=cmd_render)
 
     sc = sub.add_parser("scenarios", help="list the preset scenarios")
     sc.set_defaults(func=cmd_scenarios)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rig.dom0mem import Dom0Mem
 from rig.layout import (
     E820Entry,
     E820Type,
@@ -23,6 +24,7 @@ from rig.layout import (
     pfn_up,
     sanitize,
 )
+from rig.scenario import Scenario
 
 UINT_MAX = 2**32 - 1
 # MAXMEM on x86_64 with 4-level paging: 64 TiB of pfns; dom0's nr_pages is clamped to it.
@@ -226,3 +228,123 @@ def predict(
     if (3, 2) <= tuple(kernel_version[:2]) <= (6, 14):
         pred.balloon_current_kb = 4 * pred.dom0_pages
     return pred
+
+
+# -- the machine map a scenario makes ------------------------------------------------------------
+
+#: where SeaBIOS ends the first RAM entry (its EBDA below): as seen on QEMU 7.2 / SeaBIOS 1.16,
+#: loading Xen directly vs booting GRUB from a CD (which takes 1 KiB more)
+SEABIOS_LOW_END = {"direct": 0x9FC00, "grub": 0x9F800}
+#: SeaBIOS reserves the top 128 KiB of RAM below 4 GiB for its tables
+SEABIOS_TOP_RESERVE = 0x20000
+BIOS_ROM = E820Entry(0xFFFC0000, 1 << 32, E820Type.RESERVED)
+#: QEMU reserves AMD's HyperTransport window for AMD-vendor CPUs ("-cpu max" under TCG)
+AMD_HT_HOLE = E820Entry(0xFD00000000, 1 << 40, E820Type.RESERVED)
+
+
+@dataclass(frozen=True)
+class HoleSpec:
+    start: int
+    end: int
+    kind: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"start": self.start, "end": self.end, "kind": self.kind,
+                "pages": (self.end - self.start) >> 12}
+
+
+def seabios_map(low: int, high: int, boot: str, holes: Sequence[HoleSpec] = ()) -> list[E820Entry]:
+    """The E820 that Xen reads on QEMU + SeaBIOS: deterministic for a machine and RAM size.
+    Holes punched by GRUB (cutmem, and badram with a 32-bit mask) are plain gaps under BIOS."""
+    ram = [E820Entry(0, SEABIOS_LOW_END[boot], E820Type.RAM),
+           E820Entry(0x100000, low - SEABIOS_TOP_RESERVE, E820Type.RAM)]
+    if high:
+        ram.append(E820Entry(1 << 32, (1 << 32) + high, E820Type.RAM))
+    for h in holes:
+        cut: list[E820Entry] = []
+        for e in ram:
+            if h.end <= e.start or h.start >= e.end:
+                cut.append(e)
+                continue
+            if e.start < h.start:
+                cut.append(E820Entry(e.start, h.start, E820Type.RAM))
+            if h.end < e.end:
+                cut.append(E820Entry(h.end, e.end, E820Type.RAM))
+        ram = cut
+    reserved = [E820Entry(SEABIOS_LOW_END[boot], 0xA0000, E820Type.RESERVED),
+                E820Entry(0xF0000, 0x100000, E820Type.RESERVED),
+                E820Entry(low - SEABIOS_TOP_RESERVE, low, E820Type.RESERVED),
+                BIOS_ROM, AMD_HT_HOLE]
+    return sanitize(ram + reserved)
+
+
+def ram_pages(entries: Sequence[E820Entry]) -> list[tuple[int, int]]:
+    """RAM as whole pages (what dom0 can use): bootloaders take a KiB or two below 640 KiB
+    (GRUB's INT 15h hook grows with the number of holes), which no page count sees."""
+    out = []
+    for e in sanitize(entries):
+        if e.is_ram and pfn_down(e.end) > pfn_up(e.start):
+            out.append((pfn_up(e.start), pfn_down(e.end)))
+    return out
+
+
+@dataclass
+class ScenarioPrediction:
+    """What a scenario must produce, from the scenario alone (``rig predict``)."""
+
+    scenario: str
+    boot: str
+    machine_map: list[E820Entry]
+    holes: list[HoleSpec]
+    nr_pages: int | None
+    max_pages: int | None
+    kernel_version: tuple[int, ...] | None
+    prediction: Prediction | None
+    #: the same layout on a kernel without the seed's fix (era B): what dom0 would lose
+    without_fix: Prediction | None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "scenario": self.scenario,
+            "boot": self.boot,
+            "machine_map": [e.to_json() for e in self.machine_map],
+            "holes": [h.to_json() for h in self.holes],
+            "nr_pages": self.nr_pages,
+            "max_pages": self.max_pages,
+            "kernel_version": ".".join(map(str, self.kernel_version or ())) or None,
+            "prediction": self.prediction.to_json() if self.prediction else None,
+            "without_fix": self.without_fix.to_json() if self.without_fix else None,
+            "notes": list(self.notes),
+        }
+
+
+def predict_scenario(s: Scenario) -> ScenarioPrediction:
+    holes = [HoleSpec(h.start, h.end, h.kind) for h in sorted(s.holes, key=lambda h: h.start)]
+    mmap = seabios_map(s.low_ram, s.high_ram, s.boot, holes)
+    notes: list[str] = []
+    if s.firmware != "bios":
+        notes.append("only SeaBIOS maps are modelled; the map above is not what OVMF makes")
+    nr_pages = max_pages = None
+    if s.dom0_mem:
+        mem = Dom0Mem.parse(s.dom0_mem)
+        nr_pages = Dom0Mem.absolute_pages(mem.amount)
+        max_pages = mem.max_pages
+        if nr_pages is None and max_pages is not None:
+            nr_pages = max_pages  # "max:X" alone: Xen gives dom0 min(default, X)
+            notes.append("dom0_mem has max: only; assuming dom0 gets all of it")
+    if nr_pages is None:
+        notes.append("dom0's nr_pages depends on Xen's default (all free memory but 1/16, at "
+                     "most 128 MiB): the counts are known only from a boot's Dom0 alloc. lines")
+    try:
+        version: tuple[int, ...] | None = parse_version(s.kernel)
+    except ValueError:
+        version = None
+        notes.append(f"dom0.kernel {s.kernel!r} is not a version: the era is known after boot")
+    pred = without = None
+    if nr_pages is not None:
+        if version is not None:
+            pred = predict(mmap, nr_pages, max_pages, version)
+        without = predict(mmap, nr_pages, max_pages, (3, 2))
+    return ScenarioPrediction(s.name, s.boot, mmap, holes, nr_pages, max_pages, version, pred,
+                              without, notes)

@@ -48,6 +48,7 @@ class MachineSpec:
     xen: str
     xen_cmdline: str
     modules: str  # QEMU's -initrd: "kernel args,initrd" with commas doubled
+    iso: str | None = None  # a GRUB ISO to boot instead of loading Xen directly
 
 
 def _escape_module(text: str) -> str:
@@ -74,7 +75,7 @@ def init_script(extra_commands: list[str] | None = None) -> str:
 
 
 def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
-                 qmp_socket: str, cpu: str = DEFAULT_CPU) -> MachineSpec:
+                 qmp_socket: str, cpu: str = DEFAULT_CPU, iso: str | None = None) -> MachineSpec:
     modules = ",".join([
         _escape_module(f"{_plain_path(kernel, 'dom0 kernel')} {dom0_cmdline(s)}"),
         _escape_module(_plain_path(initrd, "initramfs")),
@@ -91,7 +92,27 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         xen=xen,
         xen_cmdline=xen_cmdline(s),
         modules=modules,
+        iso=iso,
     )
+
+
+@dataclass(frozen=True)
+class GrubHole:
+    start: int
+    end: int
+    kind: str
+
+    @property
+    def mask(self) -> int:
+        """badram's 32-bit mask: the hole is a power-of-two block, aligned (a 64-bit mask hung
+        GRUB, boot-recipe.md)."""
+        return 0xFFFFFFFF & ~(self.end - self.start - 1)
+
+
+def grub_cfg(s: Scenario) -> str:
+    holes = [GrubHole(h.start, h.end, h.kind) for h in sorted(s.holes, key=lambda h: h.start)]
+    return render("grub.cfg.j2", holes=holes, xen_cmdline=xen_cmdline(s),
+                  dom0_cmdline=dom0_cmdline(s))
 
 
 def qemu_args(spec: MachineSpec) -> list[str]:

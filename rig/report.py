@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.checks import Check, Judgement, Status, verdict_of
+from rig.model import Prediction, ScenarioPrediction
 from rig.parse import ParsedLog
 
 SCHEMA = 1
@@ -35,7 +36,8 @@ def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] 
         "log_lines": parsed.lines,
         "log_tail": parsed.tail,
     }
-    for key in ("scenario", "accelerator", "artifacts", "timings", "console", "log", "machine"):
+    for key in ("scenario", "scenario_prediction", "accelerator", "artifacts", "timings",
+                "console", "log", "machine"):
         doc[key] = live.get(key)
     return doc
 
@@ -92,4 +94,47 @@ def summary(doc: dict[str, Any]) -> str:
     if doc.get("log"):
         out.append(f"log       {doc['log']}")
     out.append(f"verdict   {doc['verdict'].upper()}")
+    return "\n".join(out)
+
+
+def _mib(pages: int) -> str:
+    return f"{pages * 4096 / 2**20:.1f} MiB"
+
+
+def _pred_line(p: Prediction) -> str:
+    parts = [f"released {p.released_pages}"]
+    if p.era.value in "BC":
+        parts.append(f"freed ranges {', '.join(str(r) for r in p.freed_ranges) or '-'}")
+    if p.era.value == "C":
+        parts.append(f"populated {p.populated_pages}")
+    if p.era.value in "DE":
+        parts.append(f"remapped {p.remapped_pages}")
+    parts.append(f"dom0 keeps {p.dom0_pages} pages")
+    if p.lost_pages:
+        parts.append(f"LOSES {p.lost_pages} pages ({_mib(p.lost_pages)})")
+    if p.balloon_current_kb is not None:
+        parts.append(f"balloon current_kb {p.balloon_current_kb}")
+    return ", ".join(parts)
+
+
+def prediction_summary(sp: ScenarioPrediction) -> str:
+    out = [f"scenario  {sp.scenario} (boot: {sp.boot})",
+           "machine map (SeaBIOS, as Xen will see it):"]
+    out += [f"  {e}" for e in sp.machine_map]
+    out.append(f"holes     {len(sp.holes)}")
+    out += [f"  {h.start:#x}-{h.end:#x} {h.kind} ({(h.end - h.start) >> 12} pages)"
+            for h in sp.holes]
+    nr = "-" if sp.nr_pages is None else f"{sp.nr_pages} ({_mib(sp.nr_pages)})"
+    out.append(f"dom0      nr_pages {nr}, max_pages {sp.max_pages or 'unlimited'}")
+    if sp.prediction is not None:
+        p = sp.prediction
+        out.append(f"non-RAM below nr_pages: {p.hole_pages} pages in "
+                   f"{len(p.hole_ranges)} area(s): "
+                   + ", ".join(str(r) for r in p.hole_ranges[:8])
+                   + (" ..." if len(p.hole_ranges) > 8 else ""))
+        version = ".".join(map(str, p.kernel_version))
+        out.append(f"kernel {version} (era {p.era.value}): {_pred_line(p)}")
+    if sp.without_fix is not None:
+        out.append(f"without the fix (era B, 3.2-3.4): {_pred_line(sp.without_fix)}")
+    out += [f"note      {n}" for n in sp.notes]
     return "\n".join(out)

@@ -7,6 +7,7 @@ Whatever happens, the log and a result document are kept and no QEMU process out
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -17,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from rig import images, render
-from rig.checks import Check, Status, judge
+from rig.checks import Check, Status, judge, scenario_checks
 from rig.console import ConsoleResult, Outcome, Stage, drive
 from rig.errors import RigError
-from rig.images import initramfs
+from rig.images import grub, initramfs
 from rig.machine import Machine, choose_accel, qemu_binary, qemu_version
+from rig.model import predict_scenario
 from rig.parse import parse_file
 from rig.report import document, write
 from rig.scenario import Scenario
@@ -101,8 +103,6 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
     if s.firmware != "bios":
         raise RigError(f"machine.firmware = {s.firmware!r} is not supported by this version "
                        "of rig yet (bios only)")
-    if s.holes:
-        raise RigError("[[holes]] need a GRUB boot, which this version of rig does not have yet")
     choice = choose_accel(opts.accel)
     binary = qemu_binary()
     live["accelerator"] = {"accel": choice.accel, "reason": choice.reason,
@@ -121,9 +121,17 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
     init_text = render.init_script()
     (run_dir / "init").write_text(init_text)
     initramfs.build(busybox.path, init_text, run_dir / "initrd.gz")
+    iso = None
+    if s.boot == "grub":
+        cfg = render.grub_cfg(s)
+        (run_dir / "grub.cfg").write_text(cfg)
+        iso = grub.build_iso(cfg, run_dir / "xen", run_dir / "vmlinuz", run_dir / "initrd.gz",
+                             run_dir / "rig.iso")
+        timings["iso_s"] = round(time.monotonic() - t0 - timings["artifacts_s"], 3)
     spec = render.machine_spec(s, accel=choice.accel, xen=str(run_dir / "xen"),
                                kernel=str(run_dir / "vmlinuz"), initrd=str(run_dir / "initrd.gz"),
-                               qmp_socket=str(qmp_socket), cpu=opts.cpu)
+                               qmp_socket=str(qmp_socket), cpu=opts.cpu,
+                               iso=str(iso) if iso else None)
     argv = [binary, *render.qemu_args(spec)]
     (run_dir / "qemu.args").write_text("\n".join(argv) + "\n")
     live["machine"] = {"argv": argv, "rerun": render.without_qmp(argv)}
@@ -143,5 +151,53 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
     live["console"] = console.to_json()
 
     parsed = parse_file(log_path)
-    extra = [c for c in [_console_check(console, exit_status)] if c is not None]
+    sp = predict_scenario(s)
+    live["scenario_prediction"] = sp.to_json()
+    extra = scenario_checks(parsed, sp)
+    extra += [c for c in [_console_check(console, exit_status)] if c is not None]
     return document(parsed, judge(parsed, expect_init=True), extra, **live)
+
+
+def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
+    """Write every generated file of ``s`` to ``dest`` (``rig render``): the QEMU arguments,
+    grub.cfg, both command lines, /init and the prediction. Artifacts already in the cache are
+    linked in, so the folder boots by hand; missing ones are named in README.txt."""
+    dest.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {
+        "xen.cmdline": render.xen_cmdline(s) + "\n",
+        "dom0.cmdline": render.dom0_cmdline(s) + "\n",
+        "init": render.init_script(),
+        "prediction.json": json.dumps(predict_scenario(s).to_json(), indent=2) + "\n",
+    }
+    if s.boot == "grub":
+        files["grub.cfg"] = render.grub_cfg(s)
+    missing = []
+    for kind, name, target in (("xen", s.xen_version, "xen"), ("kernel", s.kernel, "vmlinuz"),
+                               ("busybox", "default", "busybox")):
+        link = dest / target
+        link.unlink(missing_ok=True)
+        try:
+            link.symlink_to(images.fetch(kind, name, offline=True).path)
+        except RigError:
+            missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
+    if not missing:
+        initramfs.build(dest / "busybox", files["init"], dest / "initrd.gz")
+        if s.boot == "grub":
+            grub.build_iso(files["grub.cfg"], dest / "xen", dest / "vmlinuz", dest / "initrd.gz",
+                           dest / "rig.iso")
+    spec = render.machine_spec(s, accel=accel, xen=str(dest / "xen"),
+                               kernel=str(dest / "vmlinuz"), initrd=str(dest / "initrd.gz"),
+                               qmp_socket=str(dest / "qmp.sock"),
+                               iso=str(dest / "rig.iso") if s.boot == "grub" else None)
+    files["qemu.args"] = "\n".join(render.qemu_args(spec)) + "\n"
+    readme = ["Files rendered by `rig render` for scenario " + s.name + ".",
+              "qemu.args holds one argument per line; run it with:",
+              "  mapfile -t A < qemu.args && qemu-system-x86_64 \"${A[@]}\""]
+    if missing:
+        readme += ["Not in the cache, so not linked here:", *(f"  {m}" for m in missing)]
+    files["README.txt"] = "\n".join(readme) + "\n"
+    written = []
+    for name, text in files.items():
+        (dest / name).write_text(text)
+        written.append(dest / name)
+    return written

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rig.layout import E820Entry, E820Type, PfnRange
-from rig.model import Era, era_for, parse_version, predict
+from rig.model import Era, era_for, parse_version, predict, predict_scenario, ram_pages
+from rig.scenario import load
 from tests.seedmap import SEED_FREED, SEED_MAP, SEED_NR_PAGES, SEED_RELEASED
 from tests.unit.test_layout import QEMU_2G
 
@@ -106,3 +107,32 @@ def test_model_invariants(m: list[E820Entry], nr: int, version: tuple[int, int])
         assert 0 <= p.populated_pages <= p.released_pages
     assert 0 <= p.dom0_pages <= nr
     assert p.lost_pages == nr - p.dom0_pages
+
+
+def test_scenario_map_pci_hole_matches_xens_printed_map() -> None:
+    # the map Xen 4.17 printed for pci-hole (tests/logs/rig-pci-hole-6.1.log), written by hand
+    printed = [*QEMU_2G, E820Entry(0x100000000, 0x180000000, RAM)]
+    sp = predict_scenario(load("pci-hole"))
+    assert ram_pages(sp.machine_map) == ram_pages(printed)
+    assert sp.prediction is not None and sp.prediction.remapped_pages == 97
+
+
+def test_seed_preset_by_hand() -> None:
+    sp = predict_scenario(load("seed-8g"))
+    assert sp.nr_pages == 3 * 2**30 // 4096
+    # areas below pfn 0xc0000: 0x9f-0x100, the 4 seed holes, and SeaBIOS's top 128 KiB + the
+    # PCI hole from 0xbafe0 (= 0xbb000 - 0x20) to 0xc0000
+    by_hand = 97 + 512 + 512 + 116 + 137 + (0xC0000 - 0xBAFE0)
+    assert sp.prediction is not None and sp.prediction.remapped_pages == by_hand == 21886
+    assert sp.without_fix is not None and sp.without_fix.lost_pages == by_hand
+
+
+def test_q35_preset_matches_the_patched_kernel_count() -> None:
+    # issue #10 saw "Released 262273 page(s)" for 4 GiB, low RAM 2 GiB, dom0_mem=3G,max:3G
+    sp = predict_scenario(load("q35"))
+    assert sp.prediction is not None and sp.prediction.remapped_pages == 262273
+
+
+def test_no_dom0_mem_means_no_counts() -> None:
+    sp = predict_scenario(load("pci-hole", {"xen.dom0_mem": ""}))
+    assert sp.prediction is None and any("Xen's default" in n for n in sp.notes)

@@ -8,20 +8,28 @@ from rig import render
 from rig.scenario import load
 from tests.conftest import GOLDEN
 
-CASES = {
-    "pci-hole": {},
-    "pci-hole-dom0-3g": {"xen.dom0_mem": "3G,max:3G", "dom0.cmdline": "foo=a,b"},
+CASES: dict[str, tuple[str, dict[str, str]]] = {
+    "pci-hole": ("pci-hole", {}),
+    "pci-hole-dom0-3g": ("pci-hole", {"xen.dom0_mem": "3G,max:3G", "dom0.cmdline": "foo=a,b"}),
+    "seed-8g": ("seed-8g", {}),
+    "many-holes": ("many-holes", {}),
+    "large-64g": ("large-64g", {}),
+    "q35": ("q35", {}),
 }
 
 
 def rendered(name: str) -> dict[str, str]:
-    s = load("pci-hole", CASES[name])
+    preset, overrides = CASES[name]
+    s = load(preset, overrides)
+    iso = "/RUN/rig.iso" if s.boot == "grub" else None
     spec = render.machine_spec(s, accel="tcg", xen="/RUN/xen", kernel="/RUN/vmlinuz",
-                               initrd="/RUN/initrd.gz", qmp_socket="/RUN/qmp.sock")
-    return {
-        f"{name}.qemu.args": "\n".join(render.qemu_args(spec)) + "\n",
-        f"{name}.init.sh": render.init_script(),
-    }
+                               initrd="/RUN/initrd.gz", qmp_socket="/RUN/qmp.sock", iso=iso)
+    out = {f"{name}.qemu.args": "\n".join(render.qemu_args(spec)) + "\n"}
+    if s.boot == "grub":
+        out[f"{name}.grub.cfg"] = render.grub_cfg(s)
+    if name == "pci-hole":
+        out["init.sh"] = render.init_script()
+    return out
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -41,6 +49,14 @@ def test_commas_in_module_lines_are_doubled() -> None:
                       "foo=a,,b,/RUN/initrd.gz"
     append = args[args.index("-append") + 1]
     assert append.endswith("dom0_mem=3G,max:3G")  # -append is not split on commas
+
+
+def test_grub_cfg_punches_every_hole() -> None:
+    cfg = rendered("many-holes")["many-holes.grub.cfg"]
+    assert cfg.count("cutmem ") == 24 and cfg.count("badram ") == 8
+    assert "cutmem 0x10000000 0x10100000" in cfg  # end exclusive: 1 MiB hole
+    assert "badram 0x50000000,0xfff00000" in cfg  # 32-bit mask of a 1 MiB block
+    assert cfg.index("cutmem") < cfg.index("multiboot2 /xen")
 
 
 def test_rerun_command_has_no_qmp() -> None:

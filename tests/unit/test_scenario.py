@@ -52,6 +52,9 @@ def test_bad_values_name_field_and_value(data: dict[str, Any], field: str, value
     ([{"start": "0x20000800", "size": "2M"}], "holes[0].start", "aligned"),
     ([{"start": "0x20000000", "size": "3M", "kind": "badram"}], "holes[0].kind", "power-of-two"),
     ([{"start": "0x20000000", "size": "2M", "kind": "nvs"}], "holes[0].kind", "one of"),
+    ([{"start": "0x100000000", "size": "2M"}], "holes[0].start", "above 4 GiB"),
+    ([{"start": "0x20000000", "size": "2M", "kind": "badram"}], "holes[0].kind",
+     "without RAM above 4 GiB"),
 ])
 def test_bad_holes(holes: list[dict[str, str]], field: str, why: str) -> None:
     data = {"name": "t", "machine": {"memory": "4G", "below_4g": "2G"}, "holes": holes}
@@ -59,6 +62,26 @@ def test_bad_holes(holes: list[dict[str, str]], field: str, why: str) -> None:
         from_dict(data)
     assert err.value.field == field
     assert why in str(err.value)
+
+
+@pytest.mark.parametrize(("mtype", "memory", "below", "low"), [
+    # QEMU 7.2's split, hw/i386/pc_piix.c and pc_q35.c
+    ("pc", "4G", None, 3 << 30),  # above 3.5 GiB: gigabyte-aligned to 3 GiB
+    ("pc", "3G", None, 3 << 30),
+    ("pc", "4G", "2G", 2 << 30),
+    ("pc", "8G", "0xbb000000", 0xBB000000),
+    ("pc", "8G", "0xe0000000", 3 << 30),
+    ("q35", "4G", None, 2 << 30),
+    ("q35", "2G", None, 2 << 30),
+    ("q35", "8G", "0x40000000", 1 << 30),
+])
+def test_qemu_ram_split(mtype: str, memory: str, below: str | None, low: int) -> None:
+    m: dict[str, Any] = {"type": mtype, "memory": memory}
+    if below:
+        m["below_4g"] = below
+    s = from_dict({"name": "t", "machine": m})
+    assert s.low_ram == low
+    assert s.low_ram + s.high_ram == s.memory
 
 
 def test_unknown_preset_lists_the_known_ones() -> None:

@@ -1,0 +1,31 @@
+"""Every preset on the default kernel: what `rig predict` says from the scenario alone is what
+the kernel printed, and the layout was realised (Xen's E820 = the predicted map)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rig import scenario
+from rig.model import predict_scenario
+from rig.run import RunOptions, run
+
+pytestmark = pytest.mark.boot
+
+# pci-hole is booted by test_boot.py through the CLI
+PRESETS = [name for name in scenario.presets() if name != "pci-hole"]
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset(name: str, tmp_path: Path) -> None:
+    s = scenario.load(name)
+    sp = predict_scenario(s)
+    doc, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
+    checks = {c["name"]: c for c in doc["checks"]}
+    assert doc["verdict"] == "pass", doc["checks"]
+    assert checks["layout"]["status"] == "pass"
+    assert sp.prediction is not None
+    assert doc["linux"]["remapped_pages"] == sp.prediction.remapped_pages
+    assert doc["xen"]["dom0_nr_pages"] == sp.nr_pages
+    assert doc["linux"]["balloon_current_kb"] == sp.prediction.balloon_current_kb
