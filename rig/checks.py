@@ -74,11 +74,18 @@ class Judgement:
         return verdict_of(self.checks)
 
 
+#: checks whose pass says nothing about dom0's memory (no crash line in a log of nothing)
+_NO_EVIDENCE = frozenset({"crash"})
+
+
 def verdict_of(checks: list[Check]) -> Status:
-    judged = [c.status for c in checks if c.status is not Status.SKIP]
-    if not judged:
-        return Status.INCOMPLETE
-    return max(judged)
+    """The worst status; a pass needs at least one check that saw the memory setup."""
+    worst = max((c.status for c in checks if c.status is not Status.SKIP),
+                default=Status.INCOMPLETE)
+    if worst > Status.PASS:
+        return worst
+    evidence = any(c.status is Status.PASS and c.name not in _NO_EVIDENCE for c in checks)
+    return Status.PASS if evidence else Status.INCOMPLETE
 
 
 # a representative version per format era, when a log lacks the "Linux version" line

@@ -40,8 +40,6 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(Kind.LINUX_OOPS, Source.LINUX, re.compile(r"^Oops: |^Oops\b|\bOops: \d{4}"), True),
     Pattern(Kind.LINUX_BUG, Source.LINUX, re.compile(r"^BUG: |^kernel BUG at "), True),
     Pattern(Kind.LINUX_WARNING, Source.LINUX, re.compile(r"^WARNING: CPU: \d+ PID: \d+"), False),
-    Pattern(Kind.GRUB_ERROR, Source.LINUX,
-            re.compile(r"^error: .*(?:not found|out of memory)"), True),
 )
 
 # Live matching (pexpect) works on raw bytes before line normalisation: these are the fatal
@@ -53,6 +51,8 @@ LIVE_FATAL: tuple[tuple[Kind, str], ...] = (
     (Kind.LINUX_PANIC, r"Kernel panic - not syncing"),
     (Kind.LINUX_OOPS, r"\bOops: \d{4}"),
     (Kind.LINUX_BUG, r"kernel BUG at "),
+    # GRUB stops at its menu after an error; only the live console can see it in time
+    (Kind.GRUB_ERROR, r"error: [^\r\n]*(?:not found|out of memory|invalid)"),
 )
 
 

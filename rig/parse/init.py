@@ -45,8 +45,11 @@ class InitParser:
             info.stages.append(args[0])
         elif what == "uname" and args:
             info.uname = args[0]
-        elif what == "meminfo" and len(args) >= 2 and args[1].isdigit():
-            info.meminfo_kb[args[0].rstrip(":")] = int(args[1])
+        elif what == "meminfo":
+            # "meminfo Key: value Key: value ..." (older rigs printed one pair per line)
+            for key, value in zip(args[::2], args[1::2], strict=False):
+                if value.isdigit():
+                    info.meminfo_kb[key.rstrip(":")] = int(value)
         elif what == "balloon" and len(args) >= 2:
             if args[1].isdigit():
                 info.balloon_kb[args[0].removeprefix("info/")] = int(args[1])

@@ -26,8 +26,8 @@ _IDENTITY = re.compile(r"^Set (\d+) page\(s\) to 1-1 mapping(\.)?")
 _UNABLE = "Unable to find available pfn range, not remapping identity pages"
 _MEMORY = re.compile(r"^Memory: (\d+)[kK]/(\d+)[kK] available")
 
-_KEYS = ("Linux version", "ommand line", "RAM map", "xen_release_chunk", "Freeing", "Populating",
-         "eleased", "Remapped", "1-1 mapping", "Unable to find", "Memory:")
+_KEYS = re.compile(r"Linux version|ommand line|RAM map|xen_release_chunk|Freeing|Populating"
+                   r"|eleased|Remapped|1-1 mapping|Unable to find|Memory:")
 
 
 @dataclass
@@ -76,6 +76,10 @@ class LinuxParser:
         self.info = LinuxInfo()
         self._map_state = 0  # 0 before the map, 1 inside, 2 after (only the first map counts)
 
+    @property
+    def in_map(self) -> bool:
+        return self._map_state == 1
+
     def _era(self, era: str) -> None:
         # a later, more specific shape wins over an earlier generic one (C's Freeing → D's Remapped)
         if self.info.format_era is None or era > self.info.format_era:
@@ -89,7 +93,7 @@ class LinuxParser:
                 info.e820.append(entry)
                 return
             self._map_state = 2
-        if not any(k in text for k in _KEYS):
+        if not _KEYS.search(text):
             return
         info.seen = True
         if self._map_state == 0 and _MAP_HEADER.match(text):

@@ -23,8 +23,8 @@ _Q_DOMAIN = re.compile(r"^General information for domain (\d+):")
 _Q_PAGES = re.compile(r"^\s*(?:refcnt=\d+ dying=\d+ )?nr_pages=(\d+) .*max_pages=(\d+)")
 _U_TOTAL = re.compile(r"^(?:Domain 0|d0) \(total: (\d+)\):")
 
-_KEYS = ("Xen ver", "Command", "RAM map", "System RAM", "Dom0 al", "Init. r", "***", "General",
-         "nr_pages=", "total:")
+_KEYS = re.compile(r"Xen ver|Command|RAM map|System RAM|Dom0 al|Init\. r|\*\*\*|General"
+                   r"|nr_pages=|total:")
 
 
 @dataclass
@@ -73,6 +73,10 @@ class XenParser:
         self._map: list[E820Entry] = []
         self._q_domain: int | None = None
 
+    @property
+    def in_map(self) -> bool:
+        return self._in_map
+
     def feed(self, text: str) -> None:
         info = self.info
         info.seen = True
@@ -84,7 +88,7 @@ class XenParser:
             self._in_map = False
             if self._map:
                 info.e820 = self._map  # a later map (after "Initial ...") replaces an earlier one
-        if not any(k in text for k in _KEYS):
+        if not _KEYS.search(text):
             return
         if (m := _MAP_HEADER.match(text)) is not None:
             self._in_map, self._map = True, []

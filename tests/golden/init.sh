@@ -7,9 +7,12 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo "RIG: stage init"
 echo "RIG: uname $(uname -r)"
+# one line: "meminfo MemTotal: 848224 MemFree: 816388 ..." (kB)
+line=""
 while read -r key value unit; do
-  echo "RIG: meminfo $key $value"
+  line="$line $key $value"
 done < /proc/meminfo
+echo "RIG: meminfo$line"
 b=/sys/devices/system/xen_memory/xen_memory0
 for f in target_kb info/current_kb info/low_kb info/high_kb; do
   if [ -r "$b/$f" ]; then

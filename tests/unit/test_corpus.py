@@ -88,3 +88,22 @@ def test_every_line_counts_once() -> None:
     _expected, body = load_case(LOGS / "rig-pci-hole-6.1.log")
     log = parse_lines(io.StringIO(body, newline="\n"))
     assert log.lines == body.count("\n")
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_file_reader_sees_what_the_line_reader_sees(path: Path, tmp_path: Path) -> None:
+    """parse_file's chunked fast path gives the same document as the plain line iterator,
+    also when an E820 block straddles a chunk boundary."""
+    from rig import parse
+
+    _, body = load_case(path)
+    raw = tmp_path / "raw.log"
+    raw.write_bytes(body.encode())
+    slow = parse_lines(io.StringIO(body, newline="\n"))
+    for chunk in (parse._CHUNK, 4096, 97):
+        parse._CHUNK, saved = chunk, parse._CHUNK
+        try:
+            fast = parse.parse_file(raw)
+        finally:
+            parse._CHUNK = saved
+        assert document(fast, judge(fast)) == document(slow, judge(slow))
