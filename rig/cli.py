@@ -98,8 +98,17 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> scenarios.Scenario:
+    overrides = _overrides(args.set)
+    # --kernel/--xen: the user's own builds, shorthand for --set dom0.kernel=/xen.version=
+    for flag, key in (("kernel", "dom0.kernel"), ("xen", "xen.version")):
+        value = getattr(args, flag, None)
+        if value:
+            path = Path(value).expanduser().absolute()
+            if not path.is_file():
+                raise UsageError(f"--{flag} {value!r}: no such file")
+            overrides[key] = str(path)
     try:
-        return scenarios.load(args.scenario, _overrides(args.set))
+        return scenarios.load(args.scenario, overrides)
     except scenarios.ScenarioError as exc:
         raise UsageError(str(exc)) from None
 
@@ -118,6 +127,42 @@ def cmd_render(args: argparse.Namespace) -> int:
     written = render_folder(s, args.output, accel=args.accel)
     for path in written:
         print(path)
+    return 0
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    from rig import images
+
+    store = images.Store()
+    if args.images_command == "list":
+        cached = store.manifest()
+        print(f"{'key':<14} {'package':<36} {'version':<34} {'size':>10}  {'sha256':<16} suite")
+        for key in images.recipes():
+            rec = cached.get(key)
+            if rec is None:
+                print(f"{key:<14} {'(not fetched)':<36}")
+                continue
+            print(f"{key:<14} {rec.package:<36} {rec.version:<34} {rec.size:>10}  "
+                  f"{rec.sha256[:16]} {rec.suite}")
+        print(f"cache: {store.root}")
+        return 0
+    if args.images_command == "fetch":
+        for key in args.keys:
+            kind, sep, name = key.partition("=")
+            if not sep:
+                raise UsageError(f"{key!r}: expected KIND=NAME, e.g. kernel=6.12")
+            art = images.fetch(kind, name, refresh=args.refresh)
+            print(f"{key:<14} {art.record.package} {art.record.version} {art.path}")
+        return 0
+    if args.images_command == "verify":
+        bad = 0
+        for rec, ok in images.verify(store):
+            bad += not ok
+            print(f"{'ok' if ok else 'CORRUPT (removed; the next use fetches it again)':<8} "
+                  f"{rec.key:<14} {rec.sha256[:16]}")
+        return 1 if bad else 0
+    for path in images.gc(store):
+        print(f"removed {path}")
     return 0
 
 
@@ -140,6 +185,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario field, e.g. xen.dom0_mem=3G")
     r.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
+    r.add_argument("--kernel", metavar="PATH", help="your own dom0 kernel (bzImage or vmlinux)")
+    r.add_argument("--xen", metavar="PATH", help="your own Xen (xen.gz or ELF)")
     r.add_argument("--json-out", type=Path, metavar="FILE", help="write the result document")
     r.add_argument("--results", type=Path, metavar="DIR",
                    help="where to keep logs and results (default: $RIG_RESULTS or ./rig-results)")
@@ -171,6 +218,16 @@ def parser() -> argparse.ArgumentParser:
     rd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     rd.add_argument("--accel", default="tcg", choices=("kvm", "tcg"))
     rd.set_defaults(func=cmd_render)
+
+    im = sub.add_parser("images", help="the artifact cache: list, fetch, verify, gc")
+    im_sub = im.add_subparsers(dest="images_command", required=True)
+    im_sub.add_parser("list", help="every artifact key, and what the cache holds for it")
+    fe = im_sub.add_parser("fetch", help="fetch artifacts, e.g. kernel=6.12 xen=4.20")
+    fe.add_argument("keys", nargs="+", metavar="KIND=NAME")
+    fe.add_argument("--refresh", action="store_true", help="resolve again even when cached")
+    im_sub.add_parser("verify", help="re-hash every cached artifact; exit 1 on corruption")
+    im_sub.add_parser("gc", help="remove cached files nothing refers to")
+    im.set_defaults(func=cmd_images)
 
     sc = sub.add_parser("scenarios", help="list the preset scenarios")
     sc.set_defaults(func=cmd_scenarios)

@@ -108,8 +108,8 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
     live["accelerator"] = {"accel": choice.accel, "reason": choice.reason,
                            "qemu_version": qemu_version(binary), "cpu": opts.cpu}
 
-    xen = images.fetch("xen", s.xen_version, offline=opts.offline)
-    kernel = images.fetch("kernel", s.kernel, offline=opts.offline)
+    xen = images.resolve("xen", s.xen_version, offline=opts.offline)
+    kernel = images.resolve("kernel", s.kernel, offline=opts.offline)
     busybox = images.fetch("busybox", "default", offline=opts.offline)
     live["artifacts"] = {"xen": xen.to_json(), "kernel": kernel.to_json(),
                          "busybox": busybox.to_json()}
@@ -177,7 +177,7 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
         link = dest / target
         link.unlink(missing_ok=True)
         try:
-            link.symlink_to(images.fetch(kind, name, offline=True).path)
+            link.symlink_to(images.resolve(kind, name, offline=True).path)
         except RigError:
             missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
     if not missing:

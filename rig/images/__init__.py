@@ -11,14 +11,17 @@ import fnmatch
 import gzip
 import shutil
 import subprocess
+import sys
 import tarfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.errors import ArtifactError
+from rig.errors import ArtifactError, UsageError
 from rig.images.apt import AptRoot
 from rig.images.store import Record, Store, sha256_file
+
+__all__ = ["Artifact", "Record", "Store", "fetch", "gc", "recipes", "resolve", "verify"]
 from rig.resources import data_dir
 
 KINDS = ("xen", "kernel", "busybox")
@@ -33,6 +36,7 @@ class Recipe:
     file: str
     package: str | None = None
     metapackage: str | None = None
+    follow: tuple[str, ...] = ()  # globs over Depends, one per step from the metapackage
 
     @property
     def key(self) -> str:
@@ -47,7 +51,7 @@ def recipes() -> dict[str, Recipe]:
         for name, r in data.get(kind, {}).items():
             family = suites.get(r["suite"], {}).get("suites", [r["suite"]])
             rec = Recipe(kind, name, r["suite"], tuple(family), r["file"], r.get("package"),
-                         r.get("metapackage"))
+                         r.get("metapackage"), tuple(r.get("follow", ())))
             out[rec.key] = rec
     return out
 
@@ -96,14 +100,22 @@ def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = F
 
 def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
     apt = AptRoot(store.root / "apt" / rec.suite, list(rec.suites))
+    _say(f"updating the package lists of {rec.suite}")
     apt.update()
     package = rec.package
     if rec.metapackage:
-        depends = apt.show(rec.metapackage).get("Depends", "")
-        package = depends.split(",")[0].split("|")[0].split("(")[0].strip()
-        if not package:
-            raise ArtifactError(f"{rec.metapackage} depends on nothing to download")
+        package = rec.metapackage
+        for glob in rec.follow:
+            depends = apt.show(package).get("Depends", "")
+            names = [d.split("|")[0].split("(")[0].strip() for d in depends.split(",")]
+            chosen = [n for n in names if fnmatch.fnmatch(n, glob)]
+            if not chosen:
+                raise ArtifactError(f"{rec.key}: {package} in {rec.suite} depends on "
+                                    f"{', '.join(names) or 'nothing'}, none matching {glob!r} "
+                                    "(the suite moved on: update images/recipes.toml)")
+            package = chosen[0]
     assert package is not None
+    _say(f"fetching {rec.key}: {package} from {rec.suite}")
     fields = apt.show(package)
     version = fields["Version"]
     work = store.tmpdir(rec.key.replace("=", "-"))
@@ -157,3 +169,93 @@ def _extract(deb: Path, pattern: str, dest: Path) -> tuple[str, Path]:
         raise ArtifactError(f"{deb.name} has no file matching {pattern!r}", command=cmd,
                             output=err.decode(errors="replace"))
     return found
+
+
+def _say(message: str) -> None:
+    """A live progress line on a terminal; quiet otherwise (CI logs stay clean)."""
+    if sys.stderr.isatty():
+        print(f"rig: {message}", file=sys.stderr, flush=True)
+
+
+# -- bring your own --------------------------------------------------------------------------
+
+_MULTIBOOT_MAGICS = (b"\x02\xb0\xad\x1b", b"\xd6\x50\x52\xe8")  # multiboot1, multiboot2
+
+
+def is_path(value: str) -> bool:
+    """An artifact value names a file (not a key) when it looks like a path."""
+    return "/" in value or value.startswith(".") or value.endswith((".gz", ".efi"))
+
+
+def user_artifact(kind: str, path: Path, store: Store | None = None) -> Artifact:
+    """A user's own kernel (bzImage/vmlinuz) or Xen (xen.gz or ELF), validated and recorded with
+    its sha256. A gzip'd Xen is decompressed into the store (QEMU loads the plain ELF)."""
+    store = store or Store()
+    field = "dom0.kernel" if kind == "kernel" else "xen.version"
+    if not path.is_file():
+        raise UsageError(f"{field} = {str(path)!r}: no such file")
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    sha = sha256_file(path)
+    target = path
+    if kind == "kernel":
+        if head[0x202:0x206] != b"HdrS" and head[:4] != b"\x7fELF":
+            raise UsageError(f"{field} = {str(path)!r}: not a bzImage (no 'HdrS' header) nor an "
+                             "ELF vmlinux")
+    elif kind == "xen":
+        if head[:2] == b"\x1f\x8b":
+            target = _gunzip_into(store, path, field)
+            head = target.read_bytes()[:65536]
+        if head[:4] != b"\x7fELF" or not any(m in head for m in _MULTIBOOT_MAGICS):
+            raise UsageError(f"{field} = {str(path)!r}: not a Xen image (an ELF with a multiboot "
+                             "header, or its .gz)")
+    record = Record(f"{kind}={path}", "(user file)", "-", "-", sha, path.stat().st_size,
+                    str(path), sha, path.stat().st_size)
+    return Artifact(record, target)
+
+
+def _gunzip_into(store: Store, path: Path, field: str) -> Path:
+    store.ensure()
+    tmp = store.tmpdir("user-xen") / "xen"
+    try:
+        with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    except (OSError, EOFError) as exc:
+        raise UsageError(f"{field} = {str(path)!r}: a broken gzip file ({exc})") from None
+    sha, _ = store.add(tmp)  # content-addressed: the same Xen lands on the same object
+    return store.object_path(sha)
+
+
+def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
+    """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key or a path."""
+    if is_path(value):
+        return user_artifact(kind, Path(value).expanduser())
+    return fetch(kind, value, offline=offline)
+
+
+# -- maintenance: rig images list | verify | gc ----------------------------------------------
+
+def verify(store: Store | None = None) -> list[tuple[Record, bool]]:
+    """Re-hash every cached artifact; corrupt ones are removed (and re-fetched on next use)."""
+    store = store or Store()
+    with store.locked():
+        return [(rec, store.verified(rec.sha256) is not None)
+                for rec in store.manifest().values()]
+
+
+def gc(store: Store | None = None) -> list[Path]:
+    """Remove objects no manifest record names, and leftovers of interrupted fetches."""
+    store = store or Store()
+    removed: list[Path] = []
+    with store.locked():
+        keep = {rec.sha256 for rec in store.manifest().values()}
+        if store.objects.is_dir():
+            for obj in store.objects.iterdir():
+                if obj.name not in keep:
+                    obj.unlink()
+                    removed.append(obj)
+        tmp = store.root / "tmp"
+        if tmp.is_dir():
+            shutil.rmtree(tmp)
+            removed.append(tmp)
+    return removed

@@ -143,3 +143,99 @@ def test_initramfs_layout(tmp_path: Path) -> None:
     # reproducible: same inputs, same bytes (so the file can be cached by hash)
     again = initramfs.build(bb, "#!/bin/sh\necho hi\n", tmp_path / "again.gz")
     assert sha256_file(again) == sha256_file(dest)
+
+
+def test_recipes_cover_the_matrix() -> None:
+    keys = set(images.recipes())
+    assert {"xen=4.17", "xen=4.20", "kernel=6.1", "kernel=6.12", "kernel=7.2",
+            "kernel=sid", "busybox=default"} <= keys
+
+
+class FakeApt:
+    """Stands in for AptRoot.show: control fields by package."""
+
+    def __init__(self, fields: dict[str, dict[str, str]]) -> None:
+        self.fields = fields
+
+    def show(self, package: str) -> dict[str, str]:
+        return self.fields[package]
+
+
+def test_follow_walks_the_depends_chain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = FakeApt({
+        "linux-image-amd64": {"Version": "7.2.13-1",
+                              "Depends": "linux-base-amd64 (= 7.2.13-1), "
+                                         "linux-image-7.2.13+deb14-amd64 (= 7.2.13-1)"},
+        "linux-image-7.2.13+deb14-amd64": {
+            "Version": "7.2.13-1",
+            "Depends": "dracut | initramfs-tools, linux-binary-7.2.13+deb14-amd64 (= 7.2.13-1)"},
+    })
+    seen: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_show(self: object, package: str) -> dict[str, str]:
+        seen.append(package)
+        if package == "linux-binary-7.2.13+deb14-amd64":
+            raise Stop
+        return fake.show(package)
+
+    monkeypatch.setattr(images.AptRoot, "update", lambda self, force=False: None)
+    monkeypatch.setattr(images.AptRoot, "show", fake_show)
+    with pytest.raises(Stop):
+        images.fetch("kernel", "7.2", store=Store(tmp_path))
+    assert seen == ["linux-image-amd64", "linux-image-7.2.13+deb14-amd64",
+                    "linux-binary-7.2.13+deb14-amd64"]
+
+
+def test_suite_that_moved_on_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = FakeApt({"linux-image-amd64": {"Version": "7.3.1-1",
+                                          "Depends": "linux-image-7.3.1+deb14-amd64"}})
+    monkeypatch.setattr(images.AptRoot, "update", lambda self, force=False: None)
+    monkeypatch.setattr(images.AptRoot, "show", lambda self, p: fake.show(p))
+    with pytest.raises(ArtifactError, match=r"none matching 'linux-image-7\.2\.\*'"):
+        images.fetch("kernel", "7.2", store=Store(tmp_path))
+
+
+def test_user_kernel_must_be_a_bzimage(tmp_path: Path) -> None:
+    good = tmp_path / "bzImage"
+    good.write_bytes(b"\0" * 0x202 + b"HdrS" + b"\0" * 100)
+    art = images.user_artifact("kernel", good, Store(tmp_path / "c"))
+    assert art.path == good and art.record.sha256 == sha256_file(good)
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    with pytest.raises(Exception, match="not a bzImage"):
+        images.user_artifact("kernel", bad, Store(tmp_path / "c"))
+    with pytest.raises(Exception, match="no such file"):
+        images.user_artifact("kernel", tmp_path / "missing", Store(tmp_path / "c"))
+
+
+def test_user_xen_gz_is_decompressed_and_checked(tmp_path: Path) -> None:
+    elf = b"\x7fELF" + b"\0" * 60 + b"\xd6\x50\x52\xe8" + b"\0" * 100  # multiboot2 magic
+    gz = tmp_path / "xen.gz"
+    gz.write_bytes(gzip.compress(elf))
+    art = images.user_artifact("xen", gz, Store(tmp_path / "c"))
+    assert art.path.read_bytes() == elf
+    assert art.record.sha256 == sha256_file(gz)  # the user's file, as given
+    notxen = tmp_path / "other.gz"
+    notxen.write_bytes(gzip.compress(b"\x7fELF plain"))
+    with pytest.raises(Exception, match="not a Xen image"):
+        images.user_artifact("xen", notxen, Store(tmp_path / "c"))
+
+
+def test_verify_reports_a_flipped_byte(tmp_path: Path) -> None:
+    store, rec = _store_with(tmp_path, b"some kernel bytes")
+    assert images.verify(store) == [(rec, True)]
+    path = store.object_path(rec.sha256)
+    path.write_bytes(b"Some kernel bytes")
+    assert images.verify(store) == [(rec, False)]
+    assert not path.exists()
+
+
+def test_gc_keeps_what_the_manifest_names(tmp_path: Path) -> None:
+    store, rec = _store_with(tmp_path, b"kept")
+    stray = store.objects / ("0" * 64)
+    stray.write_bytes(b"stray")
+    assert images.gc(store) == [stray]
+    assert store.object_path(rec.sha256).exists()
