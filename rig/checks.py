@@ -144,10 +144,10 @@ def judge(
                   max_pages=max_pages, kernel_version=".".join(map(str, version or ())) or None)
 
     missing = [name for name, value in (("an E820 map", machine_map), ("dom0's nr_pages", nr_pages),
-                                        ("the kernel version", version)) if not value]
+                                        ("the kernel's version", version)) if not value]
     prediction: Prediction | None = None
     if missing:
-        why = "the log has no " + ", no ".join(missing)
+        why = "the log lacks " + ", ".join(missing)
         checks.append(Check("model", Status.SKIP, message=f"no prediction: {why}"))
     else:
         assert nr_pages is not None and version is not None

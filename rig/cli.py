@@ -17,18 +17,12 @@ from typing import Any
 from rig import scenario as scenarios
 from rig.checks import judge
 from rig.console import Stage
-from rig.errors import RigError, UsageError
+from rig.errors import Interrupted, RigError, UsageError
 from rig.model import predict_scenario
 from rig.parse import parse_file, parse_lines
 from rig.render import DEFAULT_CPU
 from rig.report import document, prediction_summary, summary, verdict, write
 from rig.run import RunOptions, render_folder, run
-
-
-class Interrupted(Exception):
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -244,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except (KeyboardInterrupt, Interrupted) as exc:
         print(f"rig: interrupted ({exc or 'SIGINT'}); QEMU stopped, logs kept", file=sys.stderr)
-        return 130
+        return 128 + getattr(exc, "signum", signal.SIGINT)
 
 
 if __name__ == "__main__":

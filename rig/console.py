@@ -38,24 +38,40 @@ STAGE_PATTERNS: tuple[tuple[Stage, bytes], ...] = (
     (Stage.DONE, re.escape(f"{MARKER} stage done".encode())),
 )
 
-#: seconds allowed to reach each stage from the previous one, under TCG (boot-recipe.md: a
-#: whole boot takes 7–17 s; 1 TiB layouts spend ~50 s in Xen before dom0 is built)
-TCG_TIMEOUTS: dict[Stage, float] = {
-    Stage.XEN: 60,
-    Stage.DOM0_BUILD: 240,
-    Stage.LINUX: 60,
-    Stage.INIT: 240,
-    Stage.DONE: 60,
-    Stage.EXIT: 30,
+#: seconds allowed to reach each stage from the previous one with KVM; under TCG they are
+#: multiplied by ``TCG_SLOWDOWN`` (syzkaller's rule: scale, but cap the factor). boot-recipe.md:
+#: a whole TCG boot takes 7–17 s; a 1 TiB layout spends ~50 s in Xen before dom0 is built.
+BASE_TIMEOUTS: dict[Stage, float] = {
+    Stage.XEN: 20,
+    Stage.DOM0_BUILD: 80,
+    Stage.LINUX: 20,
+    Stage.INIT: 80,
+    Stage.DONE: 20,
+    Stage.EXIT: 10,
 }
+TCG_SLOWDOWN = 3.0
+#: no console output for this long (scaled likewise) is a hang of its own kind
+BASE_SILENCE_S = 20.0
 #: after a fatal line, keep reading this long so the log holds the whole crash report
 CRASH_DRAIN_S = 1.0
+#: lines quoted in a failure message
+QUOTE_LINES = 5
+
+
+def timeouts_for(accel: str, overrides: dict[Stage, float] | None = None) -> dict[Stage, float]:
+    scale = TCG_SLOWDOWN if accel == "tcg" else 1.0
+    return {**{k: v * scale for k, v in BASE_TIMEOUTS.items()}, **(overrides or {})}
+
+
+def silence_for(accel: str) -> float:
+    return BASE_SILENCE_S * (TCG_SLOWDOWN if accel == "tcg" else 1.0)
 
 
 class Outcome(StrEnum):
     DONE = "done"  #: every stage reached, QEMU exited or was stopped after DONE
     CRASH = "crash"  #: a fatal line (crash table) appeared
-    TIMEOUT = "timeout"  #: a stage was not reached in time
+    TIMEOUT = "timeout"  #: a stage was not reached in time, though the guest kept printing
+    SILENT = "silent"  #: no output at all for the silence limit: a hang
     EXITED = "exited"  #: QEMU exited before DONE without a fatal line
 
 
@@ -79,48 +95,99 @@ class ConsoleResult:
         }
 
 
-def drive(child: Any, timeouts: dict[Stage, float] | None = None) -> ConsoleResult:
-    """Follow ``child`` (a pexpect spawn) until the guest is done, crashed, hung or gone."""
-    limits = {**TCG_TIMEOUTS, **(timeouts or {})}
+class _Counter:
+    """Wraps the log file to count the bytes that arrive (for the silence watchdog)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.count = inner, 0
+
+    def write(self, data: bytes) -> int:
+        self.count += len(data)
+        return int(self.inner.write(data))
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+
+def drive(child: Any, timeouts: dict[Stage, float] | None = None,
+          silence: float | None = None) -> ConsoleResult:
+    """Follow ``child`` (a pexpect spawn) until the guest is done, crashed, hung or gone.
+
+    ``timeouts`` (from ``timeouts_for``) bound each stage; ``silence`` bounds the time without
+    any output at all, whatever the stage."""
+    limits = timeouts or timeouts_for("tcg")
+    quiet_limit = silence or silence_for("tcg")
+    counter = _Counter(child.logfile_read)
+    child.logfile_read = counter
     t0 = time.monotonic()
     timeline: dict[str, float] = {Stage.FIRMWARE.value: 0.0}
     fatal = [(kind, re.compile(rx.encode())) for kind, rx in crash.LIVE_FATAL]
     reached = Stage.FIRMWARE
     remaining = list(STAGE_PATTERNS)
-
-    while remaining:
-        waiting = remaining[0][0]
-        patterns: list[Any] = [re.compile(rx) for _, rx in remaining]
-        patterns += [rx for _, rx in fatal]
-        patterns += [pexpect.EOF, pexpect.TIMEOUT]
-        idx = child.expect(patterns, timeout=limits[waiting])
-        now = round(time.monotonic() - t0, 3)
-        if idx < len(remaining):
-            # a later stage may come first when an earlier banner changed shape: count it all
-            for stage, _ in remaining[: idx + 1]:
-                timeline.setdefault(stage.value, now)
-            reached = remaining[idx][0]
-            remaining = remaining[idx + 1:]
-            continue
-        idx -= len(remaining)
-        if idx < len(fatal):
-            kind = fatal[idx][0]
-            line = _line_of(child)
-            _drain(child, CRASH_DRAIN_S)
-            return ConsoleResult(Outcome.CRASH, reached, timeline, kind.value, line,
-                                 message=f"{kind.value} during stage {waiting.value}: {line}")
-        if patterns[len(remaining) + idx] is pexpect.EOF:
+    try:
+        while remaining:
+            waiting = remaining[0][0]
+            deadline = time.monotonic() + limits[waiting]
+            patterns: list[Any] = [re.compile(rx) for _, rx in remaining]
+            patterns += [rx for _, rx in fatal]
+            patterns += [pexpect.EOF, pexpect.TIMEOUT]
+            last_seen, last_count = time.monotonic(), counter.count
+            while True:
+                left = deadline - time.monotonic()
+                step = max(0.05, min(left, quiet_limit - (time.monotonic() - last_seen)))
+                idx = child.expect(patterns, timeout=step)
+                if patterns[idx] is not pexpect.TIMEOUT:
+                    break
+                if counter.count != last_count:
+                    last_seen, last_count = time.monotonic(), counter.count
+                if time.monotonic() >= deadline:
+                    return ConsoleResult(
+                        Outcome.TIMEOUT, reached, timeline, waited_for=waiting,
+                        message=f"stage {waiting.value} not reached within "
+                                f"{limits[waiting]:.0f} s (last stage: {reached.value})"
+                                + _quote(child))
+                if time.monotonic() - last_seen >= quiet_limit:
+                    return ConsoleResult(
+                        Outcome.SILENT, reached, timeline, waited_for=waiting,
+                        message=f"no output for {quiet_limit:.0f} s while waiting for stage "
+                                f"{waiting.value} (last stage: {reached.value})"
+                                + _quote(child))
+            now = round(time.monotonic() - t0, 3)
+            if idx < len(remaining):
+                # a later stage may come first when an earlier banner changed shape
+                for stage, _ in remaining[: idx + 1]:
+                    timeline.setdefault(stage.value, now)
+                reached = remaining[idx][0]
+                remaining = remaining[idx + 1:]
+                continue
+            idx -= len(remaining)
+            if idx < len(fatal):
+                kind = fatal[idx][0]
+                line = _line_of(child)
+                _drain(child, CRASH_DRAIN_S)
+                return ConsoleResult(Outcome.CRASH, reached, timeline, kind.value, line,
+                                     message=f"{kind.value} during stage {waiting.value}: {line}")
             return ConsoleResult(Outcome.EXITED, reached, timeline, waited_for=waiting,
-                                 message=f"QEMU exited while waiting for stage {waiting.value}")
-        return ConsoleResult(Outcome.TIMEOUT, reached, timeline, waited_for=waiting,
-                             message=f"stage {waiting.value} not reached within "
-                                     f"{limits[waiting]:.0f} s (last stage: {reached.value})")
+                                 message=f"QEMU exited while waiting for stage {waiting.value}"
+                                         + _quote(child))
 
-    # the guest powers off through Xen; QEMU then exits by itself
-    idx = child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=limits[Stage.EXIT])
-    if idx == 0:
-        timeline[Stage.EXIT.value] = round(time.monotonic() - t0, 3)
-    return ConsoleResult(Outcome.DONE, Stage.DONE, timeline)
+        # the guest powers off through Xen; QEMU then exits by itself
+        idx = child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=limits[Stage.EXIT])
+        if idx == 0:
+            timeline[Stage.EXIT.value] = round(time.monotonic() - t0, 3)
+        return ConsoleResult(Outcome.DONE, Stage.DONE, timeline)
+    finally:
+        child.logfile_read = counter.inner
+
+
+def _quote(child: Any) -> str:
+    """The last lines the console showed, for a failure message."""
+    text = (child.before or b"") if isinstance(child.before, bytes) else b""
+    text += child.buffer or b""
+    lines = [ln.strip() for ln in text.decode(errors="replace").splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    return "; last lines: " + " | ".join(lines[-QUOTE_LINES:])
 
 
 def _line_of(child: Any) -> str:

@@ -42,3 +42,15 @@ class ArtifactError(RigError):
 
 class MachineError(RigError):
     """QEMU could not be started or driven (infrastructure: exit 125)."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM (or SIGINT) turned into an exception, so that every ``finally`` runs: QEMU is
+    killed and the log and a partial result are kept. A BaseException, like
+    KeyboardInterrupt, so that no ``except Exception`` swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum

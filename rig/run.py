@@ -19,7 +19,7 @@ from typing import Any
 
 from rig import images, render
 from rig.checks import Check, Status, judge, scenario_checks
-from rig.console import ConsoleResult, Outcome, Stage, drive
+from rig.console import ConsoleResult, Outcome, Stage, drive, silence_for, timeouts_for
 from rig.errors import RigError
 from rig.images import grub, initramfs
 from rig.machine import Machine, choose_accel, qemu_binary, qemu_version
@@ -37,6 +37,10 @@ class RunOptions:
     offline: bool = False
     timeouts: dict[Stage, float] | None = None
     cpu: str = render.DEFAULT_CPU
+    #: seconds without console output that count as a hang (default: scaled for the accel)
+    silence: float | None = None
+    #: extra shell lines for /init before it reports (fault tests make the guest misbehave)
+    init_commands: tuple[str, ...] = ()
 
 
 def results_base() -> Path:
@@ -55,7 +59,7 @@ def _console_check(c: ConsoleResult, exit_status: int | None) -> Check | None:
         return None
     if c.outcome is Outcome.CRASH:
         return Check("console", Status.CRASH, "done", c.stage.value, c.message)
-    if c.outcome is Outcome.TIMEOUT:
+    if c.outcome in (Outcome.TIMEOUT, Outcome.SILENT):
         return Check("console", Status.INCOMPLETE, "done", c.stage.value, c.message)
     # QEMU left early: its own failure (non-zero status) is infrastructure; a clean exit
     # before /init finished means the guest reset or powered off on its own
@@ -86,11 +90,16 @@ def run(s: Scenario, opts: RunOptions) -> tuple[dict[str, Any], Path]:
         try:
             doc = _boot(s, opts, run_dir, sock_dir / "qmp.sock", log_path, live, timings, t0)
         except RigError as exc:
-            log_path.touch()
-            err = Check("infrastructure", Status.ERROR, message=str(exc))
-            parsed = parse_file(log_path)
-            doc = document(parsed, judge(parsed), [err], **live)
-            doc["verdict"] = Status.ERROR.label
+            doc = _partial(log_path, live, Check("infrastructure", Status.ERROR,
+                                                 message=str(exc)))
+        except BaseException as exc:
+            # Ctrl-C, SIGTERM, a bug: keep what there is, say why, and let it propagate
+            why = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+            doc = _partial(log_path, live, Check("interrupted", Status.ERROR,
+                                                 message=f"the run was stopped ({why})"))
+            timings["total_s"] = round(time.monotonic() - t0, 3)
+            write(doc, result_path)
+            raise
         timings["total_s"] = round(time.monotonic() - t0, 3)
         write(doc, result_path)
         return doc, out_dir
@@ -98,27 +107,35 @@ def run(s: Scenario, opts: RunOptions) -> tuple[dict[str, Any], Path]:
         shutil.rmtree(sock_dir, ignore_errors=True)
 
 
+def _partial(log_path: Path, live: dict[str, Any], why: Check) -> dict[str, Any]:
+    """The document of a run that ended early: whatever the log holds, plus why."""
+    log_path.touch()
+    parsed = parse_file(log_path)
+    doc = document(parsed, judge(parsed), [why], **live)
+    doc["verdict"] = Status.ERROR.label
+    return doc
+
+
 def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_path: Path,
           live: dict[str, Any], timings: dict[str, Any], t0: float) -> dict[str, Any]:
     if s.firmware != "bios":
         raise RigError(f"machine.firmware = {s.firmware!r} is not supported by this version "
                        "of rig yet (bios only)")
-    choice = choose_accel(opts.accel)
     binary = qemu_binary()
-    live["accelerator"] = {"accel": choice.accel, "reason": choice.reason,
-                           "qemu_version": qemu_version(binary), "cpu": opts.cpu}
-
     xen = images.resolve("xen", s.xen_version, offline=opts.offline)
     kernel = images.resolve("kernel", s.kernel, offline=opts.offline)
     busybox = images.fetch("busybox", "default", offline=opts.offline)
     live["artifacts"] = {"xen": xen.to_json(), "kernel": kernel.to_json(),
                          "busybox": busybox.to_json()}
     timings["artifacts_s"] = round(time.monotonic() - t0, 3)
+    choice = choose_accel(opts.accel, xen.path, binary)
+    live["accelerator"] = {"accel": choice.accel, "reason": choice.reason,
+                           "qemu_version": qemu_version(binary), "cpu": opts.cpu}
 
     # short, space-free names inside the private run folder for the multiboot module lines
     for name, art in (("xen", xen), ("vmlinuz", kernel)):
         (run_dir / name).symlink_to(art.path)
-    init_text = render.init_script()
+    init_text = render.init_script(list(opts.init_commands))
     (run_dir / "init").write_text(init_text)
     initramfs.build(busybox.path, init_text, run_dir / "initrd.gz")
     iso = None
@@ -143,7 +160,8 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
             live["accelerator"]["kvm_enabled"] = bool(kvm.get("enabled"))
         except RigError:
             pass  # QEMU already gone: the console result says why
-        console = drive(m.console, opts.timeouts)
+        console = drive(m.console, timeouts_for(choice.accel, opts.timeouts),
+                        opts.silence or silence_for(choice.accel))
         m.stop()
         exit_status = m.exit_status
     timings["boot_s"] = round(time.monotonic() - t_boot, 3)

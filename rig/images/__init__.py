@@ -69,11 +69,12 @@ def recipe(kind: str, name: str) -> Recipe:
 class Artifact:
     record: Record
     path: Path
+    note: str | None = None  # e.g. the cached copy was corrupt and was fetched again
 
     def to_json(self) -> dict[str, object]:
         r = self.record
         return {"key": r.key, "package": r.package, "version": r.version, "suite": r.suite,
-                "sha256": r.sha256, "path": str(self.path)}
+                "sha256": r.sha256, "path": str(self.path), "note": self.note}
 
 
 def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = False,
@@ -82,20 +83,28 @@ def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = F
     store = store or Store()
     rec = recipe(kind, name)
     cached = store.manifest().get(rec.key)
+    note = None
     if cached is not None and not refresh:
-        path = store.verified(cached.sha256)
-        if path is not None:
-            return Artifact(cached, path)
+        if store.object_path(cached.sha256).exists():
+            path = store.verified(cached.sha256)
+            if path is not None:
+                return Artifact(cached, path)
+            note = (f"the cached {rec.key} ({cached.package} {cached.version}) did not match "
+                    f"its sha256 {cached.sha256[:16]}: removed and fetched again")
+            print(f"rig: warning: {note}", file=sys.stderr)
+        else:
+            note = f"the cached {rec.key} file was missing: fetched again"
     if offline:
-        state = "is corrupt" if cached else "is not in the cache"
+        state = "is corrupt" if note and "sha256" in note else "is not in the cache"
         raise ArtifactError(f"{rec.key} {state} and --offline forbids fetching it "
                             f"(run `rig images fetch {rec.key}` while online)")
     with store.locked():
         # another rig may have fetched it while we waited for the lock
         cached = store.manifest().get(rec.key)
         if cached is not None and not refresh and (path := store.verified(cached.sha256)):
-            return Artifact(cached, path)
-        return _fetch_locked(rec, store)
+            return Artifact(cached, path, note)
+        art = _fetch_locked(rec, store)
+        return Artifact(art.record, art.path, note)
 
 
 def _fetch_locked(rec: Recipe, store: Store) -> Artifact:

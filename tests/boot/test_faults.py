@@ -1,0 +1,195 @@
+"""The fault suite: every bad day is short, classified, logged and leaves no QEMU behind.
+
+Each test asserts the result class, the exit code, that the console log was kept, and that no
+QEMU process of the run remains."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rig import images, scenario
+from rig.images.store import Store
+from rig.machine import kvm_probe, qemu_binary
+from rig.run import RunOptions, run
+
+pytestmark = pytest.mark.boot
+RIG = [sys.executable, "-m", "rig.cli"]
+
+
+def qemu_pids() -> set[int]:
+    out = subprocess.run(["pgrep", "-f", "qemu-system-x86_64"], capture_output=True, text=True)
+    return {int(p) for p in out.stdout.split()}
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_qemu() -> object:
+    before = qemu_pids()
+    yield None
+    deadline = time.monotonic() + 3
+    while qemu_pids() - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert qemu_pids() - before == set(), "a QEMU process outlived its run"
+
+
+def only_result(results: Path) -> tuple[dict[str, object], Path]:
+    (folder,) = [p for p in results.iterdir() if p.is_dir()]
+    assert (folder / "console.log").exists(), "the console log must be kept"
+    return json.loads((folder / "result.json").read_text()), folder
+
+
+def boot(tmp_path: Path, **opts: object) -> tuple[dict[str, object], float]:
+    t0 = time.monotonic()
+    doc, folder = run(scenario.load("pci-hole"), RunOptions(accel="tcg", results=tmp_path,
+                                                            **opts))  # type: ignore[arg-type]
+    assert (folder / "console.log").stat().st_size > 0
+    return doc, time.monotonic() - t0
+
+
+def test_guest_kernel_panic(tmp_path: Path) -> None:
+    # /init exits: "Kernel panic - not syncing: Attempted to kill init!"
+    doc, elapsed = boot(tmp_path, init_commands=("exit 1",))
+    assert doc["verdict"] == "crash"
+    assert doc["console"]["crash_kind"] == "linux-panic"  # type: ignore[index]
+    assert elapsed < 60
+
+
+def test_dom0_crash_under_xen(tmp_path: Path) -> None:
+    doc, elapsed = boot(tmp_path, cpu="max")  # emulated SMAP: dom0's first #PF kills it
+    assert doc["verdict"] == "crash"
+    assert doc["console"]["crash_kind"] == "dom0-crash"  # type: ignore[index]
+    assert elapsed < 60  # QEMU would idle forever after it (noreboot)
+
+
+def test_silent_hang(tmp_path: Path) -> None:
+    doc, elapsed = boot(tmp_path, init_commands=("sleep 100000",), silence=6.0)
+    assert doc["verdict"] == "incomplete"
+    assert doc["console"]["outcome"] == "silent"  # type: ignore[index]
+    console = next(c for c in doc["checks"] if c["name"] == "console")  # type: ignore[union-attr]
+    assert "no output for 6 s" in console["message"] and "last lines" in console["message"]
+    assert elapsed < 60
+
+
+def test_qemu_killed_mid_boot(tmp_path: Path) -> None:
+    proc = subprocess.Popen([*RIG, "run", "pci-hole", "--accel", "tcg", "--results",
+                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    victims: set[int] = set()
+    while not victims and time.monotonic() < deadline:
+        time.sleep(0.5)
+        victims = qemu_pids() & _children(proc.pid)
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 125, out.decode() + err.decode()  # QEMU dying is infrastructure
+    doc, _ = only_result(tmp_path)
+    assert doc["verdict"] == "error"
+
+
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    kids = {int(p) for p in out.stdout.split()}
+    for kid in list(kids):
+        kids |= _children(kid)
+    return kids
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_rig_interrupted(tmp_path: Path, sig: signal.Signals) -> None:
+    proc = subprocess.Popen([*RIG, "run", "pci-hole", "--accel", "tcg", "--results",
+                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not (qemu_pids() & _children(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    if sig == signal.SIGKILL:
+        # no handler runs: the parent-death signal must take QEMU down by itself
+        (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+        assert (folder / "console.log").exists()
+        return
+    assert proc.returncode == 128 + sig
+    doc, _ = only_result(tmp_path)
+    assert doc["verdict"] == "error"
+    assert any(c["name"] == "interrupted" for c in doc["checks"])  # type: ignore[union-attr]
+
+
+def test_corrupt_cached_artifact_is_fetched_again(tmp_path: Path) -> None:
+    store = Store()
+    rec = store.manifest()["busybox=default"]
+    obj = store.object_path(rec.sha256)
+    data = bytearray(obj.read_bytes())
+    data[100] ^= 0xFF
+    obj.write_bytes(bytes(data))
+    doc, _ = boot(tmp_path)
+    assert doc["verdict"] == "pass"
+    note = doc["artifacts"]["busybox"]["note"]  # type: ignore[index]
+    assert "did not match its sha256" in note
+    assert images.fetch("busybox", "default").path.exists()
+
+
+def test_qemu_binary_missing(tmp_path: Path) -> None:
+    env = dict(os.environ, PATH=str(tmp_path / "empty"))
+    proc = subprocess.run([*RIG, "run", "pci-hole", "--results", str(tmp_path / "r")],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 125
+    assert "qemu-system-x86_64 is not installed" in proc.stdout + proc.stderr
+    doc, _ = only_result(tmp_path / "r")
+    assert doc["verdict"] == "error"
+
+
+def test_two_runs_share_a_fresh_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    # seed the fresh cache's apt lists from the warm one so only the lock is under test
+    warm = Store().root / "apt"
+    if warm.is_dir():
+        shutil.copytree(warm, cache / "apt")
+    env = dict(os.environ, RIG_CACHE=str(cache))
+    procs = [subprocess.Popen([*RIG, "run", "pci-hole", "--accel", "tcg", "--results",
+                               str(tmp_path / f"r{i}")], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for i in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, out.decode() + err.decode()
+    manifest = json.loads((cache / "manifest.json").read_text())
+    assert set(manifest["artifacts"]) == {"xen=4.17", "kernel=6.1", "busybox=default"}
+
+
+def test_bad_scenario_value(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[machine]\nmemory = "4G"\nbelow_4g = "0x80000001"\n')
+    proc = subprocess.run([*RIG, "run", str(bad)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "machine.below_4g" in proc.stderr and "0x80000001" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_explicit_kvm_on_this_machine(tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    proc = subprocess.run([*RIG, "run", "pci-hole", "--accel", "kvm", "--results",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("KVM works on this host")
+    assert proc.returncode == 125
+    assert "KVM is not usable" in proc.stdout
+    assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.skipif(not Path("/dev/kvm").exists(), reason="no /dev/kvm to probe")
+def test_kvm_probe_says_why_in_seconds() -> None:
+    xen = images.fetch("xen", "4.17").path
+    t0 = time.monotonic()
+    problem = kvm_probe(qemu_binary(), xen, seconds=8)
+    if problem is None:
+        pytest.skip("KVM boots Xen on this host")
+    assert "probe" in problem
+    assert time.monotonic() - t0 < 20
