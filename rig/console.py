@@ -163,6 +163,7 @@ def drive(child: Any, timeouts: dict[Stage, float] | None = None,
             idx -= len(remaining)
             if idx < len(fatal):
                 kind = fatal[idx][0]
+                timeline["crash"] = now
                 line = _line_of(child)
                 _drain(child, CRASH_DRAIN_S)
                 return ConsoleResult(Outcome.CRASH, reached, timeline, kind.value, line,

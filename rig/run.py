@@ -163,6 +163,7 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
         console = drive(m.console, timeouts_for(choice.accel, opts.timeouts),
                         opts.silence or silence_for(choice.accel))
         m.stop()
+        timings["qemu_stopped_s"] = round(time.monotonic() - t_boot, 3)
         exit_status = m.exit_status
     timings["boot_s"] = round(time.monotonic() - t_boot, 3)
     timings["stages"] = console.timeline
