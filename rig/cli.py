@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -62,6 +63,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(summary(doc))
     if args.json_out:
         write(doc, args.json_out)
+    if args.html:
+        _write_html([(s.name, doc)], args.html, f"rig run {s.name}")
     if args.keep and doc.get("machine"):
         import shlex
         print(f"kept      {out_dir / 'run'}")
@@ -124,6 +127,87 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_args(args: argparse.Namespace) -> list[str]:
+    out = ["--accel", args.accel]
+    if args.offline:
+        out.append("--offline")
+    for t in args.timeout:
+        out += ["--timeout", t]
+    return out
+
+
+def _matrix_dir(args: argparse.Namespace, what: str) -> Path:
+    from datetime import datetime
+
+    from rig.run import results_base
+
+    base = args.results or results_base()
+    return (base / f"{what}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}").resolve()
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from rig import junit, matrix
+
+    _load(args)  # validate the scenario (and the first value of each key) before any boot
+    cells = matrix.expand(args.set)
+    if args.shard:
+        cells = matrix.shard(cells, args.shard)
+    folder = _matrix_dir(args, f"matrix-{Path(args.scenario).stem}")
+    print(f"rig: {len(cells)} cell(s), {args.jobs} at a time, results in {folder}",
+          file=sys.stderr)
+    results = matrix.run_matrix(args.scenario, cells, jobs=args.jobs, results=folder,
+                                run_args=_run_args(args))
+    print(matrix.table(results))
+    if args.junit:
+        junit.write(results, Path(args.scenario).stem, args.junit)
+    if args.html:
+        _write_html([(r.cell.name, r.doc) for r in results if r.doc], args.html,
+                    f"rig matrix {args.scenario}")
+    return matrix.worst(results).exit_code
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from rig import compare, matrix
+
+    _load(args)
+    kernels = args.kernel or [_load(args).kernel]
+    variants = args.dom0_mem if args.dom0_mem is not None else list(compare.DEFAULT_VARIANTS)
+    pairs = [f"dom0.kernel={k}" for k in kernels] + [f"xen.dom0_mem={v}" for v in variants]
+    cells = matrix.expand(pairs)
+    folder = _matrix_dir(args, f"compare-{Path(args.scenario).stem}")
+    results = matrix.run_matrix(args.scenario, cells, jobs=args.jobs, results=folder,
+                                run_args=_run_args(args))
+    print(compare.table(results, kernels, variants))
+    if args.html:
+        _write_html([(r.cell.name, r.doc) for r in results if r.doc], args.html,
+                    f"rig compare {args.scenario}")
+    return matrix.worst(results).exit_code
+
+
+def _write_html(runs: list[tuple[str, dict[str, Any] | None]], path: Path, title: str) -> None:
+    from rig import html
+
+    docs = [(name, doc) for name, doc in runs if doc is not None]
+    path.write_text(html.page(docs, title, base=path.resolve().parent))
+    print(f"report    {path}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    runs = []
+    for name in args.results:
+        path = Path(name)
+        files = sorted(path.rglob("result.json")) if path.is_dir() else [path]
+        if not files:
+            raise UsageError(f"{name}: no result.json there")
+        for f in files:
+            try:
+                runs.append((str(f.parent.name), json.loads(f.read_text())))
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"{f}: not a rig result document ({exc})") from None
+    _write_html(runs, args.output, args.title)
+    return 0
+
+
 def cmd_images(args: argparse.Namespace) -> int:
     from rig import images
 
@@ -182,6 +266,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--kernel", metavar="PATH", help="your own dom0 kernel (bzImage or vmlinux)")
     r.add_argument("--xen", metavar="PATH", help="your own Xen (xen.gz or ELF)")
     r.add_argument("--json-out", type=Path, metavar="FILE", help="write the result document")
+    r.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
     r.add_argument("--results", type=Path, metavar="DIR",
                    help="where to keep logs and results (default: $RIG_RESULTS or ./rig-results)")
     r.add_argument("--keep", action="store_true",
@@ -212,6 +297,42 @@ def parser() -> argparse.ArgumentParser:
     rd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     rd.add_argument("--accel", default="tcg", choices=("kvm", "tcg"))
     rd.set_defaults(func=cmd_render)
+
+    mx = sub.add_parser("matrix", help="run the cross product of --set values, N VMs at once")
+    mx.add_argument("scenario")
+    mx.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="repeat a key for several values; an empty value means not set")
+    mx.add_argument("-j", "--jobs", type=int, default=1, metavar="N")
+    mx.add_argument("--shard", metavar="I/N", help="run only this share of the cells")
+    mx.add_argument("--junit", type=Path, metavar="FILE")
+    mx.add_argument("--html", type=Path, metavar="FILE")
+    mx.add_argument("--results", type=Path, metavar="DIR")
+    mx.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
+    mx.add_argument("--offline", action="store_true")
+    mx.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS")
+    mx.set_defaults(func=cmd_matrix)
+
+    cp = sub.add_parser("compare", help="the seed's before/after table for a layout")
+    cp.add_argument("scenario")
+    cp.add_argument("--kernel", action="append", metavar="KEY|PATH",
+                    help="dom0 kernel (give two to compare them side by side)")
+    cp.add_argument("--dom0-mem", action="append", metavar="X",
+                    help="dom0_mem variants (default: none, 3G, max:3G as in the seed)")
+    cp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    cp.add_argument("-j", "--jobs", type=int, default=1, metavar="N")
+    cp.add_argument("--html", type=Path, metavar="FILE")
+    cp.add_argument("--results", type=Path, metavar="DIR")
+    cp.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
+    cp.add_argument("--offline", action="store_true")
+    cp.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS")
+    cp.set_defaults(func=cmd_compare)
+
+    rp = sub.add_parser("report", help="an HTML report of result documents")
+    rp.add_argument("results", nargs="+", metavar="RESULT",
+                    help="result.json files or folders holding them")
+    rp.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    rp.add_argument("--title", default="rig report")
+    rp.set_defaults(func=cmd_report)
 
     im = sub.add_parser("images", help="the artifact cache: list, fetch, verify, gc")
     im_sub = im.add_subparsers(dest="images_command", required=True)

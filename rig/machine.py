@@ -30,7 +30,7 @@ QEMU = "qemu-system-x86_64"
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child between fork and exec: SIGKILL it when rig dies, however rig dies."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -95,7 +95,7 @@ def kvm_probe(binary: str, xen: Path, seconds: float = PROBE_S) -> str | None:
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=die_with_parent)
     except OSError as exc:
         return f"the KVM probe could not start QEMU: {exc}"
     assert proc.stdout is not None
@@ -176,7 +176,7 @@ class Machine:
             # matching cheap and bounded however much the guest prints
             self.console = pexpect.spawn(
                 self.argv[0], self.argv[1:], maxread=8192, searchwindowsize=16384,
-                preexec_fn=_die_with_parent, echo=False, env=dict(os.environ, LC_ALL="C"))
+                preexec_fn=die_with_parent, echo=False, env=dict(os.environ, LC_ALL="C"))
         except (pexpect.ExceptionPexpect, OSError) as exc:
             raise MachineError(f"QEMU did not start: {exc}", command=self.argv) from exc
         self.console.logfile_read = self.log

@@ -110,6 +110,7 @@ class Prediction:
             "nr_pages": self.nr_pages,
             "max_pages": self.max_pages,
             "hole_pages": self.hole_pages,
+            "hole_ranges": [r.to_json() for r in self.hole_ranges],
             "freed_ranges": [r.to_json() for r in self.freed_ranges],
             "released_pages": self.released_pages,
             "populated_ranges": [r.to_json() for r in self.populated_ranges],

@@ -1,8 +1,13 @@
-"""pytest plugin: the ``rig_run`` fixture boots a scenario and returns its result document.
+"""pytest plugin (entry point ``pytest11``): boot scenarios from your own tests.
 
-    def test_seed(rig_run):
-        result = rig_run("pci-hole", **{"xen.dom0_mem": "1G,max:1G"})
-        assert result["verdict"] == "pass", result["checks"]
+    def test_seed_box(rig_run):
+        result = rig_run("seed-8g", **{"xen.dom0_mem": "3G,max:3G"})
+        result.assert_pass()           # fails with expected vs observed and the log path
+        assert result["linux"]["remapped_pages"] == result["prediction"]["remapped_pages"]
+
+Options: ``--rig-kernel KEY|PATH``, ``--rig-xen KEY|PATH``, ``--rig-accel auto|kvm|tcg``,
+``--rig-results DIR``. JUnit comes from pytest's own ``--junitxml`` (each test records its
+console log as a property).
 """
 
 from __future__ import annotations
@@ -17,8 +22,42 @@ from rig import scenario as scenarios
 from rig.run import RunOptions, run
 
 
+class RigResult(dict[str, Any]):
+    """The result document, with helpers for assertions."""
+
+    @property
+    def verdict(self) -> str:
+        return str(self.get("verdict"))
+
+    @property
+    def log(self) -> str | None:
+        return self.get("log")
+
+    def problems(self) -> list[str]:
+        out = []
+        for c in self.get("checks", []):
+            if c["status"] in ("pass", "skip"):
+                continue
+            line = f"{c['status'].upper()} {c['name']}: {c['message']}"
+            if c.get("expected") is not None or c.get("observed") is not None:
+                line += f" (expected {c['expected']}, observed {c['observed']})"
+            out.append(line)
+        return out
+
+    def assert_pass(self) -> None:
+        __tracebackhide__ = True
+        if self.verdict != "pass":
+            lines = "\n  ".join(self.problems() or ["no check said why"])
+            raise AssertionError(f"rig verdict {self.verdict}:\n  {lines}\n"
+                                 f"console log: {self.log}")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("rig")
+    group.addoption("--rig-kernel", default=None, metavar="KEY|PATH",
+                    help="dom0 kernel for every rig boot (artifact key or bzImage path)")
+    group.addoption("--rig-xen", default=None, metavar="KEY|PATH",
+                    help="Xen for every rig boot (artifact key or xen.gz path)")
     group.addoption("--rig-accel", default="auto", choices=("auto", "kvm", "tcg"),
                     help="accelerator for rig boots")
     group.addoption("--rig-results", type=Path, default=None, metavar="DIR",
@@ -26,14 +65,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture
-def rig_run(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., dict[str, Any]]:
-    """Factory: ``rig_run(scenario, **overrides)`` → result document (dict)."""
+def rig_run(request: pytest.FixtureRequest, tmp_path: Path,
+            record_property: Callable[[str, object], None]) -> Callable[..., RigResult]:
+    """Factory: ``rig_run(scenario, **overrides)`` → RigResult (the result document)."""
     config = request.config
     base = config.getoption("--rig-results") or tmp_path / "rig-results"
+    defaults = {key: config.getoption(opt) for key, opt in (("dom0.kernel", "--rig-kernel"),
+                                                             ("xen.version", "--rig-xen"))}
 
-    def _run(name: str, **overrides: str) -> dict[str, Any]:
-        s = scenarios.load(name, {k: str(v) for k, v in overrides.items()})
+    def _run(name: str, **overrides: object) -> RigResult:
+        merged = {k: str(v) for k, v in defaults.items() if v}
+        merged.update({k: str(v) for k, v in overrides.items()})
+        s = scenarios.load(name, merged)
         doc, _ = run(s, RunOptions(accel=config.getoption("--rig-accel"), results=base))
-        return doc
+        record_property(f"rig_log_{s.name}", doc.get("log"))
+        return RigResult(doc)
 
     return _run

@@ -14,6 +14,7 @@ rig_host_checks=(
   "grub-pc-bin|test -d /usr/lib/grub/i386-pc"
   "xorriso|command -v xorriso"
   "mtools|command -v mformat"
+  "chromium|command -v chromium"
 )
 
 rig_missing=()

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 TESTS = Path(__file__).parent
 LOGS = TESTS / "logs"
 GOLDEN = TESTS / "golden"

@@ -1,0 +1,61 @@
+"""``rig compare``: the seed commit's before/after table for any layout.
+
+For each dom0_mem variant: nr_pages, pages in holes, released / populated / remapped, the
+``Memory:`` line, MemTotal and the balloon, next to the model's figure for a kernel without the
+fix (era B: what dom0 would have lost). With two kernels, their lines side by side with -/+.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rig.matrix import CellResult
+
+DEFAULT_VARIANTS = ("", "3G", "max:3G")  # the seed's three rows
+
+
+def _mib(pages: int) -> str:
+    return f"{pages * 4096 / 2**20:.1f} MiB"
+
+
+def _get(doc: dict[str, Any] | None, *path: str) -> Any:
+    node: Any = doc or {}
+    for p in path:
+        node = (node or {}).get(p)
+    return "-" if node is None else node
+
+
+def table(results: list[CellResult], kernels: list[str], variants: list[str]) -> str:
+    by_cell = {(dict(r.cell.overrides).get("dom0.kernel", ""),
+                dict(r.cell.overrides).get("xen.dom0_mem", "")): r for r in results}
+    head = ("", "dom0_mem", "kernel", "verdict", "nr_pages", "holes<nr", "released", "populated",
+            "remapped", "MemTotal kB", "balloon kB", "without the fix (era B)")
+    rows: list[tuple[str, ...]] = [head]
+    memory_lines: list[str] = []
+    for variant in variants:
+        label = f"dom0_mem={variant}" if variant else "no dom0_mem"
+        memory_lines.append(label)
+        for i, kernel in enumerate(kernels):
+            r = by_cell.get((kernel, variant))
+            doc = r.doc if r else None
+            mark = "" if len(kernels) == 1 else ("-" if i == 0 else "+")
+            pred = (doc or {}).get("prediction") or {}
+            nr = _get(doc, "xen", "dom0_nr_pages")
+            without = "-"
+            if pred and nr != "-":
+                lost = pred.get("hole_pages", 0)
+                without = f"loses {lost} pages ({_mib(lost)})" if lost else "loses nothing"
+            rows.append((mark, variant or "(none)", kernel, r.status.label if r else "-",
+                         str(nr),
+                         str(pred.get("hole_pages", "-")),
+                         str(_get(doc, "linux", "released_pages")),
+                         str(_get(doc, "linux", "populated_pages")),
+                         str(_get(doc, "linux", "remapped_pages")),
+                         str(_get(doc, "linux", "meminfo_total_kb")),
+                         str(_get(doc, "linux", "balloon_current_kb")), without))
+            line = (doc or {}).get("linux", {}).get("memory_line") or "(no Memory: line)"
+            memory_lines.append(f"{mark or ' '}{line}")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    text = "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+    return text + "\n\n" + "\n".join(memory_lines)

@@ -1,0 +1,149 @@
+"""``rig matrix``: the cross product of scenario settings, N VMs at once, one result per cell.
+
+Each cell is a child ``rig run`` process (its own QEMU, its own log and result folder), so a cell
+that crashes or hangs cannot disturb the others, and an interrupted matrix stops them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rig.checks import Status
+from rig.errors import UsageError
+from rig.machine import die_with_parent
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int
+    overrides: tuple[tuple[str, str], ...]
+
+    @property
+    def name(self) -> str:
+        return " ".join(f"{k}={v or '(unset)'}" for k, v in self.overrides) or "default"
+
+    @property
+    def slug(self) -> str:
+        safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in self.name)
+        return f"{self.index:03d}-{safe}"[:120]
+
+
+def expand(pairs: Sequence[str]) -> list[Cell]:
+    """``["a=1", "a=2", "b=x"]`` → cells a=1 b=x, a=2 b=x. A key given again adds a value;
+    values may hold commas (``xen.dom0_mem=3G,max:3G``); an empty value means "not set"."""
+    values: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {pair!r}: expected KEY=VALUE, e.g. dom0.kernel=6.12")
+        values.setdefault(key.strip(), []).append(value)
+    keys = list(values)
+    combos = itertools.product(*(values[k] for k in keys))
+    return [Cell(i, tuple(zip(keys, combo, strict=True))) for i, combo in enumerate(combos)]
+
+
+def shard(cells: list[Cell], spec: str) -> list[Cell]:
+    """``"2/3"`` → every third cell from the second on: a fixed split for parallel CI jobs."""
+    try:
+        index, count = (int(x) for x in spec.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard {spec!r}: expected I/N, e.g. 1/4") from None
+    if not 1 <= index <= count:
+        raise UsageError(f"--shard {spec!r}: I must be between 1 and N")
+    return [c for c in cells if c.index % count == index - 1]
+
+
+@dataclass
+class CellResult:
+    cell: Cell
+    folder: Path
+    exit_code: int
+    seconds: float
+    doc: dict[str, Any] | None
+
+    @property
+    def status(self) -> Status:
+        if self.doc is None:
+            return Status.ERROR
+        return Status[str(self.doc["verdict"]).upper()]
+
+
+def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
+               run_args: Sequence[str] = ()) -> list[CellResult]:
+    """Run the cells, at most ``jobs`` at once; returns the results in cell order."""
+    results.mkdir(parents=True, exist_ok=True)
+    pending = list(cells)
+    running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]] = {}
+    done: dict[int, CellResult] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, jobs):
+                cell = pending.pop(0)
+                folder = results / cell.slug
+                folder.mkdir(parents=True, exist_ok=True)
+                argv = [sys.executable, "-m", "rig.cli", "run", scenario, *run_args,
+                        "--results", str(folder), "--json-out", str(folder / "result.json")]
+                for key, value in cell.overrides:
+                    argv += ["--set", f"{key}={value}"]
+                (folder / "command.txt").write_text(" ".join(argv) + "\n")
+                with open(folder / "stdout.txt", "wb") as out:
+                    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL,
+                                            preexec_fn=die_with_parent)
+                running[cell.index] = (cell, proc, folder, time.monotonic())
+            time.sleep(0.2)
+            for index, (cell, proc, folder, t0) in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                del running[index]
+                done[index] = CellResult(cell, folder, proc.returncode,
+                                         round(time.monotonic() - t0, 3), _load(folder))
+    finally:
+        # interrupted: each child rig stops its QEMU and keeps its log on SIGTERM
+        for _, proc, _, _ in running.values():
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+        for _, proc, _, _ in running.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+    return [done[c.index] for c in cells]
+
+
+def _load(folder: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads((folder / "result.json").read_text())
+        return data
+    except (OSError, ValueError):
+        return None
+
+
+def worst(results: list[CellResult]) -> Status:
+    return max((r.status for r in results), default=Status.PASS)
+
+
+def table(results: list[CellResult]) -> str:
+    rows = [("cell", "verdict", "remapped", "predicted", "nr_pages", "time", "log")]
+    for r in results:
+        d = r.doc or {}
+        linux, pred, xen = d.get("linux") or {}, d.get("prediction") or {}, d.get("xen") or {}
+        rows.append((r.cell.name, r.status.label, str(linux.get("remapped_pages", "-")),
+                     str(pred.get("remapped_pages", "-")), str(xen.get("dom0_nr_pages", "-")),
+                     f"{r.seconds:.1f}s", str(d.get("log") or r.folder / "stdout.txt")))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
+             for row in rows]
+    return "\n".join(lines)
