@@ -208,6 +208,64 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from rig import replay
+
+    path = Path(args.log)
+    if not path.is_file():
+        raise UsageError(f"{args.log}: no such file")
+    original = parse_file(path)
+    kernel = str(Path(args.kernel).absolute()) if args.kernel and Path(args.kernel).is_file() \
+        else (args.kernel or "6.1")
+    xen = str(Path(args.xen).absolute()) if args.xen and Path(args.xen).is_file() \
+        else (args.xen or "4.17")
+    try:
+        rp = replay.derive(original, name=f"replay-{path.stem}"[:60], dom0_mem=args.dom0_mem,
+                           kernel=kernel, xen=xen)
+    except (replay.ReplayError, scenarios.ScenarioError) as exc:
+        raise UsageError(f"cannot replay {args.log}: {exc}") from None
+    s = rp.scenario
+    print(f"replay    {s.name}: pc, {s.memory // 2**20} MiB, RAM below 4 GiB to "
+          f"{s.below_4g:#x}, {len(s.holes)} hole(s), dom0 {rp.nr_pages} pages")
+    for note in rp.notes:
+        print(f"note      {note}")
+    if args.emit_scenario:
+        args.emit_scenario.write_text(rp.to_toml())
+        print(f"scenario  {args.emit_scenario}")
+    replayed = None
+    code = 0
+    if not args.no_boot:
+        doc, out_dir = run(s, RunOptions(accel=args.accel, results=args.results,
+                                         offline=args.offline))
+        (out_dir / "scenario.toml").write_text(rp.to_toml())
+        print(summary(doc))
+        replayed = parse_file(Path(doc["log"]))
+        code = verdict(doc).exit_code
+    version = (replayed.linux.version if replayed and replayed.linux.version else
+               (s.kernel if not images_is_path(s.kernel) else "6.1"))
+    print(replay.fidelity(rp, replayed, version).to_text())
+    return code
+
+
+def images_is_path(value: str) -> bool:
+    from rig.images import is_path
+
+    return is_path(value)
+
+
+def cmd_kernel(args: argparse.Namespace) -> int:
+    from rig import build
+
+    if args.kernel_command == "source":
+        print(build.debian_source(args.name, offline=args.offline))
+        return 0
+    built = build.build(Path(args.src), fragment=args.fragment, patches=args.patch,
+                        jobs=args.jobs)
+    how = "reused (tree unchanged)" if built.reused else f"built in {built.seconds:.0f} s"
+    print(f"{built.bzimage}\t{how}" + (f"\tlog {built.log}" if built.log else ""))
+    return 0
+
+
 def cmd_images(args: argparse.Namespace) -> int:
     from rig import images
 
@@ -333,6 +391,32 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     rp.add_argument("--title", default="rig report")
     rp.set_defaults(func=cmd_report)
+
+    rl = sub.add_parser("replay", help="rebuild a real machine's layout from its boot log")
+    rl.add_argument("log", metavar="LOG")
+    rl.add_argument("--kernel", metavar="KEY|PATH", help="dom0 kernel for the replay (6.1)")
+    rl.add_argument("--xen", metavar="KEY|PATH", help="Xen for the replay (4.17)")
+    rl.add_argument("--dom0-mem", metavar="X", help="dom0_mem when the log lacks Xen's lines")
+    rl.add_argument("--emit-scenario", type=Path, metavar="FILE", help="write the TOML")
+    rl.add_argument("--no-boot", action="store_true", help="derive and report, do not boot")
+    rl.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
+    rl.add_argument("--results", type=Path, metavar="DIR")
+    rl.add_argument("--offline", action="store_true")
+    rl.set_defaults(func=cmd_replay)
+
+    kn = sub.add_parser("kernel", help="build a minimal dom0 kernel from a source tree")
+    kn_sub = kn.add_subparsers(dest="kernel_command", required=True)
+    kb = kn_sub.add_parser("build", help="tinyconfig + fragment, out of tree, cached by state")
+    kb.add_argument("src", metavar="SRC", help="a Linux source tree")
+    kb.add_argument("--fragment", type=Path, metavar="FILE",
+                    help="Kconfig fragment (default: images/dom0-minimal.config)")
+    kb.add_argument("--patch", type=Path, action="append", default=[], metavar="FILE",
+                    help="apply to a hard-linked copy of the tree first (repeatable)")
+    kb.add_argument("-j", "--jobs", type=int, default=None, metavar="N")
+    ks = kn_sub.add_parser("source", help="unpack Debian's linux-source-NAME, print its path")
+    ks.add_argument("name", metavar="NAME", help="6.1 or 6.12")
+    ks.add_argument("--offline", action="store_true")
+    kn.set_defaults(func=cmd_kernel)
 
     im = sub.add_parser("images", help="the artifact cache: list, fetch, verify, gc")
     im_sub = im.add_subparsers(dest="images_command", required=True)

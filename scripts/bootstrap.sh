@@ -15,6 +15,16 @@ rig_host_checks=(
   "xorriso|command -v xorriso"
   "mtools|command -v mformat"
   "chromium|command -v chromium"
+  # building kernels from source (rig kernel build, src:TREE)
+  "gcc|command -v gcc"
+  "make|command -v make"
+  "bc|command -v bc"
+  "bison|command -v bison"
+  "flex|command -v flex"
+  "libelf-dev|test -f /usr/include/gelf.h"
+  "libssl-dev|test -f /usr/include/openssl/ssl.h"
+  "xz-utils|command -v xz"
+  "patch|command -v patch"
 )
 
 rig_missing=()

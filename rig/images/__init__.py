@@ -24,7 +24,7 @@ from rig.images.store import Record, Store, sha256_file
 __all__ = ["Artifact", "Record", "Store", "fetch", "gc", "recipes", "resolve", "verify"]
 from rig.resources import data_dir
 
-KINDS = ("xen", "kernel", "busybox")
+KINDS = ("xen", "kernel", "busybox", "source")
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,18 @@ def _gunzip_into(store: Store, path: Path, field: str) -> Path:
 
 
 def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
-    """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key or a path."""
+    """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key, a path, or (kernels)
+    ``src:PATH``, a source tree rig builds (rig.build)."""
+    if kind == "kernel" and value.startswith("src:"):
+        from rig import build
+
+        built = build.build(Path(value[4:]))
+        rec = Record(f"kernel={value}", "(built from source)", built.state[:16], "-",
+                     built.state, 0, str(built.bzimage), sha256_file(built.bzimage),
+                     built.bzimage.stat().st_size)
+        how = "reused the build of this tree state" if built.reused else \
+            f"built in {built.seconds:.0f} s (log: {built.log})"
+        return Artifact(rec, built.bzimage, how)
     if is_path(value):
         return user_artifact(kind, Path(value).expanduser())
     return fetch(kind, value, offline=offline)

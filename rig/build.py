@@ -1,0 +1,198 @@
+"""Build a minimal dom0 kernel from a source tree: ``rig kernel build`` and ``src:PATH``.
+
+``make tinyconfig`` plus a Kconfig fragment (images/dom0-minimal.config), out of tree (``O=``)
+in rig's cache. The build folder is kept per (tree, fragment, patches), so touching one file
+rebuilds in seconds; the bzImage of every tree state is kept too, so an unchanged tree is never
+rebuilt. A failed build is an infrastructure error (exit 125: ``git bisect run`` skips it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.errors import ArtifactError, UsageError
+from rig.images.store import Store
+from rig.resources import data_dir
+
+DEFAULT_FRAGMENT = "dom0-minimal.config"
+
+
+def default_fragment() -> Path:
+    return data_dir("images") / DEFAULT_FRAGMENT
+
+
+@dataclass(frozen=True)
+class Built:
+    bzimage: Path
+    state: str  # the tree state the image was built from
+    reused: bool
+    seconds: float
+    log: Path | None
+
+
+def tree_state(src: Path) -> str:
+    """A hash of what the tree holds now: for git, HEAD plus the uncommitted diff and untracked
+    files; otherwise the path, size and mtime of every file (fast enough for a kernel tree)."""
+    h = hashlib.sha256()
+    if (src / ".git").exists():
+        def git(*args: str) -> bytes:
+            return subprocess.run(["git", "-C", str(src), *args], capture_output=True,
+                                  check=True).stdout
+        try:
+            h.update(git("rev-parse", "HEAD"))
+            h.update(git("diff", "HEAD"))
+            h.update(git("status", "--porcelain", "--untracked-files=all"))
+            return h.hexdigest()
+        except (subprocess.CalledProcessError, FileNotFoundError):
+            h = hashlib.sha256()  # not a usable git tree: fall back to the file walk
+    for root, dirs, files in os.walk(src):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in sorted(files):
+            p = os.path.join(root, name)
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            h.update(f"{os.path.relpath(p, src)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _run(cmd: Sequence[str], log: Path, cwd: Path | None = None) -> None:
+    with open(log, "ab") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n".encode())
+        out.flush()
+        proc = subprocess.run(list(cmd), cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-15:]
+        raise ArtifactError(f"kernel build step failed (exit status {proc.returncode}); "
+                            f"full log: {log}", command=list(cmd), output="\n".join(tail))
+
+
+def _say(message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"rig: {message}", file=sys.stderr, flush=True)
+
+
+def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = (),
+          jobs: int | None = None, store: Store | None = None) -> Built:
+    src = src.expanduser().resolve()
+    if not (src / "Makefile").is_file() or not (src / "arch" / "x86").is_dir():
+        raise UsageError(f"{src}: not a Linux source tree (no Makefile and arch/x86)")
+    fragment = (fragment or default_fragment()).resolve()
+    for p in (fragment, *patches):
+        if not p.is_file():
+            raise UsageError(f"{p}: no such file")
+    store = store or Store()
+    recipe = hashlib.sha256(str(src).encode())
+    recipe.update(fragment.read_bytes())
+    for p in patches:
+        recipe.update(p.read_bytes())
+    work = store.root / "builds" / recipe.hexdigest()[:16]
+    t0 = time.monotonic()
+    with _locked(work):
+        state = hashlib.sha256((tree_state(src) + recipe.hexdigest()).encode()).hexdigest()
+        image = work / "images" / f"{state[:16]}.bzImage"
+        if image.is_file():
+            return Built(image, state, True, round(time.monotonic() - t0, 3), None)
+        log = work / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        tree = src
+        if patches:
+            tree = _patched_tree(src, patches, work, log)
+        out = work / "out"
+        config = out / ".config"
+        if not config.exists():
+            _say(f"configuring {tree} (tinyconfig + {fragment.name})")
+            out.mkdir(parents=True, exist_ok=True)
+            _run(["make", "-C", str(tree), f"O={out}", "tinyconfig"], log)
+            _run([str(tree / "scripts/kconfig/merge_config.sh"), "-m", "-O", str(out),
+                  str(config), str(fragment)], log, cwd=tree)
+            _run(["make", "-C", str(tree), f"O={out}", "olddefconfig"], log)
+            _check_config(config, fragment, log)
+        _say(f"building bzImage (log: {log})")
+        _run(["make", "-C", str(tree), f"O={out}", f"-j{jobs or os.cpu_count() or 1}",
+              "bzImage"], log)
+        image.parent.mkdir(exist_ok=True)
+        tmp = image.with_suffix(".tmp")
+        shutil.copyfile(out / "arch/x86/boot/bzImage", tmp)
+        tmp.replace(image)
+        return Built(image, state, False, round(time.monotonic() - t0, 3), log)
+
+
+def _patched_tree(src: Path, patches: Sequence[Path], work: Path, log: Path) -> Path:
+    """A hard-linked copy of ``src`` with the patches applied (patch writes new files, so the
+    original tree is never touched). Made anew when the source changed."""
+    tree = work / "src"
+    stamp = work / "src.state"
+    want = tree_state(src)
+    if tree.is_dir() and stamp.exists() and stamp.read_text() == want:
+        return tree
+    if tree.exists():
+        shutil.rmtree(tree)
+    _run(["cp", "-al", str(src), str(tree)], log)
+    for p in patches:
+        _run(["patch", "-p1", "--forward", "--batch", "-d", str(tree), "-i", str(p.resolve())],
+             log)
+    stamp.write_text(want)
+    return tree
+
+
+def _check_config(config: Path, fragment: Path, log: Path) -> None:
+    """Kconfig silently drops options whose dependencies are unmet: say which."""
+    have = config.read_text()
+    lost = [line for line in fragment.read_text().splitlines()
+            if line.startswith("CONFIG_") and line.strip() not in have.splitlines()]
+    if lost:
+        raise ArtifactError(f"the kernel config lacks {', '.join(lost[:6])} after merging "
+                            f"{fragment.name} (unmet dependencies?); full log: {log}")
+
+
+def debian_source(name: str, store: Store | None = None, offline: bool = False) -> Path:
+    """Unpack Debian's linux-source-NAME (fetched like any artifact) into the cache, once."""
+    from rig import images
+
+    store = store or Store()
+    art = images.fetch("source", name, store=store, offline=offline)
+    dest = store.root / "sources" / art.record.sha256[:16]
+    with _locked(dest):
+        tops = [p for p in dest.iterdir() if p.is_dir() and (p / "Makefile").is_file()]
+        if tops:
+            return tops[0]
+        _say(f"unpacking {art.record.package} {art.record.version}")
+        tmp = dest / "unpacking"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        proc = subprocess.run(["tar", "-xJf", str(art.path), "-C", str(tmp)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ArtifactError("unpacking the kernel source failed",
+                                command=["tar", "-xJf", str(art.path)], output=proc.stderr)
+        (top,) = list(tmp.iterdir())
+        final = dest / top.name
+        top.rename(final)
+        tmp.rmdir()
+        return final
+
+
+__all__ = ["Built", "build", "debian_source", "default_fragment", "tree_state"]
