@@ -110,11 +110,12 @@ class _Counter:
 
 
 def drive(child: Any, timeouts: dict[Stage, float] | None = None,
-          silence: float | None = None) -> ConsoleResult:
+          silence: float | None = None, wait_exit: bool = False) -> ConsoleResult:
     """Follow ``child`` (a pexpect spawn) until the guest is done, crashed, hung or gone.
 
     ``timeouts`` (from ``timeouts_for``) bound each stage; ``silence`` bounds the time without
-    any output at all, whatever the stage."""
+    any output at all, whatever the stage. Once /init is done the verdict is in the log, so by
+    default rig stops there instead of waiting for the guest's power-off (``wait_exit``)."""
     limits = timeouts or timeouts_for("tcg")
     quiet_limit = silence or silence_for("tcg")
     counter = _Counter(child.logfile_read)
@@ -172,10 +173,10 @@ def drive(child: Any, timeouts: dict[Stage, float] | None = None,
                                  message=f"QEMU exited while waiting for stage {waiting.value}"
                                          + _quote(child))
 
-        # the guest powers off through Xen; QEMU then exits by itself
-        idx = child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=limits[Stage.EXIT])
-        if idx == 0:
-            timeline[Stage.EXIT.value] = round(time.monotonic() - t0, 3)
+        if wait_exit:  # the guest powers off through Xen; QEMU then exits by itself
+            idx = child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=limits[Stage.EXIT])
+            if idx == 0:
+                timeline[Stage.EXIT.value] = round(time.monotonic() - t0, 3)
         return ConsoleResult(Outcome.DONE, Stage.DONE, timeline)
     finally:
         child.logfile_read = counter.inner

@@ -139,6 +139,18 @@ def qemu_version(binary: str) -> str:
 
 # -- the machine -----------------------------------------------------------------------------
 
+def _peak_rss_kb(pid: int) -> int | None:
+    """QEMU's peak resident memory so far (VmHWM), while it still runs."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 class State(Enum):
     NEW = "new"  #: not started
     RUNNING = "running"  #: QEMU process alive
@@ -156,6 +168,7 @@ class Machine:
         self.console: Any = None  # pexpect.spawn once started
         self.exit_status: int | None = None
         self.killed = False
+        self.peak_rss_kb: int | None = None
         self._qmp: QEMUMonitorProtocol | None = None
 
     def __repr__(self) -> str:
@@ -215,6 +228,7 @@ class Machine:
         if self.state is not State.RUNNING:
             return
         child = self.console
+        self.peak_rss_kb = _peak_rss_kb(child.pid)
         try:
             if child.isalive() and self._qmp is not None:
                 # QEMU may already be gone: the kill below settles it either way

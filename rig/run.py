@@ -164,6 +164,7 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
                         opts.silence or silence_for(choice.accel))
         m.stop()
         timings["qemu_stopped_s"] = round(time.monotonic() - t_boot, 3)
+        timings["qemu_peak_rss_kb"] = m.peak_rss_kb
         exit_status = m.exit_status
     timings["boot_s"] = round(time.monotonic() - t_boot, 3)
     timings["stages"] = console.timeline

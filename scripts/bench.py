@@ -1,0 +1,254 @@
+"""rig's benchmarks: how fast a verdict comes, and how the cost grows.
+
+Writes bench/results.json and bench/results.md (the README shows the table). Every figure is a
+median of several runs, with min and max; comparisons are measured side by side, alternating.
+BENCH_RUNS (default 3) and BENCH_PAIRS (default 5) set the repetitions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TOP = Path(__file__).resolve().parent.parent
+RIG = [sys.executable, "-m", "rig.cli"]
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+PAIRS = int(os.environ.get("BENCH_PAIRS", "5"))
+OUT = TOP / "bench"
+
+
+def stats(values: list[float]) -> dict[str, Any]:
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
+            "max": round(max(values), 3), "n": len(values), "values": [round(v, 3) for v in values]}
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    t0 = time.monotonic()
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+    return time.monotonic() - t0, proc.returncode, proc.stdout + proc.stderr
+
+
+def rig_run(args: list[str], results: Path, env: dict[str, str] | None = None
+            ) -> tuple[float, dict[str, Any]]:
+    out = results / f"r{time.monotonic_ns()}.json"
+    seconds, code, text = timed([*RIG, "run", *args, "--accel", "tcg", "--results", str(results),
+                                 "--json-out", str(out)], env)
+    if not out.exists():
+        raise SystemExit(f"rig run {args} gave no result (exit {code}):\n{text[-2000:]}")
+    return seconds, json.loads(out.read_text())
+
+
+def bare_qemu(argv: list[str]) -> tuple[float, int]:
+    """The same QEMU command without rig; /usr/bin/time reports its peak RSS."""
+    t0 = time.monotonic()
+    proc = subprocess.run(["/usr/bin/time", "-f", "RSS %M", *argv], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL)
+    m = re.search(r"RSS (\d+)", proc.stderr)
+    return time.monotonic() - t0, int(m.group(1)) if m else 0
+
+
+def kept_command(args: list[str], results: Path) -> list[str]:
+    """`rig run --keep` prints the exact QEMU command; keep its files for the bare runs."""
+    seconds, code, text = timed([*RIG, "run", *args, "--accel", "tcg", "--keep", "--results",
+                                 str(results)])
+    m = re.search(r"^kept\s+(\S+)$", text, re.M)
+    if not m:
+        raise SystemExit(f"rig run --keep printed no folder:\n{text[-2000:]}")
+    argv = (Path(m.group(1)) / "qemu.args").read_text().splitlines()
+    # drop the QMP socket (its folder is gone); everything else is the very same command
+    i = argv.index("-qmp")
+    return argv[:i] + argv[i + 2:]
+
+
+def overhead(results: Path) -> dict[str, Any]:
+    argv = kept_command(["pci-hole"], results)
+    rig_t, bare_t, ratios = [], [], []
+    for _ in range(PAIRS):
+        a, _ = rig_run(["pci-hole"], results)
+        b, _ = bare_qemu(argv)
+        rig_t.append(a)
+        bare_t.append(b)
+        ratios.append(a / b)
+    return {"rig_s": stats(rig_t), "bare_qemu_s": stats(bare_t), "ratio": stats(ratios),
+            "note": "rig stops QEMU once /init has printed everything; bare QEMU runs until the "
+                    "guest powers off"}
+
+
+def presets(results: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    cold_cache = Path(tempfile.mkdtemp(prefix="rig-cold-"))
+    try:
+        env = dict(os.environ, RIG_CACHE=str(cold_cache))
+        seconds, doc = rig_run(["pci-hole"], results, env)
+        out["pci-hole_cold"] = {"total_s": round(seconds, 3), "timings": doc["timings"],
+                                "verdict": doc["verdict"]}
+    finally:
+        shutil.rmtree(cold_cache, ignore_errors=True)
+    names = subprocess.run([*RIG, "scenarios"], capture_output=True, text=True).stdout.split()
+    for name in [n for n in names[::1] if re.fullmatch(r"[a-z0-9-]+", n)]:
+        if name not in ("pci-hole", "seed-8g", "many-holes", "large-64g", "q35"):
+            continue
+        times, stages, verdicts, rss = [], [], [], []
+        for _ in range(RUNS):
+            seconds, doc = rig_run([name], results)
+            times.append(seconds)
+            stages.append(doc["timings"].get("stages", {}))
+            verdicts.append(doc["verdict"])
+            rss.append(doc["timings"].get("qemu_peak_rss_kb") or 0)
+        out[name] = {"warm_s": stats(times), "stages_s": stages[len(stages) // 2],
+                     "qemu_peak_rss_mib": round(statistics.median(rss) / 1024),
+                     "verdicts": verdicts}
+    return out
+
+
+def matrix(results: Path) -> dict[str, Any]:
+    sets = ["--set", "xen.dom0_mem=", "--set", "xen.dom0_mem=3G", "--set", "xen.dom0_mem=max:3G"]
+    out: dict[str, Any] = {}
+    for jobs in (1, 2):
+        times = []
+        for _ in range(max(1, RUNS - 1)):
+            seconds, code, text = timed([*RIG, "matrix", "seed-8g", *sets, "-j", str(jobs),
+                                         "--accel", "tcg", "--results", str(results)])
+            if code != 0:
+                raise SystemExit(f"matrix -j {jobs} failed:\n{text[-2000:]}")
+            times.append(seconds)
+        out[f"j{jobs}_s"] = stats(times)
+    return out
+
+
+SCALE_SIZES = ["4G", "16G", "64G", "256G", "1T"]
+
+
+def scale(results: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    scenario = results / "scale.toml"
+    for size in SCALE_SIZES:
+        scenario.write_text(
+            'name = "scale"\n[machine]\ntype = "pc"\n'
+            f'memory = "{size}"\nbelow_4g = "2G"\n'
+            '[[holes]]\nstart = "0x20000000"\nsize = "2M"\n'
+            '[[holes]]\nstart = "0x30000000"\nsize = "2M"\n'
+            '[xen]\ndom0_mem = "1G,max:1G"\ncmdline = "bootscrub=false"\n')
+        argv = kept_command([str(scenario)], results)
+        rig_t, bare_t, rig_rss, bare_rss, verdicts = [], [], [], [], []
+        for _ in range(max(1, RUNS - 1)):
+            a, doc = rig_run([str(scenario)], results)
+            b, rss = bare_qemu(argv)
+            rig_t.append(a)
+            bare_t.append(b)
+            rig_rss.append((doc["timings"].get("qemu_peak_rss_kb") or 0) / 1024)
+            bare_rss.append(rss / 1024)
+            verdicts.append(doc["verdict"])
+        out[size] = {"rig_s": stats(rig_t), "bare_qemu_s": stats(bare_t),
+                     "ratio": round(statistics.median(rig_t) / statistics.median(bare_t), 3),
+                     "rig_qemu_peak_rss_mib": stats(rig_rss),
+                     "bare_qemu_peak_rss_mib": stats(bare_rss), "verdicts": verdicts}
+    return out
+
+
+def parse_speed(results: Path) -> dict[str, Any]:
+    source = sorted((TOP / "tests" / "logs").glob("rig-pci-hole-6.1-meminfo-line.log"))[0]
+    body = source.read_bytes().split(b"\n\n", 1)[1]
+    big = results / "big.log"
+    with open(big, "wb") as f:
+        for _ in range(200_000_000 // len(body) + 1):
+            f.write(body)
+    size_mb = big.stat().st_size / 1e6
+    rig_t, grep_t = [], []
+    pattern = ("RAM map|Xen version|Command line|System RAM|Dom0 al|Released|Remapped|RIG:"
+               "|BIOS-|Linux version|Memory:|Panic|Oops|BUG|WARNING")
+    for _ in range(RUNS):
+        a, code, _ = timed([*RIG, "parse", str(big)])
+        b, _, _ = timed(["grep", "-c", "-E", pattern, str(big)])
+        rig_t.append(a)
+        grep_t.append(b)
+    big.unlink()
+    return {"log_mb": round(size_mb, 1), "rig_parse_s": stats(rig_t), "grep_c_s": stats(grep_t),
+            "rig_mb_s": round(size_mb / statistics.median(rig_t), 1),
+            "grep_mb_s": round(size_mb / statistics.median(grep_t), 1)}
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
+                .splitlines() if ln.startswith("model name")), platform.processor())
+    qemu = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
+                          text=True).stdout.splitlines()[0]
+    return {"cores": os.cpu_count(), "cpu": cpu, "accelerator": "tcg", "qemu": qemu,
+            "python": platform.python_version(), "kernel": platform.release()}
+
+
+def markdown(r: dict[str, Any]) -> str:
+    o, m, p = r["overhead"], r["matrix"], r["parse"]
+    lines = [f"Measured {r['date']} on {r['machine']['cores']} cores ({r['machine']['cpu']}), "
+             f"{r['machine']['accelerator'].upper()}, {r['machine']['qemu']}. Medians "
+             "(min–max).", "",
+             "| what | rig | reference | target |", "|---|---|---|---|",
+             f"| pci-hole, rig vs bare QEMU ({o['ratio']['n']} pairs) | "
+             f"{o['rig_s']['median']} s | {o['bare_qemu_s']['median']} s; ratio "
+             f"{o['ratio']['median']} ({o['ratio']['min']}–{o['ratio']['max']}) | ≤ 1.05 |",
+             f"| seed-8g 3-variant matrix | -j 2: {m['j2_s']['median']} s | -j 1: "
+             f"{m['j1_s']['median']} s | ≤ 20 s |",
+             f"| rig parse, {p['log_mb']} MB log | {p['rig_mb_s']} MB/s | grep -c: "
+             f"{p['grep_mb_s']} MB/s | ≥ 50 MB/s |"]
+    cold = r["presets"].get("pci-hole_cold", {})
+    lines += ["", "| preset | warm s | QEMU peak RSS | stages (s from start) |", "|---|---|---|---|"]
+    if cold:
+        lines.append(f"| pci-hole, empty cache | {cold['total_s']} | - | artifacts "
+                     f"{cold['timings'].get('artifacts_s')} s |")
+    for name, v in r["presets"].items():
+        if name.endswith("_cold"):
+            continue
+        st = ", ".join(f"{k} {t}" for k, t in v["stages_s"].items())
+        lines.append(f"| {name} | {v['warm_s']['median']} ({v['warm_s']['min']}–"
+                     f"{v['warm_s']['max']}) | {v['qemu_peak_rss_mib']} MiB | {st} |")
+    lines += ["", "| guest RAM | rig s | bare QEMU s | ratio | rig QEMU RSS | bare RSS |",
+              "|---|---|---|---|---|---|"]
+    for size, v in r["scale"].items():
+        lines.append(f"| {size} | {v['rig_s']['median']} | {v['bare_qemu_s']['median']} | "
+                     f"{v['ratio']} | {v['rig_qemu_peak_rss_mib']['median']:.0f} MiB | "
+                     f"{v['bare_qemu_peak_rss_mib']['median']:.0f} MiB |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    os.chdir(TOP)
+    OUT.mkdir(exist_ok=True)
+    results = Path(tempfile.mkdtemp(prefix="rig-bench-"))
+    t0 = time.monotonic()
+    only = set(sys.argv[1:])
+    r: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()}
+    try:
+        for name, fn in (("parse", parse_speed), ("overhead", overhead), ("presets", presets),
+                         ("matrix", matrix), ("scale", scale)):
+            if only and name not in only:
+                continue
+            t = time.monotonic()
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            r[name] = fn(results)
+            print(f"bench: {name} took {time.monotonic() - t:.0f} s", file=sys.stderr)
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+    r["overhead_ratio"] = r.get("overhead", {}).get("ratio", {}).get("median")
+    r["seed_matrix_j2_s"] = r.get("matrix", {}).get("j2_s", {}).get("median")
+    r["parse_mb_s"] = r.get("parse", {}).get("rig_mb_s")
+    r["bench_s"] = round(time.monotonic() - t0, 1)
+    (OUT / "results.json").write_text(json.dumps(r, indent=2) + "\n")
+    if not only:
+        (OUT / "results.md").write_text(markdown(r))
+    print(json.dumps({k: r[k] for k in ("overhead_ratio", "seed_matrix_j2_s", "parse_mb_s",
+                                        "bench_s")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
