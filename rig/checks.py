@@ -258,6 +258,9 @@ def scenario_checks(log: ParsedLog, sp: ScenarioPrediction) -> list[Check]:
 
 def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:
     xen_map = log.xen.e820
+    if not sp.machine_map:
+        return Check("layout", Status.SKIP, message="no predicted map to compare with "
+                     "(" + "; ".join(sp.notes[-1:]) + ")")
     if not xen_map:
         return Check("layout", Status.INCOMPLETE, len(sp.holes), None,
                      "Xen printed no E820 map: cannot tell whether the layout was realised")

@@ -320,12 +320,22 @@ class ScenarioPrediction:
         }
 
 
-def predict_scenario(s: Scenario) -> ScenarioPrediction:
+def predict_scenario(s: Scenario,
+                     recorded: Sequence[E820Entry] | None = None) -> ScenarioPrediction:
+    """``recorded``: for OVMF, whose own ranges are its business, the map an earlier boot of the
+    same firmware, machine and RAM size printed."""
     holes = [HoleSpec(h.start, h.end, h.kind) for h in sorted(s.holes, key=lambda h: h.start)]
-    mmap = seabios_map(s.low_ram, s.high_ram, s.boot, holes)
     notes: list[str] = []
-    if s.firmware != "bios":
-        notes.append("only SeaBIOS maps are modelled; the map above is not what OVMF makes")
+    if s.firmware == "bios":
+        mmap = seabios_map(s.low_ram, s.high_ram, s.boot, holes)
+    elif recorded:
+        mmap = sanitize(recorded)
+        notes.append("OVMF's map as recorded from an earlier boot of the same firmware, machine "
+                     "and RAM size (OVMF places its own NVS and reserved ranges)")
+    else:
+        mmap = []
+        notes.append("no OVMF map recorded for this machine and RAM size yet: the first "
+                     "`rig run` records it")
     nr_pages = max_pages = None
     if s.dom0_mem:
         mem = Dom0Mem.parse(s.dom0_mem)
@@ -343,7 +353,7 @@ def predict_scenario(s: Scenario) -> ScenarioPrediction:
         version = None
         notes.append(f"dom0.kernel {s.kernel!r} is not a version: the era is known after boot")
     pred = without = None
-    if nr_pages is not None:
+    if nr_pages is not None and mmap:
         if version is not None:
             pred = predict(mmap, nr_pages, max_pages, version)
         without = predict(mmap, nr_pages, max_pages, (3, 2))

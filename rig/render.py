@@ -49,6 +49,9 @@ class MachineSpec:
     xen_cmdline: str
     modules: str  # QEMU's -initrd: "kernel args,initrd" with commas doubled
     iso: str | None = None  # a GRUB ISO to boot instead of loading Xen directly
+    esp: str | None = None  # UEFI: the folder served as a FAT ESP
+    ovmf_code: str | None = None
+    ovmf_vars: str | None = None
 
 
 def _escape_module(text: str) -> str:
@@ -75,7 +78,9 @@ def init_script(extra_commands: list[str] | None = None) -> str:
 
 
 def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
-                 qmp_socket: str, cpu: str = DEFAULT_CPU, iso: str | None = None) -> MachineSpec:
+                 qmp_socket: str, cpu: str = DEFAULT_CPU, iso: str | None = None,
+                 esp: str | None = None, ovmf_code: str | None = None,
+                 ovmf_vars: str | None = None) -> MachineSpec:
     modules = ",".join([
         _escape_module(f"{_plain_path(kernel, 'dom0 kernel')} {dom0_cmdline(s)}"),
         _escape_module(_plain_path(initrd, "initramfs")),
@@ -93,6 +98,9 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         xen_cmdline=xen_cmdline(s),
         modules=modules,
         iso=iso,
+        esp=esp,
+        ovmf_code=ovmf_code,
+        ovmf_vars=ovmf_vars,
     )
 
 
@@ -107,6 +115,10 @@ class GrubHole:
         """badram's 32-bit mask: the hole is a power-of-two block, aligned (a 64-bit mask hung
         GRUB, boot-recipe.md)."""
         return 0xFFFFFFFF & ~(self.end - self.start - 1)
+
+
+def xen_efi_cfg(s: Scenario) -> str:
+    return render("xen-efi.cfg.j2", xen_cmdline=xen_cmdline(s), dom0_cmdline=dom0_cmdline(s))
 
 
 def grub_cfg(s: Scenario) -> str:

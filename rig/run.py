@@ -7,6 +7,7 @@ Whatever happens, the log and a result document are kept and no QEMU process out
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,11 +21,13 @@ from typing import Any
 from rig import images, render
 from rig.checks import Check, Status, judge, scenario_checks
 from rig.console import ConsoleResult, Outcome, Stage, drive, silence_for, timeouts_for
-from rig.errors import RigError
+from rig.errors import ArtifactError, RigError
 from rig.images import grub, initramfs
+from rig.images.store import Store, sha256_file
+from rig.layout import E820Entry, E820Type
 from rig.machine import Machine, choose_accel, qemu_binary, qemu_version
 from rig.model import predict_scenario
-from rig.parse import parse_file
+from rig.parse import ParsedLog, parse_file
 from rig.report import document, write
 from rig.scenario import Scenario
 
@@ -107,6 +110,52 @@ def run(s: Scenario, opts: RunOptions) -> tuple[dict[str, Any], Path]:
         shutil.rmtree(sock_dir, ignore_errors=True)
 
 
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+
+
+def _uefi_files(s: Scenario, run_dir: Path, offline: bool) -> dict[str, str]:
+    """OVMF's flash (code read-only, a private copy of the variables) and an ESP folder with
+    xen.efi as EFI/BOOT/BOOTX64.EFI beside its config, dom0's kernel and the initramfs."""
+    for p in (OVMF_CODE, OVMF_VARS):
+        if not p.is_file():
+            raise ArtifactError(f"{p} is missing (apt-get install ovmf)")
+    xen_efi = images.fetch("xen-efi", s.xen_version, offline=offline)
+    boot = run_dir / "esp" / "EFI" / "BOOT"
+    boot.mkdir(parents=True)
+    # real files: QEMU's virtual FAT serves what it finds, and a link is no file to it
+    shutil.copyfile(xen_efi.path, boot / "BOOTX64.EFI")
+    shutil.copyfile(run_dir / "vmlinuz", boot / "vmlinuz")
+    shutil.copyfile(run_dir / "initrd.gz", boot / "initrd.gz")
+    (boot / "BOOTX64.cfg").write_text(render.xen_efi_cfg(s))
+    shutil.copyfile(OVMF_VARS, run_dir / "OVMF_VARS.fd")
+    return {"esp": str(run_dir / "esp"), "ovmf_code": str(OVMF_CODE),
+            "ovmf_vars": str(run_dir / "OVMF_VARS.fd")}
+
+
+def _recorded_map(s: Scenario, parsed: ParsedLog, boot_files: list[Path]
+                  ) -> list[E820Entry] | None:
+    """OVMF's map for this machine, RAM size and boot files (OVMF's own allocations move with
+    the size of what it loads): the one recorded before, or (first time) the one this boot
+    printed, which is recorded now."""
+    if s.firmware != "uefi":
+        return None
+    h = hashlib.sha256()
+    for p in [OVMF_CODE, *boot_files]:
+        h.update(sha256_file(p).encode() if p.is_file() else b"none")
+    path = (Store().root / "maps" /
+            f"ovmf-{s.machine_type}-{s.memory:#x}-{s.below_4g or 0:#x}-{h.hexdigest()[:16]}.json")
+    if path.is_file():
+        return [E820Entry(e["start"], e["end"], E820Type(e["type"]))
+                for e in json.loads(path.read_text())]
+    if parsed.xen.e820:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps([e.to_json() for e in parsed.xen.e820]))
+        tmp.replace(path)
+    return None
+
+
 def _partial(log_path: Path, live: dict[str, Any], why: Check) -> dict[str, Any]:
     """The document of a run that ended early: whatever the log holds, plus why."""
     log_path.touch()
@@ -118,9 +167,6 @@ def _partial(log_path: Path, live: dict[str, Any], why: Check) -> dict[str, Any]
 
 def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_path: Path,
           live: dict[str, Any], timings: dict[str, Any], t0: float) -> dict[str, Any]:
-    if s.firmware != "bios":
-        raise RigError(f"machine.firmware = {s.firmware!r} is not supported by this version "
-                       "of rig yet (bios only)")
     binary = qemu_binary()
     xen = images.resolve("xen", s.xen_version, offline=opts.offline)
     kernel = images.resolve("kernel", s.kernel, offline=opts.offline)
@@ -138,6 +184,9 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
     init_text = render.init_script(list(opts.init_commands))
     (run_dir / "init").write_text(init_text)
     initramfs.build(busybox.path, init_text, run_dir / "initrd.gz")
+    uefi: dict[str, str] = {}
+    if s.boot == "uefi":
+        uefi = _uefi_files(s, run_dir, opts.offline)
     iso = None
     if s.boot == "grub":
         cfg = render.grub_cfg(s)
@@ -148,7 +197,7 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
     spec = render.machine_spec(s, accel=choice.accel, xen=str(run_dir / "xen"),
                                kernel=str(run_dir / "vmlinuz"), initrd=str(run_dir / "initrd.gz"),
                                qmp_socket=str(qmp_socket), cpu=opts.cpu,
-                               iso=str(iso) if iso else None)
+                               iso=str(iso) if iso else None, **uefi)
     argv = [binary, *render.qemu_args(spec)]
     (run_dir / "qemu.args").write_text("\n".join(argv) + "\n")
     live["machine"] = {"argv": argv, "rerun": render.without_qmp(argv)}
@@ -171,7 +220,9 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
     live["console"] = console.to_json()
 
     parsed = parse_file(log_path)
-    sp = predict_scenario(s)
+    sp = predict_scenario(s, _recorded_map(s, parsed, [
+        Path(uefi["esp"]) / "EFI" / "BOOT" / name
+        for name in ("BOOTX64.EFI", "vmlinuz", "initrd.gz")] if uefi else []))
     live["scenario_prediction"] = sp.to_json()
     extra = scenario_checks(parsed, sp)
     extra += [c for c in [_console_check(console, exit_status)] if c is not None]
@@ -200,15 +251,19 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
             link.symlink_to(images.resolve(kind, name, offline=True).path)
         except RigError:
             missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
+    uefi: dict[str, str] = {}
     if not missing:
         initramfs.build(dest / "busybox", files["init"], dest / "initrd.gz")
         if s.boot == "grub":
             grub.build_iso(files["grub.cfg"], dest / "xen", dest / "vmlinuz", dest / "initrd.gz",
                            dest / "rig.iso")
+        if s.boot == "uefi":
+            shutil.rmtree(dest / "esp", ignore_errors=True)
+            uefi = _uefi_files(s, dest, offline=True)
     spec = render.machine_spec(s, accel=accel, xen=str(dest / "xen"),
                                kernel=str(dest / "vmlinuz"), initrd=str(dest / "initrd.gz"),
                                qmp_socket=str(dest / "qmp.sock"),
-                               iso=str(dest / "rig.iso") if s.boot == "grub" else None)
+                               iso=str(dest / "rig.iso") if s.boot == "grub" else None, **uefi)
     files["qemu.args"] = "\n".join(render.qemu_args(spec)) + "\n"
     readme = ["Files rendered by `rig render` for scenario " + s.name + ".",
               "qemu.args holds one argument per line; run it with:",

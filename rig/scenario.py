@@ -82,6 +82,8 @@ class Scenario:
     def boot(self) -> str:
         """How Xen is loaded: holes need GRUB's cutmem/badram; without any, QEMU's multiboot
         loader is faster."""
+        if self.firmware == "uefi":
+            return "uefi"
         return "grub" if self.holes else "direct"
 
     def to_json(self) -> dict[str, object]:
@@ -220,6 +222,15 @@ def validate(s: Scenario) -> None:
         raise ScenarioError(
             "machine.below_4g", hex(s.below_4g),
             f"must be 2 MiB aligned, between 256M and {MAX_BELOW_4G:#x} (QEMU's limit)", src)
+    if s.firmware == "uefi" and s.holes:
+        # seen: under OVMF, GRUB's cutmem/badram become "unusable" entries, which dom0 turns
+        # back into RAM (3.13+): such a hole never reaches dom0
+        raise ScenarioError("holes", f"{len(s.holes)} hole(s)",
+                            "holes cannot reach dom0 under firmware = \"uefi\" (they become "
+                            "'unusable' RAM); use firmware = \"bios\"", src)
+    if s.firmware == "uefi" and s.machine_type != "q35":
+        raise ScenarioError("machine.type", s.machine_type,
+                            "firmware = \"uefi\" needs machine.type = \"q35\"", src)
     if not 1 <= s.cpus <= 64:
         raise ScenarioError("machine.cpus", s.cpus, "expected 1 to 64", src)
     if s.dom0_mem is not None:

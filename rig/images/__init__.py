@@ -24,7 +24,7 @@ from rig.images.store import Record, Store, sha256_file
 __all__ = ["Artifact", "Record", "Store", "fetch", "gc", "recipes", "resolve", "verify"]
 from rig.resources import data_dir
 
-KINDS = ("xen", "kernel", "busybox", "source")
+KINDS = ("xen", "xen-efi", "kernel", "busybox", "source")
 
 
 @dataclass(frozen=True)

@@ -136,3 +136,18 @@ def test_q35_preset_matches_the_patched_kernel_count() -> None:
 def test_no_dom0_mem_means_no_counts() -> None:
     sp = predict_scenario(load("pci-hole", {"xen.dom0_mem": ""}))
     assert sp.prediction is None and any("Xen's default" in n for n in sp.notes)
+
+
+def test_uefi_uses_the_recorded_map() -> None:
+    s = load("q35-uefi")
+    first = predict_scenario(s)
+    assert first.machine_map == [] and first.prediction is None
+    assert any("records it" in n for n in first.notes)
+    # OVMF's ACPI NVS pages inside low RAM count like any hole (boot-recipe.md's ranges)
+    recorded = [E820Entry(0, 0xA0000, RAM), E820Entry(0x100000, 0x806000, RAM),
+                E820Entry(0x806000, 0x808000, E820Type.NVS),
+                E820Entry(0x808000, 0x80000000, RAM),
+                E820Entry(0x100000000, 0x180000000, RAM)]
+    sp = predict_scenario(s, recorded)
+    # by hand: pfn 0xa0-0x100 (96) + 0x806-0x808 (2) + 0x80000-0xc0000 (262144)
+    assert sp.prediction is not None and sp.prediction.remapped_pages == 96 + 2 + 262144

@@ -15,6 +15,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "many-holes": ("many-holes", {}),
     "large-64g": ("large-64g", {}),
     "q35": ("q35", {}),
+    "q35-uefi": ("q35-uefi", {}),
 }
 
 
@@ -22,11 +23,16 @@ def rendered(name: str) -> dict[str, str]:
     preset, overrides = CASES[name]
     s = load(preset, overrides)
     iso = "/RUN/rig.iso" if s.boot == "grub" else None
+    uefi = {"esp": "/RUN/esp", "ovmf_code": "/OVMF/CODE.fd", "ovmf_vars": "/RUN/VARS.fd"} \
+        if s.boot == "uefi" else {}
     spec = render.machine_spec(s, accel="tcg", xen="/RUN/xen", kernel="/RUN/vmlinuz",
-                               initrd="/RUN/initrd.gz", qmp_socket="/RUN/qmp.sock", iso=iso)
+                               initrd="/RUN/initrd.gz", qmp_socket="/RUN/qmp.sock", iso=iso,
+                               **uefi)
     out = {f"{name}.qemu.args": "\n".join(render.qemu_args(spec)) + "\n"}
     if s.boot == "grub":
         out[f"{name}.grub.cfg"] = render.grub_cfg(s)
+    if s.boot == "uefi":
+        out[f"{name}.BOOTX64.cfg"] = render.xen_efi_cfg(s)
     if name == "pci-hole":
         out["init.sh"] = render.init_script()
     return out

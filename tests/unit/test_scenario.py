@@ -87,3 +87,12 @@ def test_qemu_ram_split(mtype: str, memory: str, below: str | None, low: int) ->
 def test_unknown_preset_lists_the_known_ones() -> None:
     with pytest.raises(ScenarioError, match="pci-hole"):
         load("no-such-preset")
+
+
+def test_uefi_rules() -> None:
+    with pytest.raises(ScenarioError, match="cannot reach dom0"):
+        from_dict({"name": "t", "machine": {"type": "q35", "firmware": "uefi"},
+                   "holes": [{"start": "0x20000000", "size": "2M"}]})
+    with pytest.raises(ScenarioError, match="needs machine.type"):
+        from_dict({"name": "t", "machine": {"type": "pc", "firmware": "uefi"}})
+    assert load("q35-uefi").boot == "uefi"
