@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import traceback
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -441,6 +442,12 @@ def main(argv: list[str] | None = None) -> int:
     except RigError as exc:
         print(f"rig: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception:
+        # a bug in rig, not a verdict on the kernel: 125 so that `git bisect run` skips
+        traceback.print_exc()
+        print("rig: internal error (the traceback above is a bug in rig; logs are kept)",
+              file=sys.stderr)
+        return 125
     except (KeyboardInterrupt, Interrupted) as exc:
         print(f"rig: interrupted ({exc or 'SIGINT'}); QEMU stopped, logs kept", file=sys.stderr)
         return 128 + getattr(exc, "signum", signal.SIGINT)
