@@ -254,13 +254,29 @@ class HoleSpec:
                 "pages": (self.end - self.start) >> 12}
 
 
-def seabios_map(low: int, high: int, boot: str, holes: Sequence[HoleSpec] = ()) -> list[E820Entry]:
+#: QEMU's default 64-bit PCI window per machine (i440fx 2 GiB, q35 32 GiB)
+PCI_HOLE64 = {"pc": 2 << 30, "q35": 32 << 30}
+
+
+def high_ram_start(high: int, machine_type: str = "pc") -> int:
+    """QEMU 7.2 moves RAM above 4 GiB to 1 TiB when, with an AMD vCPU ("-cpu max" under TCG),
+    it and the 64-bit PCI window would reach AMD's HyperTransport range (seen with 1 TiB)."""
+    end = (1 << 32) + high
+    hole64_start = -(-end // (1 << 30)) * (1 << 30)
+    if hole64_start + PCI_HOLE64.get(machine_type, 2 << 30) - 1 >= AMD_HT_HOLE.start:
+        return 1 << 40
+    return 1 << 32
+
+
+def seabios_map(low: int, high: int, boot: str, holes: Sequence[HoleSpec] = (),
+                machine_type: str = "pc") -> list[E820Entry]:
     """The E820 that Xen reads on QEMU + SeaBIOS: deterministic for a machine and RAM size.
     Holes punched by GRUB (cutmem, and badram with a 32-bit mask) are plain gaps under BIOS."""
     ram = [E820Entry(0, SEABIOS_LOW_END[boot], E820Type.RAM),
            E820Entry(0x100000, low - SEABIOS_TOP_RESERVE, E820Type.RAM)]
     if high:
-        ram.append(E820Entry(1 << 32, (1 << 32) + high, E820Type.RAM))
+        start = high_ram_start(high, machine_type)
+        ram.append(E820Entry(start, start + high, E820Type.RAM))
     for h in holes:
         cut: list[E820Entry] = []
         for e in ram:
@@ -327,7 +343,7 @@ def predict_scenario(s: Scenario,
     holes = [HoleSpec(h.start, h.end, h.kind) for h in sorted(s.holes, key=lambda h: h.start)]
     notes: list[str] = []
     if s.firmware == "bios":
-        mmap = seabios_map(s.low_ram, s.high_ram, s.boot, holes)
+        mmap = seabios_map(s.low_ram, s.high_ram, s.boot, holes, s.machine_type)
     elif recorded:
         mmap = sanitize(recorded)
         notes.append("OVMF's map as recorded from an earlier boot of the same firmware, machine "

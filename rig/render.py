@@ -85,6 +85,9 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         _escape_module(f"{_plain_path(kernel, 'dom0 kernel')} {dom0_cmdline(s)}"),
         _escape_module(_plain_path(initrd, "initramfs")),
     ])
+    if s.memory + (4 << 30) > (1 << 40) - (64 << 30) and "phys-bits" not in cpu:
+        # past ~1 TiB QEMU's default 40 address bits are too few (boot-recipe.md)
+        cpu += ",phys-bits=42"
     return MachineSpec(
         name=s.name,
         accel=accel,

@@ -168,7 +168,8 @@ def fidelity(rp: Replay, replayed: ParsedLog | None, kernel_version: str) -> Fid
         replay_map = replayed.xen.e820
     else:  # not booted: the map the scenario will make
         replay_map = seabios_map(s.low_ram, s.high_ram, s.boot,
-                                 [HoleSpec(h.start, h.end, h.kind) for h in s.holes])
+                                 [HoleSpec(h.start, h.end, h.kind) for h in s.holes],
+                                 s.machine_type)
     mine = clip(nonram_areas(replay_map), rp.nr_pages)
     rows = []
     for area in orig:
