@@ -93,6 +93,6 @@ def test_uefi_rules() -> None:
     with pytest.raises(ScenarioError, match="cannot reach dom0"):
         from_dict({"name": "t", "machine": {"type": "q35", "firmware": "uefi"},
                    "holes": [{"start": "0x20000000", "size": "2M"}]})
-    with pytest.raises(ScenarioError, match="needs machine.type"):
+    with pytest.raises(ScenarioError, match=r"needs machine\.type"):
         from_dict({"name": "t", "machine": {"type": "pc", "firmware": "uefi"}})
     assert load("q35-uefi").boot == "uefi"
