@@ -14,6 +14,7 @@ rig_host_checks=(
   "grub-pc-bin|test -d /usr/lib/grub/i386-pc"
   "xorriso|command -v xorriso"
   "mtools|command -v mformat"
+  "ovmf|test -f /usr/share/OVMF/OVMF_CODE_4M.fd"
   "chromium|command -v chromium"
   # building kernels from source (rig kernel build, src:TREE)
   "gcc|command -v gcc"
