@@ -313,6 +313,16 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _many_boots(p: argparse.ArgumentParser) -> None:
+    """Options of the commands that boot many cells (matrix, compare)."""
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N")
+    p.add_argument("--html", type=Path, metavar="FILE")
+    p.add_argument("--results", type=Path, metavar="DIR")
+    p.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
+    p.add_argument("--offline", action="store_true")
+    p.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rig", description=__doc__.splitlines()[0] if __doc__ else "")
     sub = p.add_subparsers(dest="command", required=True)
@@ -361,14 +371,9 @@ def parser() -> argparse.ArgumentParser:
     mx.add_argument("scenario")
     mx.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="repeat a key for several values; an empty value means not set")
-    mx.add_argument("-j", "--jobs", type=int, default=1, metavar="N")
     mx.add_argument("--shard", metavar="I/N", help="run only this share of the cells")
     mx.add_argument("--junit", type=Path, metavar="FILE")
-    mx.add_argument("--html", type=Path, metavar="FILE")
-    mx.add_argument("--results", type=Path, metavar="DIR")
-    mx.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
-    mx.add_argument("--offline", action="store_true")
-    mx.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS")
+    _many_boots(mx)
     mx.set_defaults(func=cmd_matrix)
 
     cp = sub.add_parser("compare", help="the seed's before/after table for a layout")
@@ -378,12 +383,7 @@ def parser() -> argparse.ArgumentParser:
     cp.add_argument("--dom0-mem", action="append", metavar="X",
                     help="dom0_mem variants (default: none, 3G, max:3G as in the seed)")
     cp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    cp.add_argument("-j", "--jobs", type=int, default=1, metavar="N")
-    cp.add_argument("--html", type=Path, metavar="FILE")
-    cp.add_argument("--results", type=Path, metavar="DIR")
-    cp.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
-    cp.add_argument("--offline", action="store_true")
-    cp.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS")
+    _many_boots(cp)
     cp.set_defaults(func=cmd_compare)
 
     rp = sub.add_parser("report", help="an HTML report of result documents")
