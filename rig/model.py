@@ -236,8 +236,14 @@ def predict(
 #: where SeaBIOS ends the first RAM entry (its EBDA below): as seen on QEMU 7.2 / SeaBIOS 1.16,
 #: loading Xen directly vs booting GRUB from a CD (which takes 1 KiB more)
 SEABIOS_LOW_END = {"direct": 0x9FC00, "grub": 0x9F800}
-#: SeaBIOS reserves the top 128 KiB of RAM below 4 GiB for its tables
+#: SeaBIOS reserves the top of RAM below 4 GiB for its tables: 128 KiB, and one page more above
+#: 64 GiB of guest RAM (seen: 64 GiB → 0x20000, 65 GiB to 1 TiB → 0x21000; QEMU describes RAM
+#: to SMBIOS in 16 GiB devices, so the tables likely outgrow a page past four of them)
 SEABIOS_TOP_RESERVE = 0x20000
+
+
+def seabios_top_reserve(memory: int) -> int:
+    return SEABIOS_TOP_RESERVE + (0x1000 if memory > 64 << 30 else 0)
 BIOS_ROM = E820Entry(0xFFFC0000, 1 << 32, E820Type.RESERVED)
 #: QEMU reserves AMD's HyperTransport window for AMD-vendor CPUs ("-cpu max" under TCG)
 AMD_HT_HOLE = E820Entry(0xFD00000000, 1 << 40, E820Type.RESERVED)
@@ -272,8 +278,9 @@ def seabios_map(low: int, high: int, boot: str, holes: Sequence[HoleSpec] = (),
                 machine_type: str = "pc") -> list[E820Entry]:
     """The E820 that Xen reads on QEMU + SeaBIOS: deterministic for a machine and RAM size.
     Holes punched by GRUB (cutmem, and badram with a 32-bit mask) are plain gaps under BIOS."""
+    top = seabios_top_reserve(low + high)
     ram = [E820Entry(0, SEABIOS_LOW_END[boot], E820Type.RAM),
-           E820Entry(0x100000, low - SEABIOS_TOP_RESERVE, E820Type.RAM)]
+           E820Entry(0x100000, low - top, E820Type.RAM)]
     if high:
         start = high_ram_start(high, machine_type)
         ram.append(E820Entry(start, start + high, E820Type.RAM))
@@ -290,7 +297,7 @@ def seabios_map(low: int, high: int, boot: str, holes: Sequence[HoleSpec] = (),
         ram = cut
     reserved = [E820Entry(SEABIOS_LOW_END[boot], 0xA0000, E820Type.RESERVED),
                 E820Entry(0xF0000, 0x100000, E820Type.RESERVED),
-                E820Entry(low - SEABIOS_TOP_RESERVE, low, E820Type.RESERVED),
+                E820Entry(low - top, low, E820Type.RESERVED),
                 BIOS_ROM, AMD_HT_HOLE]
     return sanitize(ram + reserved)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rig.layout import E820Entry, GiB, MiB, PfnRange, clip, nonram_areas, pfn_down, pfn_up
-from rig.model import SEABIOS_TOP_RESERVE, HoleSpec, parse_version, predict, seabios_map
+from rig.model import HoleSpec, parse_version, predict, seabios_map, seabios_top_reserve
 from rig.parse import ParsedLog
 from rig.scenario import MAX_BELOW_4G, Hole, Scenario, validate
 
@@ -89,21 +89,6 @@ def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
     if not below4:
         raise ReplayError("no RAM between 1 MiB and 4 GiB in the map")
     top = below4[-1][1] << 12  # end of RAM below 4 GiB
-    # QEMU: RAM below 4 GiB ends at below_4g; SeaBIOS keeps its top 128 KiB
-    below_4g = -(-(top + SEABIOS_TOP_RESERVE) // TWO_MIB) * TWO_MIB
-    if below_4g > MAX_BELOW_4G:
-        below_4g = MAX_BELOW_4G
-        notes.append(f"RAM below 4 GiB reached {top:#x}; QEMU stops it at {MAX_BELOW_4G:#x}")
-    holes: list[Hole] = []
-    # every page between 1 MiB and the top of low RAM that is not RAM in the original: a gap
-    cursor = 0x100
-    for a, b in below4:
-        if a > cursor:
-            holes.append(Hole(cursor << 12, (a - cursor) << 12, "gap"))
-        cursor = max(cursor, b)
-    usable_top = pfn_down(below_4g - SEABIOS_TOP_RESERVE)
-    if usable_top > cursor:
-        holes.append(Hole(cursor << 12, (usable_top - cursor) << 12, "gap"))
     high = sum(b - a for a, b in above4) << 12
     if above4:
         span = (above4[-1][1] - 0x100000) << 12
@@ -116,8 +101,7 @@ def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
             notes.append(f"{gaps_above // MiB} MiB of holes above 4 GiB are left out (GRUB "
                          f"cannot cut there): {effect}")
         high = span
-    memory = below_4g + high
-    if memory > SHRINK_ABOVE:
+    if top + high > SHRINK_ABOVE:
         need = max(nr, 0x100000) + sum(r.pages for r in clip(nonram_areas(mmap), nr))
         keep_high = max(0, (need << 12) + SHRINK_MARGIN - (1 << 32))
         keep_high = -(-keep_high // GiB) * GiB
@@ -126,7 +110,24 @@ def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
                          "GiB: dom0's pages and the remap target are kept, the rest is RAM "
                          "nobody touches")
             high = keep_high
-            memory = below_4g + high
+    # QEMU: RAM below 4 GiB ends at below_4g, of which SeaBIOS keeps the top for its tables
+    reserve = seabios_top_reserve(top + high)
+    below_4g = -(-(top + reserve) // TWO_MIB) * TWO_MIB
+    if below_4g > MAX_BELOW_4G:
+        below_4g = MAX_BELOW_4G
+        notes.append(f"RAM below 4 GiB reached {top:#x}; QEMU stops it at {MAX_BELOW_4G:#x}")
+    reserve = seabios_top_reserve(below_4g + high)
+    holes: list[Hole] = []
+    # every page between 1 MiB and the top of low RAM that is not RAM in the original: a gap
+    cursor = 0x100
+    for a, b in below4:
+        if a > cursor:
+            holes.append(Hole(cursor << 12, (a - cursor) << 12, "gap"))
+        cursor = max(cursor, b)
+    usable_top = pfn_down(below_4g - reserve)
+    if usable_top > cursor:
+        holes.append(Hole(cursor << 12, (usable_top - cursor) << 12, "gap"))
+    memory = below_4g + high
     first_ram_end = ram[0][1] if ram and ram[0][0] == 0 else 0
     if first_ram_end and first_ram_end != 0x9F:
         notes.append(f"below 1 MiB the original's first RAM ends at pfn {first_ram_end:#x}; "

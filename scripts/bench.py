@@ -226,7 +226,11 @@ def main() -> int:
     results = Path(tempfile.mkdtemp(prefix="rig-bench-"))
     t0 = time.monotonic()
     only = set(sys.argv[1:])
-    r: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()}
+    r: dict[str, Any] = {}
+    if only and (OUT / "results.json").exists():
+        # a partial run updates the sections it measures and keeps the others
+        r = json.loads((OUT / "results.json").read_text())
+    r.update({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()})
     try:
         for name, fn in (("parse", parse_speed), ("overhead", overhead), ("presets", presets),
                          ("matrix", matrix), ("scale", scale)):
@@ -241,12 +245,12 @@ def main() -> int:
     r["overhead_ratio"] = r.get("overhead", {}).get("ratio", {}).get("median")
     r["seed_matrix_j2_s"] = r.get("matrix", {}).get("j2_s", {}).get("median")
     r["parse_mb_s"] = r.get("parse", {}).get("rig_mb_s")
-    r["bench_s"] = round(time.monotonic() - t0, 1)
+    r["bench_s" if not only else "partial_bench_s"] = round(time.monotonic() - t0, 1)
     (OUT / "results.json").write_text(json.dumps(r, indent=2) + "\n")
-    if not only:
+    if all(k in r for k in ("parse", "overhead", "presets", "matrix", "scale")):
         (OUT / "results.md").write_text(markdown(r))
-    print(json.dumps({k: r[k] for k in ("overhead_ratio", "seed_matrix_j2_s", "parse_mb_s",
-                                        "bench_s")}))
+    print(json.dumps({k: r.get(k) for k in ("overhead_ratio", "seed_matrix_j2_s", "parse_mb_s",
+                                            "bench_s", "partial_bench_s")}))
     return 0
 
 

@@ -92,18 +92,18 @@ def test_every_line_counts_once() -> None:
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_file_reader_sees_what_the_line_reader_sees(path: Path, tmp_path: Path) -> None:
-    """parse_file's chunked fast path gives the same document as the plain line iterator,
-    also when an E820 block straddles a chunk boundary."""
+    """parse_file's fast path gives the same document as the plain line iterator, also when
+    the scan is split across processes (an E820 block may straddle a slice boundary)."""
     from rig import parse
 
     _, body = load_case(path)
     raw = tmp_path / "raw.log"
     raw.write_bytes(body.encode())
     slow = parse_lines(io.StringIO(body, newline="\n"))
-    for chunk in (parse._CHUNK, 4096, 97):
-        parse._CHUNK, saved = chunk, parse._CHUNK
+    for parallel_min in (parse._PARALLEL_MIN, 1):  # one process, and slices across processes
+        parse._PARALLEL_MIN, saved = parallel_min, parse._PARALLEL_MIN
         try:
             fast = parse.parse_file(raw)
         finally:
-            parse._CHUNK = saved
+            parse._PARALLEL_MIN = saved
         assert document(fast, judge(fast)) == document(slow, judge(slow))

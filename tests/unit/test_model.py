@@ -151,3 +151,19 @@ def test_uefi_uses_the_recorded_map() -> None:
     sp = predict_scenario(s, recorded)
     # by hand: pfn 0xa0-0x100 (96) + 0x806-0x808 (2) + 0x80000-0xc0000 (262144)
     assert sp.prediction is not None and sp.prediction.remapped_pages == 96 + 2 + 262144
+
+
+def test_large_machines_as_seen() -> None:
+    # Xen's printed maps on this machine (2026-11-26), pc with RAM below 4 GiB = 2 GiB:
+    # ≤ 64 GiB: SeaBIOS reserves from 0x7ffe0000; 65 GiB and more: from 0x7ffdf000;
+    # 1 TiB: QEMU moves the RAM above 4 GiB to 0x10000000000 (AMD HyperTransport window)
+    def low_top(memory: str) -> int:
+        s = load("pci-hole", {"machine.memory": memory})
+        return ram_pages(predict_scenario(s).machine_map)[1][1]
+
+    assert low_top("64G") == 0x7FFE0
+    assert low_top("65G") == low_top("256G") == low_top("1T") == 0x7FFDF
+    big = predict_scenario(load("pci-hole", {"machine.memory": "1T"}))
+    assert ram_pages(big.machine_map)[-1] == (0x10000000, 0x1FF80000)
+    small = predict_scenario(load("pci-hole", {"machine.memory": "256G"}))
+    assert ram_pages(small.machine_map)[-1] == (0x100000, 0x4080000)
