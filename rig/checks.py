@@ -16,6 +16,8 @@ from rig.model import (
     Era,
     Prediction,
     ScenarioPrediction,
+    has_ibft_reserve,
+    ibft_seen,
     parse_version,
     predict,
     ram_pages,
@@ -151,7 +153,11 @@ def judge(
         checks.append(Check("model", Status.SKIP, message=f"no prediction: {why}"))
     else:
         assert nr_pages is not None and version is not None
-        prediction = predict(machine_map, nr_pages, max_pages, version)
+        # a kernel without CONFIG_ISCSI_IBFT_FIND (e.g. a tinyconfig build) prints RAM at
+        # 0x80000 in its own map: the map tells which rule applies, the model does the counting
+        ibft = ibft_seen(linux.e820)
+        inputs["ibft_reserve"] = has_ibft_reserve(version, ibft)
+        prediction = predict(machine_map, nr_pages, max_pages, version, ibft)
         checks.extend(_setup_checks(log, prediction))
 
     checks.append(_nothing_lost(log, nr_pages, prediction))

@@ -122,18 +122,34 @@ class Prediction:
         }
 
 
-def dom0_view(machine_map: Sequence[E820Entry], version: tuple[int, ...]) -> list[E820Entry]:
-    """The map dom0 works from: 3.13+ treats UNUSABLE as RAM (xen_ignore_unusable); 6.5+ reserves
-    [0x80000, 0x100000) for the iBFT scan before anything else looks at the map."""
+def has_ibft_reserve(version: tuple[int, ...], ibft: bool | None = None) -> bool:
+    """6.5+ kernels built with CONFIG_ISCSI_IBFT_FIND (distribution kernels; not tinyconfig)
+    reserve [0x80000, 0x100000) for the iBFT scan. ``ibft`` says what a log showed, if it did."""
+    return version[:2] >= (6, 5) if ibft is None else ibft and version[:2] >= (6, 5)
+
+
+def dom0_view(machine_map: Sequence[E820Entry], version: tuple[int, ...],
+              ibft: bool | None = None) -> list[E820Entry]:
+    """The map dom0 works from: 3.13+ treats UNUSABLE as RAM (xen_ignore_unusable); 6.5+ may
+    reserve [0x80000, 0x100000) for the iBFT scan before anything else looks at the map."""
     entries = list(machine_map)
     if version[:2] >= (3, 13):
         entries = [
             E820Entry(e.start, e.end, E820Type.RAM) if e.type is E820Type.UNUSABLE else e
             for e in entries
         ]
-    if version[:2] >= (6, 5):
+    if has_ibft_reserve(version, ibft):
         entries.append(IBFT_RESERVE)
     return sanitize(entries)
+
+
+def ibft_seen(linux_map: Sequence[E820Entry]) -> bool | None:
+    """Whether dom0's printed map shows the iBFT reservation: RAM at 0x80000 means no; None
+    when the map does not say (no entry there)."""
+    for e in linux_map:
+        if e.start <= IBFT_RESERVE.start < e.end:
+            return not e.is_ram
+    return None
 
 
 def _gap_ranges(entries: Sequence[E820Entry]) -> list[PfnRange]:
@@ -177,13 +193,16 @@ def predict(
     nr_pages: int,
     max_pages: int | None,
     kernel_version: tuple[int, ...],
+    ibft: bool | None = None,
 ) -> Prediction:
     """What a correct kernel of ``kernel_version`` does with ``machine_map`` and ``nr_pages``.
 
     ``max_pages`` is Xen's d->max_pages (UINT_MAX or None when ``dom0_mem`` had no ``max:``).
+    ``ibft``: whether the kernel was built to reserve the iBFT area (None: assume a
+    distribution kernel, which is).
     """
     era = era_for(kernel_version)
-    view = dom0_view(machine_map, kernel_version)
+    view = dom0_view(machine_map, kernel_version, ibft)
     nr = min(nr_pages, MAXMEM_PFN)
     maxp = UINT_MAX if max_pages is None else max_pages
     holes = clip(nonram_areas(view), nr)

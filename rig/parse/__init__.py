@@ -163,7 +163,8 @@ def _hinted_lines(path: Path, mm: mmap.mmap, size: int) -> list[int]:
         cuts.append(size if nl < 0 else nl + 1)
     cuts.append(size)
     ranges = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
-    ctx = multiprocessing.get_context("fork")
+    # spawn, not fork: forking a process that may hold threads (pytest, a caller) can deadlock
+    ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(len(ranges)) as pool:
         parts = pool.starmap(_scan_file_range, [(str(path), a, b) for a, b in ranges])
     return [off for part in parts for off in part]

@@ -32,6 +32,8 @@ def load_case(path: Path) -> tuple[dict[str, str], str]:
 def _value(text: str) -> object:
     if text == "null":
         return None
+    if text in ("true", "false"):
+        return text == "true"
     try:
         return int(text)
     except ValueError:
