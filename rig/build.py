@@ -14,13 +14,13 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rig.errors import ArtifactError, UsageError
+from rig.images import say
 from rig.images.store import Store
 from rig.resources import data_dir
 
@@ -90,11 +90,6 @@ def _run(cmd: Sequence[str], log: Path, cwd: Path | None = None) -> None:
                             f"full log: {log}", command=list(cmd), output="\n".join(tail))
 
 
-def _say(message: str) -> None:
-    if sys.stderr.isatty():
-        print(f"rig: {message}", file=sys.stderr, flush=True)
-
-
 def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = (),
           jobs: int | None = None, store: Store | None = None) -> Built:
     src = src.expanduser().resolve()
@@ -123,14 +118,14 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
         out = work / "out"
         config = out / ".config"
         if not config.exists():
-            _say(f"configuring {tree} (tinyconfig + {fragment.name})")
+            say(f"configuring {tree} (tinyconfig + {fragment.name})")
             out.mkdir(parents=True, exist_ok=True)
             _run(["make", "-C", str(tree), f"O={out}", "tinyconfig"], log)
             _run([str(tree / "scripts/kconfig/merge_config.sh"), "-m", "-O", str(out),
                   str(config), str(fragment)], log, cwd=tree)
             _run(["make", "-C", str(tree), f"O={out}", "olddefconfig"], log)
             _check_config(config, fragment, log)
-        _say(f"building bzImage (log: {log})")
+        say(f"building bzImage (log: {log})")
         _run(["make", "-C", str(tree), f"O={out}", f"-j{jobs or os.cpu_count() or 1}",
               "bzImage"], log)
         image.parent.mkdir(exist_ok=True)
@@ -179,7 +174,7 @@ def debian_source(name: str, store: Store | None = None, offline: bool = False) 
         tops = [p for p in dest.iterdir() if p.is_dir() and (p / "Makefile").is_file()]
         if tops:
             return tops[0]
-        _say(f"unpacking {art.record.package} {art.record.version}")
+        say(f"unpacking {art.record.package} {art.record.version}")
         tmp = dest / "unpacking"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()

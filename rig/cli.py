@@ -20,7 +20,7 @@ from rig import scenario as scenarios
 from rig.checks import judge
 from rig.console import Stage
 from rig.errors import Interrupted, RigError, UsageError
-from rig.model import predict_scenario
+from rig.model import parse_version, predict_scenario
 from rig.parse import parse_file, parse_lines
 from rig.render import DEFAULT_CPU
 from rig.report import document, prediction_summary, summary, verdict, write
@@ -242,16 +242,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(summary(doc))
         replayed = parse_file(Path(doc["log"]))
         code = verdict(doc).exit_code
-    version = (replayed.linux.version if replayed and replayed.linux.version else
-               (s.kernel if not images_is_path(s.kernel) else "6.1"))
+    # the kernel the replay ran (or will run); a path or src: kernel counts as the default's era
+    version = replayed.linux.version if replayed and replayed.linux.version else s.kernel
+    try:
+        parse_version(version)
+    except ValueError:
+        version = "6.1"
     print(replay.fidelity(rp, replayed, version).to_text())
     return code
-
-
-def images_is_path(value: str) -> bool:
-    from rig.images import is_path
-
-    return is_path(value)
 
 
 def cmd_kernel(args: argparse.Namespace) -> int:

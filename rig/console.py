@@ -81,7 +81,6 @@ class ConsoleResult:
     stage: Stage  # the last stage reached
     timeline: dict[str, float] = field(default_factory=dict)  # stage → seconds since start
     crash_kind: str | None = None
-    crash_text: str | None = None
     waited_for: Stage | None = None
     message: str = ""
 
@@ -167,7 +166,7 @@ def drive(child: Any, timeouts: dict[Stage, float] | None = None,
                 timeline["crash"] = now
                 line = _line_of(child)
                 _drain(child, CRASH_DRAIN_S)
-                return ConsoleResult(Outcome.CRASH, reached, timeline, kind.value, line,
+                return ConsoleResult(Outcome.CRASH, reached, timeline, kind.value,
                                      message=f"{kind.value} during stage {waiting.value}: {line}")
             return ConsoleResult(Outcome.EXITED, reached, timeline, waited_for=waiting,
                                  message=f"QEMU exited while waiting for stage {waiting.value}"

@@ -167,7 +167,6 @@ class Machine:
         self.state = State.NEW
         self.console: Any = None  # pexpect.spawn once started
         self.exit_status: int | None = None
-        self.killed = False
         self.peak_rss_kb: int | None = None
         self._qmp: QEMUMonitorProtocol | None = None
 
@@ -238,7 +237,6 @@ class Machine:
             while child.isalive() and time.monotonic() < deadline:
                 time.sleep(0.02)
             if child.isalive():
-                self.killed = True
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGKILL)
                 child.wait()

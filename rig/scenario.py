@@ -240,7 +240,7 @@ def validate(s: Scenario) -> None:
             raise ScenarioError("xen.dom0_mem", s.dom0_mem, str(exc), src) from None
     low, high_end = s.low_ram, 4 * GiB + s.high_ram
     last: Hole | None = None
-    for i, h in enumerate(sorted(s.holes, key=lambda h: h.start)):
+    for h in sorted(s.holes, key=lambda h: h.start):
         fname = f"holes[{s.holes.index(h)}]"
         if h.size <= 0 or h.start % 4096 or h.size % 4096:
             raise ScenarioError(f"{fname}.start", hex(h.start),
@@ -270,7 +270,6 @@ def validate(s: Scenario) -> None:
             raise ScenarioError(f"{fname}.start", hex(h.start),
                                 f"overlaps the hole at {last.start:#x}", src)
         last = h
-        del i
 
 
 def presets_dir() -> Path:

@@ -109,7 +109,7 @@ def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = F
 
 def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
     apt = AptRoot(store.root / "apt" / rec.suite, list(rec.suites))
-    _say(f"updating the package lists of {rec.suite}")
+    say(f"updating the package lists of {rec.suite}")
     apt.update()
     package = rec.package
     if rec.metapackage:
@@ -124,7 +124,7 @@ def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
                                     "(the suite moved on: update images/recipes.toml)")
             package = chosen[0]
     assert package is not None
-    _say(f"fetching {rec.key}: {package} from {rec.suite}")
+    say(f"fetching {rec.key}: {package} from {rec.suite}")
     fields = apt.show(package)
     version = fields["Version"]
     work = store.tmpdir(rec.key.replace("=", "-"))
@@ -180,7 +180,7 @@ def _extract(deb: Path, pattern: str, dest: Path) -> tuple[str, Path]:
     return found
 
 
-def _say(message: str) -> None:
+def say(message: str) -> None:
     """A live progress line on a terminal; quiet otherwise (CI logs stay clean)."""
     if sys.stderr.isatty():
         print(f"rig: {message}", file=sys.stderr, flush=True)

@@ -16,19 +16,6 @@ from rig.run import RunOptions, run
 pytestmark = pytest.mark.boot
 
 
-def qemu_pids() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "qemu-system-x86_64"], capture_output=True, text=True)
-    return {int(p) for p in out.stdout.split()}
-
-
-@pytest.fixture
-def no_leaked_qemu() -> object:
-    before = qemu_pids()
-    yield None
-    time.sleep(0.2)
-    assert qemu_pids() - before == set(), "a QEMU process outlived its run"
-
-
 def test_rig_run_pci_hole_cli(tmp_path: Path, no_leaked_qemu: object) -> None:
     """The skeleton's promise: `rig run pci-hole --json-out r.json` exits 0 with a pass."""
     out = tmp_path / "r.json"

@@ -20,24 +20,10 @@ from rig import images, scenario
 from rig.images.store import Store
 from rig.machine import kvm_probe, qemu_binary
 from rig.run import RunOptions, run
+from tests.boot.conftest import qemu_pids
 
-pytestmark = pytest.mark.boot
+pytestmark = [pytest.mark.boot, pytest.mark.usefixtures("no_leaked_qemu")]
 RIG = [sys.executable, "-m", "rig.cli"]
-
-
-def qemu_pids() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "qemu-system-x86_64"], capture_output=True, text=True)
-    return {int(p) for p in out.stdout.split()}
-
-
-@pytest.fixture(autouse=True)
-def no_leaked_qemu() -> object:
-    before = qemu_pids()
-    yield None
-    deadline = time.monotonic() + 3
-    while qemu_pids() - before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert qemu_pids() - before == set(), "a QEMU process outlived its run"
 
 
 def only_result(results: Path) -> tuple[dict[str, object], Path]:
