@@ -38,6 +38,8 @@ class Built:
     reused: bool
     seconds: float
     log: Path | None
+    #: the .config this image was built with (the model reads the kernel's options from it)
+    config: Path | None = None
 
 
 def tree_state(src: Path) -> str:
@@ -109,8 +111,10 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
     with _locked(work):
         state = hashlib.sha256((tree_state(src) + recipe.hexdigest()).encode()).hexdigest()
         image = work / "images" / f"{state[:16]}.bzImage"
+        kept_config = image.with_suffix(".config")
         if image.is_file():
-            return Built(image, state, True, round(time.monotonic() - t0, 3), None)
+            return Built(image, state, True, round(time.monotonic() - t0, 3), None,
+                         kept_config if kept_config.is_file() else None)
         log = work / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log"
         tree = src
         if patches:
@@ -132,7 +136,8 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
         tmp = image.with_suffix(".tmp")
         shutil.copyfile(out / "arch/x86/boot/bzImage", tmp)
         tmp.replace(image)
-        return Built(image, state, False, round(time.monotonic() - t0, 3), log)
+        shutil.copyfile(config, kept_config)
+        return Built(image, state, False, round(time.monotonic() - t0, 3), log, kept_config)
 
 
 def _patched_tree(src: Path, patches: Sequence[Path], work: Path, log: Path) -> Path:

@@ -2,36 +2,49 @@
 
 Pure. The same judge serves ``rig parse`` (a log from anywhere) and ``rig run`` (rig's own saved
 console log). Result classes are ordered and the worst one wins (XTF's convention):
-pass < skip < incomplete < error < fail < crash.
+pass < warn < skip < incomplete < error < fail < crash; warn and skip never decide a verdict.
+
+The first rule: every expected value comes from what the machine gave dom0 (Xen's E820, dom0's
+nr_pages as Xen built it, dom0_mem, the kernel's version and build configuration), never from
+what the judged kernel printed. A PASS needs evidence: the era's counts predicted and observed
+equal, and dom0's pages accounted for. Anything less is ``incomplete``, with the reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from rig.dom0mem import Dom0Mem
-from rig.layout import PfnRange, sanitize
+from rig.dom0mem import Dom0Mem, Dom0Size
+from rig.firmware import page_set, ram_differences, subtract
+from rig.kconfig import KernelConfig
+from rig.layout import E820Entry, PfnRange, pfn_down, pfn_up
 from rig.model import (
+    ERA_VERSION,
+    IBFT_OPTION,
     Era,
+    Kernel,
     Prediction,
-    ScenarioPrediction,
-    has_ibft_reserve,
-    ibft_seen,
+    ibft_in_printed_map,
     parse_version,
     predict,
-    ram_pages,
 )
 from rig.parse import ParsedLog
+from rig.parse.crash import Kind
+from rig.prediction import ScenarioPrediction, size_on
 
 
 class Status(IntEnum):
     PASS = 0
-    SKIP = 1
-    INCOMPLETE = 2  #: the log ends (or a boot stopped) before the evidence
-    ERROR = 3  #: infrastructure: QEMU, artifacts, accelerator — never the kernel's fault
-    FAIL = 4
-    CRASH = 5
+    #: something rig models about the machine (the firmware's map) was off: rig's problem to
+    #: explain, never the kernel's; it does not change the verdict
+    WARN = 1
+    SKIP = 2
+    INCOMPLETE = 3  #: the log ends (or a boot stopped) before the evidence
+    ERROR = 4  #: infrastructure: QEMU, artifacts, accelerator, GRUB — never the kernel's fault
+    FAIL = 5
+    CRASH = 6
 
     @property
     def label(self) -> str:
@@ -47,6 +60,10 @@ class Status(IntEnum):
         return 1
 
 
+#: what a check is evidence of: the era's counts, or where dom0's pages went
+COUNT, ACCOUNTING = "count", "accounting"
+
+
 @dataclass
 class Check:
     name: str
@@ -54,6 +71,7 @@ class Check:
     expected: object = None
     observed: object = None
     message: str = ""
+    evidence: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -70,28 +88,18 @@ class Judgement:
     checks: list[Check]
     prediction: Prediction | None
     inputs: dict[str, object] = field(default_factory=dict)
+    #: dom0 refused the layout as the model said it must (no boot to judge beyond that)
+    refused: bool = False
 
     @property
     def verdict(self) -> Status:
         return verdict_of(self.checks)
 
 
-#: checks whose pass says nothing about dom0's memory (no crash line in a log of nothing)
-_NO_EVIDENCE = frozenset({"crash"})
-
-
-def verdict_of(checks: list[Check]) -> Status:
-    """The worst status; a pass needs at least one check that saw the memory setup."""
-    worst = max((c.status for c in checks if c.status is not Status.SKIP),
-                default=Status.INCOMPLETE)
-    if worst > Status.PASS:
-        return worst
-    evidence = any(c.status is Status.PASS and c.name not in _NO_EVIDENCE for c in checks)
-    return Status.PASS if evidence else Status.INCOMPLETE
-
-
-# a representative version per format era, when a log lacks the "Linux version" line
-_ERA_VERSION = {"A": (3, 0), "B": (3, 2), "C": (3, 5), "D": (3, 17), "E": (4, 0)}
+def verdict_of(checks: Sequence[Check]) -> Status:
+    """The worst status of the checks that decide (warn and skip do not)."""
+    return max((c.status for c in checks if c.status not in (Status.SKIP, Status.WARN)),
+               default=Status.INCOMPLETE)
 
 
 def _pages_mib(pages: int) -> str:
@@ -102,84 +110,271 @@ def _ranges(rs: list[PfnRange]) -> list[str]:
     return [str(r) for r in rs]
 
 
+# -- the model's inputs, each from the best source that is not the judged kernel -------------
+
+@dataclass
+class _Inputs:
+    machine_map: list[E820Entry]
+    nr_pages: int | None
+    max_pages: int | None
+    kernel: Kernel | None
+    image: tuple[int, int] | None
+    size: Dom0Size | None
+    mem: Dom0Mem | None
+    missing: list[str]
+    notes: list[str]
+    record: dict[str, object]
+
+
+def _dom0_mem(log: ParsedLog, given: str | None) -> tuple[Dom0Mem | None, str | None, str]:
+    values = log.xen.dom0_mem_values
+    source = "Xen's command line"
+    if not values and given:
+        values, source = [given], "--dom0-mem"
+    if not values:
+        return None, None, source
+    try:
+        return Dom0Mem.merged(values), None, source
+    except ValueError as exc:
+        return None, str(exc), source
+
+
+def _kernel(log: ParsedLog, config: KernelConfig | None, release: str | None,
+            notes: list[str], record: dict[str, object]) -> Kernel | None:
+    linux = log.linux
+    version: tuple[int, ...] | None = None
+    source = "printed by the kernel ('Linux version')"
+    for text, where in ((linux.version, source),
+                        (release, "the booted kernel image's header (the log has no 'Linux "
+                                  "version' line)")):
+        if version is None and text:
+            try:
+                version, source = parse_version(text), where
+            except ValueError:
+                version = None
+    if version is None and linux.format_era:
+        era = Era(linux.format_era)
+        version = ERA_VERSION[era]
+        source = (f"guessed: the log has no 'Linux version' line, its setup messages have the "
+                  f"format of era {era.value}")
+        notes.append(f"the kernel's version is not in the log: era {era.value} was guessed "
+                     "from the format of its setup messages")
+    if version is None:
+        return None
+    ibft: bool | None = None
+    if config is not None:
+        ibft = config.enabled(IBFT_OPTION)
+        how = f"{IBFT_OPTION}={'y' if ibft else 'n'} in {config.source}"
+    elif version[:2] >= (6, 5):
+        printed = ibft_in_printed_map(linux.e820)
+        if printed is not None:
+            ibft = printed
+            how = (f"assumed from the kernel's printed map ({'reserved' if printed else 'RAM'} "
+                   "at 0x80000): its build configuration is not known")
+            notes.append(f"{IBFT_OPTION} is an assumption read from the kernel's own printed "
+                         "map (no kernel configuration was given)")
+        else:
+            how = ("assumed on, as in distribution kernels: neither the kernel's configuration "
+                   "nor its printed map tell")
+    else:
+        how = "not applicable before Linux 6.5"
+    kernel = Kernel(version, source, ibft, how)
+    record.update(kernel_version=".".join(map(str, version)), kernel_version_source=source,
+                  ibft_reserve=kernel.ibft_reserve, ibft_source=how)
+    return kernel
+
+
+def _inputs(log: ParsedLog, dom0_mem: str | None, config: KernelConfig | None,
+            release: str | None) -> _Inputs:
+    xen = log.xen
+    notes: list[str] = []
+    missing: list[str] = []
+    record: dict[str, object] = {}
+    machine_map: list[E820Entry] = []
+    if xen.e820 and not xen.e820_cut:
+        machine_map = xen.e820
+        record["map_source"] = f"Xen's E820 ({xen.e820_source})"
+    elif xen.e820_cut:
+        missing.append("Xen's whole E820 map (it is cut by a line wrap that could not be "
+                       "undone)")
+    else:
+        what = "Xen's E820 map"
+        if log.linux.e820:
+            what += (" (the kernel's own printed map cannot stand in: its setup code has "
+                     "already edited it; give Xen's log too: rig parse LOG --xen XEN-LOG)")
+        missing.append(what)
+    record["map_source"] = record.get("map_source")
+
+    mem, mem_error, mem_source = _dom0_mem(log, dom0_mem)
+    if mem_error:
+        notes.append(f"{mem_source}: {mem_error}")
+    size: Dom0Size | None = None
+    if mem is not None and machine_map:
+        size = size_on(mem, machine_map)
+    nr_pages, nr_source = xen.dom0_nr_pages, None
+    if nr_pages is not None:
+        nr_source = ("Xen's Dom0 alloc. and Init. ramdisk lines" if xen.alloc_nr_pages
+                     is not None else "the size of Xen's Phys-Mach map")
+        if xen.nr_pages_disagreement:
+            notes.append(f"dom0's nr_pages: {xen.nr_pages_disagreement}; the physical "
+                         "arrangement is used")
+    elif size is not None:
+        nr_pages, nr_source = size.nr_pages, f"Xen's sizing of dom0_mem={mem.text if mem else ''}"
+    elif mem is not None and (plenty := mem.with_plenty()) is not None:
+        # no map to bound Xen's free memory by: an absolute amount, if Xen had that much
+        nr_pages = plenty.nr_pages
+        nr_source = (f"dom0_mem={mem.text} ({mem_source}), assuming Xen had that much memory "
+                     "free (the log has neither Xen's map nor its Dom0 alloc. lines)")
+        notes.append(f"dom0's nr_pages is assumed from dom0_mem={mem.text}")
+    else:
+        missing.append("dom0's nr_pages (Xen's Dom0 alloc. lines, or an absolute dom0_mem)")
+    max_pages, max_source = None, "unknown (Xen's default is unlimited)"
+    if size is not None:
+        max_pages, max_source = size.max_pages, f"Xen's sizing of dom0_mem ({mem_source})"
+    record.update(nr_pages=nr_pages, nr_pages_source=nr_source, max_pages=max_pages,
+                  max_pages_source=max_source)
+
+    kernel = _kernel(log, config, release, notes, record)
+    if kernel is None:
+        missing.append("the kernel's version (no 'Linux version' line, and its setup messages "
+                       "do not tell the era)")
+    image = xen.dom0_kernel_paddr
+    record["kernel_image"] = [hex(a) for a in image] if image else None
+    return _Inputs(machine_map, nr_pages, max_pages, kernel, image, size, mem, missing, notes,
+                   record)
+
+
+# -- the judge ----------------------------------------------------------------------------------
+
 def judge(
     log: ParsedLog,
     *,
     dom0_mem: str | None = None,
     expect_init: bool = False,
+    kernel_config: KernelConfig | None = None,
+    kernel_release: str | None = None,
 ) -> Judgement:
     """Judge a parsed log. ``dom0_mem`` stands in for Xen's command line when the log has none;
-    ``expect_init`` says rig's own /init ran (live runs), so its markers must be there."""
+    ``kernel_config`` and ``kernel_release`` are the booted kernel's build configuration and
+    release when known (a live run); ``expect_init`` says rig's own /init ran (live runs), so
+    its markers must be there."""
+    inp = _inputs(log, dom0_mem, kernel_config, kernel_release)
     checks: list[Check] = []
-    xen, linux, init = log.xen, log.linux, log.init
-    inputs: dict[str, object] = {}
-
-    hit = log.fatal
-    if hit is not None:
-        checks.append(Check("crash", Status.CRASH, None, hit.text,
-                            f"{hit.kind.value} at line {hit.line_no}: {hit.text}"))
-    else:
-        checks.append(Check("crash", Status.PASS, None, None, "no crash line"))
-
-    # --- the model's inputs, each from the best source the log offers --------------------
-    machine_map, map_source = (xen.e820, "xen") if xen.e820 else (linux.e820, "linux")
-    nr_pages = xen.dom0_nr_pages
-    mem_text = xen.dom0_mem if xen.dom0_mem is not None else dom0_mem
-    mem: Dom0Mem | None = None
-    if mem_text:
-        try:
-            mem = Dom0Mem.parse(mem_text)
-        except ValueError as exc:
-            inputs["dom0_mem_error"] = str(exc)
-    if nr_pages is None and mem is not None:
-        nr_pages = Dom0Mem.absolute_pages(mem.amount)
-    max_pages = xen.max_pages if xen.max_pages is not None else (mem.max_pages if mem else None)
-    version: tuple[int, ...] | None = None
-    if linux.version:
-        try:
-            version = parse_version(linux.version)
-        except ValueError:
-            version = None
-    if version is None and linux.format_era:
-        version = _ERA_VERSION[linux.format_era]
-    inputs.update(map_source=map_source if machine_map else None, nr_pages=nr_pages,
-                  max_pages=max_pages, kernel_version=".".join(map(str, version or ())) or None)
-
-    missing = [name for name, value in (("an E820 map", machine_map), ("dom0's nr_pages", nr_pages),
-                                        ("the kernel's version", version)) if not value]
     prediction: Prediction | None = None
-    if missing:
-        why = "the log lacks " + ", ".join(missing)
-        checks.append(Check("model", Status.SKIP, message=f"no prediction: {why}"))
+    if inp.missing:
+        checks.append(Check("model", Status.INCOMPLETE,
+                            message="no prediction is possible: the log lacks "
+                            + "; ".join(inp.missing)))
     else:
-        assert nr_pages is not None and version is not None
-        # a kernel without CONFIG_ISCSI_IBFT_FIND (e.g. a tinyconfig build) prints RAM at
-        # 0x80000 in its own map: the map tells which rule applies, the model does the counting
-        ibft = ibft_seen(linux.e820)
-        inputs["ibft_reserve"] = has_ibft_reserve(version, ibft)
-        prediction = predict(machine_map, nr_pages, max_pages, version, ibft)
-        checks.extend(_setup_checks(log, prediction))
+        assert inp.nr_pages is not None and inp.kernel is not None
+        prediction = predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel,
+                             inp.image)
+        status = Status.WARN if log.xen.nr_pages_disagreement else Status.PASS
+        summary = (f"predicted era {prediction.era.value} from {inp.record['map_source']}, "
+                   f"nr_pages {inp.nr_pages} ({inp.record['nr_pages_source']}), kernel "
+                   f"{inp.record['kernel_version']} ({inp.record['kernel_version_source']})")
+        checks.append(Check("model", status, message="; ".join([summary, *inp.notes])))
+    for note in log.cut:
+        checks.append(Check("wrapped", Status.WARN, message=f"line {note[0]}: a cut "
+                            f"'{note[1]}' message could not be rejoined: {note[2]!r}"))
 
-    checks.append(_nothing_lost(log, nr_pages, prediction))
+    refusal = _refusal(log, prediction)
+    checks.append(_crash(log, refusal))
+    if refusal is not None:
+        checks.append(refusal)
+    refused = refusal is not None and refusal.status is Status.PASS
+    if refused:
+        checks.append(Check("setup", Status.SKIP,
+                            message="dom0 refused the layout, as predicted: nothing to count"))
+    else:
+        if prediction is not None:
+            checks.extend(_setup_checks(log, prediction))
+        checks.append(_nothing_lost(log, inp.nr_pages))
+        checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect_init))
+    checks.append(_nr_pages(log, inp))
 
     if expect_init:
-        if init.done:
+        init = log.init
+        if refused:
+            checks.append(Check("boot", Status.SKIP, "done", None,
+                                "rig's /init never runs after dom0 refused the layout"))
+        elif init.done:
             checks.append(Check("boot", Status.PASS, "done", "done", "rig's /init ran to the end"))
         else:
             seen = init.stages[-1] if init.stages else "none"
             checks.append(Check("boot", Status.INCOMPLETE, "done", seen,
                                 f"rig's /init did not finish (last stage: {seen})"))
-    return Judgement(checks, prediction, inputs)
+    evidence = _evidence(checks, refused)
+    if evidence is not None:
+        checks.append(evidence)
+    return Judgement(checks, prediction, inp.record, refused)
+
+
+def _evidence(checks: list[Check], refused: bool) -> Check | None:
+    """PASS needs the era's counts compared and dom0's pages accounted for."""
+    if refused or verdict_of(checks) is not Status.PASS:
+        return None
+    passed = {c.evidence for c in checks if c.status is Status.PASS and c.evidence}
+    lacking = []
+    if COUNT not in passed:
+        lacking.append("no count of the era's setup messages was compared with the model")
+    if ACCOUNTING not in passed:
+        lacking.append("dom0's pages were not accounted for (no balloon figure, no Xen 'q' "
+                       "dump, no complete set of setup messages)")
+    if not lacking:
+        return None
+    return Check("evidence", Status.INCOMPLETE, message="a PASS needs evidence: "
+                 + "; ".join(lacking))
+
+
+def _crash(log: ParsedLog, refusal: Check | None) -> Check:
+    hits = [h for h in log.crashes if h.fatal]
+    if refusal is not None and refusal.status is Status.PASS:
+        # the refusal (and the halt that follows it) is what a correct kernel does
+        hits = [h for h in hits if h.kind not in (Kind.E820_CONFLICT, Kind.DOM0_HALT)]
+    if not hits:
+        return Check("crash", Status.PASS, None, None, "no crash line")
+    hit = hits[0]
+    return Check("crash", Status.CRASH, None, hit.text,
+                 f"{hit.kind.value} at line {hit.line_no}: {hit.text}")
+
+
+def _refusal(log: ParsedLog, pred: Prediction | None) -> Check | None:
+    """dom0's kernel must refuse a map in which its own image is not inside one RAM entry."""
+    hit = next((h for h in log.crashes if h.kind is Kind.E820_CONFLICT), None)
+    conflict = pred.kernel_conflict if pred is not None else None
+    if hit is None and conflict is None:
+        return None
+    where = (f"{conflict.type.value} [{conflict.start:#x}, {conflict.end:#x}) lies inside the "
+             "kernel image Xen placed" if conflict else "")
+    if hit is not None and conflict is not None:
+        return Check("refusal", Status.PASS, "refuse", "refused",
+                     f"dom0 refused the layout, as it must: {where} (line {hit.line_no}: "
+                     f"{hit.text})")
+    if hit is not None:
+        if pred is None:
+            return None  # no model to say whether the refusal was due: the crash check tells
+        return Check("refusal", Status.FAIL, "boot", "refused",
+                     f"dom0 refused a layout in which its kernel image lies inside RAM "
+                     f"(line {hit.line_no}: {hit.text})")
+    went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
+    return Check("refusal", Status.FAIL if went_on else Status.INCOMPLETE, "refuse",
+                 "went on" if went_on else None,
+                 f"dom0 must refuse this layout ({where}) but "
+                 + ("went on with its memory setup" if went_on else
+                    "the log ends before it says so"))
 
 
 def _count_check(name: str, expected: int, observed: int | None, what: str) -> Check:
     if observed is None:
-        return Check(name, Status.INCOMPLETE, expected, None, f"no '{what}' line in the log")
+        return Check(name, Status.INCOMPLETE, expected, None, f"no '{what}' line in the log",
+                     COUNT)
     if observed == expected:
-        return Check(name, Status.PASS, expected, observed, f"{what}: {observed} as predicted")
+        return Check(name, Status.PASS, expected, observed, f"{what}: {observed} as predicted",
+                     COUNT)
     return Check(name, Status.FAIL, expected, observed,
                  f"{what}: expected {expected}, kernel printed {observed} "
-                 f"({observed - expected:+d} pages)")
+                 f"({observed - expected:+d} pages)", COUNT)
 
 
 def _setup_checks(log: ParsedLog, pred: Prediction) -> list[Check]:
@@ -193,7 +388,7 @@ def _setup_checks(log: ParsedLog, pred: Prediction) -> list[Check]:
     else:
         out.append(_count_check("released", pred.released_pages, linux.released_pages,
                                 "Released N pages of unused memory"))
-        if linux.freed_ranges:
+        if linux.freed_ranges or pred.freed_ranges:
             printed = sum(r.pages for r in linux.freed_ranges)
             ok = printed == linux.released_pages
             out.append(Check("freed_sum", Status.PASS if ok else Status.FAIL,
@@ -205,83 +400,196 @@ def _setup_checks(log: ParsedLog, pred: Prediction) -> list[Check]:
             out.append(Check("freed_ranges", Status.PASS if same else Status.FAIL,
                              _ranges(pred.freed_ranges), _ranges(linux.freed_ranges),
                              "printed freed ranges are the predicted holes" if same else
-                             "printed freed ranges differ from the predicted holes"))
+                             "printed freed ranges differ from the predicted holes", COUNT))
         if pred.era is Era.C:
-            out.append(_count_check("populated", pred.populated_pages, linux.populated_pages,
+            observed = linux.populated_pages
+            if observed is None and linux.released_pages is not None:
+                observed = 0  # era C prints a Populating line only for a non-empty chunk
+            out.append(_count_check("populated", pred.populated_pages, observed,
                                     "Populating ... pages added"))
     return out
 
 
-def _nothing_lost(log: ParsedLog, nr_pages: int | None, pred: Prediction | None) -> Check:
-    current = log.init.balloon_kb.get("current_kb")
+def _nothing_lost(log: ParsedLog, nr_pages: int | None) -> Check:
+    """dom0 holds every page Xen gave it: the balloon's count (rig's /init) equals nr_pages,
+    or, in a log from elsewhere, the setup messages say nothing was released for good."""
     if nr_pages is None:
-        return Check("nothing_lost", Status.SKIP, message="dom0's nr_pages is not in the log")
-    expected = nr_pages * 4
+        return Check("nothing_lost", Status.SKIP, message="dom0's nr_pages is not known")
     linux = log.linux
-    released = linux.released_pages or 0
-    # released pages come back only through populate (era C); remapped ones were never freed
+    current = log.init.balloon_kb.get("current_kb")
+    released = linux.released_pages
     given_back = linux.populated_pages or 0
-    source = "balloon current_kb"
-    if current is None:
-        if linux.released_pages is None:
-            return Check("nothing_lost", Status.SKIP, expected, None,
-                         "neither balloon current_kb nor a Released line in the log")
-        # no balloon figure (not a rig boot): the setup messages say what dom0 kept
-        current = 4 * (nr_pages - max(0, released - given_back))
+    # the setup messages are complete when the last one of the era is there: D/E's Remapped,
+    # C's Populating (or the E820 dump that follows it when nothing was populated)
+    complete = released is not None and (
+        linux.remapped_pages is not None if linux.format_era in ("D", "E") else
+        linux.populated_pages is not None or bool(linux.e820) if linux.format_era == "C" else
+        linux.format_era in ("A", "B"))
+    if current is not None:
+        observed, source = current // 4, "balloon current_kb / 4"
+    elif complete and released is not None:
+        observed = nr_pages - max(0, released - given_back)
         source = "nr_pages - (released - populated), from the setup messages"
-    if current >= expected:
-        return Check("nothing_lost", Status.PASS, expected, current,
-                     f"dom0 holds all {nr_pages} pages Xen gave it ({source})")
-    lost = (expected - current) // 4
+    else:
+        return Check("nothing_lost", Status.SKIP, nr_pages, None,
+                     "neither a balloon figure nor a complete set of setup messages")
+    if observed == nr_pages:
+        return Check("nothing_lost", Status.PASS, nr_pages, observed,
+                     f"dom0 holds all {nr_pages} pages Xen gave it ({source})", ACCOUNTING)
+    if observed > nr_pages:
+        return Check("nothing_lost", Status.FAIL, nr_pages, observed,
+                     f"dom0 counts {_pages_mib(observed - nr_pages)} more than Xen gave it "
+                     f"({source})", ACCOUNTING)
+    lost = nr_pages - observed
     how = ("released, never populated or remapped" if released and not given_back
            and not linux.remapped_pages else "not accounted for by the setup messages")
-    msg = f"dom0 lost {_pages_mib(lost)} to holes: {how} ({source})"
-    if pred is not None and pred.lost_pages == 0:
-        msg += f"; a correct era-{pred.era.value} kernel keeps all {nr_pages} pages"
-    return Check("nothing_lost", Status.FAIL, expected, current, msg)
+    return Check("nothing_lost", Status.FAIL, nr_pages, observed,
+                 f"dom0 lost {_pages_mib(lost)} to holes: {how} ({source})", ACCOUNTING)
 
 
-def scenario_checks(log: ParsedLog, sp: ScenarioPrediction) -> list[Check]:
-    """After a live boot: did the machine have the layout the scenario asked for, and do the
-    counts predicted from the scenario alone (``rig predict``) match what the kernel printed?"""
+def _xen_accounting(log: ParsedLog, nr_pages: int | None, size: Dom0Size | None,
+                    live: bool) -> Check:
+    """Xen's own count of dom0's pages after boot (debug key 'q'): the seed's acceptance test
+    ("'xl list' now reflects what the dom0_mem= argument is"), seen from Xen."""
+    xen = log.xen
+    tot = xen.dom0_tot_pages
+    if tot is None:
+        if live:
+            return Check("xen_accounting", Status.INCOMPLETE, nr_pages, None,
+                         "Xen's debug-key 'q' dump of dom0 is not in the log")
+        return Check("xen_accounting", Status.SKIP, nr_pages, None,
+                     "no Xen debug-key 'q' dump in the log")
+    if nr_pages is None:
+        return Check("xen_accounting", Status.SKIP, None, tot,
+                     f"Xen counts {tot} pages for dom0, but what it gave dom0 is not known")
+    balloon = log.init.balloon_kb.get("current_kb")
+    problems = []
+    if tot < nr_pages:
+        problems.append(f"Xen took back {_pages_mib(nr_pages - tot)}: it counts {tot} pages "
+                        f"for dom0 of the {nr_pages} it gave")
+    elif tot > nr_pages:
+        problems.append(f"Xen counts {tot - nr_pages} pages more for dom0 than it gave it "
+                        f"({tot} vs {nr_pages})")
+    if balloon is not None and balloon // 4 != tot:
+        problems.append(f"the balloon believes dom0 holds {balloon // 4} pages, Xen counts {tot}")
+    if size is not None and xen.dom0_max_pages_seen is not None \
+            and xen.dom0_max_pages_seen != size.max_pages:
+        problems.append(f"Xen's max_pages for dom0 is {xen.dom0_max_pages_seen}, dom0_mem asks "
+                        f"for {size.max_pages}")
+    if problems:
+        return Check("xen_accounting", Status.FAIL, nr_pages, tot, "; ".join(problems),
+                     ACCOUNTING)
+    seen = f"Xen counts {tot} pages for dom0 = nr_pages"
+    if balloon is not None:
+        seen += " = the balloon's current_kb / 4"
+    if xen.dom0_max_pages_seen is not None:
+        seen += f" (max_pages {xen.dom0_max_pages_seen})"
+    return Check("xen_accounting", Status.PASS, nr_pages, tot, seen, ACCOUNTING)
+
+
+def _nr_pages(log: ParsedLog, inp: _Inputs) -> Check:
+    """Xen's sizing of dom0: what it built against what dom0_mem asks for (rig.dom0mem)."""
+    built = log.xen.dom0_nr_pages
+    if inp.size is None:
+        why = ("dom0_mem is not known" if inp.mem is None else
+               "no map of the machine to size dom0 on" if not inp.machine_map else
+               f"dom0_mem={inp.mem.text} depends on Xen's free memory at dom0 build time, which "
+               "Xen does not print")
+        return Check("nr_pages", Status.SKIP, None, built, why)
+    if built is None:
+        return Check("nr_pages", Status.SKIP, inp.size.nr_pages, None,
+                     "Xen's Dom0 alloc. lines are not in the log")
+    ok = built == inp.size.nr_pages
+    return Check("nr_pages", Status.PASS if ok else Status.FAIL, inp.size.nr_pages, built,
+                 "Xen gave dom0 what dom0_mem asks for" if ok else
+                 "Xen gave dom0 another nr_pages than dom0_mem asks for")
+
+
+# -- checks of a live boot: the machine rig built ----------------------------------------------
+
+def scenario_checks(log: ParsedLog, sp: ScenarioPrediction, emulated: ScenarioPrediction,
+                    judgement: Judgement) -> list[Check]:
+    """After a live boot. ``sp`` predicts from the firmware's map as read on this boot (or the
+    emulation when it could not be read), ``emulated`` from rig's emulation of the firmware
+    (``rig predict``). Was the layout the scenario asked for realised? Did rig's emulation of
+    the firmware match the firmware? Does ``rig predict`` match what the kernel printed?"""
     out = [_layout_check(log, sp)]
-    nr = log.xen.dom0_nr_pages
-    if sp.nr_pages is not None:
-        if nr is None:
-            out.append(Check("nr_pages", Status.INCOMPLETE, sp.nr_pages, None,
-                             "Xen's Dom0 alloc. lines are not in the log"))
-        else:
-            ok = nr == sp.nr_pages
-            out.append(Check("nr_pages", Status.PASS if ok else Status.FAIL, sp.nr_pages, nr,
-                             "dom0's nr_pages is what dom0_mem asked for" if ok else
-                             "Xen gave dom0 another nr_pages than dom0_mem asked for"))
-    pred = sp.prediction
-    if pred is not None and pred.era in (Era.D, Era.E):
-        out.append(_count_check("predicted_remap", pred.remapped_pages, log.linux.remapped_pages,
-                                "Remapped N page(s) vs rig predict"))
+    firmware = _firmware_check(sp, emulated)
+    if firmware is not None:
+        out.append(firmware)
+    pred = emulated.prediction
+    if judgement.refused:
+        out.append(Check("predicted_remap", Status.SKIP,
+                         message="dom0 refused the layout: nothing was remapped"))
+    elif pred is not None and pred.era in (Era.D, Era.E):
+        check = _count_check("predicted_remap", pred.remapped_pages, log.linux.remapped_pages,
+                             "Remapped N page(s) vs rig predict")
+        check.evidence = None  # the model's own check ('remapped') is the evidence
+        main = judgement.prediction
+        if (check.status is Status.FAIL and firmware is not None
+                and firmware.status is Status.WARN and main is not None
+                and log.linux.remapped_pages == main.remapped_pages):
+            check.status = Status.WARN
+            check.message += ("; the difference is rig's emulation of the firmware (see "
+                              "'firmware'), not the kernel: it matches the prediction from "
+                              "Xen's map")
+        out.append(check)
     return out
 
 
+def _firmware_check(sp: ScenarioPrediction, emulated: ScenarioPrediction) -> Check | None:
+    if sp.firmware_source == emulated.firmware_source or not emulated.firmware_map:
+        return None
+    got, want = ram_differences(sp.firmware_map, emulated.firmware_map)
+    if not got and not want:
+        return Check("firmware", Status.PASS, message=f"the firmware's map ({sp.firmware_source})"
+                     f" has the RAM of rig's emulation ({emulated.firmware_source})")
+    return Check("firmware", Status.WARN, want or None, got or None,
+                 f"the firmware's map ({sp.firmware_source}) differs from rig's emulation in "
+                 f"whole pages of RAM: firmware only {got or 'nothing'}, emulation only "
+                 f"{want or 'nothing'}; rig's model of the firmware is off, not the kernel")
+
+
 def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:
+    """The layout the scenario asked for, in Xen's E820: every hole realised, no RAM where the
+    machine has none, and every other page of the machine's RAM either RAM or inside an entry
+    of the firmware's own. When GRUB read the firmware's map, Xen's RAM must be exactly that
+    map less the holes. A layout that was not realised is rig's or GRUB's failure: the boot
+    tested something else, so the result is an error (exit 125), never a FAIL."""
     xen_map = log.xen.e820
-    if not sp.machine_map:
-        return Check("layout", Status.SKIP, message="no predicted map to compare with "
-                     "(" + "; ".join(sp.notes[-1:]) + ")")
+    if not sp.requested:
+        return Check("layout", Status.SKIP, message="the scenario's machine is not known")
     if not xen_map:
         return Check("layout", Status.INCOMPLETE, len(sp.holes), None,
                      "Xen printed no E820 map: cannot tell whether the layout was realised")
-    got, want = ram_pages(xen_map), ram_pages(sp.machine_map)
-    ram = sanitize(xen_map)
+    holes = [(pfn_down(h.start), pfn_up(h.end)) for h in sp.holes]
+    xen_ram, typed = page_set(xen_map), page_set(xen_map, ram=False)
+    asked = subtract(page_set(sp.requested), holes)
     unrealised = [h for h in sp.holes
-                  if any(e.is_ram and e.start < h.end and h.start < e.end for e in ram)]
-    if got == want:
-        return Check("layout", Status.PASS, len(sp.holes), len(sp.holes),
-                     f"Xen's E820 has exactly the predicted RAM; {len(sp.holes)} hole(s) realised")
-    extra = [f"pfn {a:x}-{b:x}" for a, b in got if (a, b) not in want][:4]
-    missing = [f"pfn {a:x}-{b:x}" for a, b in want if (a, b) not in got][:4]
-    msg = (f"Xen's RAM differs from the prediction: printed {extra or 'nothing else'}, "
-           f"predicted {missing or 'nothing else'}")
+                  if any(e.is_ram and e.start < h.end and h.start < e.end for e in xen_map)]
+    problems = []
     if unrealised:
-        msg = (f"{len(unrealised)} hole(s) not realised (first at {unrealised[0].start:#x}); "
-               + msg)
-    return Check("layout", Status.FAIL, len(sp.holes), len(sp.holes) - len(unrealised), msg)
+        problems.append(f"{len(unrealised)} hole(s) not realised (first at "
+                        f"{unrealised[0].start:#x})")
+    if extra := subtract(xen_ram, page_set(sp.requested)):
+        problems.append("RAM where the machine has none: " + _pfns(extra))
+    not_ram = subtract(asked, xen_ram)
+    if missing := subtract(not_ram, typed):
+        problems.append("RAM missing without an entry of the firmware's: " + _pfns(missing))
+    if sp.firmware_source.startswith("GRUB"):
+        got, want = ram_differences(xen_map, sp.machine_map)
+        if got or want:
+            problems.append(f"Xen's RAM is not the firmware's map less the holes: Xen only "
+                            f"{got or 'nothing'}, expected only {want or 'nothing'}")
+    if problems:
+        return Check("layout", Status.ERROR, len(sp.holes), len(sp.holes) - len(unrealised),
+                     "; ".join(problems) + ": the machine is not the one the scenario asked for")
+    kept = sum(hi - lo for lo, hi in not_ram)
+    return Check("layout", Status.PASS, len(sp.holes), len(sp.holes),
+                 f"{len(sp.holes)} hole(s) realised in Xen's E820; RAM as the scenario asked, "
+                 f"less {kept} page(s) the firmware keeps for itself")
+
+
+def _pfns(ranges: list[tuple[int, int]]) -> str:
+    shown = ", ".join(f"pfn {lo:x}-{hi:x}" for lo, hi in ranges[:4])
+    return shown + (f" and {len(ranges) - 4} more" if len(ranges) > 4 else "")

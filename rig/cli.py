@@ -20,8 +20,9 @@ from rig import scenario as scenarios
 from rig.checks import judge
 from rig.console import Stage
 from rig.errors import Interrupted, RigError, UsageError
-from rig.model import parse_version, predict_scenario
+from rig.model import parse_version
 from rig.parse import parse_file, parse_lines
+from rig.prediction import predict_scenario
 from rig.render import DEFAULT_CPU
 from rig.report import document, prediction_summary, summary, verdict, write
 from rig.run import RunOptions, render_folder, run

@@ -1,53 +1,219 @@
-"""Xen's ``dom0_mem=[min:<amt>,][max:<amt>,][<amt>]`` (x86), parsed and validated.
+"""Xen's ``dom0_mem=`` (x86): its syntax and how Xen sizes dom0 from it. The one implementation.
 
-Pure. Amounts may be sizes (``3G``), ``-`` sizes ("all but"), or percentages (Xen 4.12+).
+Pure. It follows xen/arch/x86/dom0_build.c (``parse_amt``, ``parse_dom0_mem``, ``get_memsize``,
+``default_nr_pages``, ``dom0_compute_nr_pages``) and xen/lib/parse-size.c
+(``parse_size_and_unit``), which are the same in Xen 4.17 and 4.20 (tags RELEASE-4.17.7 and
+RELEASE-4.20.1). Things that are easy to get wrong and that Xen does:
+
+- a number without a unit is in KiB (``dom0_mem=1048576`` is 1 GiB), numbers are read with base
+  0 (``0x40000000`` is hex, still KiB; ``010`` is octal), and there are no fractions;
+- ``<size>+<frac>%``: a percentage of the memory available for dom0, ``frac`` below 100;
+- a leading ``-`` means "available minus this", computed in unsigned long, so "minus more than
+  there is" wraps around and is then clamped to what is available;
+- an amount of 0 (or none) means the default: all available memory but 1/16 of it, at most
+  128 MiB;
+- the amount is clamped from below by ``min:`` and from above by ``max:`` and by what is
+  available; ``max:`` also sets d->max_pages (at most UINT_MAX), and without ``max:`` dom0's
+  maximum reservation is unlimited (UINT_MAX pages).
+
+"Available" (``avail``) is Xen's free domain heap plus the boot modules at the time dom0 is
+built, minus small reservations. Xen does not print it, so a size that depends on it is known
+only as a range (``Dom0Mem.determined``).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from rig.layout import parse_size
+ULONG = 1 << 64
+LONG_MAX = (1 << 63) - 1
+UINT_MAX = (1 << 32) - 1
+PAGE_SHIFT = 12
+#: the default keeps back 1/16 of available memory, at most 128 MiB (default_nr_pages)
+DEFAULT_RESERVE_MAX_PAGES = 128 << (20 - PAGE_SHIFT)
+_UNITS = {"t": 40, "g": 30, "m": 20, "k": 10, "b": 0}
 
-_AMOUNT = re.compile(
-    r"^-?(?:\d+(?:\.\d+)?[KMGTkmgt]?|0x[0-9a-fA-F]+)$"  # 1G, -512M, 0x40000000
-    r"|^(?:\d+[KMGTkmgt]?\+)?\d{1,2}%$"  # 25%, 1G+25% (Xen 4.12+)
-)
+
+def _strtoull(text: str) -> tuple[int, str]:
+    """C's simple_strtoull(s, &end, 0): base from the prefix (0x hex, 0 octal, else decimal)."""
+    if text[:2].lower() == "0x" and len(text) > 2 and text[2] in "0123456789abcdefABCDEF":
+        digits, base, i = "0123456789abcdefABCDEF", 16, 2
+    elif text.startswith("0"):
+        digits, base, i = "01234567", 8, 0
+    else:
+        digits, base, i = "0123456789", 10, 0
+    j = i
+    while j < len(text) and text[j] in digits:
+        j += 1
+    return (int(text[i:j], base) if j > i else 0), text[j:]
+
+
+def parse_size_and_unit(text: str) -> tuple[int, str]:
+    """Bytes and the rest of the text; no unit means KiB, ``%`` is left for the caller."""
+    value, rest = _strtoull(text)
+    unit = rest[:1].lower()
+    if unit in _UNITS:
+        return (value << _UNITS[unit]) % ULONG, rest[1:]
+    if unit == "%":
+        return value, rest
+    return (value << 10) % ULONG, rest
+
+
+@dataclass(frozen=True)
+class Amount:
+    """One ``<size> | <frac>% | <size>+<frac>%``, optionally negative (Xen's struct memsize)."""
+
+    pages: int = 0
+    percent: int = 0
+    minus: bool = False
+
+    def of(self, avail: int) -> int:
+        """get_memsize(): pages for ``avail`` available pages, in unsigned long arithmetic."""
+        pages = self.pages + self.percent * avail // 100
+        return (avail - pages) % ULONG if self.minus else pages
+
+    @property
+    def absolute(self) -> bool:
+        """Independent of the host: a plain positive size."""
+        return not self.minus and not self.percent
+
+
+def _parse_amount(text: str, name: str) -> Amount:
+    """parse_amt(), raising ValueError that names the part and says what Xen accepts."""
+    bad = ValueError(f"dom0_mem: {name} {text!r} is not an amount Xen accepts "
+                     "(<size>, <frac>%, <size>+<frac>%, each optionally negative; a size "
+                     "without a unit is in KiB, e.g. 1G, 512M, -1G, 25%, 1G+10%)")
+    minus = text.startswith("-")
+    s = text[1:] if minus else text
+    pages, percent, items = 0, 0, 0
+    while True:
+        if not s[:1].isdigit():
+            raise bad
+        value, s = parse_size_and_unit(s)
+        if s.startswith("%"):
+            if value >= 100:
+                raise ValueError(f"dom0_mem: {name} {text!r}: a percentage must be below 100")
+            percent = value
+            s = s[1:]
+            items += 1  # nothing may follow a percentage
+        else:
+            if items:
+                raise bad  # the size must come first
+            pages = value >> PAGE_SHIFT
+        items += 1
+        if s.startswith("+") and items < 2:
+            s = s[1:]
+            continue
+        break
+    if s:
+        raise bad
+    return Amount(pages, percent, minus)
+
+
+@dataclass(frozen=True)
+class Dom0Size:
+    """What Xen gives dom0: its pages (start_info's nr_pages) and d->max_pages."""
+
+    nr_pages: int
+    max_pages: int
+
+    @property
+    def max_unlimited(self) -> bool:
+        return self.max_pages >= UINT_MAX
 
 
 @dataclass(frozen=True)
 class Dom0Mem:
-    amount: str | None = None
-    min: str | None = None
-    max: str | None = None
+    """A parsed ``dom0_mem=`` value; ``None`` parts were not given."""
+
+    amount: Amount | None = None
+    min: Amount | None = None
+    max: Amount | None = None
+    text: str = ""
 
     @staticmethod
     def parse(text: str) -> Dom0Mem:
-        """Raise ValueError naming the bad part."""
-        fields: dict[str, str] = {}
+        """Xen's grammar ``[min:<amt>,][max:<amt>,][<amt>]`` (parts in any order). Raise
+        ValueError naming the bad part; Xen itself ignores a bad value with a warning."""
         if not text.strip():
             raise ValueError("dom0_mem is empty")
-        for part in text.split(","):
-            part = part.strip()
-            key, _, value = part.rpartition(":")
-            key = key or "amount"
-            if key not in ("min", "max", "amount"):
-                raise ValueError(f"dom0_mem: unknown part {part!r} (expected min:, max: or a size)")
-            if key in fields:
+        parts: dict[str, Amount] = {}
+        for raw in text.split(","):
+            key, value = "amount", raw
+            for prefix in ("min:", "max:"):
+                if raw.startswith(prefix):
+                    key, value = prefix[:-1], raw[len(prefix):]
+            if key in parts:
                 raise ValueError(f"dom0_mem: {key} given twice in {text!r}")
-            if not _AMOUNT.match(value):
-                raise ValueError(f"dom0_mem: {value!r} is not a size (e.g. 1G, 512M, -1G, 25%)")
-            fields[key] = value
-        return Dom0Mem(fields.get("amount"), fields.get("min"), fields.get("max"))
+            parts[key] = _parse_amount(value, "max:" if key == "max" else
+                                       "min:" if key == "min" else "amount")
+        return Dom0Mem(parts.get("amount"), parts.get("min"), parts.get("max"), text)
 
     @staticmethod
-    def absolute_pages(value: str | None) -> int | None:
-        """Pages of an absolute amount; None for relative ones (they depend on the host)."""
-        if value is None or value.startswith("-") or "%" in value:
+    def merged(values: list[str]) -> Dom0Mem | None:
+        """Several ``dom0_mem=`` on one command line: Xen parses each in turn, and each sets
+        only the parts it names (a later part wins)."""
+        out: Dom0Mem | None = None
+        for v in values:
+            m = Dom0Mem.parse(v)
+            if out is None:
+                out = m
+            else:
+                out = Dom0Mem(m.amount or out.amount, m.min or out.min, m.max or out.max,
+                              f"{out.text} {v}")
+        return out
+
+    def size(self, avail: int) -> Dom0Size:
+        """dom0_compute_nr_pages()'s final clamp for a PV dom0 with ``avail`` pages available
+        (the paging-mode and legacy-kernel adjustments do not apply to rig's dom0s)."""
+        amount = self.amount.of(avail) if self.amount else 0
+        nr = amount or avail - min(avail // 16, DEFAULT_RESERVE_MAX_PAGES)
+        min_pages = self.min.of(avail) if self.min else 0
+        max_pages = self.max.of(avail) if self.max else LONG_MAX
+        nr = min(max(nr, min_pages), max_pages, avail)
+        return Dom0Size(nr, min(max_pages, UINT_MAX))
+
+    def determined(self, avail_low: int, avail_high: int) -> Dom0Size | None:
+        """The size when it is the same for every ``avail`` in [low, high], else None.
+        Every part grows with ``avail`` (or is constant), so equal ends mean a constant."""
+        if avail_low > avail_high:
             return None
-        return parse_size(value) // 4096
+        lo, hi = self.size(avail_low), self.size(avail_high)
+        return lo if lo == hi else None
+
+    def for_machine(self, ram_pages: int, top_pfn: int) -> Dom0Size | None:
+        """The size on a machine with ``ram_pages`` pages of RAM ending at ``top_pfn``, when
+        Xen's free memory at dom0 build time cannot change it (``xen_overhead_pages``)."""
+        return self.determined(max(0, ram_pages - xen_overhead_pages(top_pfn)), ram_pages)
+
+    def with_plenty(self) -> Dom0Size | None:
+        """The size when Xen has more memory free than dom0_mem asks for: known for absolute
+        amounts (the usual ``dom0_mem=1G``), None for relative ones."""
+        return self.determined(1 << 36, 1 << 40)
 
     @property
-    def max_pages(self) -> int | None:
-        return self.absolute_pages(self.max)
+    def absolute_pages(self) -> int | None:
+        """The amount's pages when it is a plain size (the usual ``dom0_mem=1G``)."""
+        if self.amount is None or not self.amount.absolute or not self.amount.pages:
+            return None
+        return self.amount.pages
+
+
+#: Xen's own use of RAM before it builds dom0, per 4 KiB page of RAM address space: the frame
+#: table (sizeof(struct page_info) = 32 bytes), the M2P (8 bytes) and the compat M2P (4 bytes),
+#: rounded up to 64 bytes so that superpage rounding and PDX slack are covered
+XEN_BYTES_PER_PAGE = 64
+#: and at most this much for its image, heaps, per-CPU areas and boot allocations
+XEN_FIXED_BYTES = 128 << 20
+
+
+def xen_overhead_pages(top_pfn: int) -> int:
+    """An upper bound on the pages Xen keeps for itself on a machine whose RAM ends at
+    ``top_pfn``: what ``avail`` (dom0_compute_nr_pages) is at least short of all RAM. Checked
+    against boots without dom0_mem, where nr_pages = avail - min(avail/16, 128 MiB)."""
+    return (top_pfn * XEN_BYTES_PER_PAGE + XEN_FIXED_BYTES) >> PAGE_SHIFT
+
+
+def default_size(avail: int) -> Dom0Size:
+    """No dom0_mem at all (and no CONFIG_DOM0_MEM in Xen's build)."""
+    return Dom0Mem().size(avail)

@@ -1,9 +1,13 @@
-"""An independent model of how a Linux PV dom0 sets up its memory, per kernel era.
+"""The era model: what a correct Linux PV dom0 does with the memory Xen gives it.
 
-Pure. Inputs are the machine map Xen hands dom0 (XENMEM_machine_memory_map), dom0's nr_pages and
-max_pages, and the kernel version; the output is what a *correct* kernel of that era must do.
-The rules are those of arch/x86/xen/setup.c as summarised in shared/docs/log-formats.md §1.1;
-the model never reads the counts it predicts from a log.
+Pure. Inputs are only what the machine gave dom0: the map Xen hands it
+(XENMEM_machine_memory_map), its nr_pages and max_pages, where Xen placed its kernel, and the
+kernel's version and build configuration. The output is what a *correct* kernel of that era
+must do. The rules are those of arch/x86/xen/setup.c as summarised in shared/docs/
+log-formats.md §1.1; nothing here ever reads a count the kernel printed.
+
+The firmware's map (rig.firmware) and the prediction for a whole scenario (rig.prediction) live
+in their own modules.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from rig.dom0mem import Dom0Mem
 from rig.layout import (
     E820Entry,
     E820Type,
@@ -24,13 +27,15 @@ from rig.layout import (
     pfn_up,
     sanitize,
 )
-from rig.scenario import Scenario
 
 UINT_MAX = 2**32 - 1
 # MAXMEM on x86_64 with 4-level paging: 64 TiB of pfns; dom0's nr_pages is clamped to it.
 MAXMEM_PFN = (64 << 40) >> 12
 EXTRA_MEM_RATIO = 10
+#: Linux 6.5+ built with CONFIG_ISCSI_IBFT_FIND reserves this for the iBFT scan under Xen
+#: (R. Lagerwall, "iscsi_ibft: Fix finding the iBFT under Xen Dom 0", 2023)
 IBFT_RESERVE = E820Entry(0x80000, 0x100000, E820Type.RESERVED)
+IBFT_OPTION = "CONFIG_ISCSI_IBFT_FIND"
 
 
 class Era(StrEnum):
@@ -41,6 +46,10 @@ class Era(StrEnum):
     C = "C"  #: 3.5–3.16: released, then populated above nr_pages (the seed commit)
     D = "D"  #: 3.17–3.18: remapped at once
     E = "E"  #: 3.19+: remap prepared in setup, done after paging_init
+
+
+#: a representative version per era, when only the message formats tell the era
+ERA_VERSION = {Era.A: (3, 0), Era.B: (3, 2), Era.C: (3, 5), Era.D: (3, 17), Era.E: (4, 0)}
 
 
 def era_for(version: tuple[int, ...]) -> Era:
@@ -75,6 +84,30 @@ def parse_version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+@dataclass(frozen=True)
+class Kernel:
+    """What the model knows of dom0's kernel, and where each fact came from (a result must be
+    able to say whether a fact was read from the artifact or assumed)."""
+
+    version: tuple[int, ...]
+    version_source: str = "given"
+    #: CONFIG_ISCSI_IBFT_FIND, when the kernel's build configuration is known
+    ibft_find: bool | None = None
+    config_source: str | None = None
+
+    @property
+    def era(self) -> Era:
+        return era_for(self.version)
+
+    @property
+    def ibft_reserve(self) -> bool:
+        """Whether this kernel reserves [0x80000, 0x100000): 6.5+ with the option built in.
+        Unknown configuration: a distribution kernel, which has it."""
+        if self.version[:2] < (6, 5):
+            return False
+        return True if self.ibft_find is None else self.ibft_find
+
+
 @dataclass
 class Prediction:
     era: Era
@@ -93,6 +126,9 @@ class Prediction:
     #: pages dom0 holds after setup (Xen's tot_pages)
     dom0_pages: int = 0
     balloon_current_kb: int | None = None
+    #: the non-RAM entry that makes the kernel refuse to boot (its image is not in one RAM
+    #: entry): "Xen hypervisor allocated kernel memory conflicts with E820 map"
+    kernel_conflict: E820Entry | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -118,38 +154,53 @@ class Prediction:
             "remapped_pages": self.remapped_pages,
             "dom0_pages": self.dom0_pages,
             "balloon_current_kb": self.balloon_current_kb,
+            "kernel_conflict": self.kernel_conflict.to_json() if self.kernel_conflict else None,
             "notes": list(self.notes),
         }
 
 
-def has_ibft_reserve(version: tuple[int, ...], ibft: bool | None = None) -> bool:
-    """6.5+ kernels built with CONFIG_ISCSI_IBFT_FIND (distribution kernels; not tinyconfig)
-    reserve [0x80000, 0x100000) for the iBFT scan. ``ibft`` says what a log showed, if it did."""
-    return version[:2] >= (6, 5) if ibft is None else ibft and version[:2] >= (6, 5)
-
-
-def dom0_view(machine_map: Sequence[E820Entry], version: tuple[int, ...],
-              ibft: bool | None = None) -> list[E820Entry]:
+def dom0_view(machine_map: Sequence[E820Entry], kernel: Kernel) -> list[E820Entry]:
     """The map dom0 works from: 3.13+ treats UNUSABLE as RAM (xen_ignore_unusable); 6.5+ may
     reserve [0x80000, 0x100000) for the iBFT scan before anything else looks at the map."""
     entries = list(machine_map)
-    if version[:2] >= (3, 13):
+    if kernel.version[:2] >= (3, 13):
         entries = [
             E820Entry(e.start, e.end, E820Type.RAM) if e.type is E820Type.UNUSABLE else e
             for e in entries
         ]
-    if has_ibft_reserve(version, ibft):
+    if kernel.ibft_reserve:
         entries.append(IBFT_RESERVE)
     return sanitize(entries)
 
 
-def ibft_seen(linux_map: Sequence[E820Entry]) -> bool | None:
-    """Whether dom0's printed map shows the iBFT reservation: RAM at 0x80000 means no; None
-    when the map does not say (no entry there)."""
+def ibft_in_printed_map(linux_map: Sequence[E820Entry]) -> bool | None:
+    """Whether a kernel's own printed map shows the iBFT reservation: RAM at 0x80000 means no;
+    None when the map does not say. Only a fallback for logs whose kernel configuration is
+    unknown, and then stated as an assumption: it is the judged kernel's own output."""
     for e in linux_map:
         if e.start <= IBFT_RESERVE.start < e.end:
             return not e.is_ram
     return None
+
+
+def kernel_conflict(view: Sequence[E820Entry], image: tuple[int, int]) -> E820Entry | None:
+    """xen_is_e820_reserved() on the kernel image (Linux 4.3+, xen_memory_setup): the kernel
+    refuses to boot unless one RAM entry of its map holds all of [_text, _end). The first
+    entry in the way is returned. Xen's "Dom0 kernel: ... paddr A -> B" line gives the range
+    (kernels before a 2024 stable fix checked only up to __bss_stop, slightly below B)."""
+    start, end = image
+    if end <= start:
+        return None
+    if any(e.is_ram and e.start <= start and end <= e.end for e in view):
+        return None
+    for e in view:
+        if not e.is_ram and e.start < end and start < e.end:
+            return e
+    # no typed entry in the way: a gap between entries
+    lo = max((e.end for e in view if e.end <= start or (e.is_ram and e.start <= start)),
+             default=start)
+    hi = min((e.start for e in view if e.start >= lo and e.start > start), default=end)
+    return E820Entry(lo, max(hi, lo + 1), E820Type.OTHER)
 
 
 def _gap_ranges(entries: Sequence[E820Entry]) -> list[PfnRange]:
@@ -192,28 +243,38 @@ def predict(
     machine_map: Sequence[E820Entry],
     nr_pages: int,
     max_pages: int | None,
-    kernel_version: tuple[int, ...],
-    ibft: bool | None = None,
+    kernel: Kernel | tuple[int, ...],
+    kernel_image: tuple[int, int] | None = None,
 ) -> Prediction:
-    """What a correct kernel of ``kernel_version`` does with ``machine_map`` and ``nr_pages``.
+    """What a correct ``kernel`` does with ``machine_map`` and ``nr_pages``.
 
     ``max_pages`` is Xen's d->max_pages (UINT_MAX or None when ``dom0_mem`` had no ``max:``).
-    ``ibft``: whether the kernel was built to reserve the iBFT area (None: assume a
-    distribution kernel, which is).
+    ``kernel_image``: the physical range Xen placed dom0's kernel at, when known.
     """
-    era = era_for(kernel_version)
-    view = dom0_view(machine_map, kernel_version, ibft)
+    if not isinstance(kernel, Kernel):
+        kernel = Kernel(tuple(kernel))
+    era = kernel.era
+    view = dom0_view(machine_map, kernel)
     nr = min(nr_pages, MAXMEM_PFN)
     maxp = UINT_MAX if max_pages is None else max_pages
     holes = clip(nonram_areas(view), nr)
     pred = Prediction(
         era=era,
-        kernel_version=tuple(kernel_version),
+        kernel_version=tuple(kernel.version),
         nr_pages=nr,
         max_pages=maxp,
         e820=view,
         hole_ranges=holes,
     )
+    if kernel_image is not None and kernel.version[:2] >= (4, 3):
+        pred.kernel_conflict = kernel_conflict(view, kernel_image)
+        if pred.kernel_conflict is not None:
+            c = pred.kernel_conflict
+            pred.notes.append(
+                f"the kernel image [{kernel_image[0]:#x}, {kernel_image[1]:#x}) is not inside one "
+                f"RAM entry ({c.type.value} [{c.start:#x}, {c.end:#x}) is in the way): the kernel "
+                "must refuse to boot ('Xen hypervisor allocated kernel memory conflicts with "
+                "E820 map')")
     hole_pages = pred.hole_pages
     ram_above = _ram_pages_from(view, nr)
 
@@ -243,161 +304,13 @@ def predict(
                 "'Unable to find available pfn range' and releases the rest"
             )
         pred.dom0_pages = nr - pred.released_pages
-    # Balloon current_kb at boot (drivers/xen/balloon.c, 3.2–6.14 for PV): nr − released
-    # pages not given back. Older and newer formulas depend on more than the map: not modelled.
-    if (3, 2) <= tuple(kernel_version[:2]) <= (6, 14):
+    # Balloon current_kb at boot (drivers/xen/balloon.c balloon_init): for PV, 3.2–6.14 start
+    # from min(nr − xen_released_pages, max_pfn), where xen_released_pages = released −
+    # populated. 6.15 counted get_num_physpages() − released and took the extra regions off
+    # again (the remap targets are not in them), until a later fix returned PV to the old
+    # formula: both give nr − released when nothing had to be released. Older kernels, and
+    # the release fallback on 6.15+, are not modelled.
+    if (3, 2) <= tuple(kernel.version[:2]) <= (6, 14) or (
+            kernel.version[:2] >= (6, 15) and pred.released_pages == 0):
         pred.balloon_current_kb = 4 * pred.dom0_pages
     return pred
-
-
-# -- the machine map a scenario makes ------------------------------------------------------------
-
-#: where SeaBIOS ends the first RAM entry (its EBDA below): as seen on QEMU 7.2 / SeaBIOS 1.16,
-#: loading Xen directly vs booting GRUB from a CD (which takes 1 KiB more)
-SEABIOS_LOW_END = {"direct": 0x9FC00, "grub": 0x9F800}
-#: SeaBIOS reserves the top of RAM below 4 GiB for its tables: 128 KiB, and one page more above
-#: 64 GiB of guest RAM (seen: 64 GiB → 0x20000, 65 GiB to 1 TiB → 0x21000; QEMU describes RAM
-#: to SMBIOS in 16 GiB devices, so the tables likely outgrow a page past four of them)
-SEABIOS_TOP_RESERVE = 0x20000
-
-
-def seabios_top_reserve(memory: int) -> int:
-    return SEABIOS_TOP_RESERVE + (0x1000 if memory > 64 << 30 else 0)
-BIOS_ROM = E820Entry(0xFFFC0000, 1 << 32, E820Type.RESERVED)
-#: QEMU reserves AMD's HyperTransport window for AMD-vendor CPUs ("-cpu max" under TCG)
-AMD_HT_HOLE = E820Entry(0xFD00000000, 1 << 40, E820Type.RESERVED)
-
-
-@dataclass(frozen=True)
-class HoleSpec:
-    start: int
-    end: int
-    kind: str
-
-    def to_json(self) -> dict[str, object]:
-        return {"start": self.start, "end": self.end, "kind": self.kind,
-                "pages": (self.end - self.start) >> 12}
-
-
-#: QEMU's default 64-bit PCI window per machine (i440fx 2 GiB, q35 32 GiB)
-PCI_HOLE64 = {"pc": 2 << 30, "q35": 32 << 30}
-
-
-def high_ram_start(high: int, machine_type: str = "pc") -> int:
-    """QEMU 7.2 moves RAM above 4 GiB to 1 TiB when, with an AMD vCPU ("-cpu max" under TCG),
-    it and the 64-bit PCI window would reach AMD's HyperTransport range (seen with 1 TiB)."""
-    end = (1 << 32) + high
-    hole64_start = -(-end // (1 << 30)) * (1 << 30)
-    if hole64_start + PCI_HOLE64.get(machine_type, 2 << 30) - 1 >= AMD_HT_HOLE.start:
-        return 1 << 40
-    return 1 << 32
-
-
-def seabios_map(low: int, high: int, boot: str, holes: Sequence[HoleSpec] = (),
-                machine_type: str = "pc") -> list[E820Entry]:
-    """The E820 that Xen reads on QEMU + SeaBIOS: deterministic for a machine and RAM size.
-    Holes punched by GRUB (cutmem, and badram with a 32-bit mask) are plain gaps under BIOS."""
-    top = seabios_top_reserve(low + high)
-    ram = [E820Entry(0, SEABIOS_LOW_END[boot], E820Type.RAM),
-           E820Entry(0x100000, low - top, E820Type.RAM)]
-    if high:
-        start = high_ram_start(high, machine_type)
-        ram.append(E820Entry(start, start + high, E820Type.RAM))
-    for h in holes:
-        cut: list[E820Entry] = []
-        for e in ram:
-            if h.end <= e.start or h.start >= e.end:
-                cut.append(e)
-                continue
-            if e.start < h.start:
-                cut.append(E820Entry(e.start, h.start, E820Type.RAM))
-            if h.end < e.end:
-                cut.append(E820Entry(h.end, e.end, E820Type.RAM))
-        ram = cut
-    reserved = [E820Entry(SEABIOS_LOW_END[boot], 0xA0000, E820Type.RESERVED),
-                E820Entry(0xF0000, 0x100000, E820Type.RESERVED),
-                E820Entry(low - top, low, E820Type.RESERVED),
-                BIOS_ROM, AMD_HT_HOLE]
-    return sanitize(ram + reserved)
-
-
-def ram_pages(entries: Sequence[E820Entry]) -> list[tuple[int, int]]:
-    """RAM as whole pages (what dom0 can use): bootloaders take a KiB or two below 640 KiB
-    (GRUB's INT 15h hook grows with the number of holes), which no page count sees."""
-    out = []
-    for e in sanitize(entries):
-        if e.is_ram and pfn_down(e.end) > pfn_up(e.start):
-            out.append((pfn_up(e.start), pfn_down(e.end)))
-    return out
-
-
-@dataclass
-class ScenarioPrediction:
-    """What a scenario must produce, from the scenario alone (``rig predict``)."""
-
-    scenario: str
-    boot: str
-    machine_map: list[E820Entry]
-    holes: list[HoleSpec]
-    nr_pages: int | None
-    max_pages: int | None
-    kernel_version: tuple[int, ...] | None
-    prediction: Prediction | None
-    #: the same layout on a kernel without the seed's fix (era B): what dom0 would lose
-    without_fix: Prediction | None
-    notes: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "scenario": self.scenario,
-            "boot": self.boot,
-            "machine_map": [e.to_json() for e in self.machine_map],
-            "holes": [h.to_json() for h in self.holes],
-            "nr_pages": self.nr_pages,
-            "max_pages": self.max_pages,
-            "kernel_version": ".".join(map(str, self.kernel_version or ())) or None,
-            "prediction": self.prediction.to_json() if self.prediction else None,
-            "without_fix": self.without_fix.to_json() if self.without_fix else None,
-            "notes": list(self.notes),
-        }
-
-
-def predict_scenario(s: Scenario,
-                     recorded: Sequence[E820Entry] | None = None) -> ScenarioPrediction:
-    """``recorded``: for OVMF, whose own ranges are its business, the map an earlier boot of the
-    same firmware, machine and RAM size printed."""
-    holes = [HoleSpec(h.start, h.end, h.kind) for h in sorted(s.holes, key=lambda h: h.start)]
-    notes: list[str] = []
-    if s.firmware == "bios":
-        mmap = seabios_map(s.low_ram, s.high_ram, s.boot, holes, s.machine_type)
-    elif recorded:
-        mmap = sanitize(recorded)
-        notes.append("OVMF's map as recorded from an earlier boot of the same firmware, machine "
-                     "and RAM size (OVMF places its own NVS and reserved ranges)")
-    else:
-        mmap = []
-        notes.append("no OVMF map recorded for this machine and RAM size yet: the first "
-                     "`rig run` records it")
-    nr_pages = max_pages = None
-    if s.dom0_mem:
-        mem = Dom0Mem.parse(s.dom0_mem)
-        nr_pages = Dom0Mem.absolute_pages(mem.amount)
-        max_pages = mem.max_pages
-        if nr_pages is None and max_pages is not None:
-            nr_pages = max_pages  # "max:X" alone: Xen gives dom0 min(default, X)
-            notes.append("dom0_mem has max: only; assuming dom0 gets all of it")
-    if nr_pages is None:
-        notes.append("dom0's nr_pages depends on Xen's default (all free memory but 1/16, at "
-                     "most 128 MiB): the counts are known only from a boot's Dom0 alloc. lines")
-    try:
-        version: tuple[int, ...] | None = parse_version(s.kernel)
-    except ValueError:
-        version = None
-        notes.append(f"dom0.kernel {s.kernel!r} is not a version: the era is known after boot")
-    pred = without = None
-    if nr_pages is not None and mmap:
-        if version is not None:
-            pred = predict(mmap, nr_pages, max_pages, version)
-        without = predict(mmap, nr_pages, max_pages, (3, 2))
-    return ScenarioPrediction(s.name, s.boot, mmap, holes, nr_pages, max_pages, version, pred,
-                              without, notes)

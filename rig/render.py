@@ -73,8 +73,14 @@ def dom0_cmdline(s: Scenario) -> str:
     return render("dom0.cmdline.j2", extra=s.dom0_cmdline.strip()).strip()
 
 
+#: seconds /init waits after its report before it powers off: rig reads Xen's own count of
+#: dom0's pages meanwhile (a fraction of a second) and then stops the machine itself
+INIT_HOLD_S = 20
+
+
 def init_script(extra_commands: list[str] | None = None) -> str:
-    return render("init.sh.j2", marker=MARKER, extra_commands=extra_commands or [])
+    return render("init.sh.j2", marker=MARKER, extra_commands=extra_commands or [],
+                  hold=INIT_HOLD_S)
 
 
 def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,

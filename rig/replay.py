@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rig.dom0mem import Dom0Mem
+from rig.firmware import HoleSpec, punch, seabios_map, seabios_top_reserve
 from rig.layout import E820Entry, GiB, MiB, PfnRange, clip, nonram_areas, pfn_down, pfn_up
-from rig.model import HoleSpec, parse_version, predict, seabios_map, seabios_top_reserve
+from rig.model import parse_version, predict
 from rig.parse import ParsedLog
 from rig.scenario import MAX_BELOW_4G, Hole, Scenario, validate
 
@@ -63,8 +65,6 @@ def _size(n: int) -> str:
 
 def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
            kernel: str = "6.1", xen: str = "4.17") -> Replay:
-    from rig.dom0mem import Dom0Mem
-
     mmap, source = (log.xen.e820, "Xen's E820") if log.xen.e820 else \
         (log.linux.e820, "Linux's E820")
     if not mmap:
@@ -75,7 +75,9 @@ def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
     notes: list[str] = [f"layout from {source}; reserved and ACPI ranges become gaps: Linux's "
                         "Xen setup treats both alike (non-RAM areas)"]
     if nr is None and dom0_mem:
-        nr = Dom0Mem.absolute_pages(Dom0Mem.parse(dom0_mem).amount)
+        # what the user asks the replay to give dom0, as Xen sizes it given enough memory
+        size = Dom0Mem.parse(dom0_mem).with_plenty()
+        nr = size.nr_pages if size else None
     if nr is None:
         raise ReplayError("dom0's nr_pages is not in the log (no Xen 'Dom0 alloc.' lines): "
                           "give --dom0-mem, e.g. --dom0-mem 4G")
@@ -168,9 +170,8 @@ def fidelity(rp: Replay, replayed: ParsedLog | None, kernel_version: str) -> Fid
     if replayed is not None and replayed.xen.e820:
         replay_map = replayed.xen.e820
     else:  # not booted: the map the scenario will make
-        replay_map = seabios_map(s.low_ram, s.high_ram, s.boot,
-                                 [HoleSpec(h.start, h.end, h.kind) for h in s.holes],
-                                 s.machine_type)
+        replay_map = punch(seabios_map(s.low_ram, s.high_ram, s.boot, s.machine_type),
+                           [HoleSpec(h.start, h.end, h.kind) for h in s.holes])
     mine = clip(nonram_areas(replay_map), rp.nr_pages)
     rows = []
     for area in orig:

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from rig.checks import Check, Judgement, Status, verdict_of
-from rig.model import Prediction, ScenarioPrediction
+from rig.model import Prediction
 from rig.parse import ParsedLog
+from rig.prediction import ScenarioPrediction
 
 SCHEMA = 1
 

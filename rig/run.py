@@ -24,10 +24,13 @@ from rig.console import ConsoleResult, Outcome, Stage, drive, silence_for, timeo
 from rig.errors import ArtifactError, RigError
 from rig.images import grub, initramfs
 from rig.images.store import Store, sha256_file
+from rig.kconfig import KernelConfig
 from rig.layout import E820Entry, E820Type
 from rig.machine import Machine, choose_accel, qemu_binary, qemu_version
-from rig.model import predict_scenario
+from rig.model import IBFT_OPTION, Kernel, parse_version
 from rig.parse import ParsedLog, parse_file
+from rig.parse.crash import Kind
+from rig.prediction import predict_scenario
 from rig.report import document, write
 from rig.scenario import Scenario
 
@@ -57,10 +60,14 @@ def _results_dir(s: Scenario, base: Path | None) -> Path:
     return d
 
 
-def _console_check(c: ConsoleResult, exit_status: int | None) -> Check | None:
+def _console_check(c: ConsoleResult, exit_status: int | None, refused: bool) -> Check | None:
     if c.outcome is Outcome.DONE:
         return None
     if c.outcome is Outcome.CRASH:
+        if refused and c.crash_kind in (Kind.E820_CONFLICT.value, Kind.DOM0_HALT.value):
+            return Check("console", Status.PASS, "refusal", c.crash_kind,
+                         f"the boot ended when dom0 refused the layout, as predicted: "
+                         f"{c.message}")
         return Check("console", Status.CRASH, "done", c.stage.value, c.message)
     if c.outcome in (Outcome.TIMEOUT, Outcome.SILENT):
         return Check("console", Status.INCOMPLETE, "done", c.stage.value, c.message)
@@ -220,13 +227,66 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
     live["console"] = console.to_json()
 
     parsed = parse_file(log_path)
-    sp = predict_scenario(s, _recorded_map(s, parsed, [
+    recorded = _recorded_map(s, parsed, [
         Path(uefi["esp"]) / "EFI" / "BOOT" / name
-        for name in ("BOOTX64.EFI", "vmlinuz", "initrd.gz")] if uefi else []))
-    live["scenario_prediction"] = sp.to_json()
-    extra = scenario_checks(parsed, sp)
-    extra += [c for c in [_console_check(console, exit_status)] if c is not None]
-    return document(parsed, judge(parsed, expect_init=True), extra, **live)
+        for name in ("BOOTX64.EFI", "vmlinuz", "initrd.gz")] if uefi else [])
+    config = None
+    if kernel.config:
+        rec = kernel.record
+        config = KernelConfig.load(kernel.config, f"{rec.config_file} of {rec.package}"
+                                   if rec.config_file else str(kernel.config))
+    release = images.kernel_release(kernel.path)
+    judgement = judge(parsed, expect_init=True, kernel_config=config, kernel_release=release)
+    model_kernel = _model_kernel(parsed, s, config, release)
+    fw_map, fw_source = firmware_read(s, parsed)
+    emulated = predict_scenario(s, recorded, kernel=model_kernel)
+    sp = predict_scenario(s, recorded, firmware_map=fw_map, firmware_source=fw_source,
+                          kernel=model_kernel) if fw_map else emulated
+    live["scenario_prediction"] = emulated.to_json()
+    extra = scenario_checks(parsed, sp, emulated, judgement)
+    extra += grub_checks(parsed)
+    extra += [c for c in [_console_check(console, exit_status, judgement.refused)]
+              if c is not None]
+    return document(parsed, judgement, extra, **live)
+
+
+def grub_checks(parsed: ParsedLog) -> list[Check]:
+    """GRUB's errors before Xen: one in a command that shapes the map (lsmmap, cutmem,
+    badram) means the machine is not the one asked for (infrastructure, exit 125); others
+    (the multiboot loader's VBE probe fails under "-vga none") are reported, not judged."""
+    grub = parsed.grub
+    if not grub.errors:
+        return []
+    said = "; ".join(f"'{c}': {m}" for c, m in grub.errors[:3])
+    if grub.layout_errors:
+        command, message = grub.layout_errors[0]
+        return [Check("grub", Status.ERROR, None, f"{command}: {message}",
+                      f"GRUB failed in '{command}' ({message}) before it started Xen: the "
+                      "machine lacks what the scenario asked for")]
+    return [Check("grub", Status.WARN, None, said,
+                  f"GRUB printed errors that do not touch the memory map: {said}")]
+
+
+def firmware_read(s: Scenario, parsed: ParsedLog) -> tuple[list[E820Entry] | None, str]:
+    """The firmware's own map as this boot showed it: GRUB's ``lsmmap`` before it punched the
+    holes, or Xen's map when nothing stood between the firmware and Xen (no holes)."""
+    if parsed.grub.mmap:
+        return parsed.grub.mmap, "GRUB's lsmmap on this boot"
+    if s.boot == "direct" and parsed.xen.e820:
+        return parsed.xen.e820, "Xen's E820 on this boot (nothing punched)"
+    return None, "none"
+
+
+def _model_kernel(parsed: ParsedLog, s: Scenario, config: KernelConfig | None,
+                  release: str | None) -> Kernel | None:
+    """The kernel as the model sees it for ``rig predict``'s checks: the version it booted,
+    the configuration of its artifact."""
+    try:
+        version = parse_version(parsed.linux.version or release or s.kernel)
+    except ValueError:
+        return None
+    ibft = config.enabled(IBFT_OPTION) if config else None
+    return Kernel(version, "the booted kernel", ibft, config.source if config else None)
 
 
 def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:

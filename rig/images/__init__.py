@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from rig import kconfig
 from rig.errors import ArtifactError, UsageError
 from rig.images.apt import AptRoot
 from rig.images.store import Record, Store, sha256_file
@@ -37,6 +38,8 @@ class Recipe:
     package: str | None = None
     metapackage: str | None = None
     follow: tuple[str, ...] = ()  # globs over Depends, one per step from the metapackage
+    #: globs of the kernel's build configuration in the same package (the model reads it)
+    config: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -51,7 +54,8 @@ def recipes() -> dict[str, Recipe]:
         for name, r in data.get(kind, {}).items():
             family = suites.get(r["suite"], {}).get("suites", [r["suite"]])
             rec = Recipe(kind, name, r["suite"], tuple(family), r["file"], r.get("package"),
-                         r.get("metapackage"), tuple(r.get("follow", ())))
+                         r.get("metapackage"), tuple(r.get("follow", ())),
+                         tuple(r.get("config", ())))
             out[rec.key] = rec
     return out
 
@@ -70,11 +74,14 @@ class Artifact:
     record: Record
     path: Path
     note: str | None = None  # e.g. the cached copy was corrupt and was fetched again
+    #: a kernel's build configuration (Debian's /boot/config-*, a build's .config)
+    config: Path | None = None
 
     def to_json(self) -> dict[str, object]:
         r = self.record
         return {"key": r.key, "package": r.package, "version": r.version, "suite": r.suite,
-                "sha256": r.sha256, "path": str(self.path), "note": self.note}
+                "sha256": r.sha256, "path": str(self.path), "note": self.note,
+                "config": str(self.config) if self.config else None}
 
 
 def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = False,
@@ -84,11 +91,15 @@ def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = F
     rec = recipe(kind, name)
     cached = store.manifest().get(rec.key)
     note = None
+    if cached is not None and rec.config and cached.config_sha256 is None:
+        # recorded before rig kept kernel configurations: fetch once more to get it
+        note = f"the cached {rec.key} had no kernel configuration recorded: fetched again"
+        cached = None
     if cached is not None and not refresh:
         if store.object_path(cached.sha256).exists():
             path = store.verified(cached.sha256)
             if path is not None:
-                return Artifact(cached, path)
+                return Artifact(cached, path, config=_config_of(store, cached))
             note = (f"the cached {rec.key} ({cached.package} {cached.version}) did not match "
                     f"its sha256 {cached.sha256[:16]}: removed and fetched again")
             print(f"rig: warning: {note}", file=sys.stderr)
@@ -101,10 +112,15 @@ def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = F
     with store.locked():
         # another rig may have fetched it while we waited for the lock
         cached = store.manifest().get(rec.key)
-        if cached is not None and not refresh and (path := store.verified(cached.sha256)):
-            return Artifact(cached, path, note)
+        if cached is not None and not refresh and (path := store.verified(cached.sha256)) \
+                and (cached.config_sha256 or not rec.config):
+            return Artifact(cached, path, note, _config_of(store, cached))
         art = _fetch_locked(rec, store)
-        return Artifact(art.record, art.path, note)
+        return Artifact(art.record, art.path, note, art.config)
+
+
+def _config_of(store: Store, rec: Record) -> Path | None:
+    return store.verified(rec.config_sha256) if rec.config_sha256 else None
 
 
 def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
@@ -134,7 +150,15 @@ def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
         if fields.get("SHA256") and fields["SHA256"] != deb_sha:
             raise ArtifactError(f"{deb.name}: sha256 {deb_sha} differs from the archive's "
                                 f"{fields['SHA256']}")
-        member, extracted = _extract(deb, rec.file, work)
+        found = _extract(deb, {"file": rec.file, **{f"config{i}": g
+                                                    for i, g in enumerate(rec.config)}}, work)
+        if "file" not in found:
+            raise ArtifactError(f"{deb.name} has no file matching {rec.file!r}")
+        member, extracted = found["file"]
+        config = next((found[k] for k in sorted(found) if k.startswith("config")), None)
+        if rec.config and config is None:
+            raise ArtifactError(f"{deb.name} has no kernel configuration matching "
+                                f"{' or '.join(rec.config)} (update images/recipes.toml)")
         if member.endswith(".gz"):
             # QEMU's multiboot loader wants the plain ELF
             plain = work / "plain"
@@ -142,40 +166,51 @@ def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
                 shutil.copyfileobj(src, dst)
             extracted = plain
         sha, size = store.add(extracted)
+        config_sha = store.add(config[1])[0] if config else None
         record = Record(rec.key, package, version, rec.suite, deb_sha, deb.stat().st_size,
-                        member, sha, size)
+                        member, sha, size, config[0] if config else None, config_sha)
         store.record(record)
-        return Artifact(record, store.object_path(sha))
+        return Artifact(record, store.object_path(sha),
+                        config=store.object_path(config_sha) if config_sha else None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _extract(deb: Path, pattern: str, dest: Path) -> tuple[str, Path]:
-    """Stream the package's data through tar and keep the first member matching ``pattern``
-    (skipping a kernel package's hundreds of MiB of modules costs nothing)."""
+def _extract(deb: Path, patterns: dict[str, str], dest: Path) -> dict[str, tuple[str, Path]]:
+    """Stream the package's data through tar and keep the first member matching each pattern,
+    stopping once all are found (a kernel package's hundreds of MiB of modules cost nothing
+    when /boot comes first)."""
     cmd = ["dpkg-deb", "--fsys-tarfile", str(deb)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
-    found: tuple[str, Path] | None = None
+    found: dict[str, tuple[str, Path]] = {}
     try:
         with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
             for info in tar:
                 name = info.name.removeprefix("./")
-                if info.isfile() and fnmatch.fnmatch(name, pattern):
+                if not info.isfile():
+                    continue
+                for key, pattern in patterns.items():
+                    if key in found or not fnmatch.fnmatch(name, pattern):
+                        continue
                     src = tar.extractfile(info)
                     assert src is not None
-                    out = dest / Path(name).name
+                    out = dest / f"{key}-{Path(name).name}"
                     with open(out, "wb") as f:
                         shutil.copyfileobj(src, f)
-                    found = (name, out)
+                    found[key] = (name, out)
+                    break
+                wants_config = any(k.startswith("config") for k in patterns)
+                if "file" in found and (not wants_config or any(k.startswith("config")
+                                                                for k in found)):
                     break
     except tarfile.TarError as exc:
         raise ArtifactError(f"{deb.name} is not a readable package: {exc}", command=cmd) from exc
     finally:
         proc.kill()
         _, err = proc.communicate()
-    if found is None:
-        raise ArtifactError(f"{deb.name} has no file matching {pattern!r}", command=cmd,
+    if "file" not in found:
+        raise ArtifactError(f"{deb.name} has no file matching {patterns['file']!r}", command=cmd,
                             output=err.decode(errors="replace"))
     return found
 
@@ -184,6 +219,21 @@ def say(message: str) -> None:
     """A live progress line on a terminal; quiet otherwise (CI logs stay clean)."""
     if sys.stderr.isatty():
         print(f"rig: {message}", file=sys.stderr, flush=True)
+
+
+def kernel_release(image: Path) -> str | None:
+    """The release string a bzImage carries in its setup header (``kernel_version``, boot
+    protocol 2.00+: a pointer at 0x20E, relative to 0x200), e.g. "6.1.0-57-amd64"."""
+    try:
+        with open(image, "rb") as f:
+            head = f.read(0x10000)
+    except OSError:
+        return None
+    if head[0x202:0x206] != b"HdrS" or len(head) < 0x210:
+        return None
+    offset = int.from_bytes(head[0x20E:0x210], "little") + 0x200
+    text = head[offset:offset + 256].split(b"\0", 1)[0].decode(errors="replace").split()
+    return text[0] if text else None
 
 
 # -- bring your own --------------------------------------------------------------------------
@@ -220,7 +270,7 @@ def user_artifact(kind: str, path: Path, store: Store | None = None) -> Artifact
                              "header, or its .gz)")
     record = Record(f"{kind}={path}", "(user file)", "-", "-", sha, path.stat().st_size,
                     str(path), sha, path.stat().st_size)
-    return Artifact(record, target)
+    return Artifact(record, target, config=kconfig.beside(path) if kind == "kernel" else None)
 
 
 def _gunzip_into(store: Store, path: Path, field: str) -> Path:
@@ -247,7 +297,7 @@ def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
                      built.bzimage.stat().st_size)
         how = "reused the build of this tree state" if built.reused else \
             f"built in {built.seconds:.0f} s (log: {built.log})"
-        return Artifact(rec, built.bzimage, how)
+        return Artifact(rec, built.bzimage, how, built.config)
     if is_path(value):
         return user_artifact(kind, Path(value).expanduser())
     return fetch(kind, value, offline=offline)

@@ -50,6 +50,9 @@ class Record:
     file: str  # path inside the package
     sha256: str  # of the extracted (and, for Xen, decompressed) file
     size: int
+    #: a kernel's build configuration from the same package (its /boot/config-*), if any
+    config_file: str | None = None
+    config_sha256: str | None = None
 
 
 class Store:

@@ -16,16 +16,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rig.parse import crash
+from rig.parse import crash, wrap
+from rig.parse.grub import GrubInfo, GrubParser
 from rig.parse.init import InitInfo, InitParser
-from rig.parse.lines import Source, split
+from rig.parse.lines import Line, Source, has_prefix, split
 from rig.parse.linux import LinuxInfo, LinuxParser
 from rig.parse.xen import XenInfo, XenParser
 
 __all__ = ["ParsedLog", "parse_file", "parse_lines"]
 
 # cheap pre-filter before the crash table's regexes
-_CRASH_HINT = re.compile(r"Panic|crashed|panic|Oops|BUG|WARNING")
+_CRASH_HINT = re.compile(r"Panic|crashed|panic|Oops|BUG|WARNING|halted|conflict|E820 entry")
 # Every line that starts something a parser or the crash table uses holds one of these; lines
 # inside an E820 block need none (the parsers ask for them while the block is open). Mostly
 # capitals and punctuation first: the regex engine skips fast over characters that cannot
@@ -33,9 +34,11 @@ _CRASH_HINT = re.compile(r"Panic|crashed|panic|Oops|BUG|WARNING")
 _HINT_TEXT = (
     r"RAM map|Xen version [0-9]|Command line|System RAM|Dom0 al|Dom0 crashed|Domain 0 "
     r"|Init\. r|\*\*\*|General info|_pages=|\(total: |RIG:|BIOS-|Linux version"
+    r"|ARRANGEMENT|Phys-Mach|Dom0 kernel|pressed -> |Dom0 halted|conflicts with E820"
+    r"|E820 map conflict|E820 entry remapping|Xen version: "
     r"|xen_release_chunk|Freeing  ?[0-9a-f]+-|Populating|Released"
     r"|unused memory|Remapped|-1 mapping|Unable to find|Memory:"
-    r"|Panic|Kernel panic|Oops|BUG|WARNING"
+    r"|Panic|Kernel panic|Oops|BUG|WARNING|base_addr = |error: "
 )
 _HINT = re.compile(_HINT_TEXT)
 _HINT_BYTES = re.compile(_HINT_TEXT.encode())
@@ -54,6 +57,11 @@ class ParsedLog:
     lines: int = 0
     #: the last lines seen, for quoting in messages
     tail: list[str] = field(default_factory=list)
+    #: known messages that were cut (wrapped) and could not be rejoined: (line, what, text)
+    cut: list[tuple[int, str, str]] = field(default_factory=list)
+    #: how many cut messages were rejoined with their continuation
+    rejoined: int = 0
+    grub: GrubInfo = field(default_factory=GrubInfo)
 
     @property
     def fatal(self) -> crash.Hit | None:
@@ -61,32 +69,70 @@ class ParsedLog:
 
 
 class _Collector:
-    """Feeds normalised lines to every parser; one per parse."""
+    """Feeds normalised lines to every parser; one per parse. A known message that looks cut
+    waits for the next raw line, which may be its wrapped continuation (rig.parse.wrap)."""
 
     def __init__(self) -> None:
         self.xen, self.linux, self.init = XenParser(), LinuxParser(), InitParser()
+        self.grub = GrubParser()
         self.crashes: list[crash.Hit] = []
+        self.cut: list[tuple[int, str, str]] = []
+        self.rejoined = 0
+        self._pending: tuple[Line, wrap.Known] | None = None
 
     @property
     def in_block(self) -> bool:
-        return self.xen.in_map or self.linux.in_map
+        return self.xen.in_map or self.linux.in_map or self._pending is not None
 
     def feed(self, no: int, raw: str) -> None:
-        for line in split(no, raw):
-            if line.source is Source.XEN:
-                self.xen.feed(line.text)
+        lines = list(split(no, raw))
+        if self._pending is not None:
+            line, known = self._pending
+            self._pending = None
+            joined = None
+            if len(lines) == 1 and not lines[0].prefixed and not has_prefix(raw):
+                joined = wrap.join(known, line.text, lines[0].text)
+            if joined is not None:
+                self.rejoined += 1
+                self._dispatch(Line(line.no, line.source, joined, line.prefixed))
+                return
+            if known.read(line.text) is None:
+                self.cut.append((line.no, known.name, line.text))
+                self._dispatch(line, cut=True)
             else:
-                self.linux.feed(line.text)
-                self.init.feed(line.text)
-            if _CRASH_HINT.search(line.text):
-                pattern = crash.match(line.source, line.text)
-                if pattern is not None:
-                    self.crashes.append(
-                        crash.Hit(pattern.kind, line.no, line.text, pattern.fatal))
+                self._dispatch(line)  # complete, and nothing went on
+        for line in lines:
+            in_map = self.xen.in_map if line.source is Source.XEN else self.linux.in_map
+            starts = wrap.started(line.source, line.text, in_map)
+            if starts is not None and line is lines[-1]:
+                self._pending = (line, starts)
+                continue
+            self._dispatch(line)
+
+    def _dispatch(self, line: Line, cut: bool = False) -> None:
+        if line.source is Source.XEN:
+            self.grub.xen_started = True
+            self.xen.feed(line.text, cut)
+        else:
+            self.linux.feed(line.text, cut)
+            self.init.feed(line.text)
+            self.grub.feed(line.text)
+        if not cut and _CRASH_HINT.search(line.text):
+            pattern = crash.match(line.source, line.text)
+            if pattern is not None:
+                fatal = pattern.fatal
+                if pattern.kind is crash.Kind.DOM0_HALT:
+                    # a halt before dom0's kernel printed anything of its own ended the boot;
+                    # after that it is the machine being shut down
+                    li = self.linux.info
+                    fatal = not (li.version or li.memory_line or self.init.info.stages)
+                self.crashes.append(crash.Hit(pattern.kind, line.no, line.text, fatal))
 
     def result(self, count: int, tail: list[str]) -> ParsedLog:
+        if self._pending is not None:
+            self.feed(count + 1, "")  # the log ended: a waiting message stays as it was
         return ParsedLog(self.xen.finish(), self.linux.finish(), self.init.finish(),
-                         self.crashes, count, tail)
+                         self.crashes, count, tail, self.cut, self.rejoined, self.grub.finish())
 
 
 def _tail(raw: Iterable[str], n: int) -> list[str]:

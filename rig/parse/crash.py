@@ -22,6 +22,11 @@ class Kind(StrEnum):
     LINUX_WARNING = "linux-warning"
     RESET = "unexpected-reset"
     GRUB_ERROR = "grub-error"
+    #: Linux refuses the map Xen built dom0 in (xen_memory_setup's conflict checks, BUG())
+    E820_CONFLICT = "e820-conflict"
+    #: dom0 shut the machine down; a crash only when it happens before dom0's kernel said
+    #: anything (the parsers decide from the order of lines)
+    DOM0_HALT = "dom0-halt"
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,17 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(Kind.LINUX_OOPS, Source.LINUX, re.compile(r"^Oops: |^Oops\b|\bOops: \d{4}"), True),
     Pattern(Kind.LINUX_BUG, Source.LINUX, re.compile(r"^BUG: |^kernel BUG at "), True),
     Pattern(Kind.LINUX_WARNING, Source.LINUX, re.compile(r"^WARNING: CPU: \d+ PID: \d+"), False),
+    # printed with xen_raw_console_write() before BUG(), so they reach Xen's console even when
+    # the kernel's own console is not up; 6.12+ names the component ("kernel", "page table"...)
+    Pattern(Kind.E820_CONFLICT, None,
+            re.compile(r"Xen hypervisor allocated (?:\w[\w ]* )?memory conflicts with E820",
+                       re.I), True),
+    Pattern(Kind.E820_CONFLICT, None,
+            re.compile(r"Can't find new memory area for initrd needed due to E820 map conflict"),
+            True),
+    Pattern(Kind.E820_CONFLICT, None,
+            re.compile(r"No suitable area found for required E820 entry remapping action"), True),
+    Pattern(Kind.DOM0_HALT, Source.XEN, re.compile(r"Hardware Dom0 halted"), False),
 )
 
 # Live matching (pexpect) works on raw bytes before line normalisation: these are the fatal
@@ -51,6 +67,10 @@ LIVE_FATAL: tuple[tuple[Kind, str], ...] = (
     (Kind.LINUX_PANIC, r"Kernel panic - not syncing"),
     (Kind.LINUX_OOPS, r"\bOops: \d{4}"),
     (Kind.LINUX_BUG, r"kernel BUG at "),
+    (Kind.E820_CONFLICT, r"(?i:Xen hypervisor allocated [\w ]*memory conflicts with E820)"
+                         r"|E820 map conflict|required E820 entry remapping"),
+    # rig stops a run once /init is done, so a live halt is always an early one
+    (Kind.DOM0_HALT, r"Hardware Dom0 halted"),
     # GRUB stops at its menu after an error; only the live console can see it in time
     (Kind.GRUB_ERROR, r"error: [^\r\n]*(?:not found|out of memory|invalid)"),
 )

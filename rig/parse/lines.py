@@ -1,7 +1,19 @@
 """Normalise raw console / dmesg / journal lines into (source, text) pairs.
 
 The parsers downstream see one clean line at a time and never know whether it came from a live
-serial console or a file.
+serial console or a file. What is taken off, by the format's own definition:
+
+- e-mail quoting: ``> ``, ``>> ``, ``> > `` (replies that carry a log);
+- xenconsoled's wall clock ``[2022-09-19 19:50:56] `` (``xenconsoled --timestamp``, Qubes'
+  ``hypervisor.log`` and ``guest-*.log``);
+- syslog ``Nov 26 13:21:00 host kernel: ``, and journalctl's ``short-precise``
+  (``Nov 26 13:21:00.123456 host kernel: ``), ``short-iso`` / ``short-iso-precise``
+  (``2026-11-26T13:21:00.123456+00:00 host kernel: ``) and ``short-monotonic``
+  (``[    1.234567] host kernel: ``);
+- dmesg's printk time ``[    0.000000] ``, ``dmesg -T``'s ``[Fri Nov 27 02:43:37 2026] `` and a
+  ``<6>`` level;
+- Xen's ``(XEN) `` and its console timestamps ``(XEN) [2024-01-01 00:00:00] ``;
+- CRs, ANSI sequences and stray control characters.
 """
 
 from __future__ import annotations
@@ -22,22 +34,28 @@ class Line:
     no: int  # 1-based line number in the input
     source: Source
     text: str  # prefixes and timestamps removed, no trailing whitespace
+    #: the raw line carried a prefix of its own (a timestamp, "(XEN)", a journal header): a
+    #: line without one that follows it may be its wrapped continuation
+    prefixed: bool = False
 
 
 # CSI sequences, two-byte escapes and stray control characters (GRUB clears the screen with them)
 _ANSI = re.compile(
     r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78cDEHM]|[\x00-\x08\x0b-\x1f\x7f]"
 )
-# syslog "Nov 26 13:21:00 host kernel: ", ISO journal "2026-11-26T13:21:00+0000 host kernel: ",
-# "journalctl -o short-monotonic" "[    1.234567] host kernel: "
+_QUOTE = re.compile(r"^(?:> ?)+")
+_XENCONSOLED = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?\] ")
+# syslog and journalctl short/short-precise, short-iso(-precise), short-monotonic
 _SYSLOG = re.compile(
-    r"^(?:[A-Z][a-z]{2} [ \d]\d [\d:]{8}"  # syslog
-    r"|\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d\d:?\d\d|Z)?"  # ISO
-    r"|\[\s*\d+\.\d+\])"  # monotonic
+    r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?"
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:?\d\d|Z)?"
+    r"|\[\s*\d+\.\d+\])"
     r" \S+ kernel: ?"
 )
 _DMESG_LEVEL = re.compile(r"^(?:<\d+>|\w+\s*:\w+\s*: )")
-_LINUX_STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+_LINUX_STAMP = re.compile(
+    r"^\[(?:\s*\d+\.\d+|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d "
+    r"\d\d:\d\d:\d\d \d{4})\]\s?")
 _XEN = re.compile(r"\(XEN\) ?")
 # "(XEN) [2024-01-01 00:00:00] " / "(XEN) [    1.234567] " / "(XEN) [2024-...] "
 _XEN_STAMP = re.compile(r"^\[[^\]]{1,40}\] ?")
@@ -48,15 +66,42 @@ def clean(raw: str) -> str:
     if "\x1b" in text or "\r" in text or "\x00" in text:
         # a bare CR inside a line usually separates two writes; keep both halves readable
         text = _ANSI.sub("", text.replace("\r", " "))
+    if text.startswith(">"):
+        text = _QUOTE.sub("", text, count=1)
     return text.rstrip()
 
 
-def _strip_linux(text: str) -> str:
+def _strip_linux(text: str) -> tuple[str, bool]:
+    stripped = False
     if text.startswith("<") or ":" in text[:12]:
-        text = _DMESG_LEVEL.sub("", text, count=1)
+        new = _DMESG_LEVEL.sub("", text, count=1)
+        stripped, text = new != text, new
     if text.startswith("["):
-        text = _LINUX_STAMP.sub("", text, count=1)
-    return text
+        new = _LINUX_STAMP.sub("", text, count=1)
+        stripped, text = stripped or new != text, new
+    return text, stripped
+
+
+def _strip_outer(text: str) -> tuple[str, bool]:
+    """The prefixes a whole line carries, whatever its source."""
+    prefixed = False
+    if text.startswith("["):
+        m = _XENCONSOLED.match(text)
+        if m:
+            text, prefixed = text[m.end():], True
+    m = _SYSLOG.match(text)
+    if m:
+        text, prefixed = text[m.end():], True
+    return text, prefixed
+
+
+def has_prefix(raw: str) -> bool:
+    """Whether a raw line begins with a line prefix of its own (so it is not the wrapped tail
+    of the line before)."""
+    text, prefixed = _strip_outer(clean(raw))
+    if prefixed or text.startswith("(XEN)"):
+        return True
+    return _strip_linux(text)[1]
 
 
 def split(no: int, raw: str) -> Iterator[Line]:
@@ -64,21 +109,21 @@ def split(no: int, raw: str) -> Iterator[Line]:
     text = clean(raw)
     if not text:
         return
-    m = _SYSLOG.match(text)
-    if m:
-        text = text[m.end():]
+    text, prefixed = _strip_outer(text)
     idx = text.find("(XEN)")
     if idx < 0:
-        yield Line(no, Source.LINUX, _strip_linux(text))
+        body, stamped = _strip_linux(text)
+        yield Line(no, Source.LINUX, body, prefixed or stamped)
         return
     if idx > 0:
         head = text[:idx].rstrip()
         if head:
-            yield Line(no, Source.LINUX, _strip_linux(head))
+            body, stamped = _strip_linux(head)
+            yield Line(no, Source.LINUX, body, prefixed or stamped)
     rest = _XEN.sub("", text[idx:], count=1)
     if rest.startswith("["):
         rest = _XEN_STAMP.sub("", rest, count=1)
-    yield Line(no, Source.XEN, rest.rstrip())
+    yield Line(no, Source.XEN, rest.rstrip(), True)
 
 
 def normalise(raw_lines: Iterable[str]) -> Iterator[Line]:

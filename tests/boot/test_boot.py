@@ -32,6 +32,11 @@ def test_rig_run_pci_hole_cli(tmp_path: Path, no_leaked_qemu: object) -> None:
     assert doc["prediction"]["remapped_pages"] == doc["linux"]["remapped_pages"]
     assert doc["xen"]["dom0_nr_pages"] == (1 << 30) // 4096
     assert doc["linux"]["balloon_current_kb"] == 1 << 20
+    # Xen's own count of dom0's pages after boot (debug key 'q'): the seed's acceptance test
+    assert doc["xen"]["dom0_tot_pages"] == 262144
+    checks = {c["name"]: c for c in doc["checks"]}
+    assert checks["xen_accounting"]["status"] == "pass"
+    assert doc["console"]["timeline"]["xen-query"] - doc["console"]["timeline"]["done"] <= 0.5
     assert Path(doc["log"]).stat().st_size > 10_000
     assert "verdict   PASS" in proc.stdout
 

@@ -52,4 +52,9 @@ def test_regression_patch_fails_with_the_loss(source: Path, tmp_path: Path) -> N
     # the prediction says what a correct kernel of this era prints
     assert doc["prediction"]["era"] == "E" and doc["prediction"]["remapped_pages"] == HOLES
     assert doc["linux"]["remap_failed"] is True  # "Unable to find available pfn range"
+    # Xen's own count after boot: the released pages went back to Xen for good
+    accounting = checks["xen_accounting"]
+    assert accounting["status"] == "fail"
+    assert (accounting["expected"], accounting["observed"]) == (3 << 18, (3 << 18) - HOLES)
+    assert f"Xen took back {HOLES} pages" in accounting["message"]
     assert build.build(source, patches=[PATCH]).reused

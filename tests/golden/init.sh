@@ -22,6 +22,14 @@ for f in target_kb info/current_kb info/low_kb info/high_kb; do
   fi
 done
 echo "RIG: stage done"
+# rig now asks Xen for its own count of dom0's pages (debug key 'q' on the serial console) and
+# stops the machine once the answer is in its log; without rig (a hand run), power off after
+# rig.hold= seconds from the kernel command line
+hold=20
+for word in $(cat /proc/cmdline); do
+  case "$word" in rig.hold=*) hold="${word#rig.hold=}" ;; esac
+done
+sleep "$hold"
 poweroff -f
 # poweroff should not return; if it does, say so and stop here rather than let the kernel panic
 echo "RIG: poweroff-failed"

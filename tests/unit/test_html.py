@@ -14,8 +14,8 @@ import pytest
 
 from rig import html
 from rig.checks import judge, scenario_checks
-from rig.model import predict_scenario
 from rig.parse import parse_lines
+from rig.prediction import predict_scenario
 from rig.report import document
 from rig.scenario import load
 from tests.conftest import LOGS
@@ -26,7 +26,8 @@ def rig_doc(log: str, preset: str) -> dict[str, Any]:
     _, body = load_case(LOGS / log)
     parsed = parse_lines(io.StringIO(body, newline="\n"))
     sp = predict_scenario(load(preset))
-    return document(parsed, judge(parsed, expect_init=True), scenario_checks(parsed, sp),
+    judgement = judge(parsed, expect_init=True)
+    return document(parsed, judgement, scenario_checks(parsed, sp, sp, judgement),
                     scenario_prediction=sp.to_json(), log="console.log")
 
 

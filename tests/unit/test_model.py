@@ -5,8 +5,10 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rig.firmware import ram_pages
 from rig.layout import E820Entry, E820Type, PfnRange
-from rig.model import Era, era_for, parse_version, predict, predict_scenario, ram_pages
+from rig.model import Era, era_for, parse_version, predict
+from rig.prediction import predict_scenario
 from rig.scenario import load
 from tests.seedmap import SEED_FREED, SEED_MAP, SEED_NR_PAGES, SEED_RELEASED
 from tests.unit.test_layout import QEMU_2G

@@ -5,8 +5,8 @@ import io
 import pytest
 
 from rig import replay
-from rig.model import predict_scenario
 from rig.parse import parse_lines
+from rig.prediction import predict_scenario
 from rig.scenario import load
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
