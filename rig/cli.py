@@ -17,14 +17,13 @@ from types import FrameType
 from typing import Any
 
 from rig import scenario as scenarios
-from rig.checks import judge
 from rig.console import Stage
 from rig.errors import Interrupted, RigError, UsageError
 from rig.model import parse_version
-from rig.parse import parse_file, parse_lines
+from rig.parse import parse_file
 from rig.prediction import predict_scenario
 from rig.render import DEFAULT_CPU
-from rig.report import document, prediction_summary, summary, verdict, write
+from rig.report import prediction_summary, summary, verdict, write
 from rig.run import RunOptions, render_folder, run
 
 
@@ -75,25 +74,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    worst = 0
-    docs = []
-    for name in args.logs:
-        if name == "-":
-            log = parse_lines(sys.stdin)
-        else:
-            path = Path(name)
-            if not path.is_file():
-                raise UsageError(f"{name}: no such file")
-            log = parse_file(path)
-        doc = document(log, judge(log, dom0_mem=args.dom0_mem), log=name)
-        docs.append(doc)
-        worst = max(worst, verdict(doc))
+    from rig.checks import Status
+    from rig.logs import judge_logs
+
+    docs = judge_logs(args.logs, dom0_mem=args.dom0_mem, xen=args.xen)
     if args.json:
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, default=str))
     else:
         print("\n\n".join(summary(d) for d in docs))
-    from rig.checks import Status
-    return Status(worst).exit_code
+    return max(verdict(d) for d in docs).exit_code if docs else Status.INCOMPLETE.exit_code
 
 
 def _load(args: argparse.Namespace) -> scenarios.Scenario:
@@ -351,6 +340,9 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument("logs", nargs="+", metavar="LOG", help="log files, or - for stdin")
     pa.add_argument("--json", action="store_true", help="print the result document")
     pa.add_argument("--dom0-mem", metavar="X", help="dom0_mem= when the log lacks Xen's lines")
+    pa.add_argument("--xen", metavar="XEN-LOG",
+                    help="Xen's log of the same boot (xl dmesg, a hypervisor.log) when LOG is "
+                         "dom0's kernel log alone")
     pa.set_defaults(func=cmd_parse)
 
     pr = sub.add_parser("predict", help="what a correct kernel must do with a scenario's layout")

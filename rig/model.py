@@ -43,13 +43,16 @@ class Era(StrEnum):
 
     A = "A"  #: ≤3.1: only gaps above 1 MiB released, reserved stays mapped
     B = "B"  #: 3.2–3.4: every non-RAM area below nr_pages released, never given back
-    C = "C"  #: 3.5–3.16: released, then populated above nr_pages (the seed commit)
-    D = "D"  #: 3.17–3.18: remapped at once
+    C = "C"  #: 3.5–3.17: released, then populated above nr_pages (the seed commit)
+    #: 3.18: remapped at once. Not 3.17: v3.17.0's setup.c still has xen_populate_chunk(),
+    #: and a real 3.17.0-rc4 dom0 prints Freeing/Populating (intel/XenGT-Preview-xen#12); the
+    #: remap (M. Rushton, 4fbb67e3c87b, Aug 2014) arrived with 3.18
+    D = "D"
     E = "E"  #: 3.19+: remap prepared in setup, done after paging_init
 
 
 #: a representative version per era, when only the message formats tell the era
-ERA_VERSION = {Era.A: (3, 0), Era.B: (3, 2), Era.C: (3, 5), Era.D: (3, 17), Era.E: (4, 0)}
+ERA_VERSION = {Era.A: (3, 0), Era.B: (3, 2), Era.C: (3, 5), Era.D: (3, 18), Era.E: (4, 0)}
 
 
 def era_for(version: tuple[int, ...]) -> Era:
@@ -58,7 +61,7 @@ def era_for(version: tuple[int, ...]) -> Era:
         return Era.A
     if major_minor <= (3, 4):
         return Era.B
-    if major_minor <= (3, 16):
+    if major_minor <= (3, 17):
         return Era.C
     if major_minor <= (3, 18):
         return Era.D

@@ -35,6 +35,9 @@ def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] 
         "model_inputs": judgement.inputs,
         "crashes": [h.to_json() for h in parsed.crashes],
         "log_lines": parsed.lines,
+        "log_rejoined": parsed.rejoined,
+        "log_decoded": parsed.decoded,
+        "log_cut": [{"line": no, "message": what, "text": text} for no, what, text in parsed.cut],
         "log_tail": parsed.tail,
     }
     for key in ("scenario", "scenario_prediction", "accelerator", "artifacts", "timings",
@@ -92,6 +95,7 @@ def summary(doc: dict[str, Any]) -> str:
         if c["expected"] is not None or c["observed"] is not None:
             exp_obs = f" (expected {_fmt(c['expected'])}, observed {_fmt(c['observed'])})"
         out.append(f"  {c['status'].upper():<10} {c['name']:<14} {c['message']}{exp_obs}")
+    out += [f"note      {n}" for n in doc.get("notes") or []]
     if doc.get("log"):
         out.append(f"log       {doc['log']}")
     out.append(f"verdict   {doc['verdict'].upper()}")

@@ -38,8 +38,10 @@ class Recipe:
     package: str | None = None
     metapackage: str | None = None
     follow: tuple[str, ...] = ()  # globs over Depends, one per step from the metapackage
-    #: globs of the kernel's build configuration in the same package (the model reads it)
+    #: globs of the kernel's build configuration (the model reads it), in the same package or
+    #: in the one ``config_follow`` reaches from it through Depends (sid's split kernel)
     config: tuple[str, ...] = ()
+    config_follow: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -55,7 +57,7 @@ def recipes() -> dict[str, Recipe]:
             family = suites.get(r["suite"], {}).get("suites", [r["suite"]])
             rec = Recipe(kind, name, r["suite"], tuple(family), r["file"], r.get("package"),
                          r.get("metapackage"), tuple(r.get("follow", ())),
-                         tuple(r.get("config", ())))
+                         tuple(r.get("config", ())), tuple(r.get("config_follow", ())))
             out[rec.key] = rec
     return out
 
@@ -127,18 +129,7 @@ def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
     apt = AptRoot(store.root / "apt" / rec.suite, list(rec.suites))
     say(f"updating the package lists of {rec.suite}")
     apt.update()
-    package = rec.package
-    if rec.metapackage:
-        package = rec.metapackage
-        for glob in rec.follow:
-            depends = apt.show(package).get("Depends", "")
-            names = [d.split("|")[0].split("(")[0].strip() for d in depends.split(",")]
-            chosen = [n for n in names if fnmatch.fnmatch(n, glob)]
-            if not chosen:
-                raise ArtifactError(f"{rec.key}: {package} in {rec.suite} depends on "
-                                    f"{', '.join(names) or 'nothing'}, none matching {glob!r} "
-                                    "(the suite moved on: update images/recipes.toml)")
-            package = chosen[0]
+    package = _follow(apt, rec, rec.metapackage, rec.follow) if rec.metapackage else rec.package
     assert package is not None
     say(f"fetching {rec.key}: {package} from {rec.suite}")
     fields = apt.show(package)
@@ -156,6 +147,11 @@ def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
             raise ArtifactError(f"{deb.name} has no file matching {rec.file!r}")
         member, extracted = found["file"]
         config = next((found[k] for k in sorted(found) if k.startswith("config")), None)
+        if rec.config and config is None and rec.config_follow:
+            holder = _follow(apt, rec, package, rec.config_follow)
+            extra = apt.download(holder, apt.show(holder)["Version"], work)
+            got = _extract(extra, {f"config{i}": g for i, g in enumerate(rec.config)}, work)
+            config = next((got[k] for k in sorted(got)), None)
         if rec.config and config is None:
             raise ArtifactError(f"{deb.name} has no kernel configuration matching "
                                 f"{' or '.join(rec.config)} (update images/recipes.toml)")
@@ -176,6 +172,20 @@ def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _follow(apt: AptRoot, rec: Recipe, package: str, globs: tuple[str, ...]) -> str:
+    """Walk Depends from ``package``, one glob per step; the last package chosen."""
+    for glob in globs:
+        depends = apt.show(package).get("Depends", "")
+        names = [d.split("|")[0].split("(")[0].strip() for d in depends.split(",")]
+        chosen = [n for n in names if fnmatch.fnmatch(n, glob)]
+        if not chosen:
+            raise ArtifactError(f"{rec.key}: {package} in {rec.suite} depends on "
+                                f"{', '.join(names) or 'nothing'}, none matching {glob!r} "
+                                "(the suite moved on: update images/recipes.toml)")
+        package = chosen[0]
+    return package
+
+
 def _extract(deb: Path, patterns: dict[str, str], dest: Path) -> dict[str, tuple[str, Path]]:
     """Stream the package's data through tar and keep the first member matching each pattern,
     stopping once all are found (a kernel package's hundreds of MiB of modules cost nothing
@@ -184,6 +194,8 @@ def _extract(deb: Path, patterns: dict[str, str], dest: Path) -> dict[str, tuple
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
     found: dict[str, tuple[str, Path]] = {}
+    # "file", "config": one of each wanted, the first match of any of its patterns
+    kinds = {k.rstrip("0123456789") for k in patterns}
     try:
         with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
             for info in tar:
@@ -200,17 +212,15 @@ def _extract(deb: Path, patterns: dict[str, str], dest: Path) -> dict[str, tuple
                         shutil.copyfileobj(src, f)
                     found[key] = (name, out)
                     break
-                wants_config = any(k.startswith("config") for k in patterns)
-                if "file" in found and (not wants_config or any(k.startswith("config")
-                                                                for k in found)):
+                if all(any(k.startswith(kind) for k in found) for kind in kinds):
                     break
     except tarfile.TarError as exc:
         raise ArtifactError(f"{deb.name} is not a readable package: {exc}", command=cmd) from exc
     finally:
         proc.kill()
         _, err = proc.communicate()
-    if "file" not in found:
-        raise ArtifactError(f"{deb.name} has no file matching {patterns['file']!r}", command=cmd,
+    if not found and err.strip():
+        raise ArtifactError(f"{deb.name} could not be read", command=cmd,
                             output=err.decode(errors="replace"))
     return found
 
@@ -318,7 +328,8 @@ def gc(store: Store | None = None) -> list[Path]:
     store = store or Store()
     removed: list[Path] = []
     with store.locked():
-        keep = {rec.sha256 for rec in store.manifest().values()}
+        keep = {sha for rec in store.manifest().values()
+                for sha in (rec.sha256, rec.config_sha256) if sha}
         if store.objects.is_dir():
             for obj in store.objects.iterdir():
                 if obj.name not in keep:

@@ -6,6 +6,7 @@ a file. ``parse_lines`` is the one entry point that ``rig parse`` and ``rig run`
 
 from __future__ import annotations
 
+import io
 import itertools
 import mmap
 import multiprocessing
@@ -16,14 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rig.parse import crash, wrap
+from rig.parse import crash, mail, wrap
 from rig.parse.grub import GrubInfo, GrubParser
 from rig.parse.init import InitInfo, InitParser
 from rig.parse.lines import Line, Source, has_prefix, split
 from rig.parse.linux import LinuxInfo, LinuxParser
 from rig.parse.xen import XenInfo, XenParser
 
-__all__ = ["ParsedLog", "parse_file", "parse_lines"]
+__all__ = ["ParsedLog", "combine", "one_boot", "parse_file", "parse_lines"]
 
 # cheap pre-filter before the crash table's regexes
 _CRASH_HINT = re.compile(r"Panic|crashed|panic|Oops|BUG|WARNING|halted|conflict|E820 entry")
@@ -42,6 +43,8 @@ _HINT_TEXT = (
 )
 _HINT = re.compile(_HINT_TEXT)
 _HINT_BYTES = re.compile(_HINT_TEXT.encode())
+#: continuation lines one message may have (a wrapped command line)
+_MAX_JOINS = 4
 #: files from this size on are scanned by several processes
 _PARALLEL_MIN = 32 << 20
 _WORKERS = 4
@@ -62,6 +65,8 @@ class ParsedLog:
     #: how many cut messages were rejoined with their continuation
     rejoined: int = 0
     grub: GrubInfo = field(default_factory=GrubInfo)
+    #: how the file was unpacked before its lines were read (a mail's decoded text parts)
+    decoded: str | None = None
 
     @property
     def fatal(self) -> crash.Hit | None:
@@ -78,7 +83,9 @@ class _Collector:
         self.crashes: list[crash.Hit] = []
         self.cut: list[tuple[int, str, str]] = []
         self.rejoined = 0
-        self._pending: tuple[Line, wrap.Known] | None = None
+        #: a known message that may go on in the next raw line, and its raw line's length
+        self._pending: tuple[Line, wrap.Known, int] | None = None
+        self._joins = 0
 
     @property
     def in_block(self) -> bool:
@@ -87,15 +94,23 @@ class _Collector:
     def feed(self, no: int, raw: str) -> None:
         lines = list(split(no, raw))
         if self._pending is not None:
-            line, known = self._pending
+            line, known, width = self._pending
             self._pending = None
             joined = None
             if len(lines) == 1 and not lines[0].prefixed and not has_prefix(raw):
-                joined = wrap.join(known, line.text, lines[0].text)
+                joined = wrap.join(known, line.text, lines[0].text, width)
             if joined is not None:
                 self.rejoined += 1
-                self._dispatch(Line(line.no, line.source, joined, line.prefixed))
+                line = Line(line.no, line.source, joined, line.prefixed)
+                # a long line may have been wrapped more than once
+                if self._joins < _MAX_JOINS and (known.read(joined) is None or known.open_tail):
+                    self._joins += 1
+                    self._pending = (line, known, len(raw.rstrip("\r\n")))
+                else:
+                    self._joins = 0
+                    self._dispatch(line)
                 return
+            self._joins = 0
             if known.read(line.text) is None:
                 self.cut.append((line.no, known.name, line.text))
                 self._dispatch(line, cut=True)
@@ -105,7 +120,7 @@ class _Collector:
             in_map = self.xen.in_map if line.source is Source.XEN else self.linux.in_map
             starts = wrap.started(line.source, line.text, in_map)
             if starts is not None and line is lines[-1]:
-                self._pending = (line, starts)
+                self._pending = (line, starts, len(raw.rstrip("\r\n")))
                 continue
             self._dispatch(line)
 
@@ -135,6 +150,36 @@ class _Collector:
                          self.crashes, count, tail, self.cut, self.rejoined, self.grub.finish())
 
 
+def combine(dom0: ParsedLog, xen: ParsedLog) -> ParsedLog:
+    """One boot from two files: dom0's kernel log (dmesg, a journal, a guest console log) and
+    Xen's (``xl dmesg``, a serial capture, Qubes' hypervisor.log). Xen's facts come from Xen's
+    log; the kernel's, its /init's and GRUB's from dom0's. Line numbers stay per file."""
+    return ParsedLog(
+        xen=xen.xen if xen.xen.seen else dom0.xen,
+        linux=dom0.linux,
+        init=dom0.init,
+        crashes=dom0.crashes + xen.crashes,
+        lines=dom0.lines + xen.lines,
+        tail=dom0.tail,
+        cut=dom0.cut + xen.cut,
+        rejoined=dom0.rejoined + xen.rejoined,
+        grub=dom0.grub,
+    )
+
+
+def one_boot(a: ParsedLog, b: ParsedLog) -> tuple[ParsedLog, ParsedLog] | None:
+    """When two logs are the two halves of one boot (one has Xen's lines only, the other the
+    kernel's only, and the Xen version dom0 printed is Xen's), (dom0's log, Xen's log)."""
+    for dom0, xen in ((a, b), (b, a)):
+        if not xen.xen.seen or xen.linux.seen or not dom0.linux.seen or dom0.xen.seen:
+            continue
+        seen_by_dom0, xen_says = dom0.linux.xen_version, xen.xen.version
+        if seen_by_dom0 and xen_says and not xen_says.startswith(seen_by_dom0):
+            return None
+        return dom0, xen
+    return None
+
+
 def _tail(raw: Iterable[str], n: int) -> list[str]:
     return [ln.text for no, r in enumerate(raw) for ln in split(no, r)][-n:]
 
@@ -160,6 +205,13 @@ def parse_file(path: Path, tail: int = 20) -> ParsedLog:
     size = path.stat().st_size
     if size == 0:
         return c.result(0, [])
+    if size <= mail.MAX_MAIL:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+        if mail.looks_like_mail(head) and (text := mail.decode(path.read_bytes())) is not None:
+            log = parse_lines(io.StringIO(text, newline="\n"), tail)
+            log.decoded = "a mail: its text/plain parts, transfer-decoded"
+            return log
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         offsets = _hinted_lines(path, mm, size)
         pos = 0  # everything before pos has been fed or skipped

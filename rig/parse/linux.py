@@ -61,6 +61,7 @@ class LinuxInfo:
     def to_json(self) -> dict[str, object]:
         return {
             "version": self.version,
+            "xen_version": self.xen_version,
             "cmdline": self.cmdline,
             "era": self.format_era,
             "e820": [e.to_json() for e in self.e820] or None,

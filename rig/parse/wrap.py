@@ -100,13 +100,21 @@ def started(source: Source, text: str, in_map: bool) -> Known | None:
     return None
 
 
-def join(k: Known, text: str, continuation: str) -> str | None:
-    """``text`` and its continuation as one message, when exactly one reading results."""
+#: a terminal cuts a line at its width, and no terminal is narrower than this; a shorter line
+#: was wrapped by a mail client, at a space
+MIN_TERMINAL = 79
+
+
+def join(k: Known, text: str, continuation: str, cut_width: int) -> str | None:
+    """``text`` and its continuation as one message, when exactly one reading results.
+    ``cut_width``: how long the cut raw line was (a terminal only cuts at its width)."""
     tail = continuation.strip()
     if not tail:
         return None
     # a mail client's wrap first (it took a space), then a terminal's cut (it took nothing)
-    candidates = [text.rstrip() + " " + tail, text + tail]
+    candidates = [text.rstrip() + " " + tail]
+    if cut_width >= MIN_TERMINAL:
+        candidates.append(text + tail)
     good = [(c, r) for c in candidates if (r := k.read(c)) is not None]
     if len({repr(r) for _, r in good}) != 1:
         return None

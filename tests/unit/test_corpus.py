@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rig.checks import judge
-from rig.parse import parse_lines
+from rig.parse import ParsedLog, combine, parse_file, parse_lines
 from rig.report import document
 from tests.conftest import LOGS
 
@@ -32,6 +33,8 @@ def load_case(path: Path) -> tuple[dict[str, str], str]:
 def _value(text: str) -> object:
     if text == "null":
         return None
+    if text == "[]":
+        return []
     if text in ("true", "false"):
         return text == "true"
     try:
@@ -43,13 +46,25 @@ def _value(text: str) -> object:
 def _lookup(doc: dict[str, Any], dotted: str) -> object:
     node: Any = doc
     for part in dotted.split("."):
-        node = node[part]
+        node = node[int(part)] if part.isdigit() else node[part]
     return node
 
 
+def parsed_body(path: Path) -> ParsedLog:
+    """The log after its header, read as `rig parse` reads a file (mails are decoded)."""
+    _, body = load_case(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / path.name
+        raw.write_bytes(body.encode())
+        return parse_file(raw)
+
+
 def judged(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
-    expected, body = load_case(path)
-    log = parse_lines(io.StringIO(body, newline="\n"))
+    """``option.xen: FILE`` names the corpus file with Xen's log of the same boot."""
+    expected, _ = load_case(path)
+    log = parsed_body(path)
+    if "option.xen" in expected:
+        log = combine(log, parsed_body(path.parent / expected["option.xen"]))
     doc = document(log, judge(log, dom0_mem=expected.get("option.dom0_mem")))
     return expected, doc
 
@@ -101,7 +116,10 @@ def test_file_reader_sees_what_the_line_reader_sees(path: Path, tmp_path: Path) 
     _, body = load_case(path)
     raw = tmp_path / "raw.log"
     raw.write_bytes(body.encode())
-    slow = parse_lines(io.StringIO(body, newline="\n"))
+    text = parse.mail.decode(body.encode())  # a mail is read as its decoded text parts
+    slow = parse_lines(io.StringIO(body if text is None else text, newline="\n"))
+    if text is not None:
+        slow.decoded = "a mail: its text/plain parts, transfer-decoded"
     for parallel_min in (parse._PARALLEL_MIN, 1):  # one process, and slices across processes
         parse._PARALLEL_MIN, saved = parallel_min, parse._PARALLEL_MIN
         try:

@@ -1,0 +1,76 @@
+"""Xen's dom0 sizing, case by case against xen/arch/x86/dom0_build.c and xen/lib/parse-size.c
+(RELEASE-4.17.7 and RELEASE-4.20.1 are the same there). Each expected value below was worked
+out by hand from that source: parse_amt, parse_size_and_unit (no unit = KiB, base 0),
+get_memsize (unsigned long), default_nr_pages, and the clamps of dom0_compute_nr_pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from rig.dom0mem import UINT_MAX, Dom0Mem, default_size, xen_overhead_pages
+
+GiB_PAGES = 1 << 18
+AVAIL = 4 * GiB_PAGES  # 4 GiB available when Xen builds dom0
+
+
+@pytest.mark.parametrize(("text", "avail", "nr_pages", "max_pages"), [
+    ("1G", AVAIL, GiB_PAGES, UINT_MAX),                   # no max: unlimited reservation
+    ("1G,max:1G", AVAIL, GiB_PAGES, GiB_PAGES),
+    ("2G,max:1G", AVAIL, GiB_PAGES, GiB_PAGES),           # the issue's case: max clamps
+    ("max:1G", AVAIL, GiB_PAGES, GiB_PAGES),              # default (4G - 128M) clamped by max
+    ("min:3G,1G", AVAIL, 3 * GiB_PAGES, UINT_MAX),        # amount clamped from below
+    ("min:8G", AVAIL, AVAIL, UINT_MAX),                   # min clamped by what is available
+    ("8G", AVAIL, AVAIL, UINT_MAX),                       # amount clamped by what is available
+    ("1048576", AVAIL, GiB_PAGES, UINT_MAX),              # no unit: KiB
+    ("0x100000", AVAIL, GiB_PAGES, UINT_MAX),             # base 0: hex, still KiB
+    ("010", AVAIL, 2, UINT_MAX),                          # base 0: octal 8 KiB = 2 pages
+    ("1073741824b", AVAIL, GiB_PAGES, UINT_MAX),          # bytes
+    ("25%", AVAIL, GiB_PAGES, UINT_MAX),
+    ("1G+25%", AVAIL, 2 * GiB_PAGES, UINT_MAX),
+    ("-1G", AVAIL, 3 * GiB_PAGES, UINT_MAX),              # all available but 1 GiB
+    ("-8G", AVAIL, AVAIL, UINT_MAX),                      # wraps around, then clamped
+    ("-25%", AVAIL, 3 * GiB_PAGES, UINT_MAX),
+    ("0", AVAIL, AVAIL - 32768, UINT_MAX),                # 0 means the default
+    ("max:-1G", AVAIL, 3 * GiB_PAGES, 3 * GiB_PAGES),
+    ("4G,min:1G,max:2G", AVAIL, 2 * GiB_PAGES, 2 * GiB_PAGES),
+])
+def test_sizing_as_xen_does_it(text: str, avail: int, nr_pages: int, max_pages: int) -> None:
+    size = Dom0Mem.parse(text).size(avail)
+    assert (size.nr_pages, size.max_pages) == (nr_pages, max_pages)
+
+
+def test_default_keeps_back_a_sixteenth_at_most_128m() -> None:
+    assert default_size(AVAIL).nr_pages == AVAIL - 32768  # 1/16 would be 256 MiB
+    assert default_size(65536).nr_pages == 65536 - 4096  # 256 MiB: 1/16 = 16 MiB
+    assert default_size(AVAIL).max_pages == UINT_MAX
+
+
+@pytest.mark.parametrize("text", ["1.5G", "10%+1G", "100%", "1G+2G", "max:", "lots", "1G,1G",
+                                  "min:1G,min:2G", "1Gx", "-", ""])
+def test_what_xen_refuses_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="dom0_mem"):
+        Dom0Mem.parse(text)
+
+
+def test_several_options_apply_in_turn() -> None:
+    merged = Dom0Mem.merged(["2G", "max:1G"])
+    assert merged is not None and merged.size(AVAIL).nr_pages == GiB_PAGES
+
+
+def test_sizes_that_do_not_depend_on_xens_free_memory() -> None:
+    ram = 4 * GiB_PAGES
+    assert Dom0Mem.parse("1G").for_machine(ram, ram) is not None
+    assert Dom0Mem.parse("max:1G").for_machine(ram, ram) is not None
+    # the default and relative amounts follow what Xen has free, which it does not print
+    assert Dom0Mem().for_machine(ram, ram) is None
+    assert Dom0Mem.parse("-1G").for_machine(ram, ram) is None
+    assert Dom0Mem.parse("50%").for_machine(ram, ram) is None
+    # all of RAM cannot be given: Xen keeps some for itself
+    assert Dom0Mem.parse("4G").for_machine(ram, ram) is None
+    assert Dom0Mem.parse("1G").with_plenty() is not None
+    assert Dom0Mem.parse("25%").with_plenty() is None
+
+
+def test_xen_overhead_bound() -> None:
+    # 64 bytes per page of address space and 128 MiB: 64 MiB + 128 MiB for 4 GiB
+    assert xen_overhead_pages(4 * GiB_PAGES) == (192 << 20) >> 12
