@@ -78,7 +78,8 @@ def test_unusable_is_ram_for_dom0_since_3_13() -> None:
 def test_versions_and_eras() -> None:
     assert parse_version("6.1.0-56-amd64") == (6, 1, 0)
     assert parse_version("3.8") == (3, 8)
-    assert [era_for(v) for v in [(3, 0), (3, 3), (3, 5), (3, 17), (3, 18), (6, 12)]] == list("ABCCDE")
+    versions = [(3, 0), (3, 3), (3, 5), (3, 17), (3, 18), (6, 12)]
+    assert [era_for(v) for v in versions] == list("ABCCDE")
 
 
 @st.composite
