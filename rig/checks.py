@@ -546,8 +546,9 @@ def _firmware_check(sp: ScenarioPrediction, emulated: ScenarioPrediction) -> Che
                      f" has the RAM of rig's emulation ({emulated.firmware_source})")
     return Check("firmware", Status.WARN, want or None, got or None,
                  f"the firmware's map ({sp.firmware_source}) differs from rig's emulation in "
-                 f"whole pages of RAM: firmware only {got or 'nothing'}, emulation only "
-                 f"{want or 'nothing'}; rig's model of the firmware is off, not the kernel")
+                 f"whole pages of RAM: firmware only {', '.join(got) or 'nothing'}, emulation "
+                 f"only {', '.join(want) or 'nothing'}; rig's model of the firmware is off, "
+                 "not the kernel")
 
 
 def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:
@@ -580,14 +581,17 @@ def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:
         got, want = ram_differences(xen_map, sp.machine_map)
         if got or want:
             problems.append(f"Xen's RAM is not the firmware's map less the holes: Xen only "
-                            f"{got or 'nothing'}, expected only {want or 'nothing'}")
+                            f"{', '.join(got) or 'nothing'}, expected only "
+                            f"{', '.join(want) or 'nothing'}")
     if problems:
         return Check("layout", Status.ERROR, len(sp.holes), len(sp.holes) - len(unrealised),
                      "; ".join(problems) + ": the machine is not the one the scenario asked for")
     kept = sum(hi - lo for lo, hi in not_ram)
+    holes_said = f"{len(sp.holes)} hole(s) realised in Xen's E820" if sp.holes else \
+        "no holes asked for"
     return Check("layout", Status.PASS, len(sp.holes), len(sp.holes),
-                 f"{len(sp.holes)} hole(s) realised in Xen's E820; RAM as the scenario asked, "
-                 f"less {kept} page(s) the firmware keeps for itself")
+                 f"{holes_said}; RAM as the scenario asked, less {kept} page(s) the firmware "
+                 "keeps for itself")
 
 
 def _pfns(ranges: list[tuple[int, int]]) -> str:
