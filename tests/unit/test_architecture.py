@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-PURE = ["rig.layout", "rig.dom0mem", "rig.scenario", "rig.model", "rig.parse", "rig.checks",
+PURE = ["rig.layout", "rig.dom0mem", "rig.scenario", "rig.model", "rig.firmware",
+        "rig.prediction", "rig.kconfig", "rig.parse", "rig.checks",
         "rig.report", "rig.replay", "rig.html"]
 MACHINE = {"rig.machine", "rig.console", "rig.images", "rig.run", "rig.build", "rig.matrix",
            "pexpect", "qemu.qmp"}
