@@ -19,9 +19,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rig import images
 from rig.errors import ArtifactError, UsageError
-from rig.images import say
-from rig.images.store import Store
+from rig.images import Artifact, Record
+from rig.images.store import Store, sha256_file
+from rig.progress import say
 from rig.resources import data_dir
 
 DEFAULT_FRAGMENT = "dom0-minimal.config"
@@ -170,8 +172,6 @@ def _check_config(config: Path, fragment: Path, log: Path) -> None:
 
 def debian_source(name: str, store: Store | None = None, offline: bool = False) -> Path:
     """Unpack Debian's linux-source-NAME (fetched like any artifact) into the cache, once."""
-    from rig import images
-
     store = store or Store()
     art = images.fetch("source", name, store=store, offline=offline)
     dest = store.root / "sources" / art.record.sha256[:16]
@@ -195,4 +195,50 @@ def debian_source(name: str, store: Store | None = None, offline: bool = False) 
         return final
 
 
-__all__ = ["Built", "build", "debian_source", "default_fragment", "tree_state"]
+def main_build(src: str, *, fragment: Path | None, patches: Sequence[Path],
+               jobs: int | None) -> int:
+    """``rig kernel build``: print the image's path, and whether it was built or reused."""
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"-j {jobs}: build with at least 1 job")
+    built = build(Path(src), fragment=fragment, patches=patches, jobs=jobs)
+    how = "reused (tree unchanged)" if built.reused else f"built in {built.seconds:.0f} s"
+    print(f"{built.bzimage}\t{how}" + (f"\tlog {built.log}" if built.log else ""))
+    return 0
+
+
+def main_source(name: str, offline: bool) -> int:
+    """``rig kernel source NAME``: unpack Debian's linux-source-NAME, print its path."""
+    images.recipe("source", name)
+    print(debian_source(name, offline=offline))
+    return 0
+
+
+def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
+    """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key, a path, or (kernels)
+    ``src:TREE``, a source tree built here (offline builds nothing new: an unchanged tree's
+    image is reused)."""
+    if kind == "kernel" and value.startswith("src:"):
+        built = build(Path(value[4:]))
+        rec = Record(f"kernel={value}", "(built from source)", built.state[:16], "-",
+                     built.state, 0, str(built.bzimage), sha256_file(built.bzimage),
+                     built.bzimage.stat().st_size)
+        how = "reused the build of this tree state" if built.reused else \
+            f"built in {built.seconds:.0f} s (log: {built.log})"
+        return Artifact(rec, built.bzimage, how, built.config)
+    return images.resolve(kind, value, offline=offline)
+
+
+def check(kind: str, value: str) -> None:
+    """Fail fast on a value the user can fix (exit 2): an unknown key, a missing file, a
+    ``src:`` that is no kernel tree."""
+    if kind == "kernel" and value.startswith("src:"):
+        tree = Path(value[4:]).expanduser()
+        if not (tree / "Makefile").is_file() or not (tree / "arch" / "x86").is_dir():
+            raise UsageError(f"dom0.kernel = {value!r}: {tree} is not a Linux source tree "
+                             "(no Makefile and arch/x86)")
+        return
+    images.check(kind, value)
+
+
+__all__ = ["Built", "build", "check", "debian_source", "default_fragment", "resolve",
+           "tree_state"]

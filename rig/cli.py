@@ -1,30 +1,27 @@
-"""``rig``: command-line interface.
+"""rig's command line: argparse, then one call into the module that does the work.
 
-Exit codes: 0 pass, 1 fail / crash / incomplete, 2 usage error, 125 infrastructure error (so
-``git bisect run`` skips a commit that could not be tested).
+Exit codes (rig.errors): 0 pass, 1 fail / crash / incomplete, 2 usage error, 125 infrastructure
+error (``git bisect run`` skips the commit).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
-from rig import scenario as scenarios
-from rig.console import Stage
-from rig.errors import Interrupted, RigError, UsageError
-from rig.model import parse_version
-from rig.parse import parse_file
-from rig.prediction import predict_scenario
+from rig.errors import USAGE_EXIT, Interrupted, RigError
 from rig.render import DEFAULT_CPU
-from rig.report import prediction_summary, summary, verdict, write
-from rig.run import RunOptions, render_folder, run
+
+DESCRIPTION = ("rig: reproduce Xen dom0 memory layouts under QEMU and judge what the Linux "
+               "kernel does with them")
+EPILOG = ("exit codes: 0 pass, 1 fail / crash / incomplete, 2 usage error, 125 infrastructure "
+          "error (git bisect run skips the commit)")
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -32,278 +29,126 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
-def _overrides(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise UsageError(f"--set {pair!r}: expected KEY=VALUE, e.g. xen.dom0_mem=3G")
-        out[key.strip()] = value
-    return out
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """argparse's own errors: the usage line and the message, exit 2 (the contract)."""
+        self.print_usage(sys.stderr)
+        self.exit(USAGE_EXIT, f"rig: error: {message}\n")
 
 
-def _timeouts(pairs: list[str]) -> dict[Stage, float]:
-    out = {}
-    names = {s.value: s for s in Stage}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        if key not in names:
-            raise UsageError(f"--timeout {pair!r}: unknown stage (stages: {', '.join(names)})")
-        try:
-            out[names[key]] = float(value)
-        except ValueError:
-            raise UsageError(f"--timeout {pair!r}: {value!r} is not a number of seconds") from None
-    return out
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    s = _load(args)
-    opts = RunOptions(accel=args.accel, results=args.results, keep=args.keep,
-                      offline=args.offline, timeouts=_timeouts(args.timeout), cpu=args.cpu)
-    doc, out_dir = run(s, opts)
-    print(summary(doc))
-    if args.json_out:
-        write(doc, args.json_out)
-    if args.html:
-        _write_html([(s.name, doc)], args.html, f"rig run {s.name}")
-    if args.keep and doc.get("machine"):
-        import shlex
-        print(f"kept      {out_dir / 'run'}")
-        print("rerun     " + shlex.join(doc["machine"]["rerun"]))
-    return verdict(doc).exit_code
-
-
-def cmd_parse(args: argparse.Namespace) -> int:
-    from rig.checks import Status
-    from rig.logs import judge_logs
-
-    docs = judge_logs(args.logs, dom0_mem=args.dom0_mem, xen=args.xen)
-    if args.json:
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, default=str))
-    else:
-        print("\n\n".join(summary(d) for d in docs))
-    return max(verdict(d) for d in docs).exit_code if docs else Status.INCOMPLETE.exit_code
-
-
-def _load(args: argparse.Namespace) -> scenarios.Scenario:
-    overrides = _overrides(args.set)
-    # --kernel/--xen: the user's own builds, shorthand for --set dom0.kernel=/xen.version=
-    for flag, key in (("kernel", "dom0.kernel"), ("xen", "xen.version")):
-        value = getattr(args, flag, None)
-        if value:
-            path = Path(value).expanduser().absolute()
-            if not path.is_file():
-                raise UsageError(f"--{flag} {value!r}: no such file")
-            overrides[key] = str(path)
+def _count(text: str) -> int:
+    """A positive whole number (-j): 0 or a negative count is refused by argparse."""
     try:
-        return scenarios.load(args.scenario, overrides)
-    except scenarios.ScenarioError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def cmd_predict(args: argparse.Namespace) -> int:
-    sp = predict_scenario(_load(args))
-    if args.json:
-        print(json.dumps(sp.to_json(), indent=2))
-        return 0
-    print(prediction_summary(sp))
-    return 0
-
-
-def cmd_render(args: argparse.Namespace) -> int:
-    s = _load(args)
-    written = render_folder(s, args.output, accel=args.accel)
-    for path in written:
-        print(path)
-    return 0
-
-
-def _run_args(args: argparse.Namespace) -> list[str]:
-    out = ["--accel", args.accel]
-    if args.offline:
-        out.append("--offline")
-    for t in args.timeout:
-        out += ["--timeout", t]
-    return out
-
-
-def _matrix_dir(args: argparse.Namespace, what: str) -> Path:
-    from datetime import datetime
-
-    from rig.run import results_base
-
-    base = args.results or results_base()
-    return (base / f"{what}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}").resolve()
-
-
-def cmd_matrix(args: argparse.Namespace) -> int:
-    from rig import junit, matrix
-
-    _load(args)  # validate the scenario (and the first value of each key) before any boot
-    cells = matrix.expand(args.set)
-    if args.shard:
-        cells = matrix.shard(cells, args.shard)
-    folder = _matrix_dir(args, f"matrix-{Path(args.scenario).stem}")
-    print(f"rig: {len(cells)} cell(s), {args.jobs} at a time, results in {folder}",
-          file=sys.stderr)
-    results = matrix.run_matrix(args.scenario, cells, jobs=args.jobs, results=folder,
-                                run_args=_run_args(args))
-    print(matrix.table(results))
-    if args.junit:
-        junit.write(results, Path(args.scenario).stem, args.junit)
-    if args.html:
-        _write_html([(r.cell.name, r.doc) for r in results if r.doc], args.html,
-                    f"rig matrix {args.scenario}")
-    return matrix.worst(results).exit_code
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from rig import compare, matrix
-
-    _load(args)
-    kernels = args.kernel or [_load(args).kernel]
-    variants = args.dom0_mem if args.dom0_mem is not None else list(compare.DEFAULT_VARIANTS)
-    pairs = [f"dom0.kernel={k}" for k in kernels] + [f"xen.dom0_mem={v}" for v in variants]
-    cells = matrix.expand(pairs)
-    folder = _matrix_dir(args, f"compare-{Path(args.scenario).stem}")
-    results = matrix.run_matrix(args.scenario, cells, jobs=args.jobs, results=folder,
-                                run_args=_run_args(args))
-    print(compare.table(results, kernels, variants))
-    if args.html:
-        _write_html([(r.cell.name, r.doc) for r in results if r.doc], args.html,
-                    f"rig compare {args.scenario}")
-    return matrix.worst(results).exit_code
-
-
-def _write_html(runs: list[tuple[str, dict[str, Any] | None]], path: Path, title: str) -> None:
-    from rig import html
-
-    docs = [(name, doc) for name, doc in runs if doc is not None]
-    path.write_text(html.page(docs, title, base=path.resolve().parent))
-    print(f"report    {path}", file=sys.stderr)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    runs = []
-    for name in args.results:
-        path = Path(name)
-        files = sorted(path.rglob("result.json")) if path.is_dir() else [path]
-        if not files:
-            raise UsageError(f"{name}: no result.json there")
-        for f in files:
-            try:
-                runs.append((str(f.parent.name), json.loads(f.read_text())))
-            except (OSError, ValueError) as exc:
-                raise UsageError(f"{f}: not a rig result document ({exc})") from None
-    _write_html(runs, args.output, args.title)
-    return 0
-
-
-def cmd_replay(args: argparse.Namespace) -> int:
-    from rig import replay
-
-    path = Path(args.log)
-    if not path.is_file():
-        raise UsageError(f"{args.log}: no such file")
-    original = parse_file(path)
-    kernel = str(Path(args.kernel).absolute()) if args.kernel and Path(args.kernel).is_file() \
-        else (args.kernel or "6.1")
-    xen = str(Path(args.xen).absolute()) if args.xen and Path(args.xen).is_file() \
-        else (args.xen or "4.17")
-    try:
-        rp = replay.derive(original, name=f"replay-{path.stem}"[:60], dom0_mem=args.dom0_mem,
-                           kernel=kernel, xen=xen)
-    except (replay.ReplayError, scenarios.ScenarioError) as exc:
-        raise UsageError(f"cannot replay {args.log}: {exc}") from None
-    s = rp.scenario
-    print(f"replay    {s.name}: pc, {s.memory // 2**20} MiB, RAM below 4 GiB to "
-          f"{s.below_4g:#x}, {len(s.holes)} hole(s), dom0 {rp.nr_pages} pages")
-    for note in rp.notes:
-        print(f"note      {note}")
-    if args.emit_scenario:
-        args.emit_scenario.write_text(rp.to_toml())
-        print(f"scenario  {args.emit_scenario}")
-    replayed = None
-    code = 0
-    if not args.no_boot:
-        doc, out_dir = run(s, RunOptions(accel=args.accel, results=args.results,
-                                         offline=args.offline))
-        (out_dir / "scenario.toml").write_text(rp.to_toml())
-        print(summary(doc))
-        replayed = parse_file(Path(doc["log"]))
-        code = verdict(doc).exit_code
-    # the kernel the replay ran (or will run); a path or src: kernel counts as the default's era
-    version = replayed.linux.version if replayed and replayed.linux.version else s.kernel
-    try:
-        parse_version(version)
+        value = int(text)
     except ValueError:
-        version = "6.1"
-    print(replay.fidelity(rp, replayed, version).to_text())
-    return code
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return value
 
 
-def cmd_kernel(args: argparse.Namespace) -> int:
-    from rig import build
+# -- the commands: each one call --------------------------------------------------------------
 
-    if args.kernel_command == "source":
-        print(build.debian_source(args.name, offline=args.offline))
-        return 0
-    built = build.build(Path(args.src), fragment=args.fragment, patches=args.patch,
-                        jobs=args.jobs)
-    how = "reused (tree unchanged)" if built.reused else f"built in {built.seconds:.0f} s"
-    print(f"{built.bzimage}\t{how}" + (f"\tlog {built.log}" if built.log else ""))
-    return 0
+def cmd_run(a: Any) -> int:
+    from rig.console import parse_timeouts
+    from rig.run import RunOptions, RunRequest, main_run
+
+    options = RunOptions(accel=a.accel, results=a.results, keep=a.keep, offline=a.offline,
+                         timeouts=parse_timeouts(a.timeout), cpu=a.cpu)
+    return main_run(RunRequest(a.scenario, a.set, options, a.kernel, a.xen, a.json_out, a.html))
 
 
-def cmd_images(args: argparse.Namespace) -> int:
-    from rig import images
+def cmd_parse(a: Any) -> int:
+    from rig.logs import main_parse
 
-    store = images.Store()
-    if args.images_command == "list":
-        cached = store.manifest()
-        print(f"{'key':<14} {'package':<36} {'version':<34} {'size':>10}  {'sha256':<16} suite")
-        for key in images.recipes():
-            rec = cached.get(key)
-            if rec is None:
-                print(f"{key:<14} {'(not fetched)':<36}")
-                continue
-            print(f"{key:<14} {rec.package:<36} {rec.version:<34} {rec.size:>10}  "
-                  f"{rec.sha256[:16]} {rec.suite}")
-        print(f"cache: {store.root}")
-        return 0
-    if args.images_command == "fetch":
-        for key in args.keys:
-            kind, sep, name = key.partition("=")
-            if not sep:
-                raise UsageError(f"{key!r}: expected KIND=NAME, e.g. kernel=6.12")
-            art = images.fetch(kind, name, refresh=args.refresh)
-            print(f"{key:<14} {art.record.package} {art.record.version} {art.path}")
-        return 0
-    if args.images_command == "verify":
-        bad = 0
-        for rec, ok in images.verify(store):
-            bad += not ok
-            print(f"{'ok' if ok else 'CORRUPT (removed; the next use fetches it again)':<8} "
-                  f"{rec.key:<14} {rec.sha256[:16]}")
-        return 1 if bad else 0
-    for path in images.gc(store):
-        print(f"removed {path}")
-    return 0
+    return main_parse(a.logs, dom0_mem=a.dom0_mem, xen=a.xen, as_json=a.json)
 
 
-def cmd_scenarios(args: argparse.Namespace) -> int:
-    for name, path in scenarios.presets().items():
-        try:
-            s = scenarios.load(str(path))
-            print(f"{name:<16} {s.description}")
-        except scenarios.ScenarioError as exc:
-            print(f"{name:<16} INVALID: {exc}")
-    return 0
+def cmd_predict(a: Any) -> int:
+    from rig.prediction import main_predict
+
+    return main_predict(a.scenario, a.set, a.json)
+
+
+def cmd_render(a: Any) -> int:
+    from rig.run import main_render
+
+    return main_render(a.scenario, a.set, a.output, a.accel)
+
+
+def _matrix_request(a: Any) -> Any:
+    from rig.matrix import MatrixRequest
+
+    return MatrixRequest(a.scenario, a.set, jobs=a.jobs, shard=getattr(a, "shard", None),
+                         junit=getattr(a, "junit", None), html=a.html, results=a.results,
+                         accel=a.accel, offline=a.offline, timeouts=a.timeout)
+
+
+def cmd_matrix(a: Any) -> int:
+    from rig.matrix import main_matrix
+
+    return main_matrix(_matrix_request(a))
+
+
+def cmd_compare(a: Any) -> int:
+    from rig.compare import main_compare
+
+    return main_compare(_matrix_request(a), a.kernel or [], a.dom0_mem)
+
+
+def cmd_report(a: Any) -> int:
+    from rig.html import main_report
+
+    return main_report(a.results, a.output, a.title)
+
+
+def cmd_replay(a: Any) -> int:
+    from rig.replay_run import ReplayRequest, main_replay
+
+    return main_replay(ReplayRequest(a.log, a.kernel, a.xen, a.dom0_mem, a.emit_scenario,
+                                     a.no_boot, a.accel, a.results, a.offline))
+
+
+def cmd_kernel_build(a: Any) -> int:
+    from rig.build import main_build
+
+    return main_build(a.src, fragment=a.fragment, patches=a.patch, jobs=a.jobs)
+
+
+def cmd_kernel_source(a: Any) -> int:
+    from rig.build import main_source
+
+    return main_source(a.name, a.offline)
+
+
+def cmd_images(a: Any) -> int:
+    from rig.images import commands
+
+    actions: dict[str, Callable[[], int]] = {
+        "list": commands.main_list,
+        "fetch": lambda: commands.main_fetch(a.keys, a.refresh),
+        "verify": commands.main_verify,
+        "gc": commands.main_gc,
+    }
+    return actions[a.images_command]()
+
+
+def cmd_scenarios(a: Any) -> int:
+    from rig.scenario import main_scenarios
+
+    return main_scenarios()
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+def _sets(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=what)
 
 
 def _many_boots(p: argparse.ArgumentParser) -> None:
     """Options of the commands that boot many cells (matrix, compare)."""
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N")
+    p.add_argument("-j", "--jobs", type=_count, default=1, metavar="N",
+                   help="cells at once (at least 1)")
     p.add_argument("--html", type=Path, metavar="FILE")
     p.add_argument("--results", type=Path, metavar="DIR")
     p.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
@@ -312,13 +157,13 @@ def _many_boots(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rig", description=__doc__.splitlines()[0] if __doc__ else "")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="rig", description=DESCRIPTION, epilog=EPILOG)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    r = sub.add_parser("run", help="boot a scenario under QEMU and judge dom0's memory setup")
+    r = sub.add_parser("run", help="boot a scenario under QEMU and judge dom0's memory setup",
+                       epilog=EPILOG)
     r.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
-    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario field, e.g. xen.dom0_mem=3G")
+    _sets(r, "override a scenario field, e.g. xen.dom0_mem=3G")
     r.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
     r.add_argument("--kernel", metavar="PATH", help="your own dom0 kernel (bzImage or vmlinux)")
     r.add_argument("--xen", metavar="PATH", help="your own Xen (xen.gz or ELF)")
@@ -333,10 +178,12 @@ def parser() -> argparse.ArgumentParser:
                         "under TCG, a handy fault to test)")
     r.add_argument("--offline", action="store_true", help="never fetch: use the cache only")
     r.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS",
-                   help="seconds allowed to reach a stage, e.g. init=600")
+                   help="seconds allowed to reach a stage: xen, dom0-build, linux, init, done, "
+                        "xen-query (e.g. init=600)")
     r.set_defaults(func=cmd_run)
 
-    pa = sub.add_parser("parse", help="judge saved logs (serial, dmesg, xl dmesg, journal)")
+    pa = sub.add_parser("parse", help="judge saved logs (serial, dmesg, xl dmesg, journal, mail)",
+                        epilog=EPILOG)
     pa.add_argument("logs", nargs="+", metavar="LOG", help="log files, or - for stdin")
     pa.add_argument("--json", action="store_true", help="print the result document")
     pa.add_argument("--dom0-mem", metavar="X", help="dom0_mem= when the log lacks Xen's lines")
@@ -347,33 +194,34 @@ def parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="what a correct kernel must do with a scenario's layout")
     pr.add_argument("scenario")
-    pr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    _sets(pr, "override a scenario field")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(func=cmd_predict)
 
     rd = sub.add_parser("render", help="write every generated file of a scenario to a folder")
     rd.add_argument("scenario")
     rd.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
-    rd.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    _sets(rd, "override a scenario field")
     rd.add_argument("--accel", default="tcg", choices=("kvm", "tcg"))
     rd.set_defaults(func=cmd_render)
 
-    mx = sub.add_parser("matrix", help="run the cross product of --set values, N VMs at once")
+    mx = sub.add_parser("matrix", help="run the cross product of --set values, N VMs at once",
+                        epilog=EPILOG)
     mx.add_argument("scenario")
-    mx.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="repeat a key for several values; an empty value means not set")
+    _sets(mx, "repeat a key for several values; an empty value means not set")
     mx.add_argument("--shard", metavar="I/N", help="run only this share of the cells")
     mx.add_argument("--junit", type=Path, metavar="FILE")
     _many_boots(mx)
     mx.set_defaults(func=cmd_matrix)
 
-    cp = sub.add_parser("compare", help="the seed's before/after table for a layout")
+    cp = sub.add_parser("compare", help="the seed's before/after table for a layout",
+                        epilog=EPILOG)
     cp.add_argument("scenario")
     cp.add_argument("--kernel", action="append", metavar="KEY|PATH",
                     help="dom0 kernel (give two to compare them side by side)")
     cp.add_argument("--dom0-mem", action="append", metavar="X",
                     help="dom0_mem variants (default: none, 3G, max:3G as in the seed)")
-    cp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    _sets(cp, "override a scenario field in every cell")
     _many_boots(cp)
     cp.set_defaults(func=cmd_compare)
 
@@ -384,7 +232,8 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--title", default="rig report")
     rp.set_defaults(func=cmd_report)
 
-    rl = sub.add_parser("replay", help="rebuild a real machine's layout from its boot log")
+    rl = sub.add_parser("replay", help="rebuild a real machine's layout from its boot log",
+                        epilog=EPILOG)
     rl.add_argument("log", metavar="LOG")
     rl.add_argument("--kernel", metavar="KEY|PATH", help="dom0 kernel for the replay (6.1)")
     rl.add_argument("--xen", metavar="KEY|PATH", help="Xen for the replay (4.17)")
@@ -397,26 +246,27 @@ def parser() -> argparse.ArgumentParser:
     rl.set_defaults(func=cmd_replay)
 
     kn = sub.add_parser("kernel", help="build a minimal dom0 kernel from a source tree")
-    kn_sub = kn.add_subparsers(dest="kernel_command", required=True)
+    kn_sub = kn.add_subparsers(dest="kernel_command", required=True, parser_class=_Parser)
     kb = kn_sub.add_parser("build", help="tinyconfig + fragment, out of tree, cached by state")
     kb.add_argument("src", metavar="SRC", help="a Linux source tree")
     kb.add_argument("--fragment", type=Path, metavar="FILE",
                     help="Kconfig fragment (default: images/dom0-minimal.config)")
     kb.add_argument("--patch", type=Path, action="append", default=[], metavar="FILE",
                     help="apply to a hard-linked copy of the tree first (repeatable)")
-    kb.add_argument("-j", "--jobs", type=int, default=None, metavar="N")
+    kb.add_argument("-j", "--jobs", type=_count, default=None, metavar="N")
+    kb.set_defaults(func=cmd_kernel_build)
     ks = kn_sub.add_parser("source", help="unpack Debian's linux-source-NAME, print its path")
     ks.add_argument("name", metavar="NAME", help="6.1 or 6.12")
     ks.add_argument("--offline", action="store_true")
-    kn.set_defaults(func=cmd_kernel)
+    ks.set_defaults(func=cmd_kernel_source)
 
     im = sub.add_parser("images", help="the artifact cache: list, fetch, verify, gc")
-    im_sub = im.add_subparsers(dest="images_command", required=True)
+    im_sub = im.add_subparsers(dest="images_command", required=True, parser_class=_Parser)
     im_sub.add_parser("list", help="every artifact key, and what the cache holds for it")
     fe = im_sub.add_parser("fetch", help="fetch artifacts, e.g. kernel=6.12 xen=4.20")
     fe.add_argument("keys", nargs="+", metavar="KIND=NAME")
     fe.add_argument("--refresh", action="store_true", help="resolve again even when cached")
-    im_sub.add_parser("verify", help="re-hash every cached artifact; exit 1 on corruption")
+    im_sub.add_parser("verify", help="re-hash every cached artifact; exit 125 on corruption")
     im_sub.add_parser("gc", help="remove cached files nothing refers to")
     im.set_defaults(func=cmd_images)
 

@@ -7,9 +7,11 @@ fix (era B: what dom0 would have lost). With two kernels, their lines side by si
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from rig.matrix import CellResult
+from rig.errors import UsageError
+from rig.matrix import CellResult, MatrixRequest, plan, run_matrix, worst
 
 DEFAULT_VARIANTS = ("", "3G", "max:3G")  # the seed's three rows
 
@@ -59,3 +61,32 @@ def table(results: list[CellResult], kernels: list[str], variants: list[str]) ->
     text = "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
                      for row in rows)
     return text + "\n\n" + "\n".join(memory_lines)
+
+
+def main_compare(req: MatrixRequest, kernels: list[str], variants: list[str] | None) -> int:
+    """``rig compare``: each dom0_mem variant on each kernel (the scenario's own kernel when
+    none is named), with the request's --set values applied to every cell."""
+    from rig import html, scenario
+    from rig.run import results_folder
+
+    clash = [p for p in req.sets if p.partition("=")[0].strip() in ("dom0.kernel",
+                                                                   "xen.dom0_mem")]
+    if clash:
+        raise UsageError(f"--set {clash[0]!r}: rig compare sets dom0.kernel and xen.dom0_mem "
+                         "itself; use --kernel and --dom0-mem")
+    if not kernels:
+        kernels = [scenario.load(req.scenario, scenario.overrides_from(req.sets)).kernel]
+    variants = list(DEFAULT_VARIANTS) if variants is None else variants
+    pairs = list(req.sets) + [f"dom0.kernel={k}" for k in kernels] + \
+        [f"xen.dom0_mem={v}" for v in variants]
+    cells, name = plan(req, pairs)
+    folder = results_folder(req.results, f"compare-{name}")
+    print(f"rig: {len(cells)} cell(s), {req.jobs} at a time, results in {folder}",
+          file=sys.stderr)
+    results = run_matrix(req.scenario, cells, jobs=req.jobs, results=folder,
+                         run_args=req.run_args())
+    print(table(results, kernels, variants))
+    if req.html:
+        html.write_page([(r.cell.name, r.doc) for r in results], req.html,
+                        f"rig compare {name}")
+    return worst(results).exit_code

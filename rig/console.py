@@ -14,6 +14,7 @@ from typing import Any
 
 import pexpect
 
+from rig.errors import UsageError
 from rig.parse import crash
 from rig.parse.init import MARKER
 
@@ -64,6 +65,34 @@ XEN_INPUT = b"\x01\x01\x01"
 _XEN_INPUT_ACK = rb"\*\*\* Serial input (?:to|->) Xen"
 #: debug key 'q' dumps every domain; dom0's page counts follow its header
 _Q_DUMP = rb"General information for domain 0:[^\n]*\n(?:[^\n]*\n){0,3}?[^\n]*max_pages=\d+"
+
+
+#: the stages a run waits for, whose time limit ``--timeout STAGE=SECONDS`` may change
+WAITED_FOR = (*(s for s, _ in STAGE_PATTERNS), Stage.XEN_QUERY)
+
+
+def parse_timeouts(pairs: list[str]) -> dict[Stage, float]:
+    """``--timeout STAGE=SECONDS`` values; a stage rig does not wait for, or a time that is
+    not a positive number of seconds, is a usage error naming it."""
+    names = {s.value: s for s in WAITED_FOR}
+    out: dict[Stage, float] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--timeout {pair!r}: expected STAGE=SECONDS, e.g. init=600")
+        if key not in names:
+            raise UsageError(f"--timeout {pair!r}: {key!r} is not a stage rig waits for "
+                             f"(stages: {', '.join(names)})")
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise UsageError(f"--timeout {pair!r}: {value!r} is not a number of seconds") \
+                from None
+        if not 0 < seconds <= 86400 or seconds != seconds:
+            raise UsageError(f"--timeout {pair!r}: {value!r} must be more than 0 and at most "
+                             "86400 seconds")
+        out[names[key]] = seconds
+    return out
 
 
 def timeouts_for(accel: str, overrides: dict[Stage, float] | None = None) -> dict[Stage, float]:

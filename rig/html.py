@@ -7,8 +7,11 @@ import contextlib
 import html
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
+
+from rig.errors import UsageError
 
 WIDTH = 1000
 ROW_H = 26
@@ -19,6 +22,7 @@ h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 2em; }
 .badge { padding: 0.1em 0.6em; border-radius: 0.6em; color: white; font-weight: bold; }
 .pass { background: #2e7d32; } .fail { background: #c62828; } .crash { background: #6a1b9a; }
 .error { background: #ef6c00; } .incomplete { background: #757575; } .skip { background: #9e9e9e; }
+.warn { background: #f9a825; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
 td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 .summary td { white-space: nowrap; }
@@ -204,3 +208,26 @@ def page(runs: list[tuple[str, dict[str, Any]]], title: str = "rig report",
             f"<style>{_CSS}</style></head><body><h1>{_esc(title)}</h1>"
             "<table class='summary'><tr><th>run</th><th>verdict</th><th>kernel</th>"
             f"<th>remapped</th><th>predicted</th></tr>{summary}</table>{body}</body></html>\n")
+
+
+def write_page(runs: list[tuple[str, dict[str, Any] | None]], path: Path, title: str) -> None:
+    """The report of ``runs`` (those without a document are left out) into ``path``."""
+    docs = [(name, doc) for name, doc in runs if doc is not None]
+    path.write_text(page(docs, title, base=path.resolve().parent))
+    print(f"report    {path}", file=sys.stderr)
+
+
+def main_report(results: list[str], output: Path, title: str) -> int:
+    """``rig report``: result.json files, or folders holding them, into one page."""
+    from rig.report import check_output, load
+
+    check_output(output, "-o")
+    runs: list[tuple[str, dict[str, Any] | None]] = []
+    for name in results:
+        path = Path(name)
+        files = sorted(path.rglob("result.json")) if path.is_dir() else [path]
+        if not files:
+            raise UsageError(f"{name}: no result.json there")
+        runs += [(f.parent.name, load(f)) for f in files]
+    write_page(runs, output, title)
+    return 0

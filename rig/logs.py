@@ -7,6 +7,7 @@ two files given together where one holds only Xen's lines and the other only the
 
 from __future__ import annotations
 
+import json
 import stat
 import sys
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from rig.checks import judge
+from rig.dom0mem import Dom0Mem
 from rig.errors import UsageError
 from rig.parse import ParsedLog, combine, one_boot, parse_file, parse_lines
-from rig.report import document
+from rig.report import document, summary, verdict
 
 
 @dataclass
@@ -74,3 +76,19 @@ def judge_logs(names: list[str], *, dom0_mem: str | None = None,
         doc["notes"] = notes
         docs.append(doc)
     return docs
+
+
+def main_parse(names: list[str], *, dom0_mem: str | None, xen: str | None,
+               as_json: bool) -> int:
+    """``rig parse``: print the document(s) or their summaries; the worst verdict's exit code."""
+    if dom0_mem is not None:
+        try:
+            Dom0Mem.parse(dom0_mem)
+        except ValueError as exc:
+            raise UsageError(f"--dom0-mem {dom0_mem!r}: {exc}") from None
+    docs = judge_logs(names, dom0_mem=dom0_mem, xen=xen)
+    if as_json:
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, default=str))
+    else:
+        print("\n\n".join(summary(d) for d in docs))
+    return max(verdict(d) for d in docs).exit_code

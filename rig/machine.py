@@ -120,6 +120,17 @@ def kvm_probe(binary: str, xen: Path, seconds: float = PROBE_S) -> str | None:
     return f"a Xen probe under KVM printed no banner within {seconds:.0f} s ({tail[0]})"
 
 
+def host_memory_available(meminfo: Path = Path("/proc/meminfo")) -> int:
+    """Bytes the host can give a guest now (MemAvailable), read from the host, not assumed."""
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    raise MachineError(f"cannot read MemAvailable from {meminfo}")
+
+
 def qemu_binary() -> str:
     path = shutil.which(QEMU)
     if path is None:

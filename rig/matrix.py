@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rig import build, scenario
 from rig.checks import Status
+from rig.console import parse_timeouts
 from rig.errors import UsageError
 from rig.machine import die_with_parent
+from rig.report import check_output, load
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,10 @@ def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
 
 
 def _load(folder: Path) -> dict[str, Any] | None:
+    """The cell's result document; None when the child left none (it died, or never ran)."""
     try:
-        data: dict[str, Any] = json.loads((folder / "result.json").read_text())
-        return data
-    except (OSError, ValueError):
+        return load(folder / "result.json")
+    except UsageError:
         return None
 
 
@@ -147,3 +149,65 @@ def table(results: list[CellResult]) -> str:
     lines = ["  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
              for row in rows]
     return "\n".join(lines)
+
+
+@dataclass
+class MatrixRequest:
+    """What ``rig matrix`` and ``rig compare`` were asked for."""
+
+    scenario: str
+    sets: list[str]
+    jobs: int = 1
+    shard: str | None = None
+    junit: Path | None = None
+    html: Path | None = None
+    results: Path | None = None
+    accel: str = "auto"
+    offline: bool = False
+    timeouts: list[str] = field(default_factory=list)
+
+    def run_args(self) -> list[str]:
+        out = ["--accel", self.accel]
+        if self.offline:
+            out.append("--offline")
+        for t in self.timeouts:
+            out += ["--timeout", t]
+        return out
+
+
+def plan(req: MatrixRequest, pairs: Sequence[str] | None = None) -> tuple[list[Cell], str]:
+    """The cells, every one of them checked before any boots (a bad value in the fifth cell
+    must not cost four boots first: exit 2), and the scenario's name."""
+    if req.jobs < 1:
+        raise UsageError(f"-j {req.jobs}: run at least 1 cell at a time")
+    parse_timeouts(req.timeouts)
+    for path, flag in ((req.junit, "--junit"), (req.html, "--html")):
+        check_output(path, flag)
+    name = scenario.load(req.scenario).name
+    cells = expand(list(req.sets if pairs is None else pairs))
+    if req.shard:
+        cells = shard(cells, req.shard)
+    for cell in cells:
+        s = scenario.load(req.scenario, dict(cell.overrides))
+        build.check("xen", s.xen_version)
+        build.check("kernel", s.kernel)
+    return cells, name
+
+
+def main_matrix(req: MatrixRequest) -> int:
+    """``rig matrix``: the cross product of the --set values, N VMs at once."""
+    from rig import html, junit
+    from rig.run import results_folder
+
+    cells, name = plan(req)
+    folder = results_folder(req.results, f"matrix-{name}")
+    print(f"rig: {len(cells)} cell(s), {req.jobs} at a time, results in {folder}",
+          file=sys.stderr)
+    results = run_matrix(req.scenario, cells, jobs=req.jobs, results=folder,
+                         run_args=req.run_args())
+    print(table(results))
+    if req.junit:
+        junit.write(results, name, req.junit)
+    if req.html:
+        html.write_page([(r.cell.name, r.doc) for r in results], req.html, f"rig matrix {name}")
+    return worst(results).exit_code

@@ -126,3 +126,15 @@ def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *
     requested = requested_ram(s.low_ram, s.high_ram, s.machine_type)
     return ScenarioPrediction(s.name, s.boot, fw, source, mmap, requested, holes, nr_pages,
                               max_pages, version, pred, without, notes)
+
+
+def main_predict(name: str, sets: list[str], as_json: bool) -> int:
+    """``rig predict``: the prediction from the scenario alone."""
+    import json
+
+    from rig.report import prediction_summary
+    from rig.scenario import load, overrides_from
+
+    sp = predict_scenario(load(name, overrides_from(sets)))
+    print(json.dumps(sp.to_json(), indent=2) if as_json else prediction_summary(sp))
+    return 0

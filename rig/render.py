@@ -15,20 +15,32 @@ from rig.errors import UsageError
 from rig.layout import format_size
 from rig.parse.init import MARKER
 from rig.resources import data_dir
-from rig.scenario import Scenario
+from rig.scenario import GRUB_UNSAFE, Scenario
 
 # "-cpu max" makes dom0 crash at once under TCG (emulated SMAP); without SMAP it boots
 DEFAULT_CPU = "max,-smap"
 
 
+def grub_words(text: str) -> str:
+    """A command line as GRUB script words, each single-quoted: GRUB expands nothing inside
+    single quotes ($, ;, |, &, #, braces...), so every other character reaches Xen verbatim."""
+    bad = sorted({c for c in text if c in GRUB_UNSAFE})
+    if bad:
+        raise UsageError(f"command line {text!r}: {' '.join(bad)} cannot pass through GRUB "
+                         "unchanged (its multiboot loader escapes quotes and backslashes)")
+    return " ".join(f"'{word}'" for word in text.split())
+
+
 @cache
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["grub_words"] = grub_words
+    return env
 
 
 def render(template: str, **context: object) -> str:

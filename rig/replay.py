@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rig.dom0mem import Dom0Mem
+from rig.errors import UsageError
 from rig.firmware import HoleSpec, punch, seabios_map, seabios_top_reserve
 from rig.layout import E820Entry, GiB, MiB, PfnRange, clip, nonram_areas, pfn_down, pfn_up
 from rig.model import parse_version, predict
@@ -22,12 +23,8 @@ TWO_MIB = 2 * MiB
 SHRINK_ABOVE = 64 * GiB
 #: RAM kept above nr_pages + the remap target when shrinking
 SHRINK_MARGIN = 256 * MiB
-#: dom0 memory this machine can give a guest under TCG (the host has 24 GiB)
-MAX_DOM0 = 16 * GiB
-
-
-class ReplayError(ValueError):
-    """The log cannot be replayed here; the message says why and what would work."""
+class ReplayError(UsageError):
+    """The log cannot be replayed here; the message says why and what would work (exit 2)."""
 
 
 @dataclass
@@ -64,7 +61,8 @@ def _size(n: int) -> str:
 
 
 def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
-           kernel: str = "6.1", xen: str = "4.17") -> Replay:
+           kernel: str = "6.1", xen: str = "4.17", max_dom0: int = 16 * GiB) -> Replay:
+    """``max_dom0``: the most memory this host can give the replay's dom0 (bytes)."""
     mmap, source = (log.xen.e820, "Xen's E820") if log.xen.e820 else \
         (log.linux.e820, "Linux's E820")
     if not mmap:
@@ -81,10 +79,10 @@ def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
     if nr is None:
         raise ReplayError("dom0's nr_pages is not in the log (no Xen 'Dom0 alloc.' lines): "
                           "give --dom0-mem, e.g. --dom0-mem 4G")
-    if nr * 4096 > MAX_DOM0:
+    if nr * 4096 > max_dom0:
         raise ReplayError(f"dom0 had {nr} pages ({nr * 4096 / GiB:.1f} GiB); this machine can "
-                          f"give a TCG guest's dom0 at most {MAX_DOM0 // GiB} GiB. Replay the "
-                          f"largest faithful subset with --dom0-mem {MAX_DOM0 // GiB}G (the "
+                          f"give a TCG guest's dom0 at most {max_dom0 // GiB} GiB. Replay the "
+                          f"largest faithful subset with --dom0-mem {max_dom0 // GiB}G (the "
                           "areas below that boundary stay as they were)")
     below4 = [(a, b) for a, b in ram if a >= 0x100 and b <= 0x100000]
     above4 = [(a, b) for a, b in ram if a >= 0x100000]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.checks import Check, Judgement, Status, verdict_of
+from rig.errors import UsageError
 from rig.model import Prediction
 from rig.parse import ParsedLog
 from rig.prediction import ScenarioPrediction
@@ -44,6 +45,31 @@ def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] 
                 "console", "log", "machine"):
         doc[key] = live.get(key)
     return doc
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A result document written by rig (result.json); anything else is a usage error."""
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a rig result document ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or "checks" not in data:
+        raise UsageError(f"{path}: not a rig result document (no schema {SCHEMA} and checks)")
+    return data
+
+
+def check_output(path: Path | None, flag: str) -> None:
+    """An output file the user named must be writable where it is, before any work starts."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"{flag} {str(path)!r} is a directory: give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"{flag} {str(path)!r}: the folder {str(path.parent)!r} does not exist")
 
 
 def verdict(doc: dict[str, Any]) -> Status:

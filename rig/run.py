@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -18,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rig import images, render
+from rig import build, images, render, scenario
 from rig.checks import Check, Status, judge, scenario_checks
 from rig.console import ConsoleResult, Outcome, Stage, drive, silence_for, timeouts_for
-from rig.errors import ArtifactError, RigError
+from rig.errors import ArtifactError, RigError, UsageError
 from rig.images import grub, initramfs
 from rig.images.store import Store, sha256_file
 from rig.kconfig import KernelConfig
@@ -53,11 +54,32 @@ def results_base() -> Path:
     return Path(os.environ.get("RIG_RESULTS", "rig-results"))
 
 
-def _results_dir(s: Scenario, base: Path | None) -> Path:
+def results_folder(base: Path | None, label: str) -> Path:
+    """A new folder ``LABEL-STAMP-PID`` inside ``base`` (default $RIG_RESULTS): the one way rig
+    names a results folder. ``label`` is a scenario's validated name or rig's own word; the
+    folder must land inside ``base`` whatever it holds."""
+    root = (base or results_base()).expanduser().resolve()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    d = ((base or results_base()) / f"{s.name}-{stamp}-{os.getpid()}").resolve()
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    folder = (root / f"{label}-{stamp}-{os.getpid()}").resolve()
+    if folder.parent != root:
+        raise UsageError(f"results folder name {label!r} would leave {root}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except NotADirectoryError:
+        raise UsageError(f"results folder {root}: a file is in the way") from None
+    except OSError as exc:
+        raise ArtifactError(f"cannot create the results folder {folder}: {exc.strerror}") \
+            from None
+    return folder
+
+
+def validate(s: Scenario) -> None:
+    """What the user can fix, before anything is created or booted (exit 2)."""
+    if s.firmware == "uefi" and images.is_path(s.xen_version):
+        raise UsageError(f"xen.version = {s.xen_version!r}: firmware = \"uefi\" boots Debian's "
+                         "xen.efi, so xen.version must be an artifact key (4.17, 4.20)")
+    build.check("xen", s.xen_version)
+    build.check("kernel", s.kernel)
 
 
 def _console_check(c: ConsoleResult, exit_status: int | None, refused: bool) -> Check | None:
@@ -83,7 +105,8 @@ def _console_check(c: ConsoleResult, exit_status: int | None, refused: bool) -> 
 def run(s: Scenario, opts: RunOptions) -> tuple[dict[str, Any], Path]:
     """Boot ``s`` once. Returns the result document and the results folder."""
     t0 = time.monotonic()
-    out_dir = _results_dir(s, opts.results)
+    validate(s)
+    out_dir = results_folder(opts.results, s.name)
     log_path = out_dir / "console.log"
     result_path = out_dir / "result.json"
     timings: dict[str, Any] = {}
@@ -99,6 +122,12 @@ def run(s: Scenario, opts: RunOptions) -> tuple[dict[str, Any], Path]:
     try:
         try:
             doc = _boot(s, opts, run_dir, sock_dir / "qmp.sock", log_path, live, timings, t0)
+        except UsageError as exc:
+            # found late (e.g. a src: tree that does not build): keep what there is, exit 2
+            doc = _partial(log_path, live, Check("usage", Status.ERROR, message=str(exc)))
+            timings["total_s"] = round(time.monotonic() - t0, 3)
+            write(doc, result_path)
+            raise
         except RigError as exc:
             doc = _partial(log_path, live, Check("infrastructure", Status.ERROR,
                                                  message=str(exc)))
@@ -175,8 +204,8 @@ def _partial(log_path: Path, live: dict[str, Any], why: Check) -> dict[str, Any]
 def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_path: Path,
           live: dict[str, Any], timings: dict[str, Any], t0: float) -> dict[str, Any]:
     binary = qemu_binary()
-    xen = images.resolve("xen", s.xen_version, offline=opts.offline)
-    kernel = images.resolve("kernel", s.kernel, offline=opts.offline)
+    xen = build.resolve("xen", s.xen_version, offline=opts.offline)
+    kernel = build.resolve("kernel", s.kernel, offline=opts.offline)
     busybox = images.fetch("busybox", "default", offline=opts.offline)
     live["artifacts"] = {"xen": xen.to_json(), "kernel": kernel.to_json(),
                          "busybox": busybox.to_json()}
@@ -317,7 +346,7 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
         link = dest / target
         link.unlink(missing_ok=True)
         try:
-            link.symlink_to(images.resolve(kind, name, offline=True).path)
+            link.symlink_to(build.resolve(kind, name, offline=True).path)
         except RigError:
             missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
     uefi: dict[str, str] = {}
@@ -345,3 +374,47 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
         (dest / name).write_text(text)
         written.append(dest / name)
     return written
+
+
+@dataclass
+class RunRequest:
+    """What ``rig run`` was asked for."""
+
+    scenario: str
+    sets: list[str]
+    options: RunOptions
+    kernel: str | None = None
+    xen: str | None = None
+    json_out: Path | None = None
+    html: Path | None = None
+
+
+def main_run(req: RunRequest) -> int:
+    """``rig run``: boot once, print the summary, write the documents asked for."""
+    from rig import html
+    from rig.report import check_output, summary, verdict
+
+    s = scenario.load(req.scenario, scenario.overrides_from(req.sets, kernel=req.kernel,
+                                                             xen=req.xen))
+    check_output(req.json_out, "--json-out")
+    check_output(req.html, "--html")
+    doc, out_dir = run(s, req.options)
+    print(summary(doc))
+    if req.json_out:
+        write(doc, req.json_out)
+    if req.html:
+        html.write_page([(s.name, doc)], req.html, f"rig run {s.name}")
+    if req.options.keep and doc.get("machine"):
+        print(f"kept      {out_dir / 'run'}")
+        print("rerun     " + shlex.join(doc["machine"]["rerun"]))
+    return verdict(doc).exit_code
+
+
+def main_render(name: str, sets: list[str], dest: Path, accel: str) -> int:
+    """``rig render``: every generated file of a scenario into ``dest``."""
+    s = scenario.load(name, scenario.overrides_from(sets))
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"-o {str(dest)!r} is a file: give a folder")
+    for path in render_folder(s, dest, accel=accel):
+        print(path)
+    return 0

@@ -6,6 +6,7 @@ the field and the value; nothing here touches QEMU.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.dom0mem import Dom0Mem
+from rig.errors import UsageError
 from rig.layout import GiB, MiB, TiB, format_size, parse_size
 
 MACHINE_TYPES = ("pc", "q35")
@@ -23,8 +25,18 @@ MAX_BELOW_4G = 0xE0000000
 MAX_MEMORY = 4 * TiB
 
 
-class ScenarioError(ValueError):
-    """A scenario value is wrong: ``field`` names it, ``value`` is what was given."""
+#: GRUB's multiboot loader re-escapes these when it builds the command line it hands Xen
+#: (grub-core/lib/cmdline.c puts a backslash before each)
+GRUB_UNSAFE = "'\"\\"
+#: a scenario's name becomes part of a folder's name: letters, digits, ".", "_", "-", not
+#: starting with "." (so never "..", never a path)
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_RULE = ("1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit "
+             "(it names the results folder)")
+
+
+class ScenarioError(UsageError):
+    """A scenario value is wrong: ``field`` names it, ``value`` is what was given (exit 2)."""
 
     def __init__(self, field: str, value: object, why: str, source: str | None = None) -> None:
         self.field, self.value, self.why, self.source = field, value, why, source
@@ -207,6 +219,23 @@ def from_dict(data: dict[str, Any], source: str | None = None,
 
 def validate(s: Scenario) -> None:
     src = s.source
+    if not NAME.match(s.name):
+        raise ScenarioError("name", s.name, NAME_RULE, src)
+    for fname, text in (("xen.cmdline", s.xen_cmdline), ("dom0.cmdline", s.dom0_cmdline),
+                        ("xen.version", s.xen_version), ("dom0.kernel", s.kernel)):
+        if any(c in text for c in "\n\r\0"):
+            raise ScenarioError(fname, text, "must be one line without NUL characters", src)
+    if s.holes:
+        for fname, text in (("xen.cmdline", s.xen_cmdline), ("dom0.cmdline", s.dom0_cmdline)):
+            bad = sorted({c for c in text if c in GRUB_UNSAFE})
+            if bad:
+                raise ScenarioError(fname, text, f"{' '.join(bad)} cannot reach Xen unchanged "
+                                    "through GRUB (its multiboot loader escapes quotes and "
+                                    "backslashes), and holes need GRUB", src)
+    if not s.xen_version.strip():
+        raise ScenarioError("xen.version", s.xen_version, "must not be empty", src)
+    if not s.kernel.strip():
+        raise ScenarioError("dom0.kernel", s.kernel, "must not be empty", src)
     if s.machine_type not in MACHINE_TYPES:
         raise ScenarioError("machine.type", s.machine_type, f"expected one of {MACHINE_TYPES}", src)
     if s.firmware not in FIRMWARES:
@@ -272,6 +301,28 @@ def validate(s: Scenario) -> None:
         last = h
 
 
+def overrides_from(pairs: list[str], *, kernel: str | None = None,
+                   xen: str | None = None) -> dict[str, str]:
+    """``--set KEY=VALUE`` pairs, plus ``--kernel PATH`` / ``--xen PATH`` (the user's own builds:
+    shorthand for dom0.kernel= and xen.version= with a path)."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {pair!r}: expected KEY=VALUE, e.g. xen.dom0_mem=3G")
+        if key.strip() not in _FIELDS:
+            raise ScenarioError(key.strip(), value, f"unknown field (known: {', '.join(_FIELDS)})",
+                                "--set")
+        out[key.strip()] = value
+    for flag, key, given in (("--kernel", "dom0.kernel", kernel), ("--xen", "xen.version", xen)):
+        if given:
+            path = Path(given).expanduser().absolute()
+            if not path.is_file():
+                raise UsageError(f"{flag} {given!r}: no such file")
+            out[key] = str(path)
+    return out
+
+
 def presets_dir() -> Path:
     return Path(str(resources.files("rig") / "scenarios"))
 
@@ -289,10 +340,26 @@ def load(name_or_path: str, overrides: dict[str, str] | None = None) -> Scenario
             raise ScenarioError("scenario", name_or_path,
                                 f"no such preset or file (presets: {', '.join(known)})")
         path = known[name_or_path]
+    if path.is_dir():
+        raise ScenarioError("scenario", str(path), "is a directory, not a TOML file")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ScenarioError("scenario", str(path), "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError("scenario", str(path), f"not a text file ({exc.reason})") from None
+    except PermissionError:
+        raise ScenarioError("scenario", str(path), "permission denied") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError("scenario", str(path), f"not valid TOML: {exc}") from None
     return from_dict(data, source=str(path), overrides=overrides)
+
+
+def main_scenarios() -> int:
+    """``rig scenarios``: the presets and what each is for."""
+    for name, path in presets().items():
+        try:
+            print(f"{name:<16} {load(str(path)).description}")
+        except ScenarioError as exc:
+            print(f"{name:<16} INVALID: {exc}")
+    return 0

@@ -21,6 +21,7 @@ from rig import kconfig
 from rig.errors import ArtifactError, UsageError
 from rig.images.apt import AptRoot
 from rig.images.store import Record, Store, sha256_file
+from rig.progress import say
 
 __all__ = ["Artifact", "Record", "Store", "fetch", "gc", "recipes", "resolve", "verify"]
 from rig.resources import data_dir
@@ -62,13 +63,35 @@ def recipes() -> dict[str, Recipe]:
     return out
 
 
+FIELDS = {"xen": "xen.version", "kernel": "dom0.kernel", "xen-efi": "xen.version"}
+
+
 def recipe(kind: str, name: str) -> Recipe:
+    """The recipe of an artifact key; an unknown key is the user's to fix (exit 2)."""
     known = recipes()
     key = f"{kind}={name}"
     if key not in known:
+        if kind not in KINDS:
+            raise UsageError(f"{key!r}: unknown kind {kind!r} (kinds: {', '.join(KINDS)})")
         names = ", ".join(k for k in known if k.startswith(kind + "="))
-        raise ArtifactError(f"no artifact {key} (known: {names})")
+        raise UsageError(f"{FIELDS.get(kind, kind)} = {name!r}: no such artifact key "
+                         f"(known: {names}; or give a path to your own build)")
     return known[key]
+
+
+def check(kind: str, value: str) -> None:
+    """Fail fast, before anything boots, on a value the user can fix: an unknown key or a
+    missing file (``src:`` trees are checked by rig.build)."""
+    if kind == "kernel" and value.startswith("src:"):
+        return
+    if is_path(value):
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise UsageError(f"{FIELDS.get(kind, kind)} = {value!r}: no such file")
+        with open(path, "rb") as f:
+            _check_head(kind, path, f.read(65536))
+        return
+    recipe(kind, value)
 
 
 @dataclass(frozen=True)
@@ -225,12 +248,6 @@ def _extract(deb: Path, patterns: dict[str, str], dest: Path) -> dict[str, tuple
     return found
 
 
-def say(message: str) -> None:
-    """A live progress line on a terminal; quiet otherwise (CI logs stay clean)."""
-    if sys.stderr.isatty():
-        print(f"rig: {message}", file=sys.stderr, flush=True)
-
-
 def kernel_release(image: Path) -> str | None:
     """The release string a bzImage carries in its setup header (``kernel_version``, boot
     protocol 2.00+: a pointer at 0x20E, relative to 0x200), e.g. "6.1.0-57-amd64"."""
@@ -267,20 +284,26 @@ def user_artifact(kind: str, path: Path, store: Store | None = None) -> Artifact
         head = f.read(65536)
     sha = sha256_file(path)
     target = path
+    if kind == "xen" and head[:2] == b"\x1f\x8b":
+        target = _gunzip_into(store, path, field)
+        head = target.read_bytes()[:65536]
+    _check_head(kind, path, head)
+    record = Record(f"{kind}={path}", "(user file)", "-", "-", sha, path.stat().st_size,
+                    str(path), sha, path.stat().st_size)
+    return Artifact(record, target, config=kconfig.beside(path) if kind == "kernel" else None)
+
+
+def _check_head(kind: str, path: Path, head: bytes) -> None:
+    """The file is what the field says (a gzip'd Xen is judged once unpacked)."""
+    field = FIELDS.get(kind, kind)
     if kind == "kernel":
         if head[0x202:0x206] != b"HdrS" and head[:4] != b"\x7fELF":
             raise UsageError(f"{field} = {str(path)!r}: not a bzImage (no 'HdrS' header) nor an "
                              "ELF vmlinux")
-    elif kind == "xen":
-        if head[:2] == b"\x1f\x8b":
-            target = _gunzip_into(store, path, field)
-            head = target.read_bytes()[:65536]
-        if head[:4] != b"\x7fELF" or not any(m in head for m in _MULTIBOOT_MAGICS):
-            raise UsageError(f"{field} = {str(path)!r}: not a Xen image (an ELF with a multiboot "
-                             "header, or its .gz)")
-    record = Record(f"{kind}={path}", "(user file)", "-", "-", sha, path.stat().st_size,
-                    str(path), sha, path.stat().st_size)
-    return Artifact(record, target, config=kconfig.beside(path) if kind == "kernel" else None)
+    elif kind == "xen" and head[:2] != b"\x1f\x8b" and (
+            head[:4] != b"\x7fELF" or not any(m in head for m in _MULTIBOOT_MAGICS)):
+        raise UsageError(f"{field} = {str(path)!r}: not a Xen image (an ELF with a multiboot "
+                         "header, or its .gz)")
 
 
 def _gunzip_into(store: Store, path: Path, field: str) -> Path:
@@ -296,18 +319,8 @@ def _gunzip_into(store: Store, path: Path, field: str) -> Path:
 
 
 def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
-    """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key, a path, or (kernels)
-    ``src:PATH``, a source tree rig builds (rig.build)."""
-    if kind == "kernel" and value.startswith("src:"):
-        from rig import build
-
-        built = build.build(Path(value[4:]))
-        rec = Record(f"kernel={value}", "(built from source)", built.state[:16], "-",
-                     built.state, 0, str(built.bzimage), sha256_file(built.bzimage),
-                     built.bzimage.stat().st_size)
-        how = "reused the build of this tree state" if built.reused else \
-            f"built in {built.seconds:.0f} s (log: {built.log})"
-        return Artifact(rec, built.bzimage, how, built.config)
+    """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key or a path (``src:``
+    trees are rig.build's)."""
     if is_path(value):
         return user_artifact(kind, Path(value).expanduser())
     return fetch(kind, value, offline=offline)

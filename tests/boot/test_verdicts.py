@@ -42,6 +42,9 @@ def test_firmware_model_gap_is_not_a_kernel_fail(tmp_path: Path,
     if checks["firmware"]["status"] == "warn":
         assert "not the kernel" in checks["predicted_remap"]["message"] or \
             checks["predicted_remap"]["status"] == "pass"
+    # shell and GRUB metacharacters in the scenario's command lines arrive unchanged
+    assert doc["xen"]["cmdline"].endswith(" rig.probe=a;b|c&d$e(f)<g>#h{i}*?~`j`")
+    assert doc["linux"]["cmdline"].endswith(" rig.probe=k;l$m{n}")
 
 
 def test_a_hole_in_the_kernels_place_is_a_predicted_refusal(tmp_path: Path,
@@ -61,7 +64,12 @@ def test_a_hole_in_the_kernels_place_is_a_predicted_refusal(tmp_path: Path,
 
 def test_dom0_mem_max_clamps_the_amount(tmp_path: Path, no_leaked_qemu: object) -> None:
     """dom0_mem=2G,max:1G: Xen gives 1 GiB (its clamp), as rig.dom0mem says from Xen's source."""
-    doc, checks = boot("pci-hole", tmp_path, **{"xen.dom0_mem": "2G,max:1G"})
+    probe = "rig.probe=a;b|c&d$e(f)<g>#h{i}*?~`j`'q'\"r\"\\s"
+    doc, checks = boot("pci-hole", tmp_path, **{"xen.dom0_mem": "2G,max:1G",
+                                                "xen.cmdline": probe, "dom0.cmdline": probe})
+    # QEMU's multiboot loader hands both command lines over verbatim, quotes included
+    assert doc["xen"]["cmdline"].endswith(" " + probe)
+    assert doc["linux"]["cmdline"].endswith(" " + probe)
     assert doc["xen"]["dom0_nr_pages"] == 262144
     assert checks["nr_pages"]["status"] == "pass"
     assert doc["xen"]["dom0_max_pages_seen"] == 262144

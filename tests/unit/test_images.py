@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rig import images
-from rig.errors import ArtifactError
+from rig.errors import ArtifactError, UsageError
 from rig.images import initramfs
 from rig.images.apt import SourceEntry, _deb822, _one_line, sources_for
 from rig.images.store import Record, Store, sha256_file
@@ -88,9 +88,10 @@ def test_offline_names_what_is_missing(tmp_path: Path) -> None:
         images.fetch("kernel", "6.1", store=Store(tmp_path), offline=True)
 
 
-def test_unknown_key() -> None:
-    with pytest.raises(ArtifactError, match=r"known: xen=4\.17"):
+def test_unknown_key_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match=r"known: xen=4\.17") as err:
         images.recipe("xen", "3.0")
+    assert err.value.exit_code == 2
 
 
 def test_lock_serialises_writers(tmp_path: Path) -> None:
