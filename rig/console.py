@@ -63,8 +63,9 @@ QUOTE_LINES = 5
 #: Xen 4.12+ says "*** Serial input to Xen", older ones "*** Serial input -> Xen"
 XEN_INPUT = b"\x01\x01\x01"
 _XEN_INPUT_ACK = rb"\*\*\* Serial input (?:to|->) Xen"
-#: debug key 'q' dumps every domain; dom0's page counts follow its header
-_Q_DUMP = rb"General information for domain 0:[^\n]*\n(?:[^\n]*\n){0,3}?[^\n]*max_pages=\d+"
+#: debug key 'q' dumps every domain; dom0's page counts follow its header. Up to the line's end:
+#: matched on "max_pages=\d+" alone, rig once stopped QEMU after "max_pages=26214" of 262144
+_Q_DUMP = rb"General information for domain 0:[^\n]*\n(?:[^\n]*\n){0,3}?[^\n]*max_pages=\d+[^\n]*\n"
 
 
 #: the stages a run waits for, whose time limit ``--timeout STAGE=SECONDS`` may change

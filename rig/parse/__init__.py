@@ -73,6 +73,10 @@ class ParsedLog:
         return next((h for h in self.crashes if h.fatal), None)
 
 
+#: a line that ends in a number (decimal, or hex holding a digit) may have lost digits
+_ENDS_IN_NUMBER = re.compile(r"\b(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]+$")
+
+
 class _Collector:
     """Feeds normalised lines to every parser; one per parse. A known message that looks cut
     waits for the next raw line, which may be its wrapped continuation (rig.parse.wrap)."""
@@ -91,8 +95,15 @@ class _Collector:
     def in_block(self) -> bool:
         return self.xen.in_map or self.linux.in_map or self._pending is not None
 
-    def feed(self, no: int, raw: str) -> None:
+    def feed(self, no: int, raw: str, unterminated: bool = False) -> None:
+        """``unterminated``: the file's last line, without its line end: the capture stopped
+        inside it, so a number at its end may be cut ("max_pages=26214" of 262144 was seen)."""
         lines = list(split(no, raw))
+        if unterminated and lines and _ENDS_IN_NUMBER.search(lines[-1].text):
+            for line in lines:
+                self.cut.append((line.no, "the log's last line (no line end)", line.text))
+                self._dispatch(line, cut=True)
+            return
         if self._pending is not None:
             line, known, width = self._pending
             self._pending = None
@@ -190,10 +201,18 @@ def parse_lines(raw_lines: Iterable[str], tail: int = 20) -> ParsedLog:
     last: deque[str] = deque(maxlen=tail)
     count = 0
     hint = _HINT.search
+    # one line behind: the last one, without its line end, may be cut (a list of lines without
+    # line ends, as callers build them, is not)
+    held: str | None = None
+    ended = False
     for count, raw in enumerate(raw_lines, start=1):
         last.append(raw)
-        if hint(raw) or c.in_block:
-            c.feed(count, raw)
+        if held is not None and (hint(held) or c.in_block):
+            c.feed(count - 1, held)
+        ended = ended or raw.endswith("\n")
+        held = raw
+    if held is not None and (hint(held) or c.in_block):
+        c.feed(count, held, unterminated=ended and not held.endswith("\n"))
     return c.result(count, _tail(last, tail))
 
 
@@ -223,7 +242,8 @@ def parse_file(path: Path, tail: int = 20) -> ParsedLog:
             counted_to = start
             end = mm.find(b"\n", start)
             end = size if end < 0 else end + 1
-            c.feed(count + 1, mm[start:end].decode("utf-8", "replace"))
+            c.feed(count + 1, mm[start:end].decode("utf-8", "replace"),
+                   unterminated=end == size and mm[size - 1:size] != b"\n" and start > 0)
             return end
 
         for start in offsets:

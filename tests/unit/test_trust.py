@@ -161,3 +161,17 @@ def test_odd_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: st
         assert code == 1 and "INCOMPLETE" in out.out
     else:
         assert code == 2 and words in out.err and "Traceback" not in out.err
+
+
+def test_xen_query_waits_for_the_line_end() -> None:
+    """rig stops QEMU once Xen's 'q' dump is in: on the whole line, never on its first digits."""
+    import re
+
+    from rig.console import _Q_DUMP
+
+    dump = (b"(XEN) General information for domain 0:\r\r\n"
+            b"(XEN)     refcnt=3 dying=0 pause_count=0\r\r\n"
+            b"(XEN)     nr_pages=262144 xenheap_pages=2 dirty_cpus={} max_pages=262144")
+    assert re.search(_Q_DUMP, dump[:-1]) is None
+    assert re.search(_Q_DUMP, dump) is None  # not yet: the line may go on
+    assert re.search(_Q_DUMP, dump + b"\r\r\n") is not None
