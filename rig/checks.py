@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from rig.dom0mem import Dom0Mem, Dom0Size
-from rig.firmware import page_set, ram_differences, subtract
+from rig.firmware import page_set, ram_differences, ram_pages, subtract
 from rig.kconfig import KernelConfig
 from rig.layout import E820Entry, PfnRange, pfn_down, pfn_up
 from rig.model import (
@@ -544,11 +544,35 @@ def _firmware_check(sp: ScenarioPrediction, emulated: ScenarioPrediction) -> Che
     if not got and not want:
         return Check("firmware", Status.PASS, message=f"the firmware's map ({sp.firmware_source})"
                      f" has the RAM of rig's emulation ({emulated.firmware_source})")
-    return Check("firmware", Status.WARN, want or None, got or None,
-                 f"the firmware's map ({sp.firmware_source}) differs from rig's emulation in "
-                 f"whole pages of RAM: firmware only {', '.join(got) or 'nothing'}, emulation "
-                 f"only {', '.join(want) or 'nothing'}; rig's model of the firmware is off, "
-                 "not the kernel")
+    message = (f"the firmware's map ({sp.firmware_source}) differs from rig's emulation in "
+               f"whole pages of RAM: firmware only {', '.join(got) or 'nothing'}, emulation "
+               f"only {', '.join(want) or 'nothing'}; rig's model of the firmware is off, not "
+               "the kernel")
+    if (top := _top_reserve_difference(sp.firmware_map, emulated.firmware_map)) is not None:
+        message += (f". Known: SeaBIOS kept {top[0]} page(s) at the top of RAM below 4 GiB for "
+                    f"its tables where the emulation keeps {top[1]}; what it keeps varies with "
+                    "the tables it builds (facts.md), and the verdict uses the map as read")
+    return Check("firmware", Status.WARN, want or None, got or None, message)
+
+
+def _top_reserve_difference(got_map: list[E820Entry],
+                            want_map: list[E820Entry]) -> tuple[int, int] | None:
+    """(pages the firmware reserved, pages the emulation reserves) at the top of RAM below
+    4 GiB, when that is the maps' only RAM difference (the RAM below ends a page or two apart
+    and the reservation above it ends at the same address)."""
+    a, b = ram_pages(got_map), ram_pages(want_map)
+    only_a = [r for r in a if r not in b]
+    only_b = [r for r in b if r not in a]
+    if len(only_a) != 1 or len(only_b) != 1 or only_a[0][0] != only_b[0][0]:
+        return None
+    end_a, end_b = only_a[0][1], only_b[0][1]
+    if end_a > 0x100000 or abs(end_a - end_b) > 8:
+        return None
+    top = [pfn_up(e.end) for e in got_map if not e.is_ram and pfn_down(e.start) == end_a]
+    top_b = [pfn_up(e.end) for e in want_map if not e.is_ram and pfn_down(e.start) == end_b]
+    if not top or top != top_b:
+        return None
+    return top[0] - end_a, top_b[0] - end_b
 
 
 def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:

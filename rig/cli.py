@@ -47,6 +47,19 @@ def _count(text: str) -> int:
     return value
 
 
+def _size(text: str) -> int:
+    """A size of at least 1 GiB (--max-memory)."""
+    from rig.layout import parse_size
+
+    try:
+        value = parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+    if value < 1 << 30:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 1G")
+    return value
+
+
 # -- the commands: each one call --------------------------------------------------------------
 
 def cmd_run(a: Any) -> int:
@@ -106,7 +119,14 @@ def cmd_replay(a: Any) -> int:
     from rig.replay_run import ReplayRequest, main_replay
 
     return main_replay(ReplayRequest(a.log, a.kernel, a.xen, a.dom0_mem, a.emit_scenario,
-                                     a.no_boot, a.accel, a.results, a.offline))
+                                     a.no_boot, a.accel, a.results, a.offline, a.json_out))
+
+
+def cmd_fuzz(a: Any) -> int:
+    from rig.fuzz import FuzzRequest, main_fuzz
+
+    return main_fuzz(FuzzRequest(a.count, a.seed, a.kernel, a.xen, a.max_memory, a.jobs,
+                                 a.results, a.accel, a.offline))
 
 
 def cmd_kernel_build(a: Any) -> int:
@@ -240,10 +260,27 @@ def parser() -> argparse.ArgumentParser:
     rl.add_argument("--dom0-mem", metavar="X", help="dom0_mem when the log lacks Xen's lines")
     rl.add_argument("--emit-scenario", type=Path, metavar="FILE", help="write the TOML")
     rl.add_argument("--no-boot", action="store_true", help="derive and report, do not boot")
+    rl.add_argument("--json-out", type=Path, metavar="FILE",
+                    help="write the replay document (scenario, notes, fidelity, the boot's result)")
     rl.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
     rl.add_argument("--results", type=Path, metavar="DIR")
     rl.add_argument("--offline", action="store_true")
     rl.set_defaults(func=cmd_replay)
+
+    fz = sub.add_parser("fuzz", help="boot N random valid layouts; keep every disagreement "
+                        "between rig's model, the kernel and Xen as a reproducer", epilog=EPILOG)
+    fz.add_argument("count", type=_count, metavar="N", help="how many scenarios")
+    fz.add_argument("--seed", type=int, required=True, metavar="S",
+                    help="the same seed gives the same scenarios")
+    fz.add_argument("--kernel", default="6.1", metavar="KEY|PATH|src:TREE")
+    fz.add_argument("--xen", default="4.17", metavar="KEY|PATH")
+    fz.add_argument("--max-memory", type=_size, default=64 << 30, metavar="SIZE",
+                    help="largest guest RAM drawn (default 64G; at least 1G)")
+    fz.add_argument("-j", "--jobs", type=_count, default=1, metavar="N")
+    fz.add_argument("--results", type=Path, metavar="DIR")
+    fz.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
+    fz.add_argument("--offline", action="store_true")
+    fz.set_defaults(func=cmd_fuzz)
 
     kn = sub.add_parser("kernel", help="build a minimal dom0 kernel from a source tree")
     kn_sub = kn.add_subparsers(dest="kernel_command", required=True, parser_class=_Parser)

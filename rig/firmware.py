@@ -28,9 +28,17 @@ BIOS_ROM = E820Entry(0xFFFC0000, 1 << 32, E820Type.RESERVED)
 AMD_HT_HOLE = E820Entry(0xFD00000000, 1 << 40, E820Type.RESERVED)
 #: QEMU's default 64-bit PCI window per machine (i440fx 2 GiB, q35 32 GiB)
 PCI_HOLE64 = {"pc": 2 << 30, "q35": 32 << 30}
+#: the QEMU machine type rig uses for RAM below 4 GiB past 3 GiB (rig.scenario.LEGACY_PC).
+#: Its QEMU builds no ACPI tables (SeaBIOS makes its own) and reserves no AMD HyperTransport
+#: range; SeaBIOS then kept 2 pages at the top of low RAM (seen 2026-11-30 on 16 GiB guests
+#: with the split at 0xcac00000, 0xe0000000, 0xf0000000, 0xfc000000 and 0xfe000000)
+LEGACY_PC = "pc-i440fx-1.7"
+LEGACY_TOP_RESERVE = 0x2000
 
 
-def seabios_top_reserve(memory: int) -> int:
+def seabios_top_reserve(memory: int, machine: str = "pc") -> int:
+    if machine == LEGACY_PC:
+        return LEGACY_TOP_RESERVE
     return SEABIOS_TOP_RESERVE + (0x1000 if memory > 64 << 30 else 0)
 
 
@@ -50,6 +58,8 @@ class HoleSpec:
 def high_ram_start(high: int, machine_type: str = "pc") -> int:
     """QEMU 7.2 moves RAM above 4 GiB to 1 TiB when, with an AMD vCPU ("-cpu max" under TCG),
     it and the 64-bit PCI window would reach AMD's HyperTransport range (seen with 1 TiB)."""
+    if machine_type == LEGACY_PC:
+        return 1 << 32  # the 1 TiB move came with QEMU 7.1's machine types
     end = (1 << 32) + high
     hole64_start = -(-end // (1 << 30)) * (1 << 30)
     if hole64_start + PCI_HOLE64.get(machine_type, 2 << 30) - 1 >= AMD_HT_HOLE.start:
@@ -60,13 +70,15 @@ def high_ram_start(high: int, machine_type: str = "pc") -> int:
 def seabios_map(low: int, high: int, boot: str, machine_type: str = "pc") -> list[E820Entry]:
     """The E820 SeaBIOS gives on QEMU: RAM below 640 KiB, from 1 MiB to the top of low RAM
     less its tables, and above 4 GiB; its own reserved ranges around them."""
-    top = seabios_top_reserve(low + high)
+    top = seabios_top_reserve(low + high, machine_type)
     entries = [E820Entry(0, SEABIOS_LOW_END[boot], E820Type.RAM),
                E820Entry(0x100000, low - top, E820Type.RAM),
                E820Entry(SEABIOS_LOW_END[boot], 0xA0000, E820Type.RESERVED),
                E820Entry(0xF0000, 0x100000, E820Type.RESERVED),
                E820Entry(low - top, low, E820Type.RESERVED),
-               BIOS_ROM, AMD_HT_HOLE]
+               BIOS_ROM]
+    if machine_type != LEGACY_PC:
+        entries.append(AMD_HT_HOLE)
     if high:
         start = high_ram_start(high, machine_type)
         entries.append(E820Entry(start, start + high, E820Type.RAM))

@@ -30,9 +30,14 @@ from rig.report import check_output, load
 class Cell:
     index: int
     overrides: tuple[tuple[str, str], ...]
+    #: a scenario of the cell's own (rig fuzz: a file per cell), else the matrix's
+    scenario: str | None = None
+    label: str | None = None
 
     @property
     def name(self) -> str:
+        if self.label:
+            return self.label
         return " ".join(f"{k}={v or '(unset)'}" for k, v in self.overrides) or "default"
 
     @property
@@ -94,7 +99,8 @@ def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
                 cell = pending.pop(0)
                 folder = results / cell.slug
                 folder.mkdir(parents=True, exist_ok=True)
-                argv = [sys.executable, "-m", "rig.cli", "run", scenario, *run_args,
+                argv = [sys.executable, "-m", "rig.cli", "run", cell.scenario or scenario,
+                        *run_args,
                         "--results", str(folder), "--json-out", str(folder / "result.json")]
                 for key, value in cell.overrides:
                     argv += ["--set", f"{key}={value}"]

@@ -89,7 +89,7 @@ def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *
     if firmware_map:
         fw, source = sanitize(firmware_map), firmware_source or "read from the firmware"
     elif s.firmware == "bios":
-        fw, source = seabios_map(s.low_ram, s.high_ram, s.boot, s.machine_type), \
+        fw, source = seabios_map(s.low_ram, s.high_ram, s.boot, s.qemu_machine), \
             "rig's emulation of SeaBIOS"
     elif recorded:
         fw, source = sanitize(recorded), "OVMF's map recorded from an earlier boot"
@@ -123,7 +123,7 @@ def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *
         if kernel is not None:
             pred = predict(mmap, nr_pages, max_pages, kernel)
         without = predict(mmap, nr_pages, max_pages, (3, 2))
-    requested = requested_ram(s.low_ram, s.high_ram, s.machine_type)
+    requested = requested_ram(s.low_ram, s.high_ram, s.qemu_machine)
     return ScenarioPrediction(s.name, s.boot, fw, source, mmap, requested, holes, nr_pages,
                               max_pages, version, pred, without, notes)
 

@@ -12,6 +12,7 @@ from functools import cache
 import jinja2
 
 from rig.errors import UsageError
+from rig.firmware import LEGACY_PC
 from rig.layout import format_size
 from rig.parse.init import MARKER
 from rig.resources import data_dir
@@ -19,6 +20,9 @@ from rig.scenario import GRUB_UNSAFE, Scenario
 
 # "-cpu max" makes dom0 crash at once under TCG (emulated SMAP); without SMAP it boots
 DEFAULT_CPU = "max,-smap"
+LEGACY_CPU_WHY = ("full-cpuid-auto-level=on: pc-i440fx-1.7's compat properties turn it off, "
+                  "and \"max\" then offers no extended CPUID leaves: Xen stopped at once with "
+                  "\"Not a 64-bit CPU!\" (seen 2026-11-30)")
 
 
 def grub_words(text: str) -> str:
@@ -106,10 +110,12 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
     if s.memory + (4 << 30) > (1 << 40) - (64 << 30) and "phys-bits" not in cpu:
         # past ~1 TiB QEMU's default 40 address bits are too few (boot-recipe.md)
         cpu += ",phys-bits=42"
+    if s.qemu_machine == LEGACY_PC and "full-cpuid-auto-level" not in cpu:
+        cpu += ",full-cpuid-auto-level=on"  # LEGACY_CPU_WHY
     return MachineSpec(
         name=s.name,
         accel=accel,
-        machine_type=s.machine_type,
+        machine_type=s.qemu_machine,
         below_4g=None if s.below_4g is None else format_size(s.below_4g),
         cpu=cpu,
         cpus=s.cpus,
@@ -123,6 +129,14 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         ovmf_code=ovmf_code,
         ovmf_vars=ovmf_vars,
     )
+
+
+def machine_reasons(s: Scenario, spec: MachineSpec) -> list[str]:
+    """Why the machine type or the CPU differ from the scenario's and rig's defaults."""
+    out = [why] if (why := s.qemu_machine_why) else []
+    if "full-cpuid-auto-level=on" in spec.cpu and s.qemu_machine == LEGACY_PC:
+        out.append(LEGACY_CPU_WHY)
+    return out
 
 
 @dataclass(frozen=True)

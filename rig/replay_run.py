@@ -3,9 +3,11 @@ and report how faithful the replay is. The machine-side half: files, the host's 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rig import replay
 from rig.logs import read
@@ -15,7 +17,7 @@ from rig.parse import parse_file
 from rig.report import check_output, summary, verdict
 from rig.run import RunOptions, run
 
-#: memory the host keeps for itself and QEMU's own overhead while a replay runs
+#: memory the host keeps for itself while a replay runs (rig.cost estimates QEMU's own)
 HOST_HEADROOM = 2 << 30
 
 
@@ -30,6 +32,7 @@ class ReplayRequest:
     accel: str = "auto"
     results: Path | None = None
     offline: bool = False
+    json_out: Path | None = None
 
 
 def scenario_name(log: str) -> str:
@@ -47,14 +50,15 @@ def _artifact(value: str | None, default: str) -> str:
 
 def main_replay(req: ReplayRequest) -> int:
     check_output(req.emit_scenario, "--emit-scenario")
+    check_output(req.json_out, "--json-out")
     source = read(req.log)
     original = source.log
-    max_dom0 = max(0, host_memory_available() - HOST_HEADROOM)
+    budget = max(0, host_memory_available() - HOST_HEADROOM)
     rp = replay.derive(original, name=scenario_name(req.log), dom0_mem=req.dom0_mem,
                        kernel=_artifact(req.kernel, "6.1"), xen=_artifact(req.xen, "4.17"),
-                       max_dom0=max_dom0)
+                       budget=budget)
     s = rp.scenario
-    print(f"replay    {s.name}: pc, {s.memory // 2**20} MiB, RAM below 4 GiB to "
+    print(f"replay    {s.name}: {s.qemu_machine}, {s.memory // 2**20} MiB, RAM below 4 GiB to "
           f"{s.below_4g or 0:#x}, {len(s.holes)} hole(s), dom0 {rp.nr_pages} pages")
     for note in rp.notes:
         print(f"note      {note}")
@@ -62,6 +66,7 @@ def main_replay(req: ReplayRequest) -> int:
         req.emit_scenario.write_text(rp.to_toml())
         print(f"scenario  {req.emit_scenario}")
     replayed = None
+    doc: dict[str, Any] | None = None
     code = 0
     if not req.no_boot:
         doc, out_dir = run(s, RunOptions(accel=req.accel, results=req.results,
@@ -76,7 +81,14 @@ def main_replay(req: ReplayRequest) -> int:
         parse_version(version)
     except ValueError:
         version = "6.1"
-    print(replay.fidelity(rp, replayed, version).to_text())
+    fid = replay.fidelity(rp, replayed, version)
+    print(fid.to_text())
+    if req.json_out:
+        out = {"schema": 1, "log": req.log, "scenario": s.to_json(),
+               "qemu_machine": s.qemu_machine, "map_source": rp.map_source,
+               "nr_pages": rp.nr_pages, "notes": rp.notes, "fidelity": fid.to_json(),
+               "boot": doc}
+        req.json_out.write_text(json.dumps(out, indent=2) + "\n")
     return code
 
 

@@ -97,8 +97,9 @@ def summary(doc: dict[str, Any]) -> str:
         out.append(f"scenario  {sc.get('name')}: {sc.get('description', '')}")
     if doc.get("accelerator"):
         acc = doc["accelerator"]
-        out.append(f"machine   accel={acc.get('accel')} ({acc.get('reason')}), "
-                   f"QEMU {acc.get('qemu_version')}, cpu {acc.get('cpu')}")
+        out.append(f"machine   {acc.get('machine_type', '')} accel={acc.get('accel')} "
+                   f"({acc.get('reason')}), QEMU {acc.get('qemu_version')}, cpu {acc.get('cpu')}")
+        out += [f"          {why}" for why in acc.get("machine_reasons") or []]
     xen, linux = doc["xen"], doc["linux"]
     out.append(f"xen       {_fmt(xen.get('version'))}  dom0_mem={_fmt(xen.get('dom0_mem'))}  "
                f"dom0 nr_pages={_fmt(xen.get('dom0_nr_pages'))}")

@@ -235,6 +235,8 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
                                qmp_socket=str(qmp_socket), cpu=opts.cpu,
                                iso=str(iso) if iso else None, **uefi)
     argv = [binary, *render.qemu_args(spec)]
+    live["accelerator"].update(cpu=spec.cpu, machine_type=spec.machine_type,
+                               machine_reasons=render.machine_reasons(s, spec))
     (run_dir / "qemu.args").write_text("\n".join(argv) + "\n")
     live["machine"] = {"argv": argv, "rerun": render.without_qmp(argv)}
 

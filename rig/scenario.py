@@ -15,13 +15,19 @@ from typing import Any
 
 from rig.dom0mem import Dom0Mem
 from rig.errors import UsageError
+from rig.firmware import LEGACY_PC, high_ram_start
 from rig.layout import GiB, MiB, TiB, format_size, parse_size
 
 MACHINE_TYPES = ("pc", "q35")
 FIRMWARES = ("bios", "uefi")
 HOLE_KINDS = ("gap", "badram")
-# QEMU's pc/q35 put RAM below 4 GiB up to this at most (the rest of the 4 GiB is the PCI hole)
-MAX_BELOW_4G = 0xE0000000
+# RAM below 4 GiB ends here at most: measured on pc (pc-i440fx-1.7) 2026-11-30, where 16 GiB
+# guests booted with the split at 0xfe000000; above, the PCI hole would not hold the BIOS ROM
+# and the APICs (0xfec00000). q35 keeps at most 0xb0000000 (its MMCONFIG window follows).
+MAX_BELOW_4G = 0xFE000000
+Q35_MAX_BELOW_4G = 0xB0000000
+#: QEMU's pc machines move a split above this down to it when RAM goes past it (gigabyte_align)
+GIGABYTE_ALIGN_CAP = 0xC0000000
 MAX_MEMORY = 4 * TiB
 
 
@@ -81,14 +87,37 @@ class Scenario:
                 lowmem = self.below_4g
         else:
             lowmem = self.below_4g if self.below_4g is not None else 0xE0000000
-            # pc machines move a split above 3 GiB down to 3 GiB (gigabyte_align)
-            if self.memory >= lowmem and lowmem > 0xC0000000:
-                lowmem = 0xC0000000
+            # pc machines move a split above 3 GiB down to 3 GiB (gigabyte_align), except the
+            # legacy machine type rig picks when the scenario asks for such a split
+            if self.memory >= lowmem > GIGABYTE_ALIGN_CAP and self.qemu_machine != LEGACY_PC:
+                lowmem = GIGABYTE_ALIGN_CAP
         return min(self.memory, lowmem)
+
+    @property
+    def qemu_machine(self) -> str:
+        """The QEMU machine type: the scenario's, except for a pc whose asked-for RAM below
+        4 GiB ends past 3 GiB with RAM above 4 GiB. Today's pc types align that split to
+        1 GiB (3 GiB); pc-i440fx-1.7, the newest without gigabyte_align, keeps it."""
+        if (self.machine_type == "pc" and self.below_4g is not None
+                and self.memory >= self.below_4g > GIGABYTE_ALIGN_CAP):
+            return LEGACY_PC
+        return self.machine_type
+
+    @property
+    def qemu_machine_why(self) -> str | None:
+        if self.qemu_machine == self.machine_type:
+            return None
+        return (f"QEMU machine {self.qemu_machine}: RAM below 4 GiB to {self.below_4g:#x} with "
+                "RAM above 4 GiB, which today's pc types cut to 3 GiB (gigabyte alignment)")
 
     @property
     def high_ram(self) -> int:
         return self.memory - self.low_ram
+
+    @property
+    def high_ram_start(self) -> int:
+        """Where QEMU puts the RAM above 4 GiB (1 TiB for the largest guests: rig.firmware)."""
+        return high_ram_start(self.high_ram, self.qemu_machine)
 
     @property
     def boot(self) -> str:
@@ -97,6 +126,27 @@ class Scenario:
         if self.firmware == "uefi":
             return "uefi"
         return "grub" if self.holes else "direct"
+
+    def to_toml(self) -> str:
+        """The scenario as a file ``rig run`` loads back to the same scenario."""
+        lines = [f"name = {_q(self.name)}", f"description = {_q(self.description)}", "",
+                 "[machine]", f"type = {_q(self.machine_type)}",
+                 f"memory = {_q(_toml_size(self.memory))}"]
+        if self.below_4g is not None:
+            lines.append(f"below_4g = {_q(hex(self.below_4g))}")
+        lines += [f"firmware = {_q(self.firmware)}", f"cpus = {self.cpus}", ""]
+        for h in self.holes:
+            lines += ["[[holes]]", f"start = {_q(hex(h.start))}", f"size = {_q(hex(h.size))}",
+                      f"kind = {_q(h.kind)}", ""]
+        lines += ["[xen]", f"version = {_q(self.xen_version)}"]
+        if self.dom0_mem:
+            lines.append(f"dom0_mem = {_q(self.dom0_mem)}")
+        if self.xen_cmdline:
+            lines.append(f"cmdline = {_q(self.xen_cmdline)}")
+        lines += ["", "[dom0]", f"kernel = {_q(self.kernel)}"]
+        if self.dom0_cmdline:
+            lines.append(f"cmdline = {_q(self.dom0_cmdline)}")
+        return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -115,6 +165,15 @@ class Scenario:
                     "cmdline": self.xen_cmdline},
             "dom0": {"kernel": self.kernel, "cmdline": self.dom0_cmdline},
         }
+
+
+def _q(text: str) -> str:
+    """A TOML basic string (validation keeps newlines and NULs out of every value)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_size(n: int) -> str:
+    return f"{n // MiB}M" if n % MiB == 0 else hex(n)
 
 
 # field path in the TOML → attribute
@@ -251,6 +310,12 @@ def validate(s: Scenario) -> None:
         raise ScenarioError(
             "machine.below_4g", hex(s.below_4g),
             f"must be 2 MiB aligned, between 256M and {MAX_BELOW_4G:#x} (QEMU's limit)", src)
+    if s.below_4g is not None and s.low_ram < min(s.memory, s.below_4g):
+        # q35: never past its MMCONFIG window, and 2 GiB once RAM reaches 2.75 GiB
+        raise ScenarioError(
+            "machine.below_4g", hex(s.below_4g),
+            f"QEMU's q35 with {format_size(s.memory)} of RAM keeps at most {s.low_ram:#x} below "
+            "4 GiB; use machine.type = \"pc\" for more", src)
     if s.firmware == "uefi" and s.holes:
         # seen: under OVMF, GRUB's cutmem/badram become "unusable" entries, which dom0 turns
         # back into RAM (3.13+): such a hole never reaches dom0
@@ -267,7 +332,8 @@ def validate(s: Scenario) -> None:
             Dom0Mem.parse(s.dom0_mem)
         except ValueError as exc:
             raise ScenarioError("xen.dom0_mem", s.dom0_mem, str(exc), src) from None
-    low, high_end = s.low_ram, 4 * GiB + s.high_ram
+    low, high_start = s.low_ram, s.high_ram_start
+    high_end = high_start + s.high_ram
     last: Hole | None = None
     for h in sorted(s.holes, key=lambda h: h.start):
         fname = f"holes[{s.holes.index(h)}]"
@@ -275,17 +341,16 @@ def validate(s: Scenario) -> None:
             raise ScenarioError(f"{fname}.start", hex(h.start),
                                 "start and size must be positive and 4 KiB aligned", src)
         in_low = 1 * MiB <= h.start and h.end <= low
-        in_high = 4 * GiB <= h.start and h.end <= high_end
+        in_high = high_start <= h.start and h.end <= high_end
         if not (in_low or in_high):
+            where = f"[1M, {low:#x})" + (f" or [{high_start:#x}, {high_end:#x})"
+                                         if s.high_ram else "")
             raise ScenarioError(f"{fname}.start", hex(h.start),
-                                f"hole [{h.start:#x}, {h.end:#x}) is not inside RAM "
-                                f"([1M, {low:#x}) or [4G, {high_end:#x}); the PCI hole is "
-                                "a hole already)", src)
-        if in_high:
-            # seen 2026-11-26: GRUB 2.06 i386-pc leaves the map untouched for cutmem above 4 GiB
+                                f"hole [{h.start:#x}, {h.end:#x}) is not inside RAM ({where}; "
+                                "the PCI hole is a hole already)", src)
+        if h.end > 4 * TiB:
             raise ScenarioError(f"{fname}.start", hex(h.start),
-                                "holes above 4 GiB cannot be made: GRUB (i386-pc) ignores cutmem "
-                                "there; put the hole below 4 GiB", src)
+                                "GRUB's cutmem reaches 4 TiB (32 bits of KiB)", src)
         if h.kind == "badram" and (h.size & (h.size - 1) or h.start % h.size):
             raise ScenarioError(f"{fname}.kind", h.kind,
                                 "badram takes a 32-bit mask: a power-of-two size, aligned", src)

@@ -7,7 +7,7 @@ import sys
 
 PURE = ["rig.layout", "rig.dom0mem", "rig.scenario", "rig.model", "rig.firmware",
         "rig.prediction", "rig.kconfig", "rig.parse", "rig.checks",
-        "rig.report", "rig.replay", "rig.html"]
+        "rig.report", "rig.replay", "rig.html", "rig.cost", "rig.fuzz"]
 MACHINE = {"rig.machine", "rig.console", "rig.images", "rig.run", "rig.build", "rig.matrix",
            "pexpect", "qemu.qmp"}
 

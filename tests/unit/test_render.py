@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rig import render
-from rig.scenario import load
+from rig.render import grub_cfg
+from rig.scenario import from_dict, load
 from tests.conftest import GOLDEN
 
 CASES: dict[str, tuple[str, dict[str, str]]] = {
@@ -57,14 +58,23 @@ def test_commas_in_module_lines_are_doubled() -> None:
     assert append.endswith("dom0_mem=3G,max:3G")  # -append is not split on commas
 
 
+def test_grub_cfg_cuts_above_4g_in_kib() -> None:
+    s = from_dict({"name": "t", "machine": {"memory": "8G", "below_4g": "2G"},
+                   "holes": [{"start": "0x180000000", "size": "4M"}]})
+    cfg = grub_cfg(s)
+    # facts.md: the measured form that made Xen print [0x100000000, 0x17fffffff] usable
+    assert "  cutmem 6291456K 6295552K\n" in cfg
+
+
 def test_grub_cfg_punches_every_hole() -> None:
     cfg = rendered("many-holes")["many-holes.grub.cfg"]
     commands = [ln.strip() for ln in cfg.splitlines() if not ln.strip().startswith("echo")]
     assert sum(c.startswith("cutmem ") for c in commands) == 24
     assert sum(c.startswith("badram ") for c in commands) == 8
     # each command is announced, so that a GRUB error names it
-    assert 'echo "RIG: grub cutmem 0x10000000 0x10100000"' in cfg
-    assert "cutmem 0x10000000 0x10100000" in cfg  # end exclusive: 1 MiB hole
+    assert 'echo "RIG: grub cutmem 262144K 263168K"' in cfg
+    # in KiB (32-bit GRUB overflows on byte addresses past 4 GiB); end exclusive: a 1 MiB hole
+    assert "cutmem 262144K 263168K" in cfg
     assert "badram 0x50000000,0xfff00000" in cfg  # 32-bit mask of a 1 MiB block
     assert cfg.index("cutmem") < cfg.index("multiboot /xen")
     assert "multiboot2" not in cfg  # GRUB would place a relocatable Xen into a cut hole

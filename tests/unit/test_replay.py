@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import pytest
 
-from rig import replay
-from rig.parse import parse_lines
+from rig import cost, replay
+from rig.parse import mail, parse_lines
 from rig.prediction import predict_scenario
 from rig.scenario import load
 from tests.conftest import LOGS
@@ -13,7 +15,9 @@ from tests.unit.test_corpus import load_case
 
 
 def parsed(name: str):  # type: ignore[no-untyped-def]
-    return parse_lines(io.StringIO(load_case(LOGS / name)[1], newline="\n"))
+    text = load_case(LOGS / name)[1]
+    decoded = mail.decode(text.encode())  # the corpus keeps mails as they were sent
+    return parse_lines(io.StringIO(decoded or text, newline="\n"))
 
 
 def test_round_trip_of_a_rig_boot_log() -> None:
@@ -60,7 +64,52 @@ def test_refusals_say_what_would_work() -> None:
     with pytest.raises(replay.ReplayError, match="--dom0-mem"):
         replay.derive(parsed("era-a-3.0-dmesg.log"))  # no Xen lines: nr_pages unknown
     assert replay.derive(parsed("era-a-3.0-dmesg.log"), dom0_mem="1G").nr_pages == 262144
-    with pytest.raises(replay.ReplayError, match="largest faithful subset"):
-        replay.derive(parsed("era-a-3.0-dmesg.log"), dom0_mem="64G")
     with pytest.raises(replay.ReplayError, match="no E820"):
         replay.derive(parse_lines(["nothing here\n"]), dom0_mem="1G")
+    with pytest.raises(replay.ReplayError, match="--dom0-mem 'lots'"):
+        replay.derive(parsed("rig-seed-8g-6.1.log"), dom0_mem="lots")
+
+
+def test_a_host_too_small_is_told_a_command_that_works() -> None:
+    """The SLES server (125.5 GiB dom0) on a host with 6 GiB to spare: rig names the largest
+    dom0 that fits, and that suggestion, given back, replays."""
+    log = parsed("real-xen-4.13-sles-4.12-128g-mail.log")
+    budget = 6 << 30
+    with pytest.raises(replay.ReplayError, match="largest faithful subset") as err:
+        replay.derive(log, budget=budget)
+    m = re.search(r"--dom0-mem (\d+)G", str(err.value))
+    assert m is not None, str(err.value)
+    rp = replay.derive(log, dom0_mem=f"{m.group(1)}G", budget=budget)
+    assert rp.nr_pages == int(m.group(1)) << 18
+    assert cost.peak_rss(rp.scenario.memory, rp.nr_pages, 0) <= budget
+    assert any("of the original's 32911007 pages" in n for n in rp.notes)
+    # and the whole machine replays where the host can hold it (measured: rig.cost)
+    whole = replay.derive(log, budget=24 << 30)
+    assert whole.nr_pages == 32911007 and whole.scenario.memory >= 127 << 30
+
+
+# every real machine of the corpus whose log has Xen's map and nr_pages: (log, QEMU machine)
+REAL = [
+    ("real-xen-4.1-xps8500-8g-forum.log", "pc-i440fx-1.7"),
+    ("real-xen-4.12-linux-4.19-ark2250-4g-efi-mail.log", "pc"),
+    ("real-xen-4.13-sles-4.12-128g-mail.log", "pc"),
+    ("real-xen-4.14-devuan-16g-amd-mail-attachment.log", "pc-i440fx-1.7"),
+    ("real-xen-4.14-qubes-32g-efi-mail-quoted.log", "pc"),
+    ("real-xen-4.17-qubes-t480s-40g-libreboot-mail.log", "pc"),
+    ("real-xen-4.8-apu2-4g-coreboot-blog.log", "pc-i440fx-1.7"),
+]
+
+
+@pytest.mark.parametrize(("name", "machine"), REAL)
+def test_real_machines_replay_but_for_the_firmware_below_1m(name: str, machine: str,
+                                                            tmp_path: Path) -> None:
+    rp = replay.derive(parsed(name), name="r")
+    assert rp.scenario.qemu_machine == machine
+    fid = replay.fidelity(rp, None, "6.1")
+    # the replay's map gives the same count, less what the firmwares place below 1 MiB
+    assert fid.original_count - fid.replay_model_count == fid.firmware_pages
+    assert abs(fid.firmware_pages) <= 6
+    assert not [r for r in fid.rows if r[2].startswith(("differs", "only in"))]
+    path = tmp_path / "r.toml"
+    path.write_text(rp.to_toml())
+    assert load(str(path)).holes == rp.scenario.holes

@@ -175,3 +175,20 @@ def test_xen_query_waits_for_the_line_end() -> None:
     assert re.search(_Q_DUMP, dump[:-1]) is None
     assert re.search(_Q_DUMP, dump) is None  # not yet: the line may go on
     assert re.search(_Q_DUMP, dump + b"\r\r\n") is not None
+
+
+def test_seabios_top_reservation_is_named_when_it_is_the_only_difference() -> None:
+    """q35: SeaBIOS kept 33 pages where rig's emulation keeps 32 (facts.md): the warning says
+    so, and any other difference is not dressed up as that one."""
+    from rig.checks import _top_reserve_difference
+    from rig.firmware import seabios_map
+
+    want = seabios_map(0xA6600000, 0, "grub", "q35")
+    low_top = 0xA6600000
+    got = [e if e.end != low_top - 0x20000 else E820Entry(e.start, low_top - 0x21000, e.type)
+           for e in want]
+    got = [e if e.start != low_top - 0x20000 else E820Entry(low_top - 0x21000, e.end, e.type)
+           for e in got]
+    assert _top_reserve_difference(got, want) == (33, 32)
+    other = [e if e.end != 0x9F800 else E820Entry(e.start, 0x9E000, e.type) for e in want]
+    assert _top_reserve_difference(other, want) is None

@@ -1,0 +1,54 @@
+"""`rig fuzz`'s generator: valid scenarios, the same ones for the same seed, and every kind of
+layout the issue asks for appears."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rig.fuzz import disagreements, generate, one
+from rig.scenario import load, validate
+
+
+def test_same_seed_same_scenarios_and_prefixes_agree() -> None:
+    a = [s.to_toml() for s in generate(1, 12)]
+    assert a == [s.to_toml() for s in generate(1, 12)]
+    assert a[:5] == [s.to_toml() for s in generate(1, 5)]
+    assert a != [s.to_toml() for s in generate(2, 12)]
+    assert one(1, 7).to_toml() == a[7]
+
+
+def test_every_scenario_is_valid_and_loads_back(tmp_path: Path) -> None:
+    for s in generate(3, 60):
+        validate(s)
+        path = tmp_path / f"{s.name}.toml"
+        path.write_text(s.to_toml())
+        assert load(str(path)) == s
+        assert 1 << 30 <= s.memory <= 64 << 30
+
+
+def test_the_draws_cover_the_space() -> None:
+    scenarios = generate(5, 200)
+    holes = [h for s in scenarios for h in s.holes]
+    assert {s.machine_type for s in scenarios} == {"pc", "q35"}
+    assert any(s.qemu_machine == "pc-i440fx-1.7" for s in scenarios)  # low RAM past 3 GiB
+    assert any(h.start >= 1 << 32 for h in holes)  # holes above 4 GiB
+    assert any(h.kind == "badram" for h in holes)
+    assert min(len(s.holes) for s in scenarios) == 0
+    assert max(len(s.holes) for s in scenarios) >= 12
+    forms = {("none" if s.dom0_mem is None else
+              ",".join(sorted(p.split(":")[0] if ":" in p else "amount"
+                              for p in s.dom0_mem.split(","))))
+             for s in scenarios}
+    assert forms >= {"none", "amount", "amount,max", "max", "min", "max,min", "amount,min"}
+
+
+def test_disagreements_name_who_disagrees() -> None:
+    doc = {"checks": [{"name": "remapped", "status": "fail", "message": "m"},
+                      {"name": "nr_pages", "status": "pass", "message": ""},
+                      {"name": "firmware", "status": "warn", "message": "f"},
+                      {"name": "layout", "status": "error", "message": "l"}]}
+    got = [(n, who) for n, _, who, _ in disagreements(doc)]
+    assert got == [("remapped", "kernel"), ("firmware", "firmware"),
+                   ("layout", "Xen (the machine)")]
+    assert disagreements({"checks": [{"name": "x", "status": "pass"}]}) == []
+    assert disagreements(None)[0][1] == "error"
