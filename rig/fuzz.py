@@ -165,7 +165,7 @@ def main_fuzz(req: FuzzRequest) -> int:
     every boot agreed with the model or disagreed only in ways rig knows and names, 1
     otherwise."""
     from rig import build
-    from rig.matrix import Cell, run_matrix, table
+    from rig.matrix import Cell, expect, run_matrix, table
     from rig.run import results_folder
 
     if req.count < 1:
@@ -182,7 +182,9 @@ def main_fuzz(req: FuzzRequest) -> int:
         path = folder / "scenarios" / f"{s.name}.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(s.to_toml())
-        cells.append(Cell(i, (), scenario=str(path), label=_label(s)))
+        seconds, key = expect(s, req.accel)
+        cells.append(Cell(i, (), scenario=str(path), label=_label(s), expected_s=seconds,
+                          history_key=key))
     print(f"rig: fuzz seed {req.seed}: {len(cells)} scenario(s), {req.jobs} at a time, results "
           f"in {folder}", file=sys.stderr)
     args = ["--accel", req.accel] + (["--offline"] if req.offline else [])

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from rig.checks import Status
 from rig.console import parse_timeouts
 from rig.errors import UsageError
 from rig.machine import die_with_parent
+from rig.progress import MatrixProgress
 from rig.report import check_output, load
 
 
@@ -33,6 +34,10 @@ class Cell:
     #: a scenario of the cell's own (rig fuzz: a file per cell), else the matrix's
     scenario: str | None = None
     label: str | None = None
+    #: seconds this cell is expected to take (recorded before, else rig.cost's estimate)
+    expected_s: float = 0.0
+    #: the cell's key in rig.history (its scenario on its accelerator)
+    history_key: str | None = None
 
     @property
     def name(self) -> str:
@@ -86,37 +91,41 @@ class CellResult:
         return Status[str(self.doc["verdict"]).upper()]
 
 
+def expect(s: scenario.Scenario, accel: str) -> tuple[float, str]:
+    """(expected seconds, history key) of one cell: the time recorded for the same scenario on
+    the same accelerator, else rig.cost's estimate (``auto`` looks for KVM's time first)."""
+    from rig import cost, history
+
+    recorded = history.load()
+    doc = s.to_json()
+    keys = [history.key(doc, a) for a in (("kvm", "tcg") if accel == "auto" else (accel,))]
+    for k in keys:
+        if k in recorded:
+            return recorded[k], keys[0]
+    return cost.scenario_seconds(s), keys[0]
+
+
+def order(cells: list[Cell]) -> list[Cell]:
+    """Longest first: with N at a time, the long cells overlap the short ones instead of
+    running alone at the end (the seed matrix: its 8 GiB cell first)."""
+    return sorted(cells, key=lambda c: (-c.expected_s, c.index))
+
+
 def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
-               run_args: Sequence[str] = ()) -> list[CellResult]:
-    """Run the cells, at most ``jobs`` at once; returns the results in cell order."""
+               run_args: Sequence[str] = (),
+               progress: MatrixProgress | None = None) -> list[CellResult]:
+    """Run the cells, at most ``jobs`` at once, longest expected first; returns the results
+    in cell order, and records each cell's time (rig.history)."""
+    from rig import history
+
     results.mkdir(parents=True, exist_ok=True)
-    pending = list(cells)
+    pending = order(cells)
     running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]] = {}
     done: dict[int, CellResult] = {}
+    progress = progress or MatrixProgress(len(cells), jobs)
     try:
-        while pending or running:
-            while pending and len(running) < max(1, jobs):
-                cell = pending.pop(0)
-                folder = results / cell.slug
-                folder.mkdir(parents=True, exist_ok=True)
-                argv = [sys.executable, "-m", "rig.cli", "run", cell.scenario or scenario,
-                        *run_args,
-                        "--results", str(folder), "--json-out", str(folder / "result.json")]
-                for key, value in cell.overrides:
-                    argv += ["--set", f"{key}={value}"]
-                (folder / "command.txt").write_text(" ".join(argv) + "\n")
-                with open(folder / "stdout.txt", "wb") as out:
-                    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL,
-                                            preexec_fn=die_with_parent)
-                running[cell.index] = (cell, proc, folder, time.monotonic())
-            time.sleep(0.2)
-            for index, (cell, proc, folder, t0) in list(running.items()):
-                if proc.poll() is None:
-                    continue
-                del running[index]
-                done[index] = CellResult(cell, folder, proc.returncode,
-                                         round(time.monotonic() - t0, 3), _load(folder))
+        with progress:
+            _loop(scenario, pending, running, done, jobs, results, run_args, progress)
     finally:
         # interrupted: each child rig stops its QEMU and keeps its log on SIGTERM
         for _, proc, _, _ in running.values():
@@ -128,7 +137,47 @@ def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
             except subprocess.TimeoutExpired:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
+        history.record({r.cell.history_key: _seconds(r) for r in done.values()
+                        if r.cell.history_key and r.doc and r.exit_code in (0, 1)})
     return [done[c.index] for c in cells]
+
+
+def _seconds(r: CellResult) -> float:
+    total = ((r.doc or {}).get("timings") or {}).get("total_s")
+    return float(total) if isinstance(total, int | float) else r.seconds
+
+
+def _loop(scenario: str, pending: list[Cell],
+          running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]],
+          done: dict[int, CellResult], jobs: int, results: Path, run_args: Sequence[str],
+          progress: MatrixProgress) -> None:
+    while pending or running:
+        while pending and len(running) < max(1, jobs):
+            cell = pending.pop(0)
+            folder = results / cell.slug
+            folder.mkdir(parents=True, exist_ok=True)
+            argv = [sys.executable, "-m", "rig.cli", "run", cell.scenario or scenario,
+                    *run_args,
+                    "--results", str(folder), "--json-out", str(folder / "result.json")]
+            for key, value in cell.overrides:
+                argv += ["--set", f"{key}={value}"]
+            (folder / "command.txt").write_text(" ".join(argv) + "\n")
+            with open(folder / "stdout.txt", "wb") as out:
+                proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL,
+                                        preexec_fn=die_with_parent)
+            running[cell.index] = (cell, proc, folder, time.monotonic())
+        time.sleep(0.2)
+        for index, (cell, proc, folder, t0) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            del running[index]
+            done[index] = CellResult(cell, folder, proc.returncode,
+                                     round(time.monotonic() - t0, 3), _load(folder))
+        now = time.monotonic()
+        progress.update(len(done), sum(r.status.exit_code != 0 for r in done.values()),
+                        [(c.name, now - t0, c.expected_s) for c, _, _, t0 in
+                         running.values()], [c.expected_s for c in pending])
 
 
 def _load(folder: Path) -> dict[str, Any] | None:
@@ -193,11 +242,14 @@ def plan(req: MatrixRequest, pairs: Sequence[str] | None = None) -> tuple[list[C
     cells = expand(list(req.sets if pairs is None else pairs))
     if req.shard:
         cells = shard(cells, req.shard)
+    planned = []
     for cell in cells:
         s = scenario.load(req.scenario, dict(cell.overrides))
         build.check("xen", s.xen_version)
         build.check("kernel", s.kernel)
-    return cells, name
+        seconds, key = expect(s, req.accel)
+        planned.append(replace(cell, expected_s=seconds, history_key=key))
+    return planned, name
 
 
 def main_matrix(req: MatrixRequest) -> int:

@@ -3,9 +3,67 @@
 from __future__ import annotations
 
 import sys
+import time
+from types import TracebackType
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 
 
 def say(message: str) -> None:
     """A live progress line on a terminal."""
     if sys.stderr.isatty():
         print(f"rig: {message}", file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    whole = max(0, round(seconds))
+    return f"{whole // 60}m{whole % 60:02d}s" if whole >= 60 else f"{whole}s"
+
+
+class MatrixProgress:
+    """A matrix's cells on a terminal, redrawn in place (rich): done, running, left, failures
+    so far, and an ETA from each cell's expected time (rig.history, else rig.cost). Does
+    nothing when stderr is not a terminal, unless a console is given (tests)."""
+
+    def __init__(self, total: int, jobs: int, console: Console | None = None) -> None:
+        self.total, self.jobs = total, jobs
+        self.console = console or (Console(stderr=True) if sys.stderr.isatty() else None)
+        self._live: Live | None = None
+        self._t0 = time.monotonic()
+
+    def __enter__(self) -> MatrixProgress:
+        if self.console is not None:
+            self._live = Live(Text(""), console=self.console, refresh_per_second=4,
+                              transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._live is not None:
+            self._live.__exit__(kind, exc, tb)
+            self._live = None
+
+    def render(self, done: int, failed: int, running: list[tuple[str, float, float]],
+               left: list[float]) -> Text:
+        """``running``: (cell, seconds so far, expected seconds); ``left``: expected seconds of
+        the cells not started."""
+        remaining = sum(left) + sum(max(0.0, exp - sofar) for _, sofar, exp in running)
+        eta = remaining / max(1, self.jobs)
+        head = (f"rig matrix: {done}/{self.total} done, {len(running)} running, {len(left)} "
+                f"left, {failed} failed, {_duration(time.monotonic() - self._t0)} elapsed, "
+                f"ETA {_duration(eta)}")
+        text = Text(head, style="bold red" if failed else "bold")
+        for name, sofar, exp in running:
+            text.append(f"\n  running {name} ({_duration(sofar)} of ~{_duration(exp)})")
+        return text
+
+    def update(self, done: int, failed: int, running: list[tuple[str, float, float]],
+               left: list[float]) -> None:
+        if self._live is not None:
+            self._live.update(self.render(done, failed, running, left))
+
+
+__all__ = ["MatrixProgress", "say"]

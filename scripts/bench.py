@@ -65,9 +65,15 @@ def kept_command(args: list[str], results: Path) -> list[str]:
     if not m:
         raise SystemExit(f"rig run --keep printed no folder:\n{text[-2000:]}")
     argv = (Path(m.group(1)) / "qemu.args").read_text().splitlines()
-    # drop the QMP socket (its folder is gone); everything else is the very same command
+    # drop the QMP socket (its folder is gone); everything else is the very same command, but
+    # for rig.hold=0: rig's /init waits (20 s) for rig to read Xen's count and then stops QEMU
+    # itself, while bare QEMU has no one to stop it, so its /init must power off at once
     i = argv.index("-qmp")
-    return argv[:i] + argv[i + 2:]
+    argv = argv[:i] + argv[i + 2:]
+    j = argv.index("-initrd") + 1
+    # the first single comma ends dom0's module line (QEMU reads ",," as a comma)
+    argv[j] = re.sub(r"(?<!,),(?!,)", " rig.hold=0,", argv[j], count=1)
+    return argv
 
 
 def overhead(results: Path) -> dict[str, Any]:

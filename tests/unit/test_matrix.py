@@ -51,3 +51,57 @@ def test_junit_failure_carries_expected_and_observed(tmp_path: Path) -> None:
     failure = suite.findall("testcase")[1].find("failure")
     assert failure is not None and "expected 97, observed 0" in (failure.text or "")
     assert "/r/bad/console.log" in (suite.findall("testcase")[1].findtext("system-out") or "")
+
+
+def test_the_seed_matrix_starts_its_longest_cell_first(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """Without recorded times, rig.cost's estimate puts the 8 GiB dom0 first; a recorded time
+    replaces the estimate."""
+    from rig import history
+    from rig.matrix import MatrixRequest, order, plan
+
+    monkeypatch.setenv("RIG_CACHE", str(tmp_path))
+    sets = ["xen.dom0_mem=3G,max:3G", "xen.dom0_mem=", "xen.dom0_mem=max:3G"]
+    cells, _ = plan(MatrixRequest("seed-8g", sets, accel="tcg"))
+    assert [c.index for c in order(cells)][0] == 1  # the cell without dom0_mem
+    assert cells[1].expected_s > cells[0].expected_s + 5
+    # the 3G cell once took 99 s here: it goes first now
+    assert cells[0].history_key is not None
+    history.record({cells[0].history_key: 99.0})
+    again, _ = plan(MatrixRequest("seed-8g", sets, accel="tcg"))
+    assert again[0].expected_s == 99.0
+    assert [c.index for c in order(again)][0] == 0
+
+
+def test_progress_on_a_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A matrix on a terminal redraws done/running/left/failed and an ETA (rich); the cells
+    here are stand-in processes, the display is the real one."""
+    import io
+    import subprocess
+
+    from rich.console import Console
+
+    from rig import matrix
+    from rig.progress import MatrixProgress
+
+    started: list[str] = []
+    real_popen = subprocess.Popen
+
+    def fake(argv: list[str], **kw: object) -> subprocess.Popen[bytes]:
+        started.append(argv[argv.index("--set") + 1])
+        return real_popen(["sleep", "0.5"], **kw)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(matrix.subprocess, "Popen", fake)
+    monkeypatch.setenv("RIG_CACHE", str(tmp_path / "cache"))
+    cells = [matrix.Cell(i, (("k", str(i)),), expected_s=s)
+             for i, s in enumerate((5.0, 30.0, 10.0))]
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    results = matrix.run_matrix("pci-hole", cells, jobs=2, results=tmp_path / "r",
+                                progress=MatrixProgress(3, 2, console=console))
+    assert started == ["k=1", "k=2", "k=0"]  # longest first
+    assert [r.cell.index for r in results] == [0, 1, 2]  # reported in cell order
+    text = out.getvalue()
+    assert "rig matrix: 0/3 done, 2 running, 1 left" in text
+    assert "3/3 done, 0 running, 0 left, 3 failed" in text  # the stand-ins leave no result
+    assert "ETA" in text and "running k=1" in text
