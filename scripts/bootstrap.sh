@@ -6,36 +6,67 @@ set -euo pipefail
 
 RIG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# package -> a command that succeeds when it is present
+# Debian package | Fedora package | Arch package | a command that succeeds when it is present
+# ("-": the distribution has none; rig fetches Debian's packages with apt, which is the point of
+# the first two rows)
 rig_host_checks=(
-  "qemu-system-x86|command -v qemu-system-x86_64"
-  "python3-venv|python3 -c 'import ensurepip, venv'"
-  "grub-common|command -v grub-mkrescue"
-  "grub-pc-bin|test -d /usr/lib/grub/i386-pc"
-  "xorriso|command -v xorriso"
-  "mtools|command -v mformat"
-  "ovmf|test -f /usr/share/OVMF/OVMF_CODE_4M.fd"
-  "chromium|command -v chromium"
+  "apt|-|-|command -v apt-get && command -v apt-cache"
+  "dpkg|dpkg|dpkg|command -v dpkg-deb"
+  "qemu-system-x86|qemu-system-x86-core|qemu-system-x86|command -v qemu-system-x86_64"
+  "python3-venv|python3|python|python3 -c 'import ensurepip, venv'"
+  "grub-common|grub2-tools-extra|grub|command -v grub-mkrescue"
+  "grub-pc-bin|grub2-pc-modules|grub|test -d /usr/lib/grub/i386-pc"
+  "xorriso|xorriso|libisoburn|command -v xorriso"
+  "mtools|mtools|mtools|command -v mformat"
+  "ovmf|edk2-ovmf|edk2-ovmf|test -f /usr/share/OVMF/OVMF_CODE_4M.fd"
+  "chromium|chromium|chromium|command -v chromium"
   # building kernels from source (rig kernel build, src:TREE)
-  "gcc|command -v gcc"
-  "make|command -v make"
-  "bc|command -v bc"
-  "bison|command -v bison"
-  "flex|command -v flex"
-  "libelf-dev|test -f /usr/include/gelf.h"
-  "libssl-dev|test -f /usr/include/openssl/ssl.h"
-  "xz-utils|command -v xz"
-  "patch|command -v patch"
+  "gcc|gcc|gcc|command -v gcc"
+  "make|make|make|command -v make"
+  "bc|bc|bc|command -v bc"
+  "bison|bison|bison|command -v bison"
+  "flex|flex|flex|command -v flex"
+  "libelf-dev|elfutils-libelf-devel|libelf|test -f /usr/include/gelf.h"
+  "libssl-dev|openssl-devel|openssl|test -f /usr/include/openssl/ssl.h"
+  "xz-utils|xz|xz|command -v xz"
+  "patch|patch|patch|command -v patch"
 )
 
+# which column names this host's packages: /etc/os-release's ID and ID_LIKE
+rig_os_release=${RIG_OS_RELEASE:-/etc/os-release}
+rig_os=$( (. "$rig_os_release" 2>/dev/null; echo "${ID:-} ${ID_LIKE:-}") || true)
+case " $rig_os " in
+  *" debian "*|*" ubuntu "*) rig_column=1 rig_installer="apt-get install -y --no-install-recommends" ;;
+  *" fedora "*|*" rhel "*|*" centos "*) rig_column=2 rig_installer="dnf install -y" ;;
+  *" arch "*) rig_column=3 rig_installer="pacman -S --needed" ;;
+  *) rig_column=1 rig_installer="" ;;
+esac
+
 rig_missing=()
+rig_unavailable=()
 for entry in "${rig_host_checks[@]}"; do
-  pkg=${entry%%|*}
-  check=${entry#*|}
-  if ! bash -c "$check" >/dev/null 2>&1; then rig_missing+=("$pkg"); fi
+  IFS='|' read -r deb fedora arch check <<<"$entry"
+  if bash -c "$check" >/dev/null 2>&1; then continue; fi
+  case $rig_column in 1) pkg=$deb ;; 2) pkg=$fedora ;; 3) pkg=$arch ;; esac
+  if [ "$pkg" = "-" ]; then rig_unavailable+=("$deb"); else rig_missing+=("$pkg"); fi
 done
 
-if [ ${#rig_missing[@]} -gt 0 ]; then
+if [ "$rig_column" != 1 ] || [ -z "$rig_installer" ]; then
+  # not a Debian-like host: say what is missing by this host's names, and how rig runs here
+  if [ ${#rig_missing[@]} -gt 0 ] || [ ${#rig_unavailable[@]} -gt 0 ]; then
+    echo "rig: this host (${rig_os:-unknown}) lacks what rig needs." >&2
+    if [ ${#rig_missing[@]} -gt 0 ]; then
+      echo "  install: ${rig_installer:-your package manager:} ${rig_missing[*]}" >&2
+    fi
+    if [ ${#rig_unavailable[@]} -gt 0 ]; then
+      echo "  not packaged here: ${rig_unavailable[*]} (Debian's; rig fetches Xen, kernels and" >&2
+      echo "  busybox from Debian's archive with apt). Run rig in a Debian 12 container, e.g." >&2
+      echo "  podman run --rm -it --device /dev/kvm -v \"\$PWD:/rig\" -w /rig debian:12 ./scripts/test" >&2
+      echo "  (README, \"Hosts without Debian's archive\")" >&2
+    fi
+    exit 125
+  fi
+elif [ ${#rig_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "rig: installing host packages: ${rig_missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

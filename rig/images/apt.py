@@ -2,7 +2,8 @@
 
 Own sources, lists and archives, driven through ``APT_CONFIG`` so that other suites are reachable
 without root and the system's apt state is never touched. The archive URIs and keyrings come from
-the system's own apt sources; rig never names a mirror.
+the system's own apt sources (its Debian entries only: an Ubuntu host's archive has no Debian
+suites), or from a deb822 file the user names in ``RIG_APT_SOURCES``; rig never names a mirror.
 """
 
 from __future__ import annotations
@@ -14,12 +15,27 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.errors import ArtifactError
+from rig.errors import ArtifactError, UsageError
 
 SYSTEM_SOURCES = Path("/etc/apt/sources.list")
 SYSTEM_SOURCE_PARTS = Path("/etc/apt/sources.list.d")
 # lists older than this are refreshed before a package is resolved
 LISTS_MAX_AGE_S = 24 * 3600
+#: the variable that names a deb822 sources file to use instead of the system's
+SOURCES_VARIABLE = "RIG_APT_SOURCES"
+#: README's section on hosts without Debian's archive
+README_SECTION = "README, \"Hosts without Debian's archive\""
+#: Debian's codenames and suite aliases: a system entry is reused for Debian's suites only when
+#: one of its suites is one of these (or it is signed by Debian's archive keyring)
+DEBIAN_SUITES = frozenset({
+    "buzz", "rex", "bo", "hamm", "slink", "potato", "woody", "sarge", "etch", "lenny",
+    "squeeze", "wheezy", "jessie", "stretch", "buster", "bullseye", "bookworm", "trixie",
+    "forky", "duke", "sid", "stable", "oldstable", "oldoldstable", "testing", "unstable",
+    "experimental", "rc-buggy"})
+
+
+class NoSourceError(UsageError):
+    """No apt source for a suite rig needs: the user names one (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +55,8 @@ def _deb822(text: str) -> list[SourceEntry]:
             if line.startswith("#") or not line.strip():
                 continue
             if line[0].isspace() and key:
-                fields[key] += " " + line.strip()
+                # an inline key (Signed-By: followed by an armoured block) keeps its lines
+                fields[key] += ("\n" + line[1:]) if key == "signed-by" else " " + line.strip()
                 continue
             key, _, value = line.partition(":")
             key = key.strip().lower()
@@ -49,7 +66,7 @@ def _deb822(text: str) -> list[SourceEntry]:
         entries.append(SourceEntry(tuple(fields.get("uris", "").split()),
                                    tuple(fields.get("suites", "").split()),
                                    tuple(fields.get("components", "").split()),
-                                   fields.get("signed-by")))
+                                   fields.get("signed-by", "").rstrip() or None))
     return entries
 
 
@@ -75,6 +92,31 @@ def _one_line(text: str) -> list[SourceEntry]:
     return entries
 
 
+def is_debian(e: SourceEntry) -> bool:
+    """A Debian archive: a Debian codename or alias among its suites, or Debian's keyring."""
+    if any(s.split("-", 1)[0] in DEBIAN_SUITES for s in e.suites):
+        return True
+    return e.signed_by is not None and "debian-archive-keyring" in e.signed_by
+
+
+def user_sources(environ: dict[str, str] | None = None) -> tuple[list[SourceEntry], Path] | None:
+    """The entries of the deb822 file named by RIG_APT_SOURCES, when set."""
+    value = (environ if environ is not None else dict(os.environ)).get(SOURCES_VARIABLE)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        raise UsageError(f"{SOURCES_VARIABLE}={value!r}: cannot read it ({exc.strerror})") \
+            from None
+    entries = _deb822(text)
+    if not entries:
+        raise UsageError(f"{SOURCES_VARIABLE}={value!r}: no 'Types: deb' stanza in it (a deb822 "
+                         "sources file: Types, URIs, Suites, Components, Signed-By)")
+    return entries, path
+
+
 def system_sources(sources: Path = SYSTEM_SOURCES,
                    parts: Path = SYSTEM_SOURCE_PARTS) -> list[SourceEntry]:
     entries: list[SourceEntry] = []
@@ -94,20 +136,33 @@ def _flavour(suite: str) -> str:
     return suite[suite.index("-"):] if "-" in suite else ""
 
 
-def sources_for(wanted: list[str], system: list[SourceEntry]) -> list[SourceEntry]:
-    """Entries for ``wanted`` suites, each using the URIs of a system entry of the same flavour
-    (plain, -updates, -security). Raises ArtifactError when the system has none to reuse."""
+def sources_for(wanted: list[str], system: list[SourceEntry],
+                where: str | None = None, trusted: bool = False) -> list[SourceEntry]:
+    """Entries for ``wanted`` suites, each using the URIs of a Debian entry of the same flavour
+    (plain, -updates, -security). ``trusted``: the entries are the user's own (RIG_APT_SOURCES),
+    used as they are. Raises NoSourceError (exit 2) when there is none to reuse."""
+    usable = system if trusted else [e for e in system if is_debian(e)]
     out = []
     for suite in wanted:
-        exact = [e for e in system if suite in e.suites]
-        like = exact or [e for e in system if any(_flavour(s) == _flavour(suite) for s in e.suites)]
+        exact = [e for e in usable if suite in e.suites]
+        like = exact or [e for e in usable if any(_flavour(s) == _flavour(suite) for s in e.suites)]
         if not like:
-            raise ArtifactError(
-                f"no apt source to reuse for suite {suite!r}: the system's apt sources "
-                f"({SYSTEM_SOURCES}, {SYSTEM_SOURCE_PARTS}) have no Debian archive entry")
+            where = where or f"the system's apt sources ({SYSTEM_SOURCES}, {SYSTEM_SOURCE_PARTS})"
+            raise NoSourceError(
+                f"no Debian apt source for suite {suite!r}: {where} have no Debian archive "
+                f"entry to reuse (an Ubuntu or other host?). Name one in a deb822 file with its "
+                f"keyring, {SOURCES_VARIABLE}=FILE ({README_SECTION})")
         e = like[0]
         out.append(SourceEntry(e.uris, (suite,), ("main",), e.signed_by))
     return out
+
+
+def signed_by_field(value: str) -> str:
+    """``Signed-By:`` as deb822 writes it: a keyring path, or an inline key's lines indented
+    (an empty line of the key is " .")."""
+    first, *rest = value.split("\n")
+    return "Signed-By: " + first + "".join("\n " + (line if line.strip() else ".")
+                                           for line in rest) + "\n"
 
 
 class AptRoot:
@@ -118,19 +173,29 @@ class AptRoot:
         self.suites = suites
         self.conf = root / "apt.conf"
 
+    def entries(self, system: list[SourceEntry] | None = None) -> list[SourceEntry]:
+        """RIG_APT_SOURCES's entries when set, else the system's Debian ones."""
+        user = user_sources() if system is None else None
+        if user is not None:
+            return sources_for(self.suites, user[0], f"{SOURCES_VARIABLE}={user[1]}",
+                               trusted=True)
+        return sources_for(self.suites, system if system is not None else system_sources())
+
     def _write(self, system: list[SourceEntry] | None = None) -> None:
         r = self.root
         for d in ("sources.list.d", "preferences.d", "lists/partial", "archives/partial"):
             (r / d).mkdir(parents=True, exist_ok=True)
         (r / "status").touch()
         stanzas = []
-        for e in sources_for(self.suites, system if system is not None else system_sources()):
+        for e in self.entries(system):
             stanza = (f"Types: deb\nURIs: {' '.join(e.uris)}\nSuites: {' '.join(e.suites)}\n"
                       f"Components: {' '.join(e.components)}\nArchitectures: amd64\n")
             if e.signed_by:
-                stanza += f"Signed-By: {e.signed_by}\n"
+                stanza += signed_by_field(e.signed_by)
             stanzas.append(stanza)
-        _atomic_text(r / "sources.list.d" / "rig.sources", "\n".join(stanzas))
+        if _atomic_text(r / "sources.list.d" / "rig.sources", "\n".join(stanzas)):
+            # other archives (RIG_APT_SOURCES set or changed): their lists are not here yet
+            (r / "lists" / ".rig-updated").unlink(missing_ok=True)
         conf = [
             f'Dir::State "{r}";',
             f'Dir::State::Lists "{r}/lists";',
@@ -197,9 +262,11 @@ class AptRoot:
         return debs[0]
 
 
-def _atomic_text(path: Path, text: str) -> None:
+def _atomic_text(path: Path, text: str) -> bool:
+    """Write ``text`` unless the file holds it already; True when it changed."""
     if path.exists() and path.read_text() == text:
-        return
+        return False
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
     tmp.replace(path)
+    return True

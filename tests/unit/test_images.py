@@ -49,7 +49,7 @@ def test_other_suites_reuse_the_system_uris() -> None:
         ("http://mirror.example/debian-security", "trixie-security"),
         ("http://mirror.example/debian", "bookworm-updates"),
     ]
-    with pytest.raises(ArtifactError, match="no apt source"):
+    with pytest.raises(UsageError, match="no Debian apt source for suite 'sid'"):
         sources_for(["sid"], [])
 
 
