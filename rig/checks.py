@@ -32,6 +32,8 @@ from rig.model import (
 )
 from rig.parse import ParsedLog
 from rig.parse.crash import Kind
+from rig.parse.lava import INFRASTRUCTURE as LAVA_INFRASTRUCTURE
+from rig.parse.lava import LavaInfo
 from rig.prediction import ScenarioPrediction, size_on
 
 
@@ -304,10 +306,36 @@ def judge(
             seen = init.stages[-1] if init.stages else "none"
             checks.append(Check("boot", Status.INCOMPLETE, "done", seen,
                                 f"rig's /init did not finish (last stage: {seen})"))
+    if log.lava is not None:
+        checks.append(_lava(log.lava))
     evidence = _evidence(checks, refused)
     if evidence is not None:
         checks.append(evidence)
     return Judgement(checks, prediction, inp.record, refused)
+
+
+def _lava(info: LavaInfo) -> Check:
+    """LAVA's own verdict on the job: a failure of the lab (its error types Infrastructure,
+    Configuration, Bug, or a cancel) means the boot tested nothing (an error, exit 125); any
+    other failure is the boot's, which the console's checks judge."""
+    job = info.job
+    failed = [r for r in info.results if r.result == "fail"]
+    lab = [r for r in failed if r.error_type in LAVA_INFRASTRUCTURE]
+    if lab:
+        r = lab[0]
+        return Check("lava", Status.ERROR, "pass", r.result,
+                     f"LAVA: {r.definition}/{r.case} failed with a {r.error_type} error "
+                     f"({r.error_msg or 'no message'}): the lab failed, not the kernel")
+    if job is None:
+        return Check("lava", Status.SKIP, message=f"LAVA's results ({info.source}) have no "
+                     "job result (the job had not finished when the log was saved)")
+    if failed:
+        names = ", ".join(f"{r.definition}/{r.case}" for r in failed)
+        return Check("lava", Status.WARN, "pass", job.result,
+                     f"LAVA reports {names} failed ({failed[0].error_type or 'no error type'}: "
+                     f"{failed[0].error_msg or 'no message'}); rig judges the console itself")
+    return Check("lava", Status.PASS, "pass", job.result,
+                 f"LAVA finished the job ({len(info.results)} result(s), none failed)")
 
 
 def _evidence(checks: list[Check], refused: bool) -> Check | None:

@@ -129,6 +129,12 @@ def cmd_fuzz(a: Any) -> int:
                                  a.results, a.accel, a.offline))
 
 
+def cmd_lava_job(a: Any) -> int:
+    from rig.lava import main_lava_job
+
+    return main_lava_job(a.scenario, a.set, a.output, a.artifact_url, a.kvm, a.offline)
+
+
 def cmd_kernel_build(a: Any) -> int:
     from rig.build import main_build
 
@@ -281,6 +287,21 @@ def parser() -> argparse.ArgumentParser:
     fz.add_argument("--accel", default="auto", choices=("auto", "kvm", "tcg"))
     fz.add_argument("--offline", action="store_true")
     fz.set_defaults(func=cmd_fuzz)
+
+    lv = sub.add_parser("lava", help="LAVA (KernelCI's labs): a job that boots a scenario")
+    lv_sub = lv.add_subparsers(dest="lava_command", required=True, parser_class=_Parser)
+    lj = lv_sub.add_parser("job", help="render a scenario's files and write a LAVA job for a "
+                           "qemu device (and a device dictionary to run it here with lava-run)",
+                           epilog=EPILOG)
+    lj.add_argument("scenario")
+    _sets(lj, "override a scenario field")
+    lj.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
+                    help="the folder for the files, job.yaml and device.yaml")
+    lj.add_argument("--artifact-url", metavar="BASE",
+                    help="where the lab will download the files from (default: file:// DIR)")
+    lj.add_argument("--kvm", action="store_true", help="for a lab whose devices have KVM")
+    lj.add_argument("--offline", action="store_true")
+    lj.set_defaults(func=cmd_lava_job)
 
     kn = sub.add_parser("kernel", help="build a minimal dom0 kernel from a source tree")
     kn_sub = kn.add_subparsers(dest="kernel_command", required=True, parser_class=_Parser)

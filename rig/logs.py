@@ -70,6 +70,16 @@ def judge_logs(names: list[str], *, dom0_mem: str | None = None,
                      "kernel's: judged as one boot")
     else:
         boots = [(s.name, s.log) for s in sources]
+    # LAVA's results.yaml beside the job's log: its results are that boot's (lavacli's are
+    # complete where the log's own may end before the job did)
+    results = [(n, lg) for n, lg in boots
+               if lg.lava is not None and lg.lava.source == "results.yaml" and not lg.lines]
+    logs = [(n, lg) for n, lg in boots if (n, lg) not in results]
+    if len(results) == 1 and len(logs) == 1:
+        (rname, rlog), (lname, llog) = results[0], logs[0]
+        llog.lava = rlog.lava
+        boots = [(f"{lname} + {rname}", llog)]
+        notes.append(f"LAVA's results from {rname}, the console from {lname}")
     docs = []
     for name, log in boots:
         doc = document(log, judge(log, dom0_mem=dom0_mem), log=name)

@@ -38,6 +38,7 @@ def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] 
         "log_lines": parsed.lines,
         "log_rejoined": parsed.rejoined,
         "log_decoded": parsed.decoded,
+        "lava": parsed.lava.to_json() if parsed.lava else None,
         "log_cut": [{"line": no, "message": what, "text": text} for no, what, text in parsed.cut],
         "log_tail": parsed.tail,
     }

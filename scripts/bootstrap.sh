@@ -31,6 +31,10 @@ rig_host_checks=(
   "xz-utils|xz|xz|command -v xz"
   "patch|patch|patch|command -v patch"
 )
+# the suite alone needs LAVA's dispatcher: its boot test runs rig's LAVA job with lava-run
+if [ "${RIG_BOOTSTRAP_FOR:-}" = test ]; then
+  rig_host_checks+=("lava-dispatcher|-|-|command -v lava-run")
+fi
 
 # which column names this host's packages: /etc/os-release's ID and ID_LIKE
 rig_os_release=${RIG_OS_RELEASE:-/etc/os-release}

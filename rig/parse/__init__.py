@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rig.parse import crash, mail, wrap
+from rig.parse import crash, lava, mail, wrap
 from rig.parse.grub import GrubInfo, GrubParser
 from rig.parse.init import InitInfo, InitParser
 from rig.parse.lines import Line, Source, has_prefix, split
@@ -67,6 +67,8 @@ class ParsedLog:
     grub: GrubInfo = field(default_factory=GrubInfo)
     #: how the file was unpacked before its lines were read (a mail's decoded text parts)
     decoded: str | None = None
+    #: LAVA's own results, when the log is a LAVA job's (log.yaml, results.yaml)
+    lava: lava.LavaInfo | None = None
 
     @property
     def fatal(self) -> crash.Hit | None:
@@ -224,13 +226,23 @@ def parse_file(path: Path, tail: int = 20) -> ParsedLog:
     size = path.stat().st_size
     if size == 0:
         return c.result(0, [])
-    if size <= mail.MAX_MAIL:
-        with open(path, "rb") as f:
-            head = f.read(65536)
-        if mail.looks_like_mail(head) and (text := mail.decode(path.read_bytes())) is not None:
-            log = parse_lines(io.StringIO(text, newline="\n"), tail)
-            log.decoded = "a mail: its text/plain parts, transfer-decoded"
-            return log
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    if lava.looks_like_log(head):
+        console, info = lava.read_log(path.read_text(encoding="utf-8", errors="replace"))
+        log = parse_lines(console, tail)
+        log.decoded, log.lava = "a LAVA job log: its target (console) lines", info
+        return log
+    if size <= lava.MAX_RESULTS and lava.looks_like_results(head) and \
+            (results := lava.read_results(path.read_text(errors="replace"))) is not None:
+        log = c.result(0, [])
+        log.decoded, log.lava = "LAVA's results of a job (no console lines)", results
+        return log
+    if size <= mail.MAX_MAIL and mail.looks_like_mail(head) and \
+            (text := mail.decode(path.read_bytes())) is not None:
+        log = parse_lines(io.StringIO(text, newline="\n"), tail)
+        log.decoded = "a mail: its text/plain parts, transfer-decoded"
+        return log
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         offsets = _hinted_lines(path, mm, size)
         pos = 0  # everything before pos has been fed or skipped

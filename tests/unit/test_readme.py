@@ -46,14 +46,17 @@ def test_readme_has_examples() -> None:
     assert len(examples()) >= 8
 
 
-# README's file names, given real logs of the kinds README says they are
+# README's file names, given real logs of the kinds README says they are (corpus cases, or
+# fixtures copied as they are)
 FILES = {"serial.log": "rig-pci-hole-6.1.log", "dmesg.txt": "fmt-dmesg-T.log",
          "xl-dmesg.txt": "fmt-xl-dmesg.log"}
+LAVA = Path(__file__).resolve().parents[1] / "fixtures" / "lava"
+FIXTURES = {"lava.log": LAVA / "pci-hole-lava-run.log", "results.yaml": LAVA / "results-pass.yaml"}
 
 
 def boots(argv: list[str]) -> bool:
     """Examples that boot QEMU or reach the network; the boot tests run those paths."""
-    return argv[0] in ("run", "matrix", "compare", "kernel") or (
+    return argv[0] in ("run", "matrix", "compare", "kernel", "lava") or (
         argv[0] == "replay" and "--no-boot" not in argv)
 
 
@@ -67,13 +70,15 @@ def test_example_runs(argv: list[str], tmp_path: Path, monkeypatch: pytest.Monke
     if boots(argv):
         # its help must still work: the command and its options exist as README shows them
         with pytest.raises(SystemExit) as exc:
-            main([*argv[:2 if argv[0] == "kernel" else 1], "--help"])
+            main([*argv[:2 if argv[0] in ("kernel", "lava") else 1], "--help"])
         assert exc.value.code == 0
         return
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RIG_RESULTS", str(tmp_path / "results"))
     for name, case in FILES.items():
         (tmp_path / name).write_text(load_case(LOGS / case)[1])
+    for name, path in FIXTURES.items():
+        (tmp_path / name).write_bytes(path.read_bytes())
     assert main(argv) == 0, capsys.readouterr()
     assert capsys.readouterr().out.strip()
     if "--emit-scenario" in argv:  # and what it wrote is a scenario rig loads

@@ -178,12 +178,12 @@ def test_xen_query_waits_for_the_line_end() -> None:
 
 
 def test_seabios_top_reservation_is_named_when_it_is_the_only_difference() -> None:
-    """q35: SeaBIOS kept 33 pages where rig's emulation keeps 32 (facts.md): the warning says
+    """SeaBIOS kept 33 pages where the emulation keeps 32 (facts.md): the warning says
     so, and any other difference is not dressed up as that one."""
     from rig.checks import _top_reserve_difference
     from rig.firmware import seabios_map
 
-    want = seabios_map(0xA6600000, 0, "grub", "q35")
+    want = seabios_map(0xA6600000, 0, "grub", "pc")
     low_top = 0xA6600000
     got = [e if e.end != low_top - 0x20000 else E820Entry(e.start, low_top - 0x21000, e.type)
            for e in want]
