@@ -28,7 +28,9 @@ def test_round_trip_through_the_cli(tmp_path: Path) -> None:
                            str(tmp_path / "replay.toml")], capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "remaps 21886; replayed boot printed: 21886" in proc.stdout
+    assert ("the original remaps 21886, the replay 21886; replayed boot printed: 21886"
+            in proc.stdout)
+    assert "0 unexplained" in proc.stdout
     assert (tmp_path / "replay.toml").read_text().count("[[holes]]") == 4
 
 
