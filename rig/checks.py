@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from rig import pvh
 from rig.dom0mem import Dom0Mem, Dom0Size
 from rig.firmware import page_set, ram_differences, ram_pages, subtract
 from rig.kconfig import KernelConfig
-from rig.layout import E820Entry, PfnRange, pfn_down, pfn_up
+from rig.layout import E820Entry, E820Type, PfnRange, pfn_down, pfn_up
 from rig.model import (
     ERA_VERSION,
     IBFT_OPTION,
@@ -92,6 +93,8 @@ class Judgement:
     inputs: dict[str, object] = field(default_factory=dict)
     #: dom0 refused the layout as the model said it must (no boot to judge beyond that)
     refused: bool = False
+    #: a PVH dom0's prediction (rig.pvh) in place of the PV model's
+    pvh: pvh.PvhPrediction | None = None
 
     @property
     def verdict(self) -> Status:
@@ -214,7 +217,10 @@ def _inputs(log: ParsedLog, dom0_mem: str | None, config: KernelConfig | None,
     if mem is not None and machine_map:
         size = size_on(mem, machine_map)
     nr_pages, nr_source = xen.dom0_nr_pages, None
-    if nr_pages is not None:
+    if nr_pages is not None and xen.dom0_kind == "PVH" and xen.dom0_e820:
+        # what Xen populated, from the map it printed (dom0=verbose): a build-time output
+        nr_source = "Xen's Dom0 memory map (its RAM and the page its ACPI tables start in)"
+    elif nr_pages is not None:
         nr_source = ("Xen's Dom0 alloc. and Init. ramdisk lines" if xen.alloc_nr_pages
                      is not None else "the size of Xen's Phys-Mach map")
         if xen.nr_pages_disagreement:
@@ -261,6 +267,8 @@ def judge(
     release when known (a live run); ``expect_init`` says rig's own /init ran (live runs), so
     its markers must be there."""
     inp = _inputs(log, dom0_mem, kernel_config, kernel_release)
+    if log.xen.dom0_kind == "PVH":
+        return _judge_pvh(log, inp, expect_init)
     checks: list[Check] = []
     prediction: Prediction | None = None
     if inp.missing:
@@ -336,6 +344,152 @@ def _lava(info: LavaInfo) -> Check:
                      f"{failed[0].error_msg or 'no message'}); rig judges the console itself")
     return Check("lava", Status.PASS, "pass", job.result,
                  f"LAVA finished the job ({len(info.results)} result(s), none failed)")
+
+
+# -- a PVH dom0 (rig.pvh) -----------------------------------------------------------------------
+
+def _judge_pvh(log: ParsedLog, inp: _Inputs, expect_init: bool) -> Judgement:
+    """Xen built dom0's map itself (pvh_setup_e820) and printed it (dom0=verbose); Linux reads
+    it by hypercall. Judged: Xen's map against its source, Linux's against Xen's, the balloon
+    and Xen's own count against both."""
+    xen = log.xen
+    checks: list[Check] = []
+    prediction: pvh.PvhPrediction | None = None
+    printed = xen.dom0_e820
+    if inp.missing:
+        checks.append(Check("model", Status.INCOMPLETE, message="no prediction is possible: "
+                            "the log lacks " + "; ".join(inp.missing)))
+    else:
+        assert inp.nr_pages is not None
+        built = pvh.dom0_map(inp.machine_map, inp.nr_pages)
+        stolen = pvh.acpi_steal(printed, built) if printed else None
+        prediction = pvh.predict(inp.machine_map, inp.nr_pages, stolen)
+        checks.append(Check("model", Status.PASS, message=(
+            f"PVH dom0: its map from {inp.record['map_source']} as Xen's pvh_setup_e820 builds "
+            f"it, nr_pages {inp.nr_pages} ({inp.record['nr_pages_source']})"
+            + (f", {stolen} bytes of it taken for Xen's ACPI tables (Xen's Dom0 memory map)"
+               if stolen is not None else "") + "; " + "; ".join(inp.notes)).rstrip("; ")))
+    checks.append(_crash(log, None))
+    checks.append(Check("setup", Status.SKIP, message="PVH dom0: Linux's PV memory setup "
+                        "(Released/Remapped) does not run; Xen builds the map"))
+    if prediction is not None:
+        checks.append(_pvh_map(printed, prediction))
+        checks.append(_pvh_linux_map(log, printed))
+        checks.append(_pvh_balloon(log, prediction))
+        checks.append(_pvh_accounting(log, prediction, inp.size, expect_init))
+    checks.append(_pvh_nr_pages(inp))
+    if expect_init:
+        seen = log.init.stages[-1] if log.init.stages else "none"
+        checks.append(Check("boot", Status.PASS, "done", "done", "rig's /init ran to the end")
+                      if log.init.done else
+                      Check("boot", Status.INCOMPLETE, "done", seen,
+                            f"rig's /init did not finish (last stage: {seen})"))
+    if log.lava is not None:
+        checks.append(_lava(log.lava))
+    evidence = _evidence(checks, False)
+    if evidence is not None:
+        checks.append(evidence)
+    return Judgement(checks, None, inp.record, False, prediction)
+
+
+def _pvh_map(printed: list[E820Entry], p: pvh.PvhPrediction) -> Check:
+    if not printed:
+        return Check("pvh_map", Status.INCOMPLETE, message="Xen printed no Dom0 memory map "
+                     "(it does with dom0=pvh,verbose, as rig boots it)")
+    if p.stolen is None:
+        return Check("pvh_map", Status.FAIL, "ACPI tables at the top of low RAM", None,
+                     "Xen's Dom0 memory map does not end its last RAM below 4 GiB with the "
+                     "ACPI data Xen's pvh_setup_acpi takes there", COUNT)
+    want = pvh.with_steal(p.built, p.stolen)
+    diff = pvh.ram_differences(printed, want)
+    if diff or not 0 < p.stolen < pvh.PAGE:
+        why = "; ".join(diff) or f"{p.stolen} bytes for the ACPI tables"
+        return Check("pvh_map", Status.FAIL, pvh.ram_total(want), pvh.ram_total(printed),
+                     f"Xen built dom0 another map than pvh_setup_e820 does: {why}", COUNT)
+    return Check("pvh_map", Status.PASS, pvh.ram_total(want), pvh.ram_total(printed),
+                 "Xen's Dom0 memory map is pvh_setup_e820's of the machine's E820 and nr_pages, "
+                 f"less {p.stolen} bytes for its ACPI tables", COUNT)
+
+
+def _pvh_linux_map(log: ParsedLog, printed: list[E820Entry]) -> Check:
+    """Linux reads dom0's map from Xen (XENMEM_memory_map). 6.9+ turns UNUSABLE back into RAM
+    it reserves for the balloon (xen_reserve_extra_memory); nothing else may differ."""
+    mine = log.linux.e820
+    if not mine or not printed:
+        return Check("linux_map", Status.SKIP, message="Linux's or Xen's printed map is missing")
+    xen_ram = page_set(printed)
+    linux_ram = page_set(mine)
+    unusable = [(pfn_down(e.start), pfn_up(e.end)) for e in printed
+                if e.type is E820Type.UNUSABLE]
+    missing = subtract(xen_ram, linux_ram)
+    extra = subtract(subtract(linux_ram, xen_ram), unusable)
+    if missing or extra:
+        return Check("linux_map", Status.FAIL, None, None,
+                     "Linux's map is not the one Xen gave it: "
+                     + "; ".join([*(f"RAM Xen gave, missing: {_pfns(missing)}" for _ in
+                                    [0] if missing),
+                                  *(f"RAM Xen did not give: {_pfns(extra)}" for _ in [0]
+                                    if extra)]))
+    converted = sum(hi - lo for lo, hi in subtract(linux_ram, xen_ram))
+    return Check("linux_map", Status.PASS, message="Linux's map has the RAM Xen gave" + (
+        f", and {converted} page(s) of Xen's UNUSABLE as RAM reserved for the balloon "
+        "(xen_reserve_extra_memory)" if converted else ""))
+
+
+def _pvh_balloon(log: ParsedLog, p: pvh.PvhPrediction) -> Check:
+    current = log.init.balloon_kb.get("current_kb")
+    want = list(p.balloon_pages)
+    if current is None:
+        return Check("nothing_lost", Status.SKIP, want, None, "no balloon figure in the log")
+    observed = current // 4
+    if observed == p.xen_pages:
+        return Check("nothing_lost", Status.PASS, want, observed, "the balloon starts from "
+                     f"Xen's count for dom0 ({observed}: XENMEM_current_reservation), and Linux "
+                     f"has the RAM Xen gave ({p.own_pages} pages of it its own)", ACCOUNTING)
+    if observed == p.own_pages:
+        return Check("nothing_lost", Status.PASS, want, observed, "the balloon counts the RAM "
+                     f"Linux has ({observed}: the whole pages of Xen's map, less page 0 and the "
+                     "page Xen's ACPI tables start in)", ACCOUNTING)
+    return Check("nothing_lost", Status.FAIL, want, observed,
+                 f"the balloon holds {observed} pages: neither Xen's count {p.xen_pages} nor the "
+                 f"RAM of Xen's map Linux can have ({p.own_pages})", ACCOUNTING)
+
+
+def _pvh_accounting(log: ParsedLog, p: pvh.PvhPrediction, size: Dom0Size | None,
+                    live: bool) -> Check:
+    tot = log.xen.dom0_tot_pages
+    if tot is None:
+        return Check("xen_accounting", Status.INCOMPLETE if live else Status.SKIP,
+                     p.xen_pages, None, "Xen's debug-key 'q' dump of dom0 is not in the log")
+    problems = []
+    if tot != p.xen_pages:
+        problems.append(f"Xen counts {tot} pages for dom0, not nr_pages {p.nr_pages} less the "
+                        "page Linux maps its shared info over")
+    seen_max = log.xen.dom0_max_pages_seen
+    if size is not None and seen_max is not None and seen_max != size.max_pages:
+        problems.append(f"Xen's max_pages for dom0 is {seen_max}, dom0_mem asks for "
+                        f"{size.max_pages}")
+    if problems:
+        return Check("xen_accounting", Status.FAIL, p.xen_pages, tot, "; ".join(problems),
+                     ACCOUNTING)
+    return Check("xen_accounting", Status.PASS, p.xen_pages, tot,
+                 f"Xen counts {tot} pages for dom0: nr_pages {p.nr_pages} less the RAM page Linux "
+                 "mapped its shared info over (Xen frees the page it displaces)", ACCOUNTING)
+
+
+def _pvh_nr_pages(inp: _Inputs) -> Check:
+    built = inp.nr_pages if inp.record.get("nr_pages_source", "") and "Dom0 memory map" in \
+        str(inp.record.get("nr_pages_source")) else None
+    mem = inp.mem
+    want = mem.with_plenty() if mem is not None else None
+    if want is None or built is None:
+        return Check("nr_pages", Status.SKIP, want.nr_pages if want else None, built,
+                     "for a PVH dom0 only an absolute dom0_mem is known before Xen's free "
+                     "memory, IOMMU and paging reservations are (and Xen's map must be printed)")
+    ok = built == want.nr_pages
+    return Check("nr_pages", Status.PASS if ok else Status.FAIL, want.nr_pages, built,
+                 "Xen gave dom0 what dom0_mem asks for" if ok else
+                 "Xen gave dom0 another nr_pages than dom0_mem asks for")
 
 
 def _evidence(checks: list[Check], refused: bool) -> Check | None:
@@ -546,6 +700,9 @@ def scenario_checks(log: ParsedLog, sp: ScenarioPrediction, emulated: ScenarioPr
     if firmware is not None:
         out.append(firmware)
     pred = emulated.prediction
+    if judgement.pvh is not None:
+        out.append(_predicted_pvh(log, emulated))
+        return out
     if judgement.refused:
         out.append(Check("predicted_remap", Status.SKIP,
                          message="dom0 refused the layout: nothing was remapped"))
@@ -563,6 +720,22 @@ def scenario_checks(log: ParsedLog, sp: ScenarioPrediction, emulated: ScenarioPr
                               "Xen's map")
         out.append(check)
     return out
+
+
+def _predicted_pvh(log: ParsedLog, emulated: ScenarioPrediction) -> Check:
+    """``rig predict``'s PVH figures, from the scenario alone, against the boot."""
+    p = emulated.pvh
+    current = log.init.balloon_kb.get("current_kb")
+    if p is None or current is None:
+        return Check("predicted_pvh", Status.SKIP, message="rig predict has no PVH figures for "
+                     "this scenario (no absolute dom0_mem) or the boot no balloon figure")
+    got = [current // 4, log.xen.dom0_tot_pages]
+    want = [list(p.balloon_pages), p.xen_pages]
+    if got[0] in p.balloon_pages and got[1] == p.xen_pages:
+        return Check("predicted_pvh", Status.PASS, want, got,
+                     "rig predict's balloon and Xen counts for the PVH dom0")
+    return Check("predicted_pvh", Status.FAIL, want, got,
+                 "the boot differs from rig predict's PVH figures (balloon, Xen's count)")
 
 
 def _firmware_check(sp: ScenarioPrediction, emulated: ScenarioPrediction) -> Check | None:

@@ -125,8 +125,11 @@ def cmd_replay(a: Any) -> int:
 def cmd_fuzz(a: Any) -> int:
     from rig.fuzz import FuzzRequest, main_fuzz
 
-    return main_fuzz(FuzzRequest(a.count, a.seed, a.kernel, a.xen, a.max_memory, a.jobs,
-                                 a.results, a.accel, a.offline))
+    kernel, xen = a.kernel, a.xen
+    if a.mode == "pvh":  # a PVH dom0 needs Xen 4.20 and a kernel that boots as one here
+        kernel, xen = kernel or "6.12", xen or "4.20"
+    return main_fuzz(FuzzRequest(a.count, a.seed, kernel or "6.1", xen or "4.17", a.max_memory,
+                                 a.jobs, a.results, a.accel, a.offline, a.mode))
 
 
 def cmd_lava_job(a: Any) -> int:
@@ -278,8 +281,10 @@ def parser() -> argparse.ArgumentParser:
     fz.add_argument("count", type=_count, metavar="N", help="how many scenarios")
     fz.add_argument("--seed", type=int, required=True, metavar="S",
                     help="the same seed gives the same scenarios")
-    fz.add_argument("--kernel", default="6.1", metavar="KEY|PATH|src:TREE")
-    fz.add_argument("--xen", default="4.17", metavar="KEY|PATH")
+    fz.add_argument("--kernel", metavar="KEY|PATH|src:TREE", help="default 6.1 (PV), 6.12 (PVH)")
+    fz.add_argument("--xen", metavar="KEY|PATH", help="default 4.17 (PV), 4.20 (PVH)")
+    fz.add_argument("--mode", default="pv", choices=("pv", "pvh"),
+                    help="how Xen builds dom0 (pvh: q35 layouts only)")
     fz.add_argument("--max-memory", type=_size, default=64 << 30, metavar="SIZE",
                     help="largest guest RAM drawn (default 64G; at least 1G)")
     fz.add_argument("-j", "--jobs", type=_count, default=1, metavar="N")

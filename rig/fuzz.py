@@ -33,23 +33,27 @@ WHO = {
     "nothing_lost": "kernel", "setup": "kernel", "refusal": "kernel", "crash": "kernel",
     "nr_pages": "Xen", "xen_accounting": "Xen", "layout": "Xen (the machine)",
     "firmware": "firmware", "predicted_remap": "firmware", "model": "rig", "boot": "boot",
-    "console": "boot",
+    "console": "boot", "pvh_map": "Xen", "linux_map": "kernel", "predicted_pvh": "rig",
 }
 
 
 def generate(seed: int, count: int, *, kernel: str = "6.1", xen: str = "4.17",
-             max_memory: int = MAX_MEMORY) -> list[Scenario]:
+             max_memory: int = MAX_MEMORY, mode: str = "pv") -> list[Scenario]:
     """``count`` valid scenarios, the same ones for the same seed (and limits)."""
-    return [one(seed, i, kernel=kernel, xen=xen, max_memory=max_memory) for i in range(count)]
+    return [one(seed, i, kernel=kernel, xen=xen, max_memory=max_memory, mode=mode)
+            for i in range(count)]
 
 
 def one(seed: int, index: int, *, kernel: str = "6.1", xen: str = "4.17",
-        max_memory: int = MAX_MEMORY) -> Scenario:
+        max_memory: int = MAX_MEMORY, mode: str = "pv") -> Scenario:
+    """``mode = "pvh"``: a PVH dom0, which needs q35 (its IOMMU); the same stream otherwise."""
     rng = random.Random(f"{seed}:{index}")
-    name = f"fuzz-{seed}-{index:03d}"
+    name = f"fuzz-{seed}-{index:03d}" + ("-pvh" if mode == "pvh" else "")
     for _ in range(TRIES):
         s = _draw(rng, name, max(1 * GiB, max_memory))
-        s = replace(s, kernel=kernel, xen_version=xen,
+        if mode == "pvh" and s.machine_type != "q35":
+            continue
+        s = replace(s, kernel=kernel, xen_version=xen, dom0_mode=mode,
                     description=f"rig fuzz --seed {seed}, scenario {index}")
         try:
             validate(s)
@@ -158,6 +162,7 @@ class FuzzRequest:
     results: Path | None = None
     accel: str = "auto"
     offline: bool = False
+    mode: str = "pv"
 
 
 def main_fuzz(req: FuzzRequest) -> int:
@@ -175,7 +180,7 @@ def main_fuzz(req: FuzzRequest) -> int:
     build.check("kernel", req.kernel)
     build.check("xen", req.xen)
     scenarios = generate(req.seed, req.count, kernel=req.kernel, xen=req.xen,
-                         max_memory=req.max_memory)
+                         max_memory=req.max_memory, mode=req.mode)
     folder = results_folder(req.results, f"fuzz-{req.seed}")
     cells = []
     for i, s in enumerate(scenarios):
@@ -222,8 +227,9 @@ def main_fuzz(req: FuzzRequest) -> int:
 
 def _label(s: Scenario) -> str:
     below = f" below_4g={s.below_4g:#x}" if s.below_4g is not None else ""
-    return (f"{s.name} {s.qemu_machine} {format_size(s.memory)}{below} holes={len(s.holes)} "
-            f"dom0_mem={s.dom0_mem or '-'}")
+    mode = " pvh" if s.dom0_mode == "pvh" else ""
+    return (f"{s.name} {s.qemu_machine}{mode} {format_size(s.memory)}{below} "
+            f"holes={len(s.holes)} dom0_mem={s.dom0_mem or '-'}")
 
 
 __all__ = ["Disagreement", "FuzzRequest", "disagreements", "generate", "main_fuzz", "one"]

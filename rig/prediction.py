@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rig import pvh
 from rig.dom0mem import Dom0Mem, Dom0Size
 from rig.firmware import HoleSpec, punch, ram_pages, requested_ram, seabios_map
 from rig.layout import E820Entry, sanitize
@@ -36,6 +37,8 @@ class ScenarioPrediction:
     #: the same layout on a kernel without the seed's fix (era B): what dom0 would lose
     without_fix: Prediction | None
     notes: list[str] = field(default_factory=list)
+    #: a PVH dom0 (dom0.mode = "pvh"): Xen's map for it and the pages Linux and Xen count
+    pvh: pvh.PvhPrediction | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -51,6 +54,7 @@ class ScenarioPrediction:
             "kernel_version": ".".join(map(str, self.kernel_version or ())) or None,
             "prediction": self.prediction.to_json() if self.prediction else None,
             "without_fix": self.without_fix.to_json() if self.without_fix else None,
+            "pvh": self.pvh.to_json() if self.pvh else None,
             "notes": list(self.notes),
         }
 
@@ -118,14 +122,29 @@ def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *
             version = None
             notes.append(f"dom0.kernel {s.kernel!r} is not a version: the era is known after "
                          "boot")
-    pred = without = None
-    if nr_pages is not None and mmap:
+    pred = without = pvh_pred = None
+    if s.dom0_mode == "pvh":
+        # Xen sizes a PVH dom0 after its IOMMU and paging reservations, which it does not
+        # print: only an absolute dom0_mem is known beforehand (if Xen has that much free)
+        mem = Dom0Mem.parse(s.dom0_mem) if s.dom0_mem else Dom0Mem()
+        plenty = mem.with_plenty()
+        nr_pages = plenty.nr_pages if plenty else None
+        max_pages = plenty.max_pages if plenty else None
+        if nr_pages is not None and mmap:
+            pvh_pred = pvh.predict(mmap, nr_pages)
+            notes.append("PVH dom0: Xen's ACPI tables for it take a few hundred bytes of its "
+                         "last RAM below 4 GiB, which costs Linux the page they start in; "
+                         "Linux's shared info displaces one RAM page Xen then frees")
+        else:
+            notes.append("PVH dom0 without an absolute dom0_mem: its size is known from Xen's "
+                         "Dom0 memory map after boot")
+    elif nr_pages is not None and mmap:
         if kernel is not None:
             pred = predict(mmap, nr_pages, max_pages, kernel)
         without = predict(mmap, nr_pages, max_pages, (3, 2))
     requested = requested_ram(s.low_ram, s.high_ram, s.qemu_machine)
     return ScenarioPrediction(s.name, s.boot, fw, source, mmap, requested, holes, nr_pages,
-                              max_pages, version, pred, without, notes)
+                              max_pages, version, pred, without, notes, pvh_pred)
 
 
 def main_predict(name: str, sets: list[str], as_json: bool) -> int:

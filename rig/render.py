@@ -65,6 +65,7 @@ class MachineSpec:
     xen_cmdline: str
     modules: str  # QEMU's -initrd: "kernel args,initrd" with commas doubled
     iso: str | None = None  # a GRUB ISO to boot instead of loading Xen directly
+    devices: tuple[str, ...] = ()  # -device arguments (a PVH dom0's IOMMU)
     esp: str | None = None  # UEFI: the folder served as a FAT ESP
     ovmf_code: str | None = None
     ovmf_vars: str | None = None
@@ -82,7 +83,8 @@ def _plain_path(path: str, what: str) -> str:
 
 
 def xen_cmdline(s: Scenario) -> str:
-    return render("xen.cmdline.j2", dom0_mem=s.dom0_mem, extra=s.xen_cmdline.strip()).strip()
+    return render("xen.cmdline.j2", dom0_mem=s.dom0_mem, dom0_mode=s.dom0_mode,
+                  extra=s.xen_cmdline.strip()).strip()
 
 
 def dom0_cmdline(s: Scenario) -> str:
@@ -112,6 +114,11 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         cpu += ",phys-bits=42"
     if s.qemu_machine == LEGACY_PC and "full-cpuid-auto-level" not in cpu:
         cpu += ",full-cpuid-auto-level=on"  # LEGACY_CPU_WHY
+    devices: tuple[str, ...] = ()
+    if s.dom0_mode == "pvh":
+        devices = ("intel-iommu,intremap=on",)  # PVH_IOMMU_WHY
+        if "rdtscp" not in cpu:
+            cpu += ",-rdtscp"  # PVH_CPU_WHY
     return MachineSpec(
         name=s.name,
         accel=accel,
@@ -125,17 +132,29 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         xen_cmdline=xen_cmdline(s),
         modules=modules,
         iso=iso,
+        devices=devices,
         esp=esp,
         ovmf_code=ovmf_code,
         ovmf_vars=ovmf_vars,
     )
 
 
+PVH_IOMMU_WHY = ("-device intel-iommu,intremap=on: Xen 4.20 refuses a PVH dom0 without an "
+                 "IOMMU (\"Presently, iommu must be enabled for PVH hardware domain\")")
+PVH_CPU_WHY = ("-rdtscp: under TCG, Xen's SVM emulation of RDTSCP fails for a PVH dom0 (\"SVM "
+               "Insn len emulation failed ... got nrip_len 0\", then \"Hardware Dom0 crashed\")")
+
+
 def machine_reasons(s: Scenario, spec: MachineSpec) -> list[str]:
-    """Why the machine type or the CPU differ from the scenario's and rig's defaults."""
+    """Why the machine type, its devices or the CPU differ from the scenario's and rig's
+    defaults."""
     out = [why] if (why := s.qemu_machine_why) else []
     if "full-cpuid-auto-level=on" in spec.cpu and s.qemu_machine == LEGACY_PC:
         out.append(LEGACY_CPU_WHY)
+    if s.dom0_mode == "pvh":
+        out.append(PVH_IOMMU_WHY)
+        if "-rdtscp" in spec.cpu:
+            out.append(PVH_CPU_WHY)
     return out
 
 

@@ -32,7 +32,8 @@ def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] 
         "xen": parsed.xen.to_json(),
         "linux": linux,
         "init": parsed.init.to_json(),
-        "prediction": judgement.prediction.to_json() if judgement.prediction else None,
+        "prediction": judgement.prediction.to_json() if judgement.prediction else
+        judgement.pvh.to_json() if judgement.pvh else None,
         "model_inputs": judgement.inputs,
         "crashes": [h.to_json() for h in parsed.crashes],
         "log_lines": parsed.lines,
@@ -169,5 +170,12 @@ def prediction_summary(sp: ScenarioPrediction) -> str:
         out.append(f"kernel {version} (era {p.era.value}): {_pred_line(p)}")
     if sp.without_fix is not None:
         out.append(f"without the fix (era B, 3.2-3.4): {_pred_line(sp.without_fix)}")
+    if sp.pvh is not None:
+        out.append("PVH dom0's map (Xen's pvh_setup_e820, before its ACPI tables' bytes):")
+        out += [f"  {e}" for e in sp.pvh.built]
+        out.append(f"PVH: Xen counts {sp.pvh.xen_pages} pages for dom0, Linux has "
+                   f"{sp.pvh.own_pages} of its own; balloon current_kb "
+                   + " or ".join(str(x * 4) for x in sp.pvh.balloon_pages)
+                   + " (by the kernel's balloon)")
     out += [f"note      {n}" for n in sp.notes]
     return "\n".join(out)

@@ -21,6 +21,8 @@ from rig.layout import GiB, MiB, TiB, format_size, parse_size
 MACHINE_TYPES = ("pc", "q35")
 FIRMWARES = ("bios", "uefi")
 HOLE_KINDS = ("gap", "badram")
+#: how Xen builds dom0: a PV guest (the classic dom0) or a PVH one (dom0=pvh)
+DOM0_MODES = ("pv", "pvh")
 # RAM below 4 GiB ends here at most: measured on pc (pc-i440fx-1.7) 2026-11-30, where 16 GiB
 # guests booted with the split at 0xfe000000; above, the PCI hole would not hold the BIOS ROM
 # and the APICs (0xfec00000). q35 keeps at most 0xb0000000 (its MMCONFIG window follows).
@@ -76,6 +78,7 @@ class Scenario:
     xen_cmdline: str = ""
     kernel: str = "6.1"
     dom0_cmdline: str = ""
+    dom0_mode: str = "pv"
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -146,6 +149,8 @@ class Scenario:
         lines += ["", "[dom0]", f"kernel = {_q(self.kernel)}"]
         if self.dom0_cmdline:
             lines.append(f"cmdline = {_q(self.dom0_cmdline)}")
+        if self.dom0_mode != "pv":
+            lines.append(f"mode = {_q(self.dom0_mode)}")
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, object]:
@@ -163,7 +168,8 @@ class Scenario:
                       for h in self.holes],
             "xen": {"version": self.xen_version, "dom0_mem": self.dom0_mem,
                     "cmdline": self.xen_cmdline},
-            "dom0": {"kernel": self.kernel, "cmdline": self.dom0_cmdline},
+            "dom0": {"kernel": self.kernel, "cmdline": self.dom0_cmdline,
+                     "mode": self.dom0_mode},
         }
 
 
@@ -190,6 +196,7 @@ _FIELDS = {
     "xen.cmdline": "xen_cmdline",
     "dom0.kernel": "kernel",
     "dom0.cmdline": "dom0_cmdline",
+    "dom0.mode": "dom0_mode",
 }
 
 
@@ -325,6 +332,14 @@ def validate(s: Scenario) -> None:
     if s.firmware == "uefi" and s.machine_type != "q35":
         raise ScenarioError("machine.type", s.machine_type,
                             "firmware = \"uefi\" needs machine.type = \"q35\"", src)
+    if s.dom0_mode not in DOM0_MODES:
+        raise ScenarioError("dom0.mode", s.dom0_mode, f"expected one of {DOM0_MODES}", src)
+    if s.dom0_mode == "pvh" and (s.machine_type != "q35" or s.firmware != "bios"):
+        # Xen: "Presently, iommu must be enabled for PVH hardware domain" (facts.md); QEMU's
+        # intel-iommu is a q35 device
+        raise ScenarioError("dom0.mode", s.dom0_mode, "a PVH dom0 needs an IOMMU, which rig "
+                            "gives with QEMU's intel-iommu: machine.type = \"q35\" and "
+                            "machine.firmware = \"bios\"", src)
     if not 1 <= s.cpus <= 64:
         raise ScenarioError("machine.cpus", s.cpus, "expected 1 to 64", src)
     if s.dom0_mem is not None:

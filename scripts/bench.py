@@ -49,12 +49,23 @@ def rig_run(args: list[str], results: Path, env: dict[str, str] | None = None
 
 
 def bare_qemu(argv: list[str]) -> tuple[float, int]:
-    """The same QEMU command without rig; /usr/bin/time reports its peak RSS."""
+    """The same QEMU command without rig, stopped where rig stops it: when /init has printed
+    its last line (rig then reads Xen's count, 0.1 s, and stops QEMU; /init itself would wait
+    20 s for that). /usr/bin/time reports the peak RSS."""
     t0 = time.monotonic()
-    proc = subprocess.run(["/usr/bin/time", "-f", "RSS %M", *argv], capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL)
-    m = re.search(r"RSS (\d+)", proc.stderr)
-    return time.monotonic() - t0, int(m.group(1)) if m else 0
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "RSS %M", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None and proc.stderr is not None
+    for line in proc.stdout:
+        if b"RIG: stage done" in line:
+            break
+    seconds = time.monotonic() - t0
+    subprocess.run(["pkill", "-TERM", "-P", str(proc.pid)], check=False)
+    proc.stdout.read()
+    err = proc.stderr.read().decode(errors="replace")
+    proc.wait()
+    m = re.search(r"RSS (\d+)", err)
+    return seconds, int(m.group(1)) if m else 0
 
 
 def kept_command(args: list[str], results: Path) -> list[str]:
@@ -65,15 +76,9 @@ def kept_command(args: list[str], results: Path) -> list[str]:
     if not m:
         raise SystemExit(f"rig run --keep printed no folder:\n{text[-2000:]}")
     argv = (Path(m.group(1)) / "qemu.args").read_text().splitlines()
-    # drop the QMP socket (its folder is gone); everything else is the very same command, but
-    # for rig.hold=0: rig's /init waits (20 s) for rig to read Xen's count and then stops QEMU
-    # itself, while bare QEMU has no one to stop it, so its /init must power off at once
+    # drop the QMP socket (its folder is gone); everything else is the very same command
     i = argv.index("-qmp")
-    argv = argv[:i] + argv[i + 2:]
-    j = argv.index("-initrd") + 1
-    # the first single comma ends dom0's module line (QEMU reads ",," as a comma)
-    argv[j] = re.sub(r"(?<!,),(?!,)", " rig.hold=0,", argv[j], count=1)
-    return argv
+    return argv[:i] + argv[i + 2:]
 
 
 def overhead(results: Path) -> dict[str, Any]:
@@ -237,6 +242,14 @@ def main() -> int:
         # a partial run updates the sections it measures and keeps the others
         r = json.loads((OUT / "results.json").read_text())
     r.update({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()})
+    def save() -> None:
+        # after every section: a section that fails must not lose the ones measured before it
+        r["overhead_ratio"] = r.get("overhead", {}).get("ratio", {}).get("median")
+        r["seed_matrix_j2_s"] = r.get("matrix", {}).get("j2_s", {}).get("median")
+        r["parse_mb_s"] = r.get("parse", {}).get("rig_mb_s")
+        r["bench_s" if not only else "partial_bench_s"] = round(time.monotonic() - t0, 1)
+        (OUT / "results.json").write_text(json.dumps(r, indent=2) + "\n")
+
     try:
         for name, fn in (("parse", parse_speed), ("overhead", overhead), ("presets", presets),
                          ("matrix", matrix), ("scale", scale)):
@@ -246,13 +259,10 @@ def main() -> int:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             r[name] = fn(results)
             print(f"bench: {name} took {time.monotonic() - t:.0f} s", file=sys.stderr)
+            save()
     finally:
         shutil.rmtree(results, ignore_errors=True)
-    r["overhead_ratio"] = r.get("overhead", {}).get("ratio", {}).get("median")
-    r["seed_matrix_j2_s"] = r.get("matrix", {}).get("j2_s", {}).get("median")
-    r["parse_mb_s"] = r.get("parse", {}).get("rig_mb_s")
-    r["bench_s" if not only else "partial_bench_s"] = round(time.monotonic() - t0, 1)
-    (OUT / "results.json").write_text(json.dumps(r, indent=2) + "\n")
+    save()
     if all(k in r for k in ("parse", "overhead", "presets", "matrix", "scale")):
         (OUT / "results.md").write_text(markdown(r))
     print(json.dumps({k: r.get(k) for k in ("overhead_ratio", "seed_matrix_j2_s", "parse_mb_s",

@@ -34,6 +34,7 @@ _CRASH_HINT = re.compile(r"Panic|crashed|panic|Oops|BUG|WARNING|halted|conflict|
 # start a match, which keeps `rig parse` far above 50 MB/s.
 _HINT_TEXT = (
     r"RAM map|Xen version [0-9]|Command line|System RAM|Dom0 al|Dom0 crashed|Domain 0 "
+    r"|Dom0 memory map"
     r"|Init\. r|\*\*\*|General info|_pages=|\(total: |RIG:|BIOS-|Linux version"
     r"|ARRANGEMENT|Phys-Mach|Dom0 kernel|pressed -> |Dom0 halted|conflicts with E820"
     r"|E820 map conflict|E820 entry remapping|Xen version: "

@@ -39,6 +39,16 @@ def xen_entry(text: str) -> E820Entry | None:
     return _entry(m) if m else None
 
 
+# Linux 6.16+ between two entries: "BIOS-e820: [gap 0x000000000009f000-0x000000000009fbff]"
+_LINUX_GAP = re.compile(
+    r"^\s?(?:e820: )?(?:BIOS-e820|Xen|e820): +\[gap 0x[0-9a-fA-F]+-0x[0-9a-fA-F]+\]")
+
+
+def linux_gap(text: str) -> bool:
+    """A gap line of 6.16+'s printed map (no entry: what lies between two entries)."""
+    return _LINUX_GAP.match(text) is not None
+
+
 def linux_entry(text: str) -> E820Entry | None:
     m = _LINUX_ENTRY.match(text)
     if not m or m.group("who") not in _LINUX_WHO:

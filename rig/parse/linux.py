@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from rig.layout import E820Entry, PfnRange
-from rig.parse.e820 import linux_entry
+from rig.parse.e820 import linux_entry, linux_gap
 
 _VERSION = re.compile(r"^Linux version (\S+)")
 _XEN_VERSION = re.compile(r"^Xen version: (\d+\.\d+(?:\.\d+)?)")
@@ -101,6 +101,8 @@ class LinuxParser:
             if entry is not None:
                 info.e820.append(entry)
                 return
+            if not cut and linux_gap(text):
+                return  # 6.16+ prints the gaps between entries too: the map goes on
             self._map_state = 2
             info.e820_cut = cut
         if cut or not _KEYS.search(text):

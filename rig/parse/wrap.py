@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rig.dom0mem import Dom0Mem
 from rig.layout import E820Type
 from rig.parse import linux, xen
-from rig.parse.e820 import linux_entry, xen_entry
+from rig.parse.e820 import linux_entry, linux_gap, xen_entry
 from rig.parse.lines import Source
 
 
@@ -42,6 +42,8 @@ def _regex(rx: re.Pattern[str]) -> Callable[[str], object | None]:
 
 
 def _linux_e820(text: str) -> object | None:
+    if linux_gap(text):
+        return ("gap", text.strip())  # 6.16+'s gap lines are whole lines of their own
     e = linux_entry(text)
     if e is None or (e.type is E820Type.OTHER and not re.search(r"type \d+\s*$", text)):
         return None  # "usab" is a cut "usable", not a type of its own

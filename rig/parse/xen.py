@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 
 from rig.layout import E820Entry
 from rig.parse.e820 import xen_entry
+from rig.pvh import populated_pages
 
 _VERSION = re.compile(r"^Xen version (\S+)")
 _CMDLINE = re.compile(r"^Command line: ?(.*)$")
 DOM0_MEM = re.compile(r"(?:^|\s)dom0_mem=(\S*)")
 _MAP_HEADER = re.compile(r"^(Initial )?(\S+) RAM map:\s*$")
+#: with dom0=verbose Xen prints the map it built for a PVH dom0 (hvm/dom0_build.c)
+_DOM0_MAP = re.compile(r"^Dom0 memory map:\s*$")
 _SYSTEM_RAM = re.compile(r"^System RAM: (\d+)MB \((\d+)kB\)")
 # the whole line: a cut one (a wrapped mail, an 80-column terminal) must not match
 ALLOC = re.compile(
@@ -36,7 +39,7 @@ _Q_PAGES = re.compile(r"^\s*(?:refcnt=\d+ dying=\d+ )?nr_pages=(\d+) .*max_pages
 _U_TOTAL = re.compile(r"^(?:Domain 0|d0) \(total: (\d+)\):")
 
 _KEYS = re.compile(r"Xen ver|Command|RAM map|System RAM|Dom0 al|Init\. r|\*\*\*|General"
-                   r"|nr_pages=|total:|ARRANGEMENT|Phys-Mach|Dom0 kernel|pressed")
+                   r"|nr_pages=|total:|ARRANGEMENT|Phys-Mach|Dom0 kernel|pressed|memory map")
 
 
 @dataclass
@@ -49,6 +52,8 @@ class XenInfo:
     e820: list[E820Entry] = field(default_factory=list)
     #: the map ended on a line that started an entry but was cut (and could not be rejoined)
     e820_cut: bool = False
+    #: the map Xen built for a PVH dom0 ("Dom0 memory map:", printed with dom0=verbose)
+    dom0_e820: list[E820Entry] = field(default_factory=list)
     system_ram_kb: int | None = None
     dom0_kind: str | None = None  # "PV" or "PVH"
     dom0_bits: int | None = None  # 64, or 32 for a 32-bit PV dom0
@@ -86,8 +91,13 @@ class XenInfo:
     @property
     def dom0_nr_pages(self) -> int | None:
         """dom0's nr_pages as Xen built it: the allocation arithmetic, or the P2M's size when
-        that is all the log has. Never Xen's later count (that is judged, not assumed)."""
-        return self.alloc_nr_pages if self.alloc_nr_pages is not None else self.p2m_pages
+        that is all the log has; for a PVH dom0, what the map Xen printed for it holds. Never
+        Xen's later count (that is judged, not assumed)."""
+        if self.alloc_nr_pages is not None:
+            return self.alloc_nr_pages
+        if self.p2m_pages is None and self.dom0_kind == "PVH" and self.dom0_e820:
+            return populated_pages(self.dom0_e820)
+        return self.p2m_pages
 
     @property
     def nr_pages_disagreement(self) -> str | None:
@@ -105,6 +115,7 @@ class XenInfo:
             "dom0_mem": self.dom0_mem,
             "e820_source": self.e820_source,
             "e820": [e.to_json() for e in self.e820] or None,
+            "dom0_e820": [e.to_json() for e in self.dom0_e820] or None,
             "system_ram_kb": self.system_ram_kb,
             "dom0_kind": self.dom0_kind,
             "dom0_kernel_paddr": list(self.dom0_kernel_paddr) if self.dom0_kernel_paddr
@@ -122,6 +133,7 @@ class XenParser:
         self.info = XenInfo()
         self._in_map = False
         self._map: list[E820Entry] = []
+        self._map_is_dom0 = False
         self._q_domain: int | None = None
         self._section: str | None = None
 
@@ -141,14 +153,15 @@ class XenParser:
             self._in_map = False
             if cut:
                 info.e820_cut = True
-            if self._map:
-                info.e820 = self._map  # a later map (after "Initial ...") replaces an earlier one
+            self._close_map()
         if cut or not _KEYS.search(text):
             return
         if (m := _MAP_HEADER.match(text)) is not None:
-            self._in_map, self._map = True, []
+            self._in_map, self._map, self._map_is_dom0 = True, [], False
             info.e820_source = m.group(2)
             info.e820_cut = False
+        elif _DOM0_MAP.match(text):
+            self._in_map, self._map, self._map_is_dom0 = True, [], True
         elif info.version is None and (m := _VERSION.match(text)) is not None:
             info.version = m.group(1)
         elif info.cmdline is None and (m := _CMDLINE.match(text)) is not None:
@@ -189,8 +202,16 @@ class XenParser:
         elif (m := _U_TOTAL.match(text)) is not None:
             info.dom0_tot_pages = int(m.group(1))
 
+    def _close_map(self) -> None:
+        if not self._map:
+            return
+        if self._map_is_dom0:
+            self.info.dom0_e820 = self._map
+        else:
+            self.info.e820 = self._map  # a later map (after "Initial ...") replaces an earlier one
+
     def finish(self) -> XenInfo:
-        if self._in_map and self._map:
-            self.info.e820 = self._map
+        if self._in_map:
+            self._close_map()
             self._in_map = False
         return self.info

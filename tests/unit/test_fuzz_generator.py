@@ -52,3 +52,13 @@ def test_disagreements_name_who_disagrees() -> None:
                    ("layout", "Xen (the machine)")]
     assert disagreements({"checks": [{"name": "x", "status": "pass"}]}) == []
     assert disagreements(None)[0][1] == "error"
+
+
+def test_pvh_mode_draws_q35_layouts_only() -> None:
+    scenarios = generate(1, 20, mode="pvh", kernel="6.12", xen="4.20")
+    assert {s.machine_type for s in scenarios} == {"q35"}
+    assert {s.dom0_mode for s in scenarios} == {"pvh"}
+    assert [s.to_toml() for s in scenarios] == [s.to_toml() for s in generate(
+        1, 20, mode="pvh", kernel="6.12", xen="4.20")]
+    for s in scenarios:
+        validate(s)

@@ -28,3 +28,23 @@ def test_ansi_noise_and_interleaving() -> None:
     assert one("[    1.0] Remapped 97 pa(XEN) Scrubbing Free RAM") == [
         ("linux", "Remapped 97 pa"), ("xen", "Scrubbing Free RAM")]
     assert [ln.source for ln in split(3, "plain")] == [Source.LINUX]
+
+
+def test_linux_6_16_map_with_gap_lines_and_type_names() -> None:
+    """6.16+ names the types ("System RAM", "device reserved") and prints the gaps between
+    entries ("[gap ...]"): the map goes on past them."""
+    from rig.parse import parse_lines
+
+    lines = ["[    0.000000] BIOS-provided physical RAM map:\n",
+             "[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009efff]  System RAM\n",
+             "[    0.000000] BIOS-e820: [gap 0x000000000009f000-0x000000000009fbff]\n",
+             "[    0.000000] BIOS-e820: [mem 0x000000000009fc00-0x00000000000fffff]  device "
+             "reserved\n",
+             "[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x000000007ffdff25]  System RAM\n",
+             "[    0.000000] BIOS-e820: [gap 0x0000000080000000-0x00000000afffffff]\n",
+             "[    0.000000] BIOS-e820: [mem 0x0000000100000000-0x000000017fffffff]  System RAM\n",
+             "[    0.000000] printk: legacy bootconsole [xenboot0] enabled\n"]
+    log = parse_lines(lines)
+    assert [(e.start, e.type.value) for e in log.linux.e820] == [
+        (0, "usable"), (0x9FC00, "reserved"), (0x100000, "usable"), (0x100000000, "usable")]
+    assert not log.cut

@@ -1,0 +1,34 @@
+"""A PVH dom0 (Xen 4.20, Linux 6.12): the issue's command passes with every check backed by rig's
+model of Xen's and Linux's source (rig.pvh), and a layout with gaps below and above 4 GiB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rig.run import RunOptions, run
+from rig.scenario import load
+
+pytestmark = pytest.mark.boot
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+MODEL = ("pvh_map", "linux_map", "nothing_lost", "xen_accounting", "nr_pages", "predicted_pvh")
+
+
+@pytest.mark.parametrize(("name", "sets"), [
+    ("q35", {"dom0.mode": "pvh", "xen.version": "4.20", "dom0.kernel": "6.12"}),
+    (str(SCENARIOS / "q35-pvh-holes.toml"), {}),
+])
+def test_pvh_dom0(name: str, sets: dict[str, str], tmp_path: Path,
+                  no_leaked_qemu: object) -> None:
+    doc, _ = run(load(name, sets), RunOptions(accel="tcg", results=tmp_path))
+    checks = {c["name"]: c for c in doc["checks"]}
+    assert doc["verdict"] == "pass", doc["checks"]
+    assert doc["xen"]["dom0_kind"] == "PVH"
+    for name_ in MODEL:
+        assert checks[name_]["status"] == "pass", checks[name_]
+    assert checks["layout"]["status"] == "pass"
+    assert "intel-iommu" in " ".join(doc["accelerator"]["machine_reasons"])
+    # Xen counts one page less than it gave (Linux's shared info), never more
+    assert doc["xen"]["dom0_tot_pages"] == doc["xen"]["dom0_nr_pages"] - 1
