@@ -197,8 +197,11 @@ def table(results: list[CellResult]) -> str:
     for r in results:
         d = r.doc or {}
         linux, pred, xen = d.get("linux") or {}, d.get("prediction") or {}, d.get("xen") or {}
-        rows.append((r.cell.name, r.status.label, str(linux.get("remapped_pages", "-")),
-                     str(pred.get("remapped_pages", "-")), str(xen.get("dom0_nr_pages", "-")),
+        pvh = xen.get("dom0_kind") == "PVH"  # no remap step: the column says so
+        rows.append((r.cell.name, r.status.label,
+                     "(pvh)" if pvh else str(linux.get("remapped_pages", "-")),
+                     "(pvh)" if pvh else str(pred.get("remapped_pages", "-")),
+                     str(xen.get("dom0_nr_pages", "-")),
                      f"{r.seconds:.1f}s", str(d.get("log") or r.folder / "stdout.txt")))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
