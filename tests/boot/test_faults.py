@@ -20,7 +20,7 @@ from rig import images, scenario
 from rig.images.store import Store
 from rig.machine import kvm_probe, qemu_binary
 from rig.run import RunOptions, run
-from tests.boot.conftest import qemu_pids
+from tests.boot.conftest import boot_qemu, qemu_pids
 
 pytestmark = [pytest.mark.boot, pytest.mark.usefixtures("no_leaked_qemu")]
 RIG = [sys.executable, "-m", "rig.cli"]
@@ -67,17 +67,26 @@ def test_silent_hang(tmp_path: Path) -> None:
 def test_qemu_killed_mid_boot(tmp_path: Path) -> None:
     proc = subprocess.Popen([*RIG, "run", "pci-hole", "--accel", "tcg", "--results",
                              str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    victims: set[int] = set()
-    while not victims and time.monotonic() < deadline:
-        time.sleep(0.5)
-        victims = qemu_pids() & _children(proc.pid)
+    victims = _booting_qemu(proc.pid)
+    assert victims, "rig never started the machine's QEMU"
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 125, out.decode() + err.decode()  # QEMU dying is infrastructure
     doc, _ = only_result(tmp_path)
     assert doc["verdict"] == "error"
+
+
+def _booting_qemu(rig_pid: int) -> set[int]:
+    """The QEMU that boots rig's machine, once it runs: rig also runs `qemu --version`, which
+    may be seen alive for a moment and is gone before a signal reaches it."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = boot_qemu(qemu_pids() & _children(rig_pid))
+        if found:
+            return found
+        time.sleep(0.2)
+    return set()
 
 
 def _children(pid: int) -> set[int]:
@@ -92,9 +101,7 @@ def _children(pid: int) -> set[int]:
 def test_rig_interrupted(tmp_path: Path, sig: signal.Signals) -> None:
     proc = subprocess.Popen([*RIG, "run", "pci-hole", "--accel", "tcg", "--results",
                              str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while not (qemu_pids() & _children(proc.pid)) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    assert _booting_qemu(proc.pid), "rig never started the machine's QEMU"
     time.sleep(1.0)
     proc.send_signal(sig)
     proc.communicate(timeout=60)
