@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -337,9 +337,16 @@ def validate(s: Scenario) -> None:
     if s.dom0_mode == "pvh" and (s.machine_type != "q35" or s.firmware != "bios"):
         # Xen: "Presently, iommu must be enabled for PVH hardware domain" (facts.md); QEMU's
         # intel-iommu is a q35 device
-        raise ScenarioError("dom0.mode", s.dom0_mode, "a PVH dom0 needs an IOMMU, which rig "
-                            "gives with QEMU's intel-iommu: machine.type = \"q35\" and "
-                            "machine.firmware = \"bios\"", src)
+        why = ("a PVH dom0 needs an IOMMU, which rig gives with QEMU's intel-iommu: "
+               "machine.type = \"q35\" and machine.firmware = \"bios\"")
+        q35 = replace(s, machine_type="q35", firmware="bios")
+        if s.below_4g is not None and q35.low_ram < min(s.memory, s.below_4g):
+            # QEMU 7.2 allows its IOMMUs (intel-iommu, amd-iommu) on q35 only, and q35 never
+            # keeps RAM in its MMCONFIG window: such a layout has no PVH form in QEMU
+            why += (f"; but q35 with {format_size(s.memory)} keeps at most {q35.low_ram:#x} "
+                    f"below 4 GiB, not machine.below_4g = {s.below_4g:#x}, so this layout "
+                    "cannot run as PVH in QEMU")
+        raise ScenarioError("dom0.mode", s.dom0_mode, why, src)
     if not 1 <= s.cpus <= 64:
         raise ScenarioError("machine.cpus", s.cpus, "expected 1 to 64", src)
     if s.dom0_mem is not None:

@@ -121,3 +121,14 @@ def test_to_toml_loads_back_to_the_same_scenario(name: str, tmp_path: Path) -> N
     path = tmp_path / "s.toml"
     path.write_text(s.to_toml())
     assert load(str(path)) == s
+
+
+def test_a_layout_q35_cannot_hold_has_no_pvh_form() -> None:
+    # seed-8g keeps RAM to 0xbb000000; q35, the only machine with QEMU's IOMMUs, stops at 2 GiB
+    with pytest.raises(ScenarioError) as err:
+        load("seed-8g", {"dom0.mode": "pvh"})
+    assert "cannot run as PVH" in str(err.value) and "0xbb000000" in str(err.value)
+    with pytest.raises(ScenarioError) as err:
+        load("pci-hole", {"dom0.mode": "pvh"})
+    assert "cannot run as PVH" not in str(err.value)
+    assert load("pci-hole", {"dom0.mode": "pvh", "machine.type": "q35"}).dom0_mode == "pvh"
