@@ -23,7 +23,7 @@ from rig import build, images, render, scenario
 from rig.checks import Check, Status, judge, scenario_checks
 from rig.console import ConsoleResult, Outcome, Stage, drive, silence_for, timeouts_for
 from rig.errors import ArtifactError, RigError, UsageError
-from rig.images import grub, initramfs
+from rig.images import Artifact, grub, initramfs, vmlinux
 from rig.images.store import Store, sha256_file
 from rig.kconfig import KernelConfig
 from rig.layout import E820Entry, E820Type
@@ -192,6 +192,16 @@ def _recorded_map(s: Scenario, parsed: ParsedLog, boot_files: list[Path]
     return None
 
 
+def dom0_image(s: Scenario, kernel: Artifact) -> vmlinux.Image:
+    """What Xen loads as dom0's kernel: on a direct boot the ELF inside the bzImage (Xen's own
+    unpacking costs seconds under TCG; QEMU reads the ELF from the host), else the bzImage
+    (GRUB reads a big ELF slowly from the CD, OVMF's boot is the user's shape). rig.images.
+    vmlinux says why, with the measurements."""
+    if s.boot != "direct":
+        return vmlinux.Image(kernel.path, "bzImage", why=f"{s.boot} boots load the bzImage")
+    return vmlinux.elf_for_xen(kernel.path, kernel.record.sha256)
+
+
 def _partial(log_path: Path, live: dict[str, Any], why: Check) -> dict[str, Any]:
     """The document of a run that ended early: whatever the log holds, plus why."""
     log_path.touch()
@@ -214,9 +224,11 @@ def _boot(s: Scenario, opts: RunOptions, run_dir: Path, qmp_socket: Path, log_pa
     live["accelerator"] = {"accel": choice.accel, "reason": choice.reason,
                            "qemu_version": qemu_version(binary), "cpu": opts.cpu}
 
+    image = dom0_image(s, kernel)
+    live["artifacts"]["kernel"]["loaded"] = image.to_json()
     # short, space-free names inside the private run folder for the multiboot module lines
-    for name, art in (("xen", xen), ("vmlinuz", kernel)):
-        (run_dir / name).symlink_to(art.path)
+    for name, path in (("xen", xen.path), ("vmlinuz", image.path)):
+        (run_dir / name).symlink_to(path)
     init_text = render.init_script(list(opts.init_commands))
     (run_dir / "init").write_text(init_text)
     initramfs.build(busybox.path, init_text, run_dir / "initrd.gz")
@@ -348,7 +360,8 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
         link = dest / target
         link.unlink(missing_ok=True)
         try:
-            link.symlink_to(build.resolve(kind, name, offline=True).path)
+            art = build.resolve(kind, name, offline=True)
+            link.symlink_to(dom0_image(s, art).path if kind == "kernel" else art.path)
         except RigError:
             missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
     uefi: dict[str, str] = {}

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rig import kconfig
 from rig.errors import ArtifactError, UsageError
+from rig.images import vmlinux
 from rig.images.apt import AptRoot
 from rig.images.store import Record, Store, sha256_file
 from rig.progress import say
@@ -348,6 +349,7 @@ def gc(store: Store | None = None) -> list[Path]:
                 if obj.name not in keep:
                     obj.unlink()
                     removed.append(obj)
+        removed += vmlinux.gc(store, keep)
         tmp = store.root / "tmp"
         if tmp.is_dir():
             shutil.rmtree(tmp)
