@@ -91,10 +91,16 @@ KNOWN: tuple[Known, ...] = (
 )
 
 
+#: KNOWN by (source, in_map): every line the parsers see is asked, so only its own kind
+_BY_PLACE: dict[tuple[Source, bool], tuple[Known, ...]] = {
+    (src, in_map): tuple(k for k in KNOWN if k.source is src and k.in_map == in_map)
+    for src in Source for in_map in (False, True)}
+
+
 def started(source: Source, text: str, in_map: bool) -> Known | None:
     """The known message ``text`` starts, when it is cut, or complete but may go on."""
-    for k in KNOWN:
-        if k.source is not source or k.in_map != in_map or not k.start.match(text):
+    for k in _BY_PLACE[(source, in_map)]:
+        if not k.start.match(text):
             continue
         if k.read(text) is None or k.open_tail:
             return k

@@ -127,3 +127,26 @@ def test_file_reader_sees_what_the_line_reader_sees(path: Path, tmp_path: Path) 
         finally:
             parse._PARALLEL_MIN = saved
         assert document(fast, judge(fast)) == document(slow, judge(slow))
+
+
+def test_the_file_scan_finds_every_hint_the_line_reader_does(tmp_path: Path) -> None:
+    """The file scan splits the hints between a regex and bytes.find: together they must find
+    exactly the lines the line reader's one regex finds."""
+    import mmap
+
+    from rig import parse
+
+    samples = ["(XEN) 'q' pressed -> dumping domain info", "base_addr = 0x0, length = 0x9fc00",
+               "error: file `/xen' not found.", "xen_release_chunk: looking at area pfn",
+               "    max_pages=262144 tot_pages=262144", "Freeing  9f-100 pfn range: 97 pages",
+               "Xen hypervisor allocated kernel memory conflicts with E820 map",
+               "[    0.1] Released 0 page(s)", "unused memory here", "nothing to see here",
+               "just error:without the space", "Xen version 4.17.7", "plain tail"]
+    raw = tmp_path / "raw.log"
+    raw.write_bytes(("\n".join(samples)).encode())  # the last line without its line end
+    data = raw.read_bytes()
+    with open(raw, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        found = parse._scan_range(mm, 0, len(data))
+    starts = [0] + [i + 1 for i, b in enumerate(data) if b == 0x0A]
+    expected = [s for s, line in zip(starts, samples, strict=True) if parse._HINT.search(line)]
+    assert found == expected and len(expected) == len(samples) - 3
