@@ -355,13 +355,17 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
     if s.boot == "grub":
         files["grub.cfg"] = render.grub_cfg(s)
     missing = []
+    unpacked: str | None = None
     for kind, name, target in (("xen", s.xen_version, "xen"), ("kernel", s.kernel, "vmlinuz"),
                                ("busybox", "default", "busybox")):
         link = dest / target
         link.unlink(missing_ok=True)
         try:
             art = build.resolve(kind, name, offline=True)
-            link.symlink_to(dom0_image(s, art).path if kind == "kernel" else art.path)
+            if kind == "kernel":
+                image = dom0_image(s, art)
+                unpacked = image.unpacked_from
+            link.symlink_to(image.path if kind == "kernel" else art.path)
         except RigError:
             missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
     uefi: dict[str, str] = {}
@@ -381,6 +385,10 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
     readme = ["Files rendered by `rig render` for scenario " + s.name + ".",
               "qemu.args holds one argument per line; run it with:",
               "  mapfile -t A < qemu.args && qemu-system-x86_64 \"${A[@]}\""]
+    if unpacked:
+        readme.append(f"vmlinuz is the ELF unpacked from the kernel's bzImage ({unpacked}), as "
+                      "rig run hands it to Xen on a direct boot: Xen's own unpacking is slow "
+                      "under TCG")
     if missing:
         readme += ["Not in the cache, so not linked here:", *(f"  {m}" for m in missing)]
     files["README.txt"] = "\n".join(readme) + "\n"

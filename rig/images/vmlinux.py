@@ -18,6 +18,7 @@ anything else keeps the bzImage and says why.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import hashlib
 import lzma
@@ -29,6 +30,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from rig.errors import ArtifactError
 from rig.images.store import Store, sha256_file
 
 #: the payload's first bytes → its compression, as the kernel's build writes them
@@ -133,13 +135,19 @@ def elf_for_xen(bzimage: Path, sha256: str, store: Store | None = None) -> Image
         what = "an ELF" if data.startswith(b"\x7fELF") else "no ELF"
         return Image(bzimage, "bzImage", why=f"its {name} payload unpacked to {len(data)} bytes "
                                              f"of {what}; the bzImage records {size}")
-    store.ensure()
-    cached.parent.mkdir(exist_ok=True)
     tmp = cached.with_name(f".{sha256}.{os.getpid()}")
-    tmp.write_bytes(data)
-    tmp.replace(cached)  # atomic: a concurrent run sees the whole file or none
-    tmp.write_text(hashlib.sha256(data).hexdigest())
-    tmp.replace(sidecar)
+    try:
+        store.ensure()
+        cached.parent.mkdir(exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(cached)  # atomic: a concurrent run sees the whole file or none
+        tmp.write_text(hashlib.sha256(data).hexdigest())
+        tmp.replace(sidecar)
+    except (OSError, ArtifactError) as exc:
+        # a cache rig cannot write costs the seconds of Xen's unpacking, not the run
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return Image(bzimage, "bzImage", why=f"the unpacked ELF could not be cached: {exc}")
     return Image(cached, "elf", unpacked_from=name)
 
 

@@ -111,3 +111,12 @@ def test_gc_drops_elves_of_bzimages_gone(tmp_path: Path) -> None:
     image = vmlinux.elf_for_xen(path, sha, store)
     assert vmlinux.gc(store, {sha}) == [] and image.path.exists()
     assert len(vmlinux.gc(store, set())) == 2 and not image.path.exists()
+
+
+def test_a_cache_rig_cannot_write_keeps_the_bzimage(tmp_path: Path) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    path, sha = write(tmp_path, bzimage(gzip.compress(ELF), len(ELF)))
+    image = vmlinux.elf_for_xen(path, sha, Store(blocker))
+    assert (image.form, image.path) == ("bzImage", path) and "could not be cached" in (
+        image.why or "")
