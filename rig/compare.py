@@ -1,8 +1,10 @@
 """``rig compare``: the seed commit's before/after table for any layout.
 
-For each dom0_mem variant: nr_pages, pages in holes, released / populated / remapped, the
-``Memory:`` line, MemTotal and the balloon, next to the model's figure for a kernel without the
-fix (era B: what dom0 would have lost). With two kernels, their lines side by side with -/+.
+For each dom0_mem variant: nr_pages, Xen's own count of dom0's pages (debug key 'q'), pages in
+holes, released / populated / remapped, the ``Memory:`` line, MemTotal and the balloon, next to
+the model's figure for a kernel without the fix (era B: what dom0 would have lost). A PVH dom0
+has no PV setup to get wrong: its row says so and shows 6.12+'s non-RAM remap instead.
+With two kernels, their lines side by side with -/+.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ def _get(doc: dict[str, Any] | None, *path: str) -> Any:
 def table(results: list[CellResult], kernels: list[str], variants: list[str]) -> str:
     by_cell = {(dict(r.cell.overrides).get("dom0.kernel", ""),
                 dict(r.cell.overrides).get("xen.dom0_mem", "")): r for r in results}
-    head = ("", "dom0_mem", "kernel", "verdict", "nr_pages", "holes<nr", "released", "populated",
-            "remapped", "MemTotal kB", "balloon kB", "without the fix (era B)")
+    head = ("", "dom0_mem", "kernel", "verdict", "nr_pages", "Xen's count", "holes<nr",
+            "released", "populated", "remapped", "MemTotal kB", "balloon kB",
+            "without the fix (era B)")
     rows: list[tuple[str, ...]] = [head]
     memory_lines: list[str] = []
     for variant in variants:
@@ -44,15 +47,23 @@ def table(results: list[CellResult], kernels: list[str], variants: list[str]) ->
             pred = (doc or {}).get("prediction") or {}
             nr = _get(doc, "xen", "dom0_nr_pages")
             without = "-"
-            if pred and nr != "-":
+            remapped = str(_get(doc, "linux", "remapped_pages"))
+            if pred.get("mode") == "pvh":
+                # no PV setup code runs: Xen fills the physmap from its own E820 (rig.pvh), so
+                # there is nothing a kernel could fail to give back; 6.12+ may remap non-RAM
+                without = "n/a: PVH (Xen fills the physmap)"
+                nonram = _get(doc, "linux", "remapped_nonram_pages")
+                remapped = f"{nonram} non-RAM" if nonram != "-" else "-"
+            elif pred and nr != "-":
                 lost = pred.get("hole_pages", 0)
                 without = f"loses {lost} pages ({_mib(lost)})" if lost else "loses nothing"
             rows.append((mark, variant or "(none)", kernel, r.status.label if r else "-",
                          str(nr),
+                         str(_get(doc, "xen", "dom0_tot_pages")),
                          str(pred.get("hole_pages", "-")),
                          str(_get(doc, "linux", "released_pages")),
                          str(_get(doc, "linux", "populated_pages")),
-                         str(_get(doc, "linux", "remapped_pages")),
+                         remapped,
                          str(_get(doc, "linux", "meminfo_total_kb")),
                          str(_get(doc, "linux", "balloon_current_kb")), without))
             line = (doc or {}).get("linux", {}).get("memory_line") or "(no Memory: line)"
