@@ -303,6 +303,13 @@ def judge(
         checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect_init))
     checks.append(_nr_pages(log, inp))
 
+    _close(log, checks, expect_init, refused)
+    return Judgement(checks, prediction, inp.record, refused)
+
+
+def _close(log: ParsedLog, checks: list[Check], expect_init: bool, refused: bool) -> None:
+    """What every judgement ends with, PV or PVH: whether rig's /init ran to the end, LAVA's
+    own verdict when the log is a LAVA job's, and the evidence rule for a PASS."""
     if expect_init:
         init = log.init
         if refused:
@@ -319,7 +326,6 @@ def judge(
     evidence = _evidence(checks, refused)
     if evidence is not None:
         checks.append(evidence)
-    return Judgement(checks, prediction, inp.record, refused)
 
 
 def _lava(info: LavaInfo) -> Check:
@@ -377,18 +383,9 @@ def _judge_pvh(log: ParsedLog, inp: _Inputs, expect_init: bool) -> Judgement:
         checks.append(_pvh_linux_map(log, printed))
         checks.append(_pvh_balloon(log, prediction))
         checks.append(_pvh_accounting(log, prediction, inp.size, expect_init))
-    checks.append(_pvh_nr_pages(inp))
-    if expect_init:
-        seen = log.init.stages[-1] if log.init.stages else "none"
-        checks.append(Check("boot", Status.PASS, "done", "done", "rig's /init ran to the end")
-                      if log.init.done else
-                      Check("boot", Status.INCOMPLETE, "done", seen,
-                            f"rig's /init did not finish (last stage: {seen})"))
-    if log.lava is not None:
-        checks.append(_lava(log.lava))
-    evidence = _evidence(checks, False)
-    if evidence is not None:
-        checks.append(evidence)
+    # nr_pages of a PVH dom0 is what Xen's printed map holds (rig.parse.xen): none without it
+    checks.append(_pvh_nr_pages(inp.nr_pages if printed else None, inp.mem))
+    _close(log, checks, expect_init, refused=False)
     return Judgement(checks, None, inp.record, False, prediction)
 
 
@@ -424,12 +421,10 @@ def _pvh_linux_map(log: ParsedLog, printed: list[E820Entry]) -> Check:
     missing = subtract(xen_ram, linux_ram)
     extra = subtract(subtract(linux_ram, xen_ram), unusable)
     if missing or extra:
+        found = ([f"RAM Xen gave, missing: {_pfns(missing)}"] if missing else []) + \
+            ([f"RAM Xen did not give: {_pfns(extra)}"] if extra else [])
         return Check("linux_map", Status.FAIL, None, None,
-                     "Linux's map is not the one Xen gave it: "
-                     + "; ".join([*(f"RAM Xen gave, missing: {_pfns(missing)}" for _ in
-                                    [0] if missing),
-                                  *(f"RAM Xen did not give: {_pfns(extra)}" for _ in [0]
-                                    if extra)]))
+                     "Linux's map is not the one Xen gave it: " + "; ".join(found))
     converted = sum(hi - lo for lo, hi in subtract(linux_ram, xen_ram))
     return Check("linux_map", Status.PASS, message="Linux's map has the RAM Xen gave" + (
         f", and {converted} page(s) of Xen's UNUSABLE as RAM reserved for the balloon "
@@ -477,10 +472,7 @@ def _pvh_accounting(log: ParsedLog, p: pvh.PvhPrediction, size: Dom0Size | None,
                  "mapped its shared info over (Xen frees the page it displaces)", ACCOUNTING)
 
 
-def _pvh_nr_pages(inp: _Inputs) -> Check:
-    built = inp.nr_pages if inp.record.get("nr_pages_source", "") and "Dom0 memory map" in \
-        str(inp.record.get("nr_pages_source")) else None
-    mem = inp.mem
+def _pvh_nr_pages(built: int | None, mem: Dom0Mem | None) -> Check:
     want = mem.with_plenty() if mem is not None else None
     if want is None or built is None:
         return Check("nr_pages", Status.SKIP, want.nr_pages if want else None, built,

@@ -68,3 +68,30 @@ def test_pvh_needs_q35_and_seabios(machine: dict[str, str]) -> None:
         from_dict({"name": "t", "machine": machine, "dom0": {"mode": "pvh"}})
     with pytest.raises(ScenarioError, match=r"dom0\.mode"):
         from_dict({"name": "t", "dom0": {"mode": "hvm"}})
+
+
+def test_linux_map_must_be_the_one_xen_gave() -> None:
+    """rig's PVH boot passes; the same log with Linux's map missing RAM Xen gave, or holding
+    RAM Xen did not give (outside Xen's UNUSABLE), fails linux_map and says which."""
+    import io
+    from pathlib import Path
+
+    from rig.checks import judge
+    from rig.parse import parse_lines
+
+    body = (Path(__file__).parents[1] / "logs" / "rig-q35-pvh-4.20-6.12.log").read_text()
+    body = body.partition("\n\n")[2]
+
+    def linux_map(edit: object) -> tuple[str, str]:
+        log = parse_lines(io.StringIO(body, newline="\n"))
+        log.linux.e820 = edit(log.linux.e820)  # type: ignore[operator]
+        check = next(c for c in judge(log).checks if c.name == "linux_map")
+        return check.status.label, check.message
+
+    assert linux_map(lambda m: m)[0] == "pass"
+    status, message = linux_map(lambda m: [e for e in m if e.start != 0x100000])
+    assert status == "fail" and "RAM Xen gave, missing: " in message
+    assert "did not give" not in message
+    status, message = linux_map(lambda m: [*m, E820Entry(0x4000000000, 0x4000100000, RAM)])
+    assert status == "fail" and "RAM Xen did not give: " in message
+    assert "missing" not in message
