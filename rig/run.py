@@ -362,10 +362,11 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
         link.unlink(missing_ok=True)
         try:
             art = build.resolve(kind, name, offline=True)
+            points_to = art.path
             if kind == "kernel":
                 image = dom0_image(s, art)
-                unpacked = image.unpacked_from
-            link.symlink_to(image.path if kind == "kernel" else art.path)
+                points_to, unpacked = image.path, image.unpacked_from
+            link.symlink_to(points_to)
         except RigError:
             missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
     uefi: dict[str, str] = {}

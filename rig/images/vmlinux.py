@@ -115,11 +115,10 @@ def elf_for_xen(bzimage: Path, sha256: str, store: Store | None = None) -> Image
     given), unpacked now if it is not cached yet, else the bzImage and the reason."""
     store = store or Store()
     cached = store.root / "elf" / sha256
-    with open(bzimage, "rb") as f:
-        head = f.read(4)
-    if head == b"\x7fELF":
+    data = bzimage.read_bytes()
+    if data.startswith(b"\x7fELF"):
         return Image(bzimage, "elf", why="the file is an ELF already")
-    found = payload(bzimage.read_bytes())
+    found = payload(data)
     if found is None:
         return Image(bzimage, "bzImage", why="no bzImage payload this rig knows")
     name, packed, size = found
@@ -128,20 +127,20 @@ def elf_for_xen(bzimage: Path, sha256: str, store: Store | None = None) -> Image
         return Image(cached, "elf", unpacked_from=name)  # else (damaged, half) unpack again
     if size > MAX_ELF:
         return Image(bzimage, "bzImage", why=f"its recorded size {size} is no kernel's")
-    data = _unpack(name, packed)
-    if isinstance(data, str):
-        return Image(bzimage, "bzImage", why=data)
-    if len(data) != size or not data.startswith(b"\x7fELF"):
-        what = "an ELF" if data.startswith(b"\x7fELF") else "no ELF"
-        return Image(bzimage, "bzImage", why=f"its {name} payload unpacked to {len(data)} bytes "
+    elf = _unpack(name, packed)
+    if isinstance(elf, str):
+        return Image(bzimage, "bzImage", why=elf)
+    if len(elf) != size or not elf.startswith(b"\x7fELF"):
+        what = "an ELF" if elf.startswith(b"\x7fELF") else "no ELF"
+        return Image(bzimage, "bzImage", why=f"its {name} payload unpacked to {len(elf)} bytes "
                                              f"of {what}; the bzImage records {size}")
     tmp = cached.with_name(f".{sha256}.{os.getpid()}")
     try:
         store.ensure()
         cached.parent.mkdir(exist_ok=True)
-        tmp.write_bytes(data)
+        tmp.write_bytes(elf)
         tmp.replace(cached)  # atomic: a concurrent run sees the whole file or none
-        tmp.write_text(hashlib.sha256(data).hexdigest())
+        tmp.write_text(hashlib.sha256(elf).hexdigest())
         tmp.replace(sidecar)
     except (OSError, ArtifactError) as exc:
         # a cache rig cannot write costs the seconds of Xen's unpacking, not the run
