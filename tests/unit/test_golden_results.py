@@ -55,3 +55,54 @@ def test_rig_parse_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     docs = judge_logs(["fmt-dmesg-T.log", "fmt-xl-dmesg.log"])
     docs += judge_logs(["era-a-3.0-dmesg.log"], dom0_mem="1G")
     _compare(RESULTS / "rig-parse.json", json.dumps(docs, indent=2, default=str) + "\n", regen)
+
+
+def _cells() -> list:  # type: ignore[type-arg]
+    """Three corpus results as the cells of a matrix (a seed compare's shape)."""
+    from rig.matrix import Cell, CellResult
+    from tests.unit.test_corpus import LOGS
+
+    out = []
+    for i, (name, kernel, mem) in enumerate((("rig-pci-hole-6.1.log", "6.1", ""),
+                                             ("rig-many-holes-6.1.log", "6.1", "3G"),
+                                             ("rig-pci-hole-cpu-max-crash.log", "6.1", "max:3G"))):
+        _, doc = judged(LOGS / name)
+        doc["log"] = f"/results/{name}"
+        cell = Cell(i, (("dom0.kernel", kernel), ("xen.dom0_mem", mem)))
+        out.append(CellResult(cell, Path(f"/results/{i:03d}"), 0, 10.0 + i, doc))
+    return out
+
+
+def test_outputs_of_results(tmp_path: Path, regen: bool) -> None:
+    """The HTML report, JUnit, and the matrix and compare tables of the same results."""
+    from rig import compare, html, junit, matrix
+
+    cells = _cells()
+    _compare(RESULTS / "report.html", html.page([(r.cell.name, r.doc) for r in cells],
+                                                "golden", base=Path("/results")), regen)
+    junit.write(cells, "golden", tmp_path / "junit.xml")
+    _compare(RESULTS / "junit.xml", (tmp_path / "junit.xml").read_text(), regen)
+    _compare(RESULTS / "matrix.txt", matrix.table(cells) + "\n", regen)
+    _compare(RESULTS / "compare.txt",
+             compare.table(cells, ["6.1"], ["", "3G", "max:3G"]) + "\n", regen)
+
+
+REAL = sorted(p for p in CASES if p.name.startswith("real-"))
+
+
+@pytest.mark.parametrize("path", REAL, ids=[p.stem for p in REAL])
+def test_replay_of_real_machines(path: Path, regen: bool) -> None:
+    """``rig replay --no-boot``'s scenario and fidelity table for every real machine."""
+    from rig import replay
+    from rig.errors import UsageError
+    from tests.unit.test_corpus import parsed_body
+
+    try:
+        rp = replay.derive(parsed_body(path), name="golden", budget=None)
+    except UsageError as exc:
+        text = f"refused: {exc}\n"
+    else:
+        fid = replay.fidelity(rp, None, "6.1")
+        text = rp.to_toml() + "\n" + "\n".join(rp.notes) + "\n\n" + fid.to_text() + "\n" + \
+            json.dumps(fid.to_json(), indent=2) + "\n"
+    _compare(GOLDEN / "replay" / f"{path.stem}.txt", text, regen)
