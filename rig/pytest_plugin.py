@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from rig import scenario as scenarios
-from rig.run import RunOptions, run
+from rig.domain import scenario as scenarios
+from rig.runner.run import RunOptions, run
 
 
 class RigResult(dict[str, Any]):

@@ -3,7 +3,7 @@ log-formats.md pin it down (shared between tests)."""
 
 from __future__ import annotations
 
-from rig.layout import E820Entry, E820Type
+from rig.domain.e820 import E820Entry, E820Type
 
 RAM, RES, NVS = E820Type.RAM, E820Type.RESERVED, E820Type.NVS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rig.layout import E820Entry, E820Type
+from rig.domain.e820 import E820Entry, E820Type
 
 # Xen ≥4.14: " [0000000000000000, 000000000009fbff] (usable)"   (inclusive)
 # Xen ≤4.13: " 0000000000000000 - 000000000009fc00 (usable)"    (exclusive)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rig.layout import E820Entry, E820Type
+from rig.domain.e820 import E820Entry, E820Type
 
 _MMAP = re.compile(r"^base_addr = 0x([0-9a-fA-F]+), length = 0x([0-9a-fA-F]+), (.+?)\s*$")
 _ERROR = re.compile(r"^error: (.+)$")

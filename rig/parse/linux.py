@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rig.layout import E820Entry, PfnRange
+from rig.domain.e820 import E820Entry, PfnRange
 from rig.parse.e820 import linux_entry, linux_gap
 
 _VERSION = re.compile(r"^Linux version (\S+)")

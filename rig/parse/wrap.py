@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rig.dom0mem import Dom0Mem
-from rig.layout import E820Type
+from rig.domain.dom0mem import Dom0Mem
+from rig.domain.e820 import E820Type
 from rig.parse import linux, xen
 from rig.parse.e820 import linux_entry, linux_gap, xen_entry
 from rig.parse.lines import Source

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rig.layout import E820Entry
+from rig.domain.e820 import E820Entry
 from rig.parse.e820 import xen_entry
-from rig.pvh import populated_pages
+from rig.model.pvh import populated_pages
 
 _VERSION = re.compile(r"^Xen version (\S+)")
 _CMDLINE = re.compile(r"^Command line: ?(.*)$")

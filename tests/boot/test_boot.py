@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rig import scenario
-from rig.run import RunOptions, run
+from rig.domain import scenario
+from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
 

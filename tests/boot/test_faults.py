@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from rig import images, scenario
-from rig.images.store import Store
-from rig.machine import kvm_probe, qemu_binary
-from rig.run import RunOptions, run
+from rig.machine import images
+from rig.domain import scenario
+from rig.machine.images.store import Store
+from rig.machine.qemu import kvm_probe, qemu_binary
+from rig.runner.run import RunOptions, run
 from tests.boot.conftest import boot_qemu, qemu_pids
 
 pytestmark = [pytest.mark.boot, pytest.mark.usefixtures("no_leaked_qemu")]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rig.cli import main
-from rig.scenario import load
+from rig.domain.scenario import load
 
 pytestmark = pytest.mark.boot
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rig import build, scenario
-from rig.run import RunOptions, run
+from rig.machine import build
+from rig.domain import scenario
+from rig.runner.run import RunOptions, run
 from tests.conftest import TESTS
 
 pytestmark = pytest.mark.boot

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rig.cli import main
-from rig.run import RunOptions, run
-from rig.scenario import load
+from rig.runner.run import RunOptions, run
+from rig.domain.scenario import load
 
 pytestmark = pytest.mark.boot
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rig.run import RunOptions, run
-from rig.scenario import load
+from rig.runner.run import RunOptions, run
+from rig.domain.scenario import load
 
 pytestmark = pytest.mark.boot
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rig import replay
+from rig.runner import replay_layout as replay
 from rig.parse import parse_file, parse_lines
-from rig.run import RunOptions, run
+from rig.runner.run import RunOptions, run
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 from tests.unit.test_replay import REAL, parsed

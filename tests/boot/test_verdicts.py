@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from rig import scenario
-from rig.dom0mem import xen_overhead_pages
-from rig.firmware import ram_pages
-from rig.layout import E820Entry, E820Type
-from rig.run import RunOptions, run
+from rig.domain import scenario
+from rig.domain.dom0mem import xen_overhead_pages
+from rig.model.firmware import ram_pages
+from rig.domain.e820 import E820Entry, E820Type
+from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
 HERE = Path(__file__).parent / "scenarios"

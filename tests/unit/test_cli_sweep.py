@@ -164,7 +164,7 @@ def test_a_name_can_never_leave_the_results_folder(tmp_path: Path) -> None:
     """Whatever reaches results_folder(), the folder lands inside the base (the name rule is
     the first guard, this the second)."""
     from rig.errors import UsageError
-    from rig.run import results_folder
+    from rig.runner.run import results_folder
 
     base = tmp_path / "a" / "b" / "c"
     for label in ("../../../../escape", "/abs", "x/../../y"):
@@ -177,8 +177,8 @@ def test_a_name_can_never_leave_the_results_folder(tmp_path: Path) -> None:
 
 
 def test_replay_names_are_made_valid() -> None:
-    from rig.replay_run import scenario_name
-    from rig.scenario import NAME
+    from rig.runner.replay import scenario_name
+    from rig.domain.scenario import NAME
 
     for log in ("../../etc/passwd", "weird name;rm -rf.log", "..", "x" * 200, ".hidden.log"):
         assert NAME.match(scenario_name(log)), scenario_name(log)

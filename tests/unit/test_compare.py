@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rig.compare import table
-from rig.matrix import Cell, CellResult
+from rig.runner.compare import table
+from rig.runner.matrix import Cell, CellResult
 
 
 def cell(i: int, variant: str, doc: dict[str, Any]) -> CellResult:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from rig.checks import judge
+from rig.judge.checks import judge
 from rig.parse import ParsedLog, combine, parse_file, parse_lines
-from rig.report import document
+from rig.judge.document import document
 from tests.conftest import LOGS
 
 CASES = sorted(LOGS.glob("*.log"))

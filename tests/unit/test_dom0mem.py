@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from rig.dom0mem import UINT_MAX, Dom0Mem, default_size, xen_overhead_pages
+from rig.domain.dom0mem import UINT_MAX, Dom0Mem, default_size, xen_overhead_pages
 
 GiB_PAGES = 1 << 18
 AVAIL = 4 * GiB_PAGES  # 4 GiB available when Xen builds dom0

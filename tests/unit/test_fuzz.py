@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rig.checks import judge
+from rig.judge.checks import judge
 from rig.parse import parse_file, parse_lines
-from rig.report import document
+from rig.judge.document import document
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 

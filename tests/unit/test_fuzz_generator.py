@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rig.fuzz import disagreements, generate, one
-from rig.scenario import load, validate
+from rig.runner.fuzz import disagreements, generate, one
+from rig.domain.scenario import load, validate
 
 
 def test_same_seed_same_scenarios_and_prefixes_agree() -> None:

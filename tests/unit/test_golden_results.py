@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rig.prediction import predict_scenario
-from rig.report import prediction_summary, summary
-from rig.scenario import load, presets
+from rig.model.prediction import predict_scenario
+from rig.judge.document import prediction_summary, summary
+from rig.domain.scenario import load, presets
 from tests.conftest import GOLDEN
 from tests.unit.test_corpus import CASES, judged
 
@@ -46,7 +46,7 @@ def test_rig_parse_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                              regen: bool) -> None:
     """``rig parse``'s own documents (its log names and notes): two halves of one boot paired,
     and a log alone with --dom0-mem."""
-    from rig.logs import judge_logs
+    from rig.runner.saved_logs import judge_logs
     from tests.unit.test_corpus import LOGS, load_case
 
     for name in ("fmt-dmesg-T.log", "fmt-xl-dmesg.log", "era-a-3.0-dmesg.log"):

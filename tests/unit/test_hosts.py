@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from rig.cli import main
-from rig.images import apt
-from rig.images.apt import AptRoot, NoSourceError, _deb822
+from rig.machine.images import apt
+from rig.machine.images.apt import AptRoot, NoSourceError, _deb822
 
 HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "hosts"
 TOP = Path(__file__).resolve().parents[2]

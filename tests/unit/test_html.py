@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from rig import html
-from rig.checks import judge, scenario_checks
+from rig.output import html
+from rig.judge.checks import judge, scenario_checks
 from rig.parse import parse_lines
-from rig.prediction import predict_scenario
-from rig.report import document
-from rig.scenario import load
+from rig.model.prediction import predict_scenario
+from rig.judge.document import document
+from rig.domain.scenario import load
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rig import images
+from rig.machine import images
 from rig.errors import ArtifactError, UsageError
-from rig.images import initramfs
-from rig.images.apt import SourceEntry, _deb822, _one_line, sources_for
-from rig.images.store import Record, Store, sha256_file
+from rig.machine.images import initramfs
+from rig.machine.images.apt import SourceEntry, _deb822, _one_line, sources_for
+from rig.machine.images.store import Record, Store, sha256_file
 
 DEB822 = """Types: deb
 # a comment

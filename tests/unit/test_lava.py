@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rig import lava
+from rig.runner import lava_job as lava
 from rig.cli import main
 from rig.parse import parse_file
-from rig.scenario import load
+from rig.domain.scenario import load
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lava"
 RUN_LOG = FIXTURES / "pci-hole-lava-run.log"

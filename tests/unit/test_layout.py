@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rig.layout import E820Entry, E820Type, PfnRange, clip, nonram_areas, parse_size, sanitize
+from rig.domain.e820 import E820Entry, E820Type, PfnRange, clip, nonram_areas, parse_size, sanitize
 
 RAM, RES = E820Type.RAM, E820Type.RESERVED
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from rig import junit
+from rig.output import junit
 from rig.errors import UsageError
-from rig.matrix import CellResult, expand, shard
+from rig.runner.matrix import CellResult, expand, shard
 
 
 def test_cross_product_keeps_commas_and_empty_values() -> None:
@@ -57,8 +57,8 @@ def test_the_seed_matrix_starts_its_longest_cell_first(monkeypatch: pytest.Monke
                                                        tmp_path: Path) -> None:
     """Without recorded times, rig.cost's estimate puts the 8 GiB dom0 first; a recorded time
     replaces the estimate."""
-    from rig import history
-    from rig.matrix import MatrixRequest, order, plan
+    from rig.machine import history
+    from rig.runner.matrix import MatrixRequest, order, plan
 
     monkeypatch.setenv("RIG_CACHE", str(tmp_path))
     sets = ["xen.dom0_mem=3G,max:3G", "xen.dom0_mem=", "xen.dom0_mem=max:3G"]
@@ -81,7 +81,7 @@ def test_progress_on_a_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
     from rich.console import Console
 
-    from rig import matrix
+    from rig.runner import matrix
     from rig.progress import MatrixProgress
 
     started: list[str] = []

@@ -5,11 +5,11 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rig.firmware import ram_pages
-from rig.layout import E820Entry, E820Type, PfnRange
-from rig.model import Era, era_for, parse_version, predict
-from rig.prediction import predict_scenario
-from rig.scenario import load
+from rig.model.firmware import ram_pages
+from rig.domain.e820 import E820Entry, E820Type, PfnRange
+from rig.model.pv import Era, era_for, parse_version, predict
+from rig.model.prediction import predict_scenario
+from rig.domain.scenario import load
 from tests.seedmap import SEED_FREED, SEED_MAP, SEED_NR_PAGES, SEED_RELEASED
 from tests.unit.test_layout import QEMU_2G
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from rig import pvh, render
-from rig.layout import E820Entry, E820Type
-from rig.scenario import ScenarioError, from_dict
+from rig.model import pvh
+from rig.machine import render
+from rig.domain.e820 import E820Entry, E820Type
+from rig.domain.scenario import ScenarioError, from_dict
 
 RAM, RES, UNUSABLE, ACPI = E820Type.RAM, E820Type.RESERVED, E820Type.UNUSABLE, E820Type.ACPI
 # q35, 4 GiB, as Xen printed it (Xen-e820) on rig's PVH boot
@@ -76,7 +77,7 @@ def test_linux_map_must_be_the_one_xen_gave() -> None:
     import io
     from pathlib import Path
 
-    from rig.checks import judge
+    from rig.judge.checks import judge
     from rig.parse import parse_lines
 
     body = (Path(__file__).parents[1] / "logs" / "rig-q35-pvh-4.20-6.12.log").read_text()

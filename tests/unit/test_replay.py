@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from rig import cost, replay
+from rig.model import cost
+from rig.runner import replay_layout as replay
 from rig.parse import mail, parse_lines
-from rig.prediction import predict_scenario
-from rig.scenario import load
+from rig.model.prediction import predict_scenario
+from rig.domain.scenario import load
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 

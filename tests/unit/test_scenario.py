@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from rig.scenario import ScenarioError, from_dict, load, presets
+from rig.domain.scenario import ScenarioError, from_dict, load, presets
 
 
 def base(**machine: Any) -> dict[str, Any]:

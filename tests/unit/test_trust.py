@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from rig.checks import judge
+from rig.judge.checks import judge
 from rig.cli import main
-from rig.layout import E820Entry, E820Type
-from rig.model import kernel_conflict
+from rig.domain.e820 import E820Entry, E820Type
+from rig.model.pv import kernel_conflict
 from rig.parse import parse_lines
-from rig.report import document
+from rig.judge.document import document
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 
@@ -167,7 +167,7 @@ def test_xen_query_waits_for_the_line_end() -> None:
     """rig stops QEMU once Xen's 'q' dump is in: on the whole line, never on its first digits."""
     import re
 
-    from rig.console import _Q_DUMP
+    from rig.machine.console import _Q_DUMP
 
     dump = (b"(XEN) General information for domain 0:\r\r\n"
             b"(XEN)     refcnt=3 dying=0 pause_count=0\r\r\n"
@@ -180,8 +180,8 @@ def test_xen_query_waits_for_the_line_end() -> None:
 def test_seabios_top_reservation_is_named_when_it_is_the_only_difference() -> None:
     """SeaBIOS kept 33 pages where the emulation keeps 32 (facts.md): the warning says
     so, and any other difference is not dressed up as that one."""
-    from rig.checks import _top_reserve_difference
-    from rig.firmware import seabios_map
+    from rig.judge.checks import _top_reserve_difference
+    from rig.model.firmware import seabios_map
 
     want = seabios_map(0xA6600000, 0, "grub", "pc")
     low_top = 0xA6600000

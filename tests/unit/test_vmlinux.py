@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from rig import scenario
-from rig.images import Artifact, Record, vmlinux
-from rig.images.store import Store, sha256_file
-from rig.run import dom0_image
+from rig.domain import scenario
+from rig.machine.images import Artifact, Record, vmlinux
+from rig.machine.images.store import Store, sha256_file
+from rig.runner.run import dom0_image
 
 ELF = b"\x7fELF" + bytes(range(256)) * 64
 

@@ -1,0 +1,244 @@
+"""Build a minimal dom0 kernel from a source tree: ``rig kernel build`` and ``src:PATH``.
+
+``make tinyconfig`` plus a Kconfig fragment (images/dom0-minimal.config), out of tree (``O=``)
+in rig's cache. The build folder is kept per (tree, fragment, patches), so touching one file
+rebuilds in seconds; the bzImage of every tree state is kept too, so an unchanged tree is never
+rebuilt. A failed build is an infrastructure error (exit 125: ``git bisect run`` skips it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.machine import images
+from rig.errors import ArtifactError, UsageError
+from rig.machine.images import Artifact, Record
+from rig.machine.images.store import Store, sha256_file
+from rig.progress import say
+from rig.resources import data_dir
+
+DEFAULT_FRAGMENT = "dom0-minimal.config"
+
+
+def default_fragment() -> Path:
+    return data_dir("images") / DEFAULT_FRAGMENT
+
+
+@dataclass(frozen=True)
+class Built:
+    bzimage: Path
+    state: str  # the tree state the image was built from
+    reused: bool
+    seconds: float
+    log: Path | None
+    #: the .config this image was built with (the model reads the kernel's options from it)
+    config: Path | None = None
+
+
+def tree_state(src: Path) -> str:
+    """A hash of what the tree holds now: for git, HEAD plus the uncommitted diff and untracked
+    files; otherwise the path, size and mtime of every file (fast enough for a kernel tree)."""
+    h = hashlib.sha256()
+    if (src / ".git").exists():
+        def git(*args: str) -> bytes:
+            return subprocess.run(["git", "-C", str(src), *args], capture_output=True,
+                                  check=True).stdout
+        try:
+            h.update(git("rev-parse", "HEAD"))
+            h.update(git("diff", "HEAD"))
+            h.update(git("status", "--porcelain", "--untracked-files=all"))
+            return h.hexdigest()
+        except (subprocess.CalledProcessError, FileNotFoundError):
+            h = hashlib.sha256()  # not a usable git tree: fall back to the file walk
+    for root, dirs, files in os.walk(src):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in sorted(files):
+            p = os.path.join(root, name)
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            h.update(f"{os.path.relpath(p, src)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _run(cmd: Sequence[str], log: Path, cwd: Path | None = None) -> None:
+    with open(log, "ab") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n".encode())
+        out.flush()
+        proc = subprocess.run(list(cmd), cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-15:]
+        raise ArtifactError(f"kernel build step failed (exit status {proc.returncode}); "
+                            f"full log: {log}", command=list(cmd), output="\n".join(tail))
+
+
+def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = (),
+          jobs: int | None = None, store: Store | None = None) -> Built:
+    src = src.expanduser().resolve()
+    if not (src / "Makefile").is_file() or not (src / "arch" / "x86").is_dir():
+        raise UsageError(f"{src}: not a Linux source tree (no Makefile and arch/x86)")
+    fragment = (fragment or default_fragment()).resolve()
+    for p in (fragment, *patches):
+        if not p.is_file():
+            raise UsageError(f"{p}: no such file")
+    store = store or Store()
+    recipe = hashlib.sha256(str(src).encode())
+    recipe.update(fragment.read_bytes())
+    for p in patches:
+        recipe.update(p.read_bytes())
+    work = store.root / "builds" / recipe.hexdigest()[:16]
+    t0 = time.monotonic()
+    with _locked(work):
+        state = hashlib.sha256((tree_state(src) + recipe.hexdigest()).encode()).hexdigest()
+        image = work / "images" / f"{state[:16]}.bzImage"
+        kept_config = image.with_suffix(".config")
+        if image.is_file():
+            return Built(image, state, True, round(time.monotonic() - t0, 3), None,
+                         kept_config if kept_config.is_file() else None)
+        log = work / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        tree = src
+        if patches:
+            tree = _patched_tree(src, patches, work, log)
+        out = work / "out"
+        config = out / ".config"
+        if not config.exists():
+            say(f"configuring {tree} (tinyconfig + {fragment.name})")
+            out.mkdir(parents=True, exist_ok=True)
+            _run(["make", "-C", str(tree), f"O={out}", "tinyconfig"], log)
+            _run([str(tree / "scripts/kconfig/merge_config.sh"), "-m", "-O", str(out),
+                  str(config), str(fragment)], log, cwd=tree)
+            _run(["make", "-C", str(tree), f"O={out}", "olddefconfig"], log)
+            _check_config(config, fragment, log)
+        say(f"building bzImage (log: {log})")
+        _run(["make", "-C", str(tree), f"O={out}", f"-j{jobs or os.cpu_count() or 1}",
+              "bzImage"], log)
+        image.parent.mkdir(exist_ok=True)
+        tmp = image.with_suffix(".tmp")
+        shutil.copyfile(out / "arch/x86/boot/bzImage", tmp)
+        tmp.replace(image)
+        shutil.copyfile(config, kept_config)
+        return Built(image, state, False, round(time.monotonic() - t0, 3), log, kept_config)
+
+
+def _patched_tree(src: Path, patches: Sequence[Path], work: Path, log: Path) -> Path:
+    """A hard-linked copy of ``src`` with the patches applied (patch writes new files, so the
+    original tree is never touched). Made anew when the source changed."""
+    tree = work / "src"
+    stamp = work / "src.state"
+    want = tree_state(src)
+    if tree.is_dir() and stamp.exists() and stamp.read_text() == want:
+        return tree
+    if tree.exists():
+        shutil.rmtree(tree)
+    _run(["cp", "-al", str(src), str(tree)], log)
+    for p in patches:
+        _run(["patch", "-p1", "--forward", "--batch", "-d", str(tree), "-i", str(p.resolve())],
+             log)
+    stamp.write_text(want)
+    return tree
+
+
+def _check_config(config: Path, fragment: Path, log: Path) -> None:
+    """Kconfig silently drops options whose dependencies are unmet: say which."""
+    have = config.read_text()
+    lost = [line for line in fragment.read_text().splitlines()
+            if line.startswith("CONFIG_") and line.strip() not in have.splitlines()]
+    if lost:
+        raise ArtifactError(f"the kernel config lacks {', '.join(lost[:6])} after merging "
+                            f"{fragment.name} (unmet dependencies?); full log: {log}")
+
+
+def debian_source(name: str, store: Store | None = None, offline: bool = False) -> Path:
+    """Unpack Debian's linux-source-NAME (fetched like any artifact) into the cache, once."""
+    store = store or Store()
+    art = images.fetch("source", name, store=store, offline=offline)
+    dest = store.root / "sources" / art.record.sha256[:16]
+    with _locked(dest):
+        tops = [p for p in dest.iterdir() if p.is_dir() and (p / "Makefile").is_file()]
+        if tops:
+            return tops[0]
+        say(f"unpacking {art.record.package} {art.record.version}")
+        tmp = dest / "unpacking"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        proc = subprocess.run(["tar", "-xJf", str(art.path), "-C", str(tmp)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ArtifactError("unpacking the kernel source failed",
+                                command=["tar", "-xJf", str(art.path)], output=proc.stderr)
+        (top,) = list(tmp.iterdir())
+        final = dest / top.name
+        top.rename(final)
+        tmp.rmdir()
+        return final
+
+
+def main_build(src: str, *, fragment: Path | None, patches: Sequence[Path],
+               jobs: int | None) -> int:
+    """``rig kernel build``: print the image's path, and whether it was built or reused."""
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"-j {jobs}: build with at least 1 job")
+    built = build(Path(src), fragment=fragment, patches=patches, jobs=jobs)
+    how = "reused (tree unchanged)" if built.reused else f"built in {built.seconds:.0f} s"
+    print(f"{built.bzimage}\t{how}" + (f"\tlog {built.log}" if built.log else ""))
+    return 0
+
+
+def main_source(name: str, offline: bool) -> int:
+    """``rig kernel source NAME``: unpack Debian's linux-source-NAME, print its path."""
+    images.recipe("source", name)
+    print(debian_source(name, offline=offline))
+    return 0
+
+
+def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
+    """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key, a path, or (kernels)
+    ``src:TREE``, a source tree built here (offline builds nothing new: an unchanged tree's
+    image is reused)."""
+    if kind == "kernel" and value.startswith("src:"):
+        built = build(Path(value[4:]))
+        rec = Record(f"kernel={value}", "(built from source)", built.state[:16], "-",
+                     built.state, 0, str(built.bzimage), sha256_file(built.bzimage),
+                     built.bzimage.stat().st_size)
+        how = "reused the build of this tree state" if built.reused else \
+            f"built in {built.seconds:.0f} s (log: {built.log})"
+        return Artifact(rec, built.bzimage, how, built.config)
+    return images.resolve(kind, value, offline=offline)
+
+
+def check(kind: str, value: str) -> None:
+    """Fail fast on a value the user can fix (exit 2): an unknown key, a missing file, a
+    ``src:`` that is no kernel tree."""
+    if kind == "kernel" and value.startswith("src:"):
+        tree = Path(value[4:]).expanduser()
+        if not (tree / "Makefile").is_file() or not (tree / "arch" / "x86").is_dir():
+            raise UsageError(f"dom0.kernel = {value!r}: {tree} is not a Linux source tree "
+                             "(no Makefile and arch/x86)")
+        return
+    images.check(kind, value)
+
+
+__all__ = ["Built", "build", "check", "debian_source", "default_fragment", "resolve",
+           "tree_state"]

@@ -1,0 +1,201 @@
+"""Render rig's Jinja templates: QEMU's argument vector, Xen's and dom0's command lines, /init.
+
+Pure apart from reading the templates. QEMU arguments are rendered one per line and split on
+newlines, so no command line is ever a shell string built from user input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+
+from rig.errors import UsageError
+from rig.model.firmware import LEGACY_PC
+from rig.domain.e820 import format_size
+from rig.parse.init import MARKER
+from rig.resources import data_dir
+from rig.domain.scenario import GRUB_UNSAFE, Scenario
+
+# "-cpu max" makes dom0 crash at once under TCG (emulated SMAP); without SMAP it boots
+DEFAULT_CPU = "max,-smap"
+LEGACY_CPU_WHY = ("full-cpuid-auto-level=on: pc-i440fx-1.7's compat properties turn it off, "
+                  "and \"max\" then offers no extended CPUID leaves: Xen stopped at once with "
+                  "\"Not a 64-bit CPU!\" (seen 2026-11-30)")
+
+
+def grub_words(text: str) -> str:
+    """A command line as GRUB script words, each single-quoted: GRUB expands nothing inside
+    single quotes ($, ;, |, &, #, braces...), so every other character reaches Xen verbatim."""
+    bad = sorted({c for c in text if c in GRUB_UNSAFE})
+    if bad:
+        raise UsageError(f"command line {text!r}: {' '.join(bad)} cannot pass through GRUB "
+                         "unchanged (its multiboot loader escapes quotes and backslashes)")
+    return " ".join(f"'{word}'" for word in text.split())
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["grub_words"] = grub_words
+    return env
+
+
+def render(template: str, **context: object) -> str:
+    return _env().get_template(template).render(**context)
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    name: str
+    accel: str
+    machine_type: str
+    below_4g: str | None
+    cpu: str
+    cpus: int
+    memory: str
+    qmp_socket: str
+    xen: str
+    xen_cmdline: str
+    modules: str  # QEMU's -initrd: "kernel args,initrd" with commas doubled
+    iso: str | None = None  # a GRUB ISO to boot instead of loading Xen directly
+    devices: tuple[str, ...] = ()  # -device arguments (a PVH dom0's IOMMU)
+    esp: str | None = None  # UEFI: the folder served as a FAT ESP
+    ovmf_code: str | None = None
+    ovmf_vars: str | None = None
+
+
+def _escape_module(text: str) -> str:
+    return text.replace(",", ",,")
+
+
+def _plain_path(path: str, what: str) -> str:
+    if any(c.isspace() for c in path):
+        raise UsageError(f"{what} path {path!r} contains white space, which a multiboot module "
+                         "line cannot carry; set TMPDIR to a path without spaces")
+    return path
+
+
+def xen_cmdline(s: Scenario) -> str:
+    return render("xen.cmdline.j2", dom0_mem=s.dom0_mem, dom0_mode=s.dom0_mode,
+                  extra=s.xen_cmdline.strip()).strip()
+
+
+def dom0_cmdline(s: Scenario) -> str:
+    return render("dom0.cmdline.j2", extra=s.dom0_cmdline.strip()).strip()
+
+
+#: seconds /init waits after its report before it powers off: rig reads Xen's own count of
+#: dom0's pages meanwhile (a fraction of a second) and then stops the machine itself
+INIT_HOLD_S = 20
+
+
+def init_script(extra_commands: list[str] | None = None) -> str:
+    return render("init.sh.j2", marker=MARKER, extra_commands=extra_commands or [],
+                  hold=INIT_HOLD_S)
+
+
+def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
+                 qmp_socket: str, cpu: str = DEFAULT_CPU, iso: str | None = None,
+                 esp: str | None = None, ovmf_code: str | None = None,
+                 ovmf_vars: str | None = None) -> MachineSpec:
+    modules = ",".join([
+        _escape_module(f"{_plain_path(kernel, 'dom0 kernel')} {dom0_cmdline(s)}"),
+        _escape_module(_plain_path(initrd, "initramfs")),
+    ])
+    if s.memory + (4 << 30) > (1 << 40) - (64 << 30) and "phys-bits" not in cpu:
+        # past ~1 TiB QEMU's default 40 address bits are too few (boot-recipe.md)
+        cpu += ",phys-bits=42"
+    if s.qemu_machine == LEGACY_PC and "full-cpuid-auto-level" not in cpu:
+        cpu += ",full-cpuid-auto-level=on"  # LEGACY_CPU_WHY
+    devices: tuple[str, ...] = ()
+    if s.dom0_mode == "pvh":
+        devices = ("intel-iommu,intremap=on",)  # PVH_IOMMU_WHY
+        if "rdtscp" not in cpu:
+            cpu += ",-rdtscp"  # PVH_CPU_WHY
+    return MachineSpec(
+        name=s.name,
+        accel=accel,
+        machine_type=s.qemu_machine,
+        below_4g=None if s.below_4g is None else format_size(s.below_4g),
+        cpu=cpu,
+        cpus=s.cpus,
+        memory=format_size(s.memory),
+        qmp_socket=qmp_socket,
+        xen=xen,
+        xen_cmdline=xen_cmdline(s),
+        modules=modules,
+        iso=iso,
+        devices=devices,
+        esp=esp,
+        ovmf_code=ovmf_code,
+        ovmf_vars=ovmf_vars,
+    )
+
+
+PVH_IOMMU_WHY = ("-device intel-iommu,intremap=on: Xen 4.20 refuses a PVH dom0 without an "
+                 "IOMMU (\"Presently, iommu must be enabled for PVH hardware domain\")")
+PVH_CPU_WHY = ("-rdtscp: under TCG, Xen's SVM emulation of RDTSCP fails for a PVH dom0 (\"SVM "
+               "Insn len emulation failed ... got nrip_len 0\", then \"Hardware Dom0 crashed\")")
+
+
+def machine_reasons(s: Scenario, spec: MachineSpec) -> list[str]:
+    """Why the machine type, its devices or the CPU differ from the scenario's and rig's
+    defaults."""
+    out = [why] if (why := s.qemu_machine_why) else []
+    if "full-cpuid-auto-level=on" in spec.cpu and s.qemu_machine == LEGACY_PC:
+        out.append(LEGACY_CPU_WHY)
+    if s.dom0_mode == "pvh":
+        out.append(PVH_IOMMU_WHY)
+        if "-rdtscp" in spec.cpu:
+            out.append(PVH_CPU_WHY)
+    return out
+
+
+@dataclass(frozen=True)
+class GrubHole:
+    start: int
+    end: int
+    kind: str
+
+    @property
+    def mask(self) -> int:
+        """badram's 32-bit mask: the hole is a power-of-two block, aligned (a 64-bit mask hung
+        GRUB, boot-recipe.md)."""
+        return 0xFFFFFFFF & ~(self.end - self.start - 1)
+
+
+def xen_efi_cfg(s: Scenario) -> str:
+    return render("xen-efi.cfg.j2", xen_cmdline=xen_cmdline(s), dom0_cmdline=dom0_cmdline(s))
+
+
+def grub_cfg(s: Scenario) -> str:
+    holes = [GrubHole(h.start, h.end, h.kind) for h in sorted(s.holes, key=lambda h: h.start)]
+    return render("grub.cfg.j2", holes=holes, xen_cmdline=xen_cmdline(s),
+                  dom0_cmdline=dom0_cmdline(s))
+
+
+def qemu_args(spec: MachineSpec) -> list[str]:
+    text = render("qemu.args.j2", m=spec)
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def without_qmp(argv: list[str]) -> list[str]:
+    """``argv`` minus its QMP socket, to rerun by hand after rig removed the socket's folder."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "-qmp":
+            skip = True
+            continue
+        out.append(arg)
+    return out

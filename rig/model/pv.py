@@ -1,0 +1,319 @@
+"""The era model: what a correct Linux PV dom0 does with the memory Xen gives it.
+
+Pure. Inputs are only what the machine gave dom0: the map Xen hands it
+(XENMEM_machine_memory_map), its nr_pages and max_pages, where Xen placed its kernel, and the
+kernel's version and build configuration. The output is what a *correct* kernel of that era
+must do. The rules are those of arch/x86/xen/setup.c as summarised in shared/docs/
+log-formats.md §1.1; nothing here ever reads a count the kernel printed.
+
+The firmware's map (rig.firmware) and the prediction for a whole scenario (rig.prediction) live
+in their own modules.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from rig.domain.e820 import (
+    E820Entry,
+    E820Type,
+    PfnRange,
+    clip,
+    nonram_areas,
+    pfn_down,
+    pfn_up,
+    sanitize,
+)
+
+UINT_MAX = 2**32 - 1
+# MAXMEM on x86_64 with 4-level paging: 64 TiB of pfns; dom0's nr_pages is clamped to it.
+MAXMEM_PFN = (64 << 40) >> 12
+EXTRA_MEM_RATIO = 10
+#: Linux 6.5+ built with CONFIG_ISCSI_IBFT_FIND reserves this for the iBFT scan under Xen
+#: (R. Lagerwall, "iscsi_ibft: Fix finding the iBFT under Xen Dom 0", 2023)
+IBFT_RESERVE = E820Entry(0x80000, 0x100000, E820Type.RESERVED)
+IBFT_OPTION = "CONFIG_ISCSI_IBFT_FIND"
+
+
+class Era(StrEnum):
+    """Shapes of xen_memory_setup() over Linux history (log-formats.md §1)."""
+
+    A = "A"  #: ≤3.1: only gaps above 1 MiB released, reserved stays mapped
+    B = "B"  #: 3.2–3.4: every non-RAM area below nr_pages released, never given back
+    C = "C"  #: 3.5–3.17: released, then populated above nr_pages (the seed commit)
+    #: 3.18: remapped at once. Not 3.17: v3.17.0's setup.c still has xen_populate_chunk(),
+    #: and a real 3.17.0-rc4 dom0 prints Freeing/Populating (intel/XenGT-Preview-xen#12); the
+    #: remap (M. Rushton, 4fbb67e3c87b, Aug 2014) arrived with 3.18
+    D = "D"
+    E = "E"  #: 3.19+: remap prepared in setup, done after paging_init
+
+
+#: a representative version per era, when only the message formats tell the era
+ERA_VERSION = {Era.A: (3, 0), Era.B: (3, 2), Era.C: (3, 5), Era.D: (3, 18), Era.E: (4, 0)}
+
+
+def era_for(version: tuple[int, ...]) -> Era:
+    major_minor = tuple(version[:2])
+    if major_minor <= (3, 1):
+        return Era.A
+    if major_minor <= (3, 4):
+        return Era.B
+    if major_minor <= (3, 17):
+        return Era.C
+    if major_minor <= (3, 18):
+        return Era.D
+    return Era.E
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """``"6.1.0-56-amd64"`` → (6, 1, 0); ``"3.8"`` → (3, 8)."""
+    parts: list[int] = []
+    for piece in text.replace("-", ".").split("."):
+        digits = ""
+        for ch in piece:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            break
+        parts.append(int(digits))
+        if len(parts) == 3:
+            break
+    if not parts:
+        raise ValueError(f"not a kernel version: {text!r}")
+    return tuple(parts)
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """What the model knows of dom0's kernel, and where each fact came from (a result must be
+    able to say whether a fact was read from the artifact or assumed)."""
+
+    version: tuple[int, ...]
+    version_source: str = "given"
+    #: CONFIG_ISCSI_IBFT_FIND, when the kernel's build configuration is known
+    ibft_find: bool | None = None
+    config_source: str | None = None
+
+    @property
+    def era(self) -> Era:
+        return era_for(self.version)
+
+    @property
+    def ibft_reserve(self) -> bool:
+        """Whether this kernel reserves [0x80000, 0x100000): 6.5+ with the option built in.
+        Unknown configuration: a distribution kernel, which has it."""
+        if self.version[:2] < (6, 5):
+            return False
+        return True if self.ibft_find is None else self.ibft_find
+
+
+@dataclass
+class Prediction:
+    era: Era
+    kernel_version: tuple[int, ...]
+    nr_pages: int
+    max_pages: int
+    #: dom0's view of the map after its own edits (unusable→RAM, iBFT reservation)
+    e820: list[E820Entry]
+    #: non-RAM areas below nr_pages, i.e. the pages that carry dom0 RAM in a hole
+    hole_ranges: list[PfnRange]
+    freed_ranges: list[PfnRange] = field(default_factory=list)
+    released_pages: int = 0
+    populated_ranges: list[PfnRange] = field(default_factory=list)
+    populated_pages: int = 0
+    remapped_pages: int = 0
+    #: pages dom0 holds after setup (Xen's tot_pages)
+    dom0_pages: int = 0
+    balloon_current_kb: int | None = None
+    #: the non-RAM entry that makes the kernel refuse to boot (its image is not in one RAM
+    #: entry): "Xen hypervisor allocated kernel memory conflicts with E820 map"
+    kernel_conflict: E820Entry | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def hole_pages(self) -> int:
+        return sum(r.pages for r in self.hole_ranges)
+
+    @property
+    def lost_pages(self) -> int:
+        return self.nr_pages - self.dom0_pages
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "era": self.era.value,
+            "kernel_version": ".".join(map(str, self.kernel_version)),
+            "nr_pages": self.nr_pages,
+            "max_pages": self.max_pages,
+            "hole_pages": self.hole_pages,
+            "hole_ranges": [r.to_json() for r in self.hole_ranges],
+            "freed_ranges": [r.to_json() for r in self.freed_ranges],
+            "released_pages": self.released_pages,
+            "populated_ranges": [r.to_json() for r in self.populated_ranges],
+            "populated_pages": self.populated_pages,
+            "remapped_pages": self.remapped_pages,
+            "dom0_pages": self.dom0_pages,
+            "balloon_current_kb": self.balloon_current_kb,
+            "kernel_conflict": self.kernel_conflict.to_json() if self.kernel_conflict else None,
+            "notes": list(self.notes),
+        }
+
+
+def dom0_view(machine_map: Sequence[E820Entry], kernel: Kernel) -> list[E820Entry]:
+    """The map dom0 works from: 3.13+ treats UNUSABLE as RAM (xen_ignore_unusable); 6.5+ may
+    reserve [0x80000, 0x100000) for the iBFT scan before anything else looks at the map."""
+    entries = list(machine_map)
+    if kernel.version[:2] >= (3, 13):
+        entries = [
+            E820Entry(e.start, e.end, E820Type.RAM) if e.type is E820Type.UNUSABLE else e
+            for e in entries
+        ]
+    if kernel.ibft_reserve:
+        entries.append(IBFT_RESERVE)
+    return sanitize(entries)
+
+
+def ibft_in_printed_map(linux_map: Sequence[E820Entry]) -> bool | None:
+    """Whether a kernel's own printed map shows the iBFT reservation: RAM at 0x80000 means no;
+    None when the map does not say. Only a fallback for logs whose kernel configuration is
+    unknown, and then stated as an assumption: it is the judged kernel's own output."""
+    for e in linux_map:
+        if e.start <= IBFT_RESERVE.start < e.end:
+            return not e.is_ram
+    return None
+
+
+def kernel_conflict(view: Sequence[E820Entry], image: tuple[int, int]) -> E820Entry | None:
+    """xen_is_e820_reserved() on the kernel image (Linux 4.3+, xen_memory_setup): the kernel
+    refuses to boot unless one RAM entry of its map holds all of [_text, _end). The first
+    entry in the way is returned. Xen's "Dom0 kernel: ... paddr A -> B" line gives the range
+    (kernels before a 2024 stable fix checked only up to __bss_stop, slightly below B)."""
+    start, end = image
+    if end <= start:
+        return None
+    if any(e.is_ram and e.start <= start and end <= e.end for e in view):
+        return None
+    for e in view:
+        if not e.is_ram and e.start < end and start < e.end:
+            return e
+    # no typed entry in the way: a gap between entries
+    lo = max((e.end for e in view if e.end <= start or (e.is_ram and e.start <= start)),
+             default=start)
+    hi = min((e.start for e in view if e.start >= lo and e.start > start), default=end)
+    return E820Entry(lo, max(hi, lo + 1), E820Type.OTHER)
+
+
+def _gap_ranges(entries: Sequence[E820Entry]) -> list[PfnRange]:
+    """Era A: only the gaps between entries (not typed ranges), from 1 MiB up."""
+    items = sanitize(entries)
+    gaps = []
+    for prev, nxt in itertools.pairwise(items):
+        if nxt.start > prev.end:
+            gaps.append(PfnRange(max(pfn_up(prev.end), 0x100), pfn_down(nxt.start)))
+    return [g for g in gaps if g.pages > 0]
+
+
+def _populate(entries: Sequence[E820Entry], nr: int, credits: int) -> list[PfnRange]:
+    """Era C xen_populate_chunk: fill E820 RAM from nr_pages upward with the released credit."""
+    out: list[PfnRange] = []
+    for e in entries:
+        if not e.is_ram or credits <= 0:
+            continue
+        start_pfn, end_pfn = pfn_up(e.start), pfn_down(e.end)
+        if end_pfn <= nr:
+            continue
+        dest = max(nr, start_pfn)
+        take = min(end_pfn - dest, credits)
+        if take > 0:
+            out.append(PfnRange(dest, dest + take))
+            credits -= take
+    return out
+
+
+def _ram_pages_from(entries: Sequence[E820Entry], first_pfn: int) -> int:
+    total = 0
+    for e in entries:
+        if e.is_ram:
+            lo, hi = max(pfn_up(e.start), first_pfn), pfn_down(e.end)
+            total += max(0, hi - lo)
+    return total
+
+
+def predict(
+    machine_map: Sequence[E820Entry],
+    nr_pages: int,
+    max_pages: int | None,
+    kernel: Kernel | tuple[int, ...],
+    kernel_image: tuple[int, int] | None = None,
+) -> Prediction:
+    """What a correct ``kernel`` does with ``machine_map`` and ``nr_pages``.
+
+    ``max_pages`` is Xen's d->max_pages (UINT_MAX or None when ``dom0_mem`` had no ``max:``).
+    ``kernel_image``: the physical range Xen placed dom0's kernel at, when known.
+    """
+    if not isinstance(kernel, Kernel):
+        kernel = Kernel(tuple(kernel))
+    era = kernel.era
+    view = dom0_view(machine_map, kernel)
+    nr = min(nr_pages, MAXMEM_PFN)
+    maxp = UINT_MAX if max_pages is None else max_pages
+    holes = clip(nonram_areas(view), nr)
+    pred = Prediction(
+        era=era,
+        kernel_version=tuple(kernel.version),
+        nr_pages=nr,
+        max_pages=maxp,
+        e820=view,
+        hole_ranges=holes,
+    )
+    if kernel_image is not None and kernel.version[:2] >= (4, 3):
+        pred.kernel_conflict = kernel_conflict(view, kernel_image)
+        if pred.kernel_conflict is not None:
+            c = pred.kernel_conflict
+            pred.notes.append(
+                f"the kernel image [{kernel_image[0]:#x}, {kernel_image[1]:#x}) is not inside one "
+                f"RAM entry ({c.type.value} [{c.start:#x}, {c.end:#x}) is in the way): the kernel "
+                "must refuse to boot ('Xen hypervisor allocated kernel memory conflicts with "
+                "E820 map')")
+    hole_pages = pred.hole_pages
+    ram_above = _ram_pages_from(view, nr)
+
+    if era is Era.A:
+        pred.freed_ranges = clip(_gap_ranges(view), nr)
+        pred.released_pages = sum(r.pages for r in pred.freed_ranges)
+        pred.dom0_pages = nr - pred.released_pages
+        pred.notes.append("era A releases gaps only; reserved ranges below nr_pages stay mapped")
+    elif era is Era.B:
+        pred.freed_ranges = holes
+        pred.released_pages = hole_pages
+        pred.dom0_pages = nr - hole_pages
+        pred.notes.append("era B releases the pages in holes and never gives them back")
+    elif era is Era.C:
+        pred.freed_ranges = holes
+        pred.released_pages = hole_pages
+        pred.populated_ranges = _populate(view, nr, hole_pages)
+        pred.populated_pages = sum(r.pages for r in pred.populated_ranges)
+        pred.dom0_pages = nr - (hole_pages - pred.populated_pages)
+    else:  # D and E remap into E820 RAM above nr_pages; release only when there is none
+        remap = min(hole_pages, ram_above)
+        pred.remapped_pages = remap
+        pred.released_pages = hole_pages - remap
+        if pred.released_pages:
+            pred.notes.append(
+                "not enough E820 RAM above nr_pages to remap into: the kernel warns "
+                "'Unable to find available pfn range' and releases the rest"
+            )
+        pred.dom0_pages = nr - pred.released_pages
+    # Balloon current_kb at boot (drivers/xen/balloon.c balloon_init): for PV, 3.2–6.14 start
+    # from min(nr − xen_released_pages, max_pfn), where xen_released_pages = released −
+    # populated. 6.15 counted get_num_physpages() − released and took the extra regions off
+    # again (the remap targets are not in them), until a later fix returned PV to the old
+    # formula: both give nr − released when nothing had to be released. Older kernels, and
+    # the release fallback on 6.15+, are not modelled.
+    if (3, 2) <= tuple(kernel.version[:2]) <= (6, 14) or (
+            kernel.version[:2] >= (6, 15) and pred.released_pages == 0):
+        pred.balloon_current_kb = 4 * pred.dom0_pages
+    return pred

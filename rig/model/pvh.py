@@ -1,0 +1,164 @@
+"""A PVH dom0's memory, from Xen's and Linux's source. Pure.
+
+Xen (4.17.7 and 4.20.1 alike, xen/arch/x86/hvm/dom0_build.c):
+
+- ``pvh_setup_e820`` builds dom0's map from the host's: each RAM entry page-aligned inwards
+  (start rounded up, end down), counted in order until dom0's nr_pages are reached; the entry
+  that crosses nr_pages is cut there and its rest, and every later RAM entry, become UNUSABLE.
+  Every other entry is copied as it is. ``pvh_populate_p2m`` then populates every RAM page:
+  dom0 holds exactly nr_pages.
+- ``pvh_setup_acpi`` writes dom0's own MADT, XSDT and RSDP into RAM it takes from the top of
+  the last RAM entry below 4 GiB (``pvh_steal_ram(d, size, 0, GB(4), ...)``: byte alignment)
+  and marks those bytes ACPI data. The page they start in stays populated and dom0's, but is no
+  longer whole RAM in dom0's map: Linux cannot use it (seen: 218 bytes at 0x7ffdff26).
+
+Linux (6.12):
+
+- ``reserve_shared_info`` (arch/x86/xen/enlighten_hvm.c) reserves the first free RAM page for
+  the shared info, and ``xen_hvm_init_shared_info`` maps it there with XENMEM_add_to_physmap;
+  Xen's ``xenmem_add_to_physmap_one`` (xen/arch/x86/mm/p2m.c) removes the RAM page that was
+  at that frame ("Remove previously mapped page if it was present": ``guest_remove_page``).
+  Xen then counts one page fewer for dom0 than it gave (seen: 786432 after the build, 786431
+  by "Booting kernel on Xen PVH").
+- ``xen_reserve_extra_memory`` (arch/x86/xen/enlighten_pvh.c, 6.9+) turns UNUSABLE entries
+  back into RAM that it reserves for the balloon, so Linux's printed map has RAM where Xen's
+  has UNUSABLE; that RAM is never populated and not counted.
+- The balloon's ``current_kb`` is the RAM Linux has (``get_num_physpages``): the whole pages
+  of Xen's RAM entries, the shared-info page included, the ACPI page not.
+
+No "Released"/"Remapped" step runs in PVH (they are PV's, arch/x86/xen/setup.c).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rig.domain.e820 import E820Entry, E820Type, pfn_down, pfn_up, sanitize
+
+PAGE = 4096
+GIB4 = 1 << 32
+#: pages Xen counts less than it gave, after Linux maps its shared info over a RAM page
+SHARED_INFO_PAGES = 1
+
+
+def dom0_map(host: Sequence[E820Entry], nr_pages: int) -> list[E820Entry]:
+    """``pvh_setup_e820``: dom0's map before Xen takes its ACPI tables' bytes."""
+    out: list[E820Entry] = []
+    cur = 0
+    for e in host:
+        if not e.is_ram:
+            out.append(e)
+            continue
+        if cur == nr_pages:
+            out.append(E820Entry(e.start, e.end, E820Type.UNUSABLE))
+            continue
+        start, end = pfn_up(e.start) * PAGE, pfn_down(e.end) * PAGE
+        if start >= end:
+            continue  # Xen drops a RAM entry that holds no whole page
+        pages = (end - start) // PAGE
+        if cur + pages > nr_pages:
+            cut = start + (nr_pages - cur) * PAGE
+            out += [E820Entry(start, cut, E820Type.RAM), E820Entry(cut, end, E820Type.UNUSABLE)]
+            cur = nr_pages
+        else:
+            out.append(E820Entry(start, end, E820Type.RAM))
+            cur += pages
+    return out
+
+
+def ram_total(entries: Sequence[E820Entry]) -> int:
+    """Pages of RAM as Xen populates it (whole pages of each RAM entry)."""
+    return sum(pfn_down(e.end) - pfn_up(e.start) for e in entries if e.is_ram)
+
+
+def populated_pages(xen_map: Sequence[E820Entry]) -> int:
+    """The pages Xen populated for a PVH dom0, from the map it printed: the whole pages of RAM,
+    and the page its ACPI tables start in when the last RAM entry below 4 GiB ends inside a
+    page (the tables take less than a page: ``acpi_steal``)."""
+    low_ram = [e for e in xen_map if e.is_ram and e.end <= GIB4]
+    partial = 1 if low_ram and low_ram[-1].end % PAGE else 0
+    return ram_total(xen_map) + partial
+
+
+def acpi_steal(xen_map: Sequence[E820Entry], built: Sequence[E820Entry]) -> int | None:
+    """The bytes Xen took for dom0's ACPI tables, from the map Xen printed: the part of the
+    construction's last RAM entry below 4 GiB past where Xen's print ends it. Xen marks them
+    ACPI data (4.20.1); 4.17.7 was seen to leave the top 96 of 218 bytes without an entry,
+    which changes no page. None when nothing was taken there, or the bytes taken are RAM."""
+    low_ram = [e for e in xen_map if e.is_ram and e.end <= GIB4]
+    if not low_ram:
+        return None
+    last = low_ram[-1]
+    source = [b for b in built if b.is_ram and b.start == last.start and last.end < b.end]
+    if not source:
+        return None
+    taken = (last.end, source[0].end)
+    if any(e.is_ram and e.start < taken[1] and taken[0] < e.end for e in xen_map
+           if e is not last):
+        return None
+    return taken[1] - taken[0]
+
+
+@dataclass(frozen=True)
+class PvhPrediction:
+    nr_pages: int
+    #: dom0's map as ``pvh_setup_e820`` builds it (before the ACPI tables' bytes)
+    built: list[E820Entry]
+    #: the bytes Xen's print shows it took for its ACPI tables (None: not yet known)
+    stolen: int | None
+    #: the RAM Linux counts as its own (``get_num_physpages``): the whole pages of RAM in
+    #: dom0's map once the tables' bytes are taken, less page 0 (x86 keeps it reserved:
+    #: ``e820: update [mem 0x00000000-0x00000fff] usable ==> reserved``)
+    own_pages: int
+    #: what Xen counts for dom0 once Linux runs
+    xen_pages: int
+
+    @property
+    def balloon_pages(self) -> tuple[int, ...]:
+        """The balloon's ``current_kb`` / 4 at boot, by the kernel's balloon_init: Xen's count
+        (XENMEM_current_reservation for dom0: drivers/xen/balloon.c since January 2026, e.g.
+        Debian's 6.12.118), or the RAM Linux counts (before it, e.g. 6.1)."""
+        return (self.xen_pages, self.own_pages)
+
+    def to_json(self) -> dict[str, object]:
+        return {"mode": "pvh", "nr_pages": self.nr_pages,
+                "built": [e.to_json() for e in self.built], "acpi_bytes": self.stolen,
+                "own_pages": self.own_pages, "xen_pages": self.xen_pages,
+                "balloon_current_kb": [p * 4 for p in self.balloon_pages]}
+
+
+def predict(host: Sequence[E820Entry], nr_pages: int,
+            stolen: int | None = None) -> PvhPrediction:
+    """``stolen``: the bytes of Xen's ACPI tables when Xen's print shows them; without it,
+    they are taken to be less than a page and not page-aligned (always so for rig's machines:
+    MADT, XSDT and RSDP of a few CPUs are a few hundred bytes), which costs Linux one page."""
+    built = dom0_map(sanitize(host), nr_pages)
+    lost = 1 if stolen is None else -(-stolen // PAGE)  # the pages the tables' bytes touch
+    page0 = 1 if any(e.is_ram and e.start == 0 for e in built) else 0
+    return PvhPrediction(nr_pages, built, stolen, ram_total(built) - lost - page0,
+                         nr_pages - SHARED_INFO_PAGES)
+
+
+def with_steal(built: Sequence[E820Entry], stolen: int) -> list[E820Entry]:
+    """``built`` after Xen took ``stolen`` bytes from the top of its last RAM entry below
+    4 GiB (the map Xen must print)."""
+    low = [i for i, e in enumerate(built) if e.is_ram and e.end <= GIB4]
+    if not low or stolen <= 0:
+        return list(built)
+    i = low[-1]
+    e = built[i]
+    return [*built[:i], E820Entry(e.start, e.end - stolen, E820Type.RAM),
+            E820Entry(e.end - stolen, e.end, E820Type.ACPI), *built[i + 1:]]
+
+
+def ram_differences(got: Sequence[E820Entry], want: Sequence[E820Entry]) -> list[str]:
+    """Entries of RAM (exact bytes) in one map and not the other."""
+    a = [(e.start, e.end) for e in sanitize(got) if e.is_ram]
+    b = [(e.start, e.end) for e in sanitize(want) if e.is_ram]
+    return ([f"printed only [{s:#x}, {e:#x})" for s, e in a if (s, e) not in b]
+            + [f"built only [{s:#x}, {e:#x})" for s, e in b if (s, e) not in a])
+
+
+__all__ = ["PvhPrediction", "acpi_steal", "dom0_map", "populated_pages", "predict",
+           "ram_differences", "ram_total", "with_steal"]

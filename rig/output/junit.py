@@ -1,0 +1,43 @@
+"""JUnit XML for matrices (CI systems show one test case per cell)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from rig.judge.checks import Status
+from rig.runner.matrix import CellResult
+
+
+def failing_checks(doc: dict[str, Any] | None) -> str:
+    if doc is None:
+        return "no result document (see stdout.txt)"
+    bad = [c for c in doc.get("checks", []) if c["status"] not in ("pass", "skip")]
+    return "; ".join(f"{c['name']}: {c['message']}"
+                     + (f" (expected {c['expected']}, observed {c['observed']})"
+                        if c.get("expected") is not None or c.get("observed") is not None
+                        else "")
+                     for c in bad)
+
+
+def write(results: list[CellResult], scenario: str, path: Path) -> None:
+    suite = ET.Element("testsuite", name=f"rig matrix {scenario}", tests=str(len(results)))
+    counts = {"failures": 0, "errors": 0, "skipped": 0}
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname=f"rig.{scenario}", name=r.cell.name,
+                             time=f"{r.seconds:.3f}")
+        message = failing_checks(r.doc)
+        if r.status in (Status.FAIL, Status.CRASH, Status.INCOMPLETE):
+            counts["failures"] += 1
+            el = ET.SubElement(case, "failure", message=message[:1000], type=r.status.label)
+            el.text = message
+        elif r.status is Status.ERROR:
+            counts["errors"] += 1
+            el = ET.SubElement(case, "error", message=message[:1000], type="error")
+            el.text = message
+        log = (r.doc or {}).get("log") or str(r.folder / "stdout.txt")
+        ET.SubElement(case, "system-out").text = f"console log: {log}\nresults: {r.folder}\n"
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,214 @@
+"""``rig lava job``: a LAVA job definition that boots a scenario on a LAVA ``qemu`` device
+(KernelCI's labs run LAVA), and a device dictionary to run it on this machine with ``lava-run``.
+
+The job carries rig's machine in the job ``context``, the way lava-server's ``qemu`` device type
+(etc/dispatcher-config/device-types/qemu.jinja2) reads it: ``arch``, ``no_kvm``, ``memory`` and
+``extra_options`` (appended to the template's ``-nographic``, ``-net nic ... -net user``, ``-m``,
+``-monitor none``). Xen, dom0's kernel, the initrd (or the GRUB ISO that punches the holes) are
+deployed to tmpfs and given to QEMU by ``image_arg`` exactly as ``rig render`` gives them. The
+boot waits for rig's last /init line, then an interactive test asks Xen for its own count of
+dom0's pages (three CTRL-a, then the debug key ``q``), as ``rig run`` does.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rig.machine import build, render
+from rig.domain import scenario
+from rig.machine.console import BASE_TIMEOUTS, TCG_SLOWDOWN, Stage
+from rig.errors import UsageError
+from rig.domain.e820 import format_size
+from rig.parse.init import MARKER
+from rig.domain.scenario import Scenario
+
+#: QEMU options the device type's template sets itself (or that a lab must not get: rig's QMP
+#: socket, its accelerator choice); rig's own are dropped from ``extra_options``
+TEMPLATE_OWNS = {"-name": 1, "-accel": 1, "-m": 1, "-nodefaults": 0, "-display": 1,
+                 "-serial": 1, "-monitor": 1, "-qmp": 1, "-net": 1}
+#: QEMU options that load the boot media: they become the deployed images' ``image_arg``
+MEDIA = ("-kernel", "-append", "-initrd", "-drive", "-boot")
+#: what lava-server's qemu template puts before ``extra_options`` for amd64 (its defaults)
+TEMPLATE_OPTIONS = ["-nographic",
+                    "-net nic,model=virtio,macaddr=52:54:00:12:34:58 -net user",
+                    "-m {memory}", "-monitor none"]
+DONE_PROMPT = f"{MARKER} stage done"
+
+
+@dataclass
+class LabArgs:
+    """rig's QEMU command split the way a LAVA qemu device takes it."""
+
+    extra: list[str]  # the job context's extra_options
+    media: dict[str, str]  # the media options by name (-kernel, -append, -initrd, -drive, -boot)
+
+
+def split_args(argv: list[str]) -> LabArgs:
+    """``argv``: rig's QEMU arguments (``render.qemu_args``), without the binary."""
+    extra: list[str] = []
+    media: dict[str, str] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in TEMPLATE_OWNS:
+            i += 1 + TEMPLATE_OWNS[arg]
+            continue
+        if arg in MEDIA:
+            media[arg] = argv[i + 1]
+            i += 2
+            continue
+        extra.append(arg)
+        i += 1
+    return LabArgs(extra, media)
+
+
+def _seconds(stages: tuple[Stage, ...], kvm: bool) -> int:
+    scale = 1.0 if kvm else TCG_SLOWDOWN
+    return int(sum(BASE_TIMEOUTS[s] for s in stages) * scale)
+
+
+def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False) -> dict[str, Any]:
+    """The job definition. ``files``: the URL (or file:// path) of each deployed file by name
+    (xen, vmlinuz, initrd.gz, rig.iso)."""
+    images: dict[str, dict[str, str]] = {}
+    if s.boot == "grub":
+        drive = lab.media["-drive"].replace(files["rig.iso:local"], "{iso}")
+        images["iso"] = {"url": files["rig.iso"],
+                         "image_arg": f"-drive {drive} -boot {lab.media.get('-boot', 'd')}"}
+    else:
+        modules = lab.media["-initrd"]
+        modules = modules.replace(files["vmlinuz:local"], "{dom0}")
+        modules = modules.replace(files["initrd.gz:local"], "{initrd}")
+        append = shlex.quote(lab.media["-append"])
+        images["xen"] = {"url": files["xen"], "image_arg": f"-kernel {{xen}} -append {append}"}
+        images["dom0"] = {"url": files["vmlinuz"], "image_arg": f"-initrd {shlex.quote(modules)}"}
+        # named inside dom0's image_arg; LAVA warns that it has none of its own
+        images["initrd"] = {"url": files["initrd.gz"], "image_arg": ""}
+    boot_s = _seconds((Stage.XEN, Stage.DOM0_BUILD, Stage.LINUX, Stage.INIT, Stage.DONE), kvm)
+    query_s = max(30, _seconds((Stage.XEN_QUERY,), kvm))
+    return {
+        "device_type": "qemu",
+        "job_name": f"rig {s.name}",
+        "priority": "medium",
+        "visibility": "public",
+        "timeouts": {"job": {"seconds": boot_s + query_s + 600},
+                     "action": {"seconds": boot_s},
+                     "connection": {"seconds": boot_s}},
+        "context": {"arch": "amd64", "no_kvm": not kvm, "memory": format_size(s.memory),
+                    "extra_options": lab.extra},
+        "metadata": {"rig.scenario": s.name, "rig.boot": s.boot},
+        "actions": [
+            {"deploy": {"timeout": {"minutes": 10}, "to": "tmpfs", "images": images}},
+            {"boot": {"method": "qemu", "media": "tmpfs", "timeout": {"seconds": boot_s},
+                      "prompts": [DONE_PROMPT]}},
+            {"test": {"timeout": {"seconds": query_s}, "interactive": [{
+                "name": "xen-query",
+                "prompts": [DONE_PROMPT],
+                "script": [
+                    {"name": "switch-to-xen", "command": "\x01\x01\x01",
+                     "successes": [{"message": r"Serial input (to|->) Xen"}],
+                     "wait_for_prompt": False},
+                    {"name": "dump-domains", "command": "q",
+                     "successes": [{"message": r"max_pages=[0-9]+\s"}],
+                     "wait_for_prompt": False},
+                ]}]}},
+        ],
+    }
+
+
+def job_for(s: Scenario, folder: Path, base_url: str, *, kvm: bool = False) -> dict[str, Any]:
+    """The job for ``s`` whose files (``rig render``'s: xen, vmlinuz, initrd.gz, rig.iso) are in
+    ``folder`` on the machine that renders them and at ``base_url`` for the lab."""
+    local = {name: str(folder / name) for name in ("xen", "vmlinuz", "initrd.gz", "rig.iso")}
+    spec = render.machine_spec(s, accel="kvm" if kvm else "tcg", xen=local["xen"],
+                               kernel=local["vmlinuz"], initrd=local["initrd.gz"],
+                               qmp_socket=str(folder / "qmp.sock"),
+                               iso=local["rig.iso"] if s.boot == "grub" else None)
+    files = {name: f"{base_url.rstrip('/')}/{name}" for name in local}
+    files.update({f"{name}:local": path for name, path in local.items()})
+    return job(s, split_args(render.qemu_args(spec)), files, kvm=kvm)
+
+
+def device(context: dict[str, Any]) -> dict[str, Any]:
+    """A device dictionary for ``lava-run`` on this machine: what lava-server's qemu device type
+    renders for amd64 with the job's ``context`` (this package ships no device types), plus the
+    constants and timeouts its base template gives every device."""
+    options = ([] if context.get("no_kvm") else ["-cpu host", "-enable-kvm"]) + [
+        o.format(memory=context["memory"]) for o in TEMPLATE_OPTIONS]
+    return {
+        "device_type": "qemu",
+        "available_architectures": ["amd64"],
+        "constants": {
+            "posix": {"lava_test_sh_cmd": "/bin/sh", "lava_test_results_dir": "/lava-%s",
+                      "lava_test_shell_file": "~/.bashrc"},
+            "shutdown-message": "The system is going down for reboot NOW",
+            "kernel-start-message": "Linux version [0-9]",
+            "default-shell-prompt": "lava-test: # ",
+            "spawn_maxread": "4092",
+            "boot_retry": 1, "failure_retry": 1,
+        },
+        "actions": {
+            "deploy": {"methods": {"image": {"parameters": {
+                "guest": {"size": 512, "interface": "ide", "driveid": "lavatest"}}}}},
+            "boot": {"connections": {"serial": None}, "methods": {"qemu": {"parameters": {
+                "command": "qemu-system-x86_64",
+                "boot_options": {"root": "/dev/sda1", "console": "ttyS0,115200",
+                                 "boot_order": "c"},
+                "options": options,
+                "extra": list(context.get("extra_options") or []),
+            }}}},
+        },
+        "timeouts": {"actions": {"power-off": {"seconds": 10}},
+                     "connections": {"auto-login-action": {"minutes": 2}}},
+    }
+
+
+def dump(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, width=10**6, allow_unicode=False)
+
+
+def main_lava_job(name: str, sets: list[str], out: Path, artifact_url: str | None,
+                  kvm: bool, offline: bool) -> int:
+    """``rig lava job``: render the scenario's files into ``out``, and write ``job.yaml`` (and
+    ``device.yaml`` for lava-run here) next to them."""
+    from rig.runner.run import render_folder, validate
+
+    s = scenario.load(name, scenario.overrides_from(sets))
+    validate(s)
+    if s.boot == "uefi":
+        raise UsageError(f"scenario {s.name!r}: firmware = \"uefi\" boots from a FAT folder, "
+                         "which a LAVA qemu deploy cannot carry; use firmware = \"bios\"")
+    if artifact_url is not None and not artifact_url.startswith(("http://", "https://",
+                                                                 "file://")):
+        raise UsageError(f"--artifact-url {artifact_url!r}: expected http://, https:// or "
+                         "file:// (the folder where the rendered files will be served)")
+    for kind, value in (("xen", s.xen_version), ("kernel", s.kernel),
+                        ("busybox", "default")):
+        build.resolve(kind, value, offline=offline)  # in the cache, so render links it
+    out = out.absolute()
+    render_folder(s, out, accel="kvm" if kvm else "tcg")
+    base = (artifact_url or out.as_uri()).rstrip("/")
+    definition = job_for(s, out, base, kvm=kvm)
+    (out / "job.yaml").write_text(
+        f"# rig lava job {s.name}: submit with `lavacli jobs submit job.yaml`, or run here\n"
+        "# with lava-run --job-id 1 --device device.yaml --output-dir lava job.yaml 2> lava.log,\n"
+        "# then rig parse lava.log\n"
+        + dump(definition))
+    (out / "device.yaml").write_text(
+        "# a LAVA qemu device on this machine for lava-run, as lava-server's qemu device type\n"
+        "# renders it for this job's context\n" + dump(device(definition["context"])))
+    print(f"job       {out / 'job.yaml'}")
+    print(f"device    {out / 'device.yaml'}")
+    if artifact_url:
+        print(f"serve     the files of {out} (xen, vmlinuz, initrd.gz, rig.iso) at {base}/")
+    print(f"run here  lava-run --job-id 1 --device {out / 'device.yaml'} --output-dir "
+          f"{out / 'lava'} {out / 'job.yaml'} 2> {out / 'lava.log'}  # LAVA logs on stderr")
+    return 0
+
+
+__all__ = ["LabArgs", "device", "dump", "job", "job_for", "main_lava_job", "split_args"]

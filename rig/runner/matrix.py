@@ -1,0 +1,276 @@
+"""``rig matrix``: the cross product of scenario settings, N VMs at once, one result per cell.
+
+Each cell is a child ``rig run`` process (its own QEMU, its own log and result folder), so a cell
+that crashes or hangs cannot disturb the others, and an interrupted matrix stops them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from rig.machine import build
+from rig.domain import scenario
+from rig.judge.checks import Status
+from rig.machine.console import parse_timeouts
+from rig.errors import UsageError
+from rig.machine.qemu import die_with_parent
+from rig.progress import MatrixProgress
+from rig.judge.document import check_output, load
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int
+    overrides: tuple[tuple[str, str], ...]
+    #: a scenario of the cell's own (rig fuzz: a file per cell), else the matrix's
+    scenario: str | None = None
+    label: str | None = None
+    #: seconds this cell is expected to take (recorded before, else rig.cost's estimate)
+    expected_s: float = 0.0
+    #: the cell's key in rig.history (its scenario on its accelerator)
+    history_key: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        return " ".join(f"{k}={v or '(unset)'}" for k, v in self.overrides) or "default"
+
+    @property
+    def slug(self) -> str:
+        safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in self.name)
+        return f"{self.index:03d}-{safe}"[:120]
+
+
+def expand(pairs: Sequence[str]) -> list[Cell]:
+    """``["a=1", "a=2", "b=x"]`` → cells a=1 b=x, a=2 b=x. A key given again adds a value;
+    values may hold commas (``xen.dom0_mem=3G,max:3G``); an empty value means "not set"."""
+    values: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {pair!r}: expected KEY=VALUE, e.g. dom0.kernel=6.12")
+        values.setdefault(key.strip(), []).append(value)
+    keys = list(values)
+    combos = itertools.product(*(values[k] for k in keys))
+    return [Cell(i, tuple(zip(keys, combo, strict=True))) for i, combo in enumerate(combos)]
+
+
+def shard(cells: list[Cell], spec: str) -> list[Cell]:
+    """``"2/3"`` → every third cell from the second on: a fixed split for parallel CI jobs."""
+    try:
+        index, count = (int(x) for x in spec.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard {spec!r}: expected I/N, e.g. 1/4") from None
+    if not 1 <= index <= count:
+        raise UsageError(f"--shard {spec!r}: I must be between 1 and N")
+    return [c for c in cells if c.index % count == index - 1]
+
+
+@dataclass
+class CellResult:
+    cell: Cell
+    folder: Path
+    exit_code: int
+    seconds: float
+    doc: dict[str, Any] | None
+
+    @property
+    def status(self) -> Status:
+        if self.doc is None:
+            return Status.ERROR
+        return Status[str(self.doc["verdict"]).upper()]
+
+
+def expect(s: scenario.Scenario, accel: str) -> tuple[float, str]:
+    """(expected seconds, history key) of one cell: the time recorded for the same scenario on
+    the same accelerator, else rig.cost's estimate (``auto`` looks for KVM's time first)."""
+    from rig.model import cost
+    from rig.machine import history
+
+    recorded = history.load()
+    doc = s.to_json()
+    keys = [history.key(doc, a) for a in (("kvm", "tcg") if accel == "auto" else (accel,))]
+    for k in keys:
+        if k in recorded:
+            return recorded[k], keys[0]
+    return cost.scenario_seconds(s), keys[0]
+
+
+def order(cells: list[Cell]) -> list[Cell]:
+    """Longest first: with N at a time, the long cells overlap the short ones instead of
+    running alone at the end (the seed matrix: its 8 GiB cell first)."""
+    return sorted(cells, key=lambda c: (-c.expected_s, c.index))
+
+
+def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
+               run_args: Sequence[str] = (),
+               progress: MatrixProgress | None = None) -> list[CellResult]:
+    """Run the cells, at most ``jobs`` at once, longest expected first; returns the results
+    in cell order, and records each cell's time (rig.history)."""
+    from rig.machine import history
+
+    results.mkdir(parents=True, exist_ok=True)
+    pending = order(cells)
+    running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]] = {}
+    done: dict[int, CellResult] = {}
+    progress = progress or MatrixProgress(len(cells), jobs)
+    try:
+        with progress:
+            _loop(scenario, pending, running, done, jobs, results, run_args, progress)
+    finally:
+        # interrupted: each child rig stops its QEMU and keeps its log on SIGTERM
+        for _, proc, _, _ in running.values():
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+        for _, proc, _, _ in running.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+        history.record({r.cell.history_key: _seconds(r) for r in done.values()
+                        if r.cell.history_key and r.doc and r.exit_code in (0, 1)})
+    return [done[c.index] for c in cells]
+
+
+def _seconds(r: CellResult) -> float:
+    total = ((r.doc or {}).get("timings") or {}).get("total_s")
+    return float(total) if isinstance(total, int | float) else r.seconds
+
+
+def _loop(scenario: str, pending: list[Cell],
+          running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]],
+          done: dict[int, CellResult], jobs: int, results: Path, run_args: Sequence[str],
+          progress: MatrixProgress) -> None:
+    while pending or running:
+        while pending and len(running) < max(1, jobs):
+            cell = pending.pop(0)
+            folder = results / cell.slug
+            folder.mkdir(parents=True, exist_ok=True)
+            argv = [sys.executable, "-m", "rig.cli", "run", cell.scenario or scenario,
+                    *run_args,
+                    "--results", str(folder), "--json-out", str(folder / "result.json")]
+            for key, value in cell.overrides:
+                argv += ["--set", f"{key}={value}"]
+            (folder / "command.txt").write_text(" ".join(argv) + "\n")
+            with open(folder / "stdout.txt", "wb") as out:
+                proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL,
+                                        preexec_fn=die_with_parent)
+            running[cell.index] = (cell, proc, folder, time.monotonic())
+        time.sleep(0.2)
+        for index, (cell, proc, folder, t0) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            del running[index]
+            done[index] = CellResult(cell, folder, proc.returncode,
+                                     round(time.monotonic() - t0, 3), _load(folder))
+        now = time.monotonic()
+        progress.update(len(done), sum(r.status.exit_code != 0 for r in done.values()),
+                        [(c.name, now - t0, c.expected_s) for c, _, _, t0 in
+                         running.values()], [c.expected_s for c in pending])
+
+
+def _load(folder: Path) -> dict[str, Any] | None:
+    """The cell's result document; None when the child left none (it died, or never ran)."""
+    try:
+        return load(folder / "result.json")
+    except UsageError:
+        return None
+
+
+def worst(results: list[CellResult]) -> Status:
+    return max((r.status for r in results), default=Status.PASS)
+
+
+def table(results: list[CellResult]) -> str:
+    rows = [("cell", "verdict", "remapped", "predicted", "nr_pages", "time", "log")]
+    for r in results:
+        d = r.doc or {}
+        linux, pred, xen = d.get("linux") or {}, d.get("prediction") or {}, d.get("xen") or {}
+        pvh = xen.get("dom0_kind") == "PVH"  # no remap step: the column says so
+        rows.append((r.cell.name, r.status.label,
+                     "(pvh)" if pvh else str(linux.get("remapped_pages", "-")),
+                     "(pvh)" if pvh else str(pred.get("remapped_pages", "-")),
+                     str(xen.get("dom0_nr_pages", "-")),
+                     f"{r.seconds:.1f}s", str(d.get("log") or r.folder / "stdout.txt")))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
+             for row in rows]
+    return "\n".join(lines)
+
+
+@dataclass
+class MatrixRequest:
+    """What ``rig matrix`` and ``rig compare`` were asked for."""
+
+    scenario: str
+    sets: list[str]
+    jobs: int = 1
+    shard: str | None = None
+    junit: Path | None = None
+    html: Path | None = None
+    results: Path | None = None
+    accel: str = "auto"
+    offline: bool = False
+    timeouts: list[str] = field(default_factory=list)
+
+    def run_args(self) -> list[str]:
+        out = ["--accel", self.accel]
+        if self.offline:
+            out.append("--offline")
+        for t in self.timeouts:
+            out += ["--timeout", t]
+        return out
+
+
+def plan(req: MatrixRequest, pairs: Sequence[str] | None = None) -> tuple[list[Cell], str]:
+    """The cells, every one of them checked before any boots (a bad value in the fifth cell
+    must not cost four boots first: exit 2), and the scenario's name."""
+    if req.jobs < 1:
+        raise UsageError(f"-j {req.jobs}: run at least 1 cell at a time")
+    parse_timeouts(req.timeouts)
+    for path, flag in ((req.junit, "--junit"), (req.html, "--html")):
+        check_output(path, flag)
+    name = scenario.load(req.scenario).name
+    cells = expand(list(req.sets if pairs is None else pairs))
+    if req.shard:
+        cells = shard(cells, req.shard)
+    planned = []
+    for cell in cells:
+        s = scenario.load(req.scenario, dict(cell.overrides))
+        build.check("xen", s.xen_version)
+        build.check("kernel", s.kernel)
+        seconds, key = expect(s, req.accel)
+        planned.append(replace(cell, expected_s=seconds, history_key=key))
+    return planned, name
+
+
+def main_matrix(req: MatrixRequest) -> int:
+    """``rig matrix``: the cross product of the --set values, N VMs at once."""
+    from rig.output import html, junit
+    from rig.runner.run import results_folder
+
+    cells, name = plan(req)
+    folder = results_folder(req.results, f"matrix-{name}")
+    print(f"rig: {len(cells)} cell(s), {req.jobs} at a time, results in {folder}",
+          file=sys.stderr)
+    results = run_matrix(req.scenario, cells, jobs=req.jobs, results=folder,
+                         run_args=req.run_args())
+    print(table(results))
+    if req.junit:
+        junit.write(results, name, req.junit)
+    if req.html:
+        html.write_page([(r.cell.name, r.doc) for r in results], req.html, f"rig matrix {name}")
+    return worst(results).exit_code

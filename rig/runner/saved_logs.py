@@ -1,0 +1,104 @@
+"""``rig parse``: judge logs saved elsewhere (a serial capture, dmesg, ``xl dmesg``, a
+journal, a mail), one document per boot.
+
+Two files may be the two halves of one boot: dom0's kernel log and Xen's log (``--xen``, or
+two files given together where one holds only Xen's lines and the other only the kernel's).
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rig.judge.checks import judge
+from rig.domain.dom0mem import Dom0Mem
+from rig.errors import UsageError
+from rig.parse import ParsedLog, combine, one_boot, parse_file, parse_lines
+from rig.judge.document import document, summary, verdict
+
+
+@dataclass
+class Source:
+    name: str
+    log: ParsedLog
+
+
+def read(name: str) -> Source:
+    """``-`` is standard input; a regular file is mapped and scanned fast; a device or pipe
+    (``/dev/stdin``, ``<(xl dmesg)``) is read as a stream."""
+    if name == "-":
+        return Source("-", parse_lines(sys.stdin))
+    path = Path(name)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UsageError(f"log {name!r}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"log {name!r}: cannot read it ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"log {name!r} is a directory: give the log files in it")
+    try:
+        if stat.S_ISREG(mode):
+            return Source(name, parse_file(path))
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            return Source(name, parse_lines(f))
+    except PermissionError:
+        raise UsageError(f"log {name!r}: permission denied") from None
+
+
+def judge_logs(names: list[str], *, dom0_mem: str | None = None,
+               xen: str | None = None) -> list[dict[str, Any]]:
+    """One result document per boot."""
+    sources = [read(n) for n in names]
+    notes: list[str] = []
+    if xen is not None:
+        if len(sources) != 1:
+            raise UsageError(f"--xen {xen!r}: give exactly one dom0 log with it "
+                             f"({len(sources)} given)")
+        x = read(xen)
+        boots = [(f"{sources[0].name} + {x.name}", combine(sources[0].log, x.log))]
+        notes.append(f"Xen's lines from {x.name}, the kernel's from {sources[0].name} (--xen)")
+    elif len(sources) == 2 and (pair := one_boot(sources[0].log, sources[1].log)) is not None:
+        dom0, xen_log = pair
+        by = {id(s.log): s.name for s in sources}
+        boots = [(f"{by[id(dom0)]} + {by[id(xen_log)]}", combine(dom0, xen_log))]
+        notes.append(f"{by[id(xen_log)]} holds only Xen's lines and {by[id(dom0)]} only the "
+                     "kernel's: judged as one boot")
+    else:
+        boots = [(s.name, s.log) for s in sources]
+    # LAVA's results.yaml beside the job's log: its results are that boot's (lavacli's are
+    # complete where the log's own may end before the job did)
+    results = [(n, lg) for n, lg in boots
+               if lg.lava is not None and lg.lava.source == "results.yaml" and not lg.lines]
+    logs = [(n, lg) for n, lg in boots if (n, lg) not in results]
+    if len(results) == 1 and len(logs) == 1:
+        (rname, rlog), (lname, llog) = results[0], logs[0]
+        llog.lava = rlog.lava
+        boots = [(f"{lname} + {rname}", llog)]
+        notes.append(f"LAVA's results from {rname}, the console from {lname}")
+    docs = []
+    for name, log in boots:
+        doc = document(log, judge(log, dom0_mem=dom0_mem), log=name)
+        doc["notes"] = notes
+        docs.append(doc)
+    return docs
+
+
+def main_parse(names: list[str], *, dom0_mem: str | None, xen: str | None,
+               as_json: bool) -> int:
+    """``rig parse``: print the document(s) or their summaries; the worst verdict's exit code."""
+    if dom0_mem is not None:
+        try:
+            Dom0Mem.parse(dom0_mem)
+        except ValueError as exc:
+            raise UsageError(f"--dom0-mem {dom0_mem!r}: {exc}") from None
+    docs = judge_logs(names, dom0_mem=dom0_mem, xen=xen)
+    if as_json:
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, default=str))
+    else:
+        print("\n\n".join(summary(d) for d in docs))
+    return max(verdict(d) for d in docs).exit_code
