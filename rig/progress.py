@@ -24,8 +24,9 @@ def _duration(seconds: float) -> str:
 
 class MatrixProgress:
     """A matrix's cells on a terminal, redrawn in place (rich): done, running, left, failures
-    so far, and an ETA from each cell's expected time (rig.history, else rig.cost). Does
-    nothing when stderr is not a terminal, unless a console is given (tests)."""
+    so far, and an ETA from each cell's expected time (rig.machine.history, else
+    rig.model.cost). Does nothing when stderr is not a terminal, unless a console is given
+    (tests)."""
 
     def __init__(self, total: int, jobs: int, console: Console | None = None) -> None:
         self.total, self.jobs = total, jobs

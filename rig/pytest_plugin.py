@@ -18,29 +18,33 @@ from typing import Any
 
 import pytest
 
-from rig.domain import scenario as scenarios
+from rig.domain.scenario_file import load
+from rig.judge.document import Result
 from rig.runner.run import RunOptions, run
 
 
 class RigResult(dict[str, Any]):
-    """The result document, with helpers for assertions."""
+    """The result document as JSON (the keys rig writes in result.json, for your asserts),
+    with the typed result beside it (``.result``) and helpers for assertions."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result.to_json())
+        self.result = result
 
     @property
     def verdict(self) -> str:
-        return str(self.get("verdict"))
+        return self.result.verdict.label
 
     @property
     def log(self) -> str | None:
-        return self.get("log")
+        return self.result.log
 
     def problems(self) -> list[str]:
         out = []
-        for c in self.get("checks", []):
-            if c["status"] in ("pass", "skip"):
-                continue
-            line = f"{c['status'].upper()} {c['name']}: {c['message']}"
-            if c.get("expected") is not None or c.get("observed") is not None:
-                line += f" (expected {c['expected']}, observed {c['observed']})"
+        for c in self.result.problems:
+            line = f"{c.status.label.upper()} {c.name}: {c.message}"
+            if c.expected is not None or c.observed is not None:
+                line += f" (expected {c.expected}, observed {c.observed})"
             out.append(line)
         return out
 
@@ -76,9 +80,9 @@ def rig_run(request: pytest.FixtureRequest, tmp_path: Path,
     def _run(name: str, **overrides: object) -> RigResult:
         merged = {k: str(v) for k, v in defaults.items() if v}
         merged.update({k: str(v) for k, v in overrides.items()})
-        s = scenarios.load(name, merged)
+        s = load(name, merged)
         doc, _ = run(s, RunOptions(accel=config.getoption("--rig-accel"), results=base))
-        record_property(f"rig_log_{s.name}", doc.get("log"))
+        record_property(f"rig_log_{s.name}", doc.log)
         return RigResult(doc)
 
     return _run

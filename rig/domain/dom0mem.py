@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.domain.units import PAGE_SHIFT
+
 ULONG = 1 << 64
 LONG_MAX = (1 << 63) - 1
 UINT_MAX = (1 << 32) - 1
-PAGE_SHIFT = 12
 #: the default keeps back 1/16 of available memory, at most 128 MiB (default_nr_pages)
 DEFAULT_RESERVE_MAX_PAGES = 128 << (20 - PAGE_SHIFT)
 _UNITS = {"t": 40, "g": 30, "m": 20, "k": 10, "b": 0}

@@ -1,22 +1,16 @@
-"""E820 entries, memory maps and PFN arithmetic.
+"""E820 entries and memory maps.
 
-Pure: no I/O, no knowledge of QEMU. Addresses are bytes, ranges are half-open ``[start, end)``
-everywhere inside rig; the parsers convert the inclusive styles that Xen and Linux print.
+Pure: no I/O, no knowledge of QEMU. Ranges are half-open ``[start, end)`` in bytes; the parsers
+convert the inclusive styles that Xen and Linux print. Page arithmetic over maps lives in
+rig.domain.pages.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-
-PAGE_SHIFT = 12
-PAGE_SIZE = 1 << PAGE_SHIFT
-KiB = 1 << 10
-MiB = 1 << 20
-GiB = 1 << 30
-TiB = 1 << 40
 
 
 class E820Type(StrEnum):
@@ -48,14 +42,6 @@ class E820Type(StrEnum):
         return cls.OTHER
 
 
-def pfn_down(addr: int) -> int:
-    return addr >> PAGE_SHIFT
-
-
-def pfn_up(addr: int) -> int:
-    return (addr + PAGE_SIZE - 1) >> PAGE_SHIFT
-
-
 @dataclass(frozen=True, order=True)
 class E820Entry:
     start: int
@@ -74,29 +60,8 @@ class E820Entry:
     def is_ram(self) -> bool:
         return self.type is E820Type.RAM
 
-    def to_json(self) -> dict[str, object]:
-        return {"start": self.start, "end": self.end, "type": self.type.value}
-
     def __str__(self) -> str:
         return f"[{self.start:#014x}-{self.end:#014x}) {self.type.value}"
-
-
-@dataclass(frozen=True)
-class PfnRange:
-    """A half-open range of page frame numbers."""
-
-    start: int
-    end: int
-
-    @property
-    def pages(self) -> int:
-        return max(0, self.end - self.start)
-
-    def to_json(self) -> dict[str, int]:
-        return {"start_pfn": self.start, "end_pfn": self.end, "pages": self.pages}
-
-    def __str__(self) -> str:
-        return f"{self.start:x}-{self.end:x}"
 
 
 def sanitize(entries: Iterable[E820Entry]) -> list[E820Entry]:
@@ -120,68 +85,5 @@ def sanitize(entries: Iterable[E820Entry]) -> list[E820Entry]:
     return out
 
 
-def nonram_areas(entries: Sequence[E820Entry]) -> list[PfnRange]:
-    """Non-RAM areas as Linux's Xen setup walks them (eras B–E, ``xen_foreach_remap_area``).
-
-    Each area runs from the end of one RAM entry to the start of the next, covering reserved
-    entries and gaps alike; partial pages are pushed into the area. A map that ends in non-RAM
-    gives a trailing area up to the end of the last entry.
-    """
-    items = sanitize(entries)
-    areas: list[PfnRange] = []
-    start = 0
-    for i, entry in enumerate(items):
-        last = i == len(items) - 1
-        if entry.is_ram or last:
-            end = entry.start if entry.is_ram else entry.end
-            area = PfnRange(pfn_down(start), pfn_up(end))
-            if area.pages > 0:
-                areas.append(area)
-            if entry.is_ram:
-                start = entry.end
-    return areas
-
-
 def ram_bytes(entries: Iterable[E820Entry]) -> int:
     return sum(e.size for e in entries if e.is_ram)
-
-
-def clip(ranges: Iterable[PfnRange], below: int) -> list[PfnRange]:
-    """The parts of ``ranges`` below pfn ``below``; empty parts dropped."""
-    out = []
-    for r in ranges:
-        if r.start < below:
-            part = PfnRange(r.start, min(r.end, below))
-            if part.pages:
-                out.append(part)
-    return out
-
-
-def parse_size(text: str) -> int:
-    """``"4G"``, ``"512M"``, ``"0x80000000"``, ``"1024K"``, ``"4096"`` → bytes.
-
-    Raises ValueError with the text on anything else.
-    """
-    s = text.strip()
-    if not s:
-        raise ValueError("empty size")
-    units = {"K": KiB, "M": MiB, "G": GiB, "T": TiB}
-    try:
-        if s.lower().startswith("0x"):
-            return int(s, 16)
-        suffix = s[-1].upper()
-        if suffix == "B" and len(s) > 1 and s[-2].upper() in units:
-            s, suffix = s[:-1], s[-2].upper()
-        if suffix in units:
-            return int(float(s[:-1]) * units[suffix])
-        return int(s)
-    except ValueError:
-        raise ValueError(f"not a size: {text!r} (use e.g. 4G, 512M, 0x80000000)") from None
-
-
-def format_size(nbytes: int) -> str:
-    """Shortest exact spelling: 4G, 512M, 0x9fc00."""
-    for suffix, unit in (("T", TiB), ("G", GiB), ("M", MiB), ("K", KiB)):
-        if nbytes and nbytes % unit == 0:
-            return f"{nbytes // unit}{suffix}"
-    return hex(nbytes)

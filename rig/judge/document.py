@@ -1,55 +1,159 @@
-"""The result document (JSON, schema 1) and its human summary.
+"""The result document (JSON, schema 1): one type for ``rig parse``, ``rig run``, matrices and the
+pytest plugin, written and read in one place.
 
-One document serves ``rig parse``, ``rig run`` and the pytest plugin.
+``Result`` is what every output reads; ``to_json`` gives the document's builtins (key order as
+written since schema 1) and ``from_json`` checks a document and names the field that is wrong.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from rig.judge.checks import Check, Judgement, Status, verdict_of
+import msgspec
+from msgspec import UNSET, UnsetType
+
 from rig.errors import UsageError
-from rig.model.pv import Prediction
-from rig.parse import ParsedLog
-from rig.model.prediction import ScenarioPrediction
+from rig.judge.judgement import Judgement
+from rig.judge.records import (
+    AcceleratorRecord,
+    ArtifactsRecord,
+    Builtins,
+    CheckRecord,
+    ConsoleRecord,
+    CutRecord,
+    HitRecord,
+    InitRecord,
+    LinuxRecord,
+    Live,
+    ModelInputs,
+    PredictionRecord,
+    PvhPredictionRecord,
+    PvPredictionRecord,
+    QemuCommand,
+    Record,
+    ScenarioPredictionRecord,
+    ScenarioRecord,
+    TimingsRecord,
+    XenRecord,
+    prediction_record,
+)
+from rig.judge.result import Check, Status, verdict_of
+from rig.parse.collect import ParsedLog
+from rig.parse.lava import LavaInfo
 
 SCHEMA = 1
 
 
+class Result(Record, kw_only=True):
+    """One boot's result: the checks and verdict, what Xen, Linux and /init printed, the
+    prediction and the model's inputs, what the log looked like, and (live runs) the machine.
+    ``notes`` only in ``rig parse``'s documents (how the files were read)."""
+
+    schema: int = SCHEMA
+    verdict: Status
+    checks: list[CheckRecord]
+    xen: XenRecord
+    linux: LinuxRecord
+    init: InitRecord
+    prediction: PredictionRecord | None
+    model_inputs: ModelInputs
+    crashes: list[HitRecord]
+    log_lines: int
+    log_rejoined: int
+    log_decoded: str | None
+    lava: LavaInfo | None
+    log_cut: list[CutRecord]
+    log_tail: list[str]
+    scenario: ScenarioRecord | None = None
+    scenario_prediction: ScenarioPredictionRecord | None = None
+    accelerator: AcceleratorRecord | None = None
+    artifacts: ArtifactsRecord | None = None
+    timings: TimingsRecord | None = None
+    console: ConsoleRecord | None = None
+    log: str | None = None
+    machine: QemuCommand | None = None
+    notes: list[str] | UnsetType = UNSET
+
+    @property
+    def pv_prediction(self) -> PvPredictionRecord | None:
+        return self.prediction if isinstance(self.prediction, PvPredictionRecord) else None
+
+    @property
+    def pvh_prediction(self) -> PvhPredictionRecord | None:
+        return self.prediction if isinstance(self.prediction, PvhPredictionRecord) else None
+
+    @property
+    def problems(self) -> list[CheckRecord]:
+        """The checks that did not pass or skip."""
+        return [c for c in self.checks if c.status not in (Status.PASS, Status.SKIP)]
+
+    def check(self, name: str) -> CheckRecord | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    def to_json(self) -> Builtins:
+        """The document as JSON builtins."""
+        return self.to_builtins()
+
+    def to_text(self) -> str:
+        """The document as rig writes it (result.json, --json-out)."""
+        return json.dumps(self.to_json(), indent=2) + "\n"
+
+    @staticmethod
+    def from_json(data: object) -> Result:
+        """A document's builtins as a Result; ValueError names the field that is wrong."""
+        try:
+            return msgspec.convert(data, Result, dec_hook=_decode)
+        except msgspec.ValidationError as exc:
+            raise ValueError(str(exc)) from None
+
+
+def _decode(kind: type, value: object) -> object:
+    """The one field msgspec cannot tell by its type: a prediction is PVH's when it has a
+    ``mode`` (schema 1 gives the PV form no tag)."""
+    if kind is PredictionRecord:
+        form = PvhPredictionRecord if isinstance(value, dict) and "mode" in value \
+            else PvPredictionRecord
+        try:
+            return msgspec.convert(value, form)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"{exc} (in the prediction)") from None
+    raise NotImplementedError(kind)
+
+
 def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] | None = None,
-             **live: object) -> dict[str, Any]:
+             live: Live | None = None) -> Result:
+    """The result of a judged log; ``live``: what a live run adds (the machine, its timings)."""
     checks = list(judgement.checks) + list(extra_checks or [])
-    linux = parsed.linux.to_json()
-    linux["meminfo_total_kb"] = parsed.init.meminfo_kb.get("MemTotal")
-    linux["balloon_current_kb"] = parsed.init.balloon_kb.get("current_kb")
-    linux["balloon_target_kb"] = parsed.init.balloon_kb.get("target_kb")
-    doc: dict[str, Any] = {
-        "schema": SCHEMA,
-        "verdict": verdict_of(checks).label,
-        "checks": [c.to_json() for c in checks],
-        "xen": parsed.xen.to_json(),
-        "linux": linux,
-        "init": parsed.init.to_json(),
-        "prediction": judgement.prediction.to_json() if judgement.prediction else
-        judgement.pvh.to_json() if judgement.pvh else None,
-        "model_inputs": judgement.inputs,
-        "crashes": [h.to_json() for h in parsed.crashes],
-        "log_lines": parsed.lines,
-        "log_rejoined": parsed.rejoined,
-        "log_decoded": parsed.decoded,
-        "lava": parsed.lava.to_json() if parsed.lava else None,
-        "log_cut": [{"line": no, "message": what, "text": text} for no, what, text in parsed.cut],
-        "log_tail": parsed.tail,
-    }
-    for key in ("scenario", "scenario_prediction", "accelerator", "artifacts", "timings",
-                "console", "log", "machine"):
-        doc[key] = live.get(key)
-    return doc
+    live = live or Live()
+    return Result(
+        verdict=verdict_of(checks),
+        checks=[CheckRecord(name=c.name, status=c.status, expected=c.expected,
+                            observed=c.observed, message=c.message) for c in checks],
+        xen=XenRecord.of(parsed.xen),
+        linux=LinuxRecord.of(parsed.linux, parsed.init),
+        init=InitRecord.of(parsed.init),
+        prediction=prediction_record(judgement.prediction, judgement.pvh),
+        model_inputs=judgement.inputs,
+        crashes=[HitRecord.of(h) for h in parsed.crashes],
+        log_lines=parsed.lines,
+        log_rejoined=parsed.rejoined,
+        log_decoded=parsed.decoded,
+        lava=parsed.lava,
+        log_cut=[CutRecord(line=no, message=what, text=text) for no, what, text in parsed.cut],
+        log_tail=list(parsed.tail),
+        scenario=live.scenario,
+        scenario_prediction=live.scenario_prediction,
+        accelerator=live.accelerator,
+        artifacts=live.artifacts,
+        timings=live.timings,
+        console=live.console,
+        log=live.log,
+        machine=live.machine,
+    )
 
 
-def load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> Result:
     """A result document written by rig (result.json); anything else is a usage error."""
     try:
         data = json.loads(path.read_bytes())
@@ -61,121 +165,15 @@ def load(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: not a rig result document ({exc})") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or "checks" not in data:
         raise UsageError(f"{path}: not a rig result document (no schema {SCHEMA} and checks)")
-    return data
+    try:
+        return Result.from_json(data)
+    except ValueError as exc:
+        raise UsageError(f"{path}: not a rig result document of schema {SCHEMA}: {exc}") \
+            from None
 
 
-def check_output(path: Path | None, flag: str) -> None:
-    """An output file the user named must be writable where it is, before any work starts."""
-    if path is None:
-        return
-    if path.is_dir():
-        raise UsageError(f"{flag} {str(path)!r} is a directory: give a file name")
-    if not path.parent.is_dir():
-        raise UsageError(f"{flag} {str(path)!r}: the folder {str(path.parent)!r} does not exist")
-
-
-def verdict(doc: dict[str, Any]) -> Status:
-    return Status[str(doc["verdict"]).upper()]
-
-
-def write(doc: dict[str, Any], path: Path) -> None:
+def write(result: Result, path: Path) -> None:
+    """Atomically: a reader never sees half a document."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    tmp.write_text(result.to_text())
     tmp.replace(path)
-
-
-def _fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) if len(value) <= 6 else f"{len(value)} items"
-    return str(value)
-
-
-def summary(doc: dict[str, Any]) -> str:
-    out: list[str] = []
-    sc = doc.get("scenario") or {}
-    if sc:
-        out.append(f"scenario  {sc.get('name')}: {sc.get('description', '')}")
-    if doc.get("accelerator"):
-        acc = doc["accelerator"]
-        out.append(f"machine   {acc.get('machine_type', '')} accel={acc.get('accel')} "
-                   f"({acc.get('reason')}), QEMU {acc.get('qemu_version')}, cpu {acc.get('cpu')}")
-        out += [f"          {why}" for why in acc.get("machine_reasons") or []]
-    xen, linux = doc["xen"], doc["linux"]
-    out.append(f"xen       {_fmt(xen.get('version'))}  dom0_mem={_fmt(xen.get('dom0_mem'))}  "
-               f"dom0 nr_pages={_fmt(xen.get('dom0_nr_pages'))}")
-    out.append(f"linux     {_fmt(linux.get('version'))}  era={_fmt(linux.get('era'))}  "
-               f"released={_fmt(linux.get('released_pages'))}  "
-               f"remapped={_fmt(linux.get('remapped_pages'))}  "
-               f"populated={_fmt(linux.get('populated_pages'))}  "
-               f"balloon current_kb={_fmt(linux.get('balloon_current_kb'))}")
-    if linux.get("memory_line"):
-        out.append(f"          {linux['memory_line']}")
-    timings = doc.get("timings") or {}
-    if timings.get("stages"):
-        stages = "  ".join(f"{k} {v:.1f}s" for k, v in timings["stages"].items())
-        out.append(f"stages    {stages}")
-    if timings.get("total_s") is not None:
-        out.append(f"time      {timings['total_s']:.1f} s in all")
-    out.append("checks")
-    for c in doc["checks"]:
-        exp_obs = ""
-        if c["expected"] is not None or c["observed"] is not None:
-            exp_obs = f" (expected {_fmt(c['expected'])}, observed {_fmt(c['observed'])})"
-        out.append(f"  {c['status'].upper():<10} {c['name']:<14} {c['message']}{exp_obs}")
-    out += [f"note      {n}" for n in doc.get("notes") or []]
-    if doc.get("log"):
-        out.append(f"log       {doc['log']}")
-    out.append(f"verdict   {doc['verdict'].upper()}")
-    return "\n".join(out)
-
-
-def _mib(pages: int) -> str:
-    return f"{pages * 4096 / 2**20:.1f} MiB"
-
-
-def _pred_line(p: Prediction) -> str:
-    parts = [f"released {p.released_pages}"]
-    if p.era.value in "BC":
-        parts.append(f"freed ranges {', '.join(str(r) for r in p.freed_ranges) or '-'}")
-    if p.era.value == "C":
-        parts.append(f"populated {p.populated_pages}")
-    if p.era.value in "DE":
-        parts.append(f"remapped {p.remapped_pages}")
-    parts.append(f"dom0 keeps {p.dom0_pages} pages")
-    if p.lost_pages:
-        parts.append(f"LOSES {p.lost_pages} pages ({_mib(p.lost_pages)})")
-    if p.balloon_current_kb is not None:
-        parts.append(f"balloon current_kb {p.balloon_current_kb}")
-    return ", ".join(parts)
-
-
-def prediction_summary(sp: ScenarioPrediction) -> str:
-    out = [f"scenario  {sp.scenario} (boot: {sp.boot})",
-           "machine map (SeaBIOS, as Xen will see it):"]
-    out += [f"  {e}" for e in sp.machine_map]
-    out.append(f"holes     {len(sp.holes)}")
-    out += [f"  {h.start:#x}-{h.end:#x} {h.kind} ({(h.end - h.start) >> 12} pages)"
-            for h in sp.holes]
-    nr = "-" if sp.nr_pages is None else f"{sp.nr_pages} ({_mib(sp.nr_pages)})"
-    out.append(f"dom0      nr_pages {nr}, max_pages {sp.max_pages or 'unlimited'}")
-    if sp.prediction is not None:
-        p = sp.prediction
-        out.append(f"non-RAM below nr_pages: {p.hole_pages} pages in "
-                   f"{len(p.hole_ranges)} area(s): "
-                   + ", ".join(str(r) for r in p.hole_ranges[:8])
-                   + (" ..." if len(p.hole_ranges) > 8 else ""))
-        version = ".".join(map(str, p.kernel_version))
-        out.append(f"kernel {version} (era {p.era.value}): {_pred_line(p)}")
-    if sp.without_fix is not None:
-        out.append(f"without the fix (era B, 3.2-3.4): {_pred_line(sp.without_fix)}")
-    if sp.pvh is not None:
-        out.append("PVH dom0's map (Xen's pvh_setup_e820, before its ACPI tables' bytes):")
-        out += [f"  {e}" for e in sp.pvh.built]
-        out.append(f"PVH: Xen counts {sp.pvh.xen_pages} pages for dom0, Linux has "
-                   f"{sp.pvh.own_pages} of its own; balloon current_kb "
-                   + " or ".join(str(x * 4) for x in sp.pvh.balloon_pages)
-                   + " (by the kernel's balloon)")
-    out += [f"note      {n}" for n in sp.notes]
-    return "\n".join(out)

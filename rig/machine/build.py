@@ -19,8 +19,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.machine import images
 from rig.errors import ArtifactError, UsageError
+from rig.machine import images
 from rig.machine.images import Artifact, Record
 from rig.machine.images.store import Store, sha256_file
 from rig.progress import say
@@ -195,24 +195,6 @@ def debian_source(name: str, store: Store | None = None, offline: bool = False) 
         return final
 
 
-def main_build(src: str, *, fragment: Path | None, patches: Sequence[Path],
-               jobs: int | None) -> int:
-    """``rig kernel build``: print the image's path, and whether it was built or reused."""
-    if jobs is not None and jobs < 1:
-        raise UsageError(f"-j {jobs}: build with at least 1 job")
-    built = build(Path(src), fragment=fragment, patches=patches, jobs=jobs)
-    how = "reused (tree unchanged)" if built.reused else f"built in {built.seconds:.0f} s"
-    print(f"{built.bzimage}\t{how}" + (f"\tlog {built.log}" if built.log else ""))
-    return 0
-
-
-def main_source(name: str, offline: bool) -> int:
-    """``rig kernel source NAME``: unpack Debian's linux-source-NAME, print its path."""
-    images.recipe("source", name)
-    print(debian_source(name, offline=offline))
-    return 0
-
-
 def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
     """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key, a path, or (kernels)
     ``src:TREE``, a source tree built here (offline builds nothing new: an unchanged tree's
@@ -238,7 +220,3 @@ def check(kind: str, value: str) -> None:
                              "(no Makefile and arch/x86)")
         return
     images.check(kind, value)
-
-
-__all__ = ["Built", "build", "check", "debian_source", "default_fragment", "resolve",
-           "tree_state"]

@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Any
 
 import pexpect
 
 from rig.errors import UsageError
+from rig.judge.records import ConsoleRecord, Outcome
 from rig.parse import crash
-from rig.parse.init import MARKER
+from rig.parse.stages import MARKERS
 
 
 class Stage(Enum):
@@ -32,13 +33,8 @@ class Stage(Enum):
     EXIT = "exit"  #: QEMU exited after the guest powered off
 
 
-STAGE_PATTERNS: tuple[tuple[Stage, bytes], ...] = (
-    (Stage.XEN, rb"\(XEN\) Xen version \d"),
-    (Stage.DOM0_BUILD, rb"\*\*\* (?:Building a PVH? Dom0|LOADING DOMAIN 0) \*\*\*"),
-    (Stage.LINUX, rb"Linux version \d"),
-    (Stage.INIT, re.escape(f"{MARKER} stage init".encode())),
-    (Stage.DONE, re.escape(f"{MARKER} stage done".encode())),
-)
+#: each stage's line on the raw console, from the parsers' own messages (rig.parse.stages)
+STAGE_PATTERNS: tuple[tuple[Stage, bytes], ...] = tuple((Stage(m.stage), m.live) for m in MARKERS)
 
 #: seconds allowed to reach each stage from the previous one with KVM; under TCG they are
 #: multiplied by ``TCG_SLOWDOWN`` (syzkaller's rule: scale, but cap the factor). boot-recipe.md:
@@ -105,14 +101,6 @@ def silence_for(accel: str) -> float:
     return BASE_SILENCE_S * (TCG_SLOWDOWN if accel == "tcg" else 1.0)
 
 
-class Outcome(StrEnum):
-    DONE = "done"  #: every stage reached, QEMU exited or was stopped after DONE
-    CRASH = "crash"  #: a fatal line (crash table) appeared
-    TIMEOUT = "timeout"  #: a stage was not reached in time, though the guest kept printing
-    SILENT = "silent"  #: no output at all for the silence limit: a hang
-    EXITED = "exited"  #: QEMU exited before DONE without a fatal line
-
-
 @dataclass
 class ConsoleResult:
     outcome: Outcome
@@ -122,14 +110,10 @@ class ConsoleResult:
     waited_for: Stage | None = None
     message: str = ""
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "outcome": self.outcome.value,
-            "stage": self.stage.value,
-            "timeline": dict(self.timeline),
-            "crash_kind": self.crash_kind,
-            "message": self.message,
-        }
+    def record(self) -> ConsoleRecord:
+        return ConsoleRecord(outcome=self.outcome, stage=self.stage.value,
+                             timeline=dict(self.timeline), crash_kind=self.crash_kind,
+                             message=self.message)
 
 
 class _Counter:
@@ -156,72 +140,95 @@ def drive(child: Any, timeouts: dict[Stage, float] | None = None,
     own count of dom0's pages (debug key 'q'; /init waits for it). The verdict is then in the
     log, so by default rig stops there instead of waiting for the guest's power-off
     (``wait_exit``)."""
-    limits = timeouts or timeouts_for("tcg")
-    quiet_limit = silence or silence_for("tcg")
-    counter = _Counter(child.logfile_read)
-    child.logfile_read = counter
-    t0 = time.monotonic()
-    timeline: dict[str, float] = {Stage.FIRMWARE.value: 0.0}
-    fatal = [(kind, re.compile(rx.encode())) for kind, rx in crash.LIVE_FATAL]
-    reached = Stage.FIRMWARE
-    remaining = list(STAGE_PATTERNS)
+    watch = _Watch(child, timeouts or timeouts_for("tcg"), silence or silence_for("tcg"))
     try:
-        while remaining:
-            waiting = remaining[0][0]
-            deadline = time.monotonic() + limits[waiting]
-            patterns: list[Any] = [re.compile(rx) for _, rx in remaining]
-            patterns += [rx for _, rx in fatal]
-            patterns += [pexpect.EOF, pexpect.TIMEOUT]
-            last_seen, last_count = time.monotonic(), counter.count
-            while True:
-                left = deadline - time.monotonic()
-                step = max(0.05, min(left, quiet_limit - (time.monotonic() - last_seen)))
-                idx = child.expect(patterns, timeout=step)
-                if patterns[idx] is not pexpect.TIMEOUT:
-                    break
-                if counter.count != last_count:
-                    last_seen, last_count = time.monotonic(), counter.count
-                if time.monotonic() >= deadline:
-                    return ConsoleResult(
-                        Outcome.TIMEOUT, reached, timeline, waited_for=waiting,
-                        message=f"stage {waiting.value} not reached within "
-                                f"{limits[waiting]:.0f} s (last stage: {reached.value})"
-                                + _quote(child))
-                if time.monotonic() - last_seen >= quiet_limit:
-                    return ConsoleResult(
-                        Outcome.SILENT, reached, timeline, waited_for=waiting,
-                        message=f"no output for {quiet_limit:.0f} s while waiting for stage "
-                                f"{waiting.value} (last stage: {reached.value})"
-                                + _quote(child))
-            now = round(time.monotonic() - t0, 3)
-            if idx < len(remaining):
-                # a later stage may come first when an earlier banner changed shape
-                for stage, _ in remaining[: idx + 1]:
-                    timeline.setdefault(stage.value, now)
-                reached = remaining[idx][0]
-                remaining = remaining[idx + 1:]
-                continue
-            idx -= len(remaining)
-            if idx < len(fatal):
-                kind = fatal[idx][0]
-                timeline["crash"] = now
-                line = _line_of(child)
-                _drain(child, CRASH_DRAIN_S)
-                return ConsoleResult(Outcome.CRASH, reached, timeline, kind.value,
-                                     message=f"{kind.value} during stage {waiting.value}: {line}")
-            return ConsoleResult(Outcome.EXITED, reached, timeline, waited_for=waiting,
-                                 message=f"QEMU exited while waiting for stage {waiting.value}"
-                                         + _quote(child))
-
+        ended = watch.stages()
+        if ended is not None:
+            return ended
         if query_xen:
-            _query_xen(child, limits[Stage.XEN_QUERY], timeline, t0)
+            _query_xen(child, watch.limits[Stage.XEN_QUERY], watch.timeline, watch.t0)
         if wait_exit:  # the guest powers off through Xen; QEMU then exits by itself
-            idx = child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=limits[Stage.EXIT])
+            idx = child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=watch.limits[Stage.EXIT])
             if idx == 0:
-                timeline[Stage.EXIT.value] = round(time.monotonic() - t0, 3)
-        return ConsoleResult(Outcome.DONE, Stage.DONE, timeline)
+                watch.timeline[Stage.EXIT.value] = round(time.monotonic() - watch.t0, 3)
+        return ConsoleResult(Outcome.DONE, Stage.DONE, watch.timeline)
     finally:
-        child.logfile_read = counter.inner
+        child.logfile_read = watch.counter.inner
+
+
+class _Watch:
+    """One boot followed through its stages: what was reached when, and how it ended."""
+
+    def __init__(self, child: Any, limits: dict[Stage, float], quiet: float) -> None:
+        self.child, self.limits, self.quiet = child, limits, quiet
+        self.counter = _Counter(child.logfile_read)
+        child.logfile_read = self.counter
+        self.t0 = time.monotonic()
+        self.timeline: dict[str, float] = {Stage.FIRMWARE.value: 0.0}
+        self.fatal = [(kind, re.compile(rx.encode())) for kind, rx in crash.LIVE_FATAL]
+        self.reached = Stage.FIRMWARE
+        self.remaining = list(STAGE_PATTERNS)
+
+    def stages(self) -> ConsoleResult | None:
+        """Every stage in turn; the result when the boot ended before the last one."""
+        while self.remaining:
+            waiting = self.remaining[0][0]
+            patterns: list[Any] = [re.compile(rx) for _, rx in self.remaining]
+            patterns += [rx for _, rx in self.fatal]
+            patterns += [pexpect.EOF, pexpect.TIMEOUT]
+            found = self._expect(waiting, patterns)
+            if isinstance(found, ConsoleResult):
+                return found
+            now = round(time.monotonic() - self.t0, 3)
+            if found < len(self.remaining):
+                # a later stage may come first when an earlier banner changed shape
+                for stage, _ in self.remaining[: found + 1]:
+                    self.timeline.setdefault(stage.value, now)
+                self.reached = self.remaining[found][0]
+                self.remaining = self.remaining[found + 1:]
+                continue
+            return self._ended(waiting, found - len(self.remaining), now)
+        return None
+
+    def _expect(self, waiting: Stage, patterns: list[Any]) -> int | ConsoleResult:
+        """The index of the pattern that came, or the result of a timeout or a silence."""
+        child = self.child
+        deadline = time.monotonic() + self.limits[waiting]
+        last_seen, last_count = time.monotonic(), self.counter.count
+        while True:
+            left = deadline - time.monotonic()
+            step = max(0.05, min(left, self.quiet - (time.monotonic() - last_seen)))
+            idx = int(child.expect(patterns, timeout=step))
+            if patterns[idx] is not pexpect.TIMEOUT:
+                return idx
+            if self.counter.count != last_count:
+                last_seen, last_count = time.monotonic(), self.counter.count
+            if time.monotonic() >= deadline:
+                return ConsoleResult(
+                    Outcome.TIMEOUT, self.reached, self.timeline, waited_for=waiting,
+                    message=f"stage {waiting.value} not reached within "
+                            f"{self.limits[waiting]:.0f} s (last stage: {self.reached.value})"
+                            + _quote(child))
+            if time.monotonic() - last_seen >= self.quiet:
+                return ConsoleResult(
+                    Outcome.SILENT, self.reached, self.timeline, waited_for=waiting,
+                    message=f"no output for {self.quiet:.0f} s while waiting for stage "
+                            f"{waiting.value} (last stage: {self.reached.value})"
+                            + _quote(child))
+
+    def _ended(self, waiting: Stage, idx: int, now: float) -> ConsoleResult:
+        """A fatal line (``idx`` into the crash table) or QEMU's end came before the stage."""
+        child = self.child
+        if idx < len(self.fatal):
+            kind = self.fatal[idx][0]
+            self.timeline["crash"] = now
+            line = _line_of(child)
+            _drain(child, CRASH_DRAIN_S)
+            return ConsoleResult(Outcome.CRASH, self.reached, self.timeline, kind.value,
+                                 message=f"{kind.value} during stage {waiting.value}: {line}")
+        return ConsoleResult(Outcome.EXITED, self.reached, self.timeline, waited_for=waiting,
+                             message=f"QEMU exited while waiting for stage {waiting.value}"
+                                     + _quote(child))
 
 
 def _query_xen(child: Any, limit: float, timeline: dict[str, float], t0: float) -> None:

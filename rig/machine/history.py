@@ -1,6 +1,6 @@
 """Boot times rig has measured, kept in the cache, so that a matrix starts its longest cells
-first (rig.cost estimates the ones never seen). A lost update (two matrices at once) costs only
-an estimate, so the file is replaced atomically without a lock."""
+first (rig.model.cost estimates the ones never seen). A lost update (two matrices at once) costs
+only an estimate, so the file is replaced atomically without a lock."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
+from rig.judge.records import ScenarioRecord
 from rig.machine.images.store import cache_root
 
 #: entries kept (the most recent)
@@ -21,9 +21,9 @@ def path() -> Path:
     return cache_root() / "timings.json"
 
 
-def key(scenario: dict[str, Any], accel: str) -> str:
+def key(scenario: ScenarioRecord, accel: str) -> str:
     """The same scenario (machine, holes, Xen, kernel, dom0_mem) on the same accelerator."""
-    text = json.dumps({"scenario": {k: v for k, v in scenario.items()
+    text = json.dumps({"scenario": {k: v for k, v in scenario.to_builtins().items()
                                     if k not in ("name", "description")}, "accel": accel},
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]

@@ -11,12 +11,12 @@ from functools import cache
 
 import jinja2
 
+from rig.domain.qemu_ram import LEGACY_PC
+from rig.domain.scenario import GRUB_UNSAFE, Scenario
+from rig.domain.units import format_size
 from rig.errors import UsageError
-from rig.model.firmware import LEGACY_PC
-from rig.domain.e820 import format_size
 from rig.parse.init import MARKER
 from rig.resources import data_dir
-from rig.domain.scenario import GRUB_UNSAFE, Scenario
 
 # "-cpu max" makes dom0 crash at once under TCG (emulated SMAP); without SMAP it boots
 DEFAULT_CPU = "max,-smap"

@@ -20,14 +20,10 @@ The bound adds a tenth to these figures; `rig replay` compares it with the host'
 from __future__ import annotations
 
 from rig.domain.dom0mem import Dom0Mem
-from rig.model.firmware import ram_pages
-from rig.domain.e820 import clip, nonram_areas
-from rig.model.prediction import predict_scenario
+from rig.domain.pages import clip, nonram_areas, ram_pages, total
 from rig.domain.scenario import Scenario
-
-MiB = 1 << 20
-GiB = 1 << 30
-PAGE = 4096
+from rig.domain.units import PAGE_SIZE, GiB, MiB
+from rig.model.prediction import predict_scenario
 
 QEMU_BASE = 416 * MiB
 PER_GUEST_GIB = 10 * MiB
@@ -38,11 +34,9 @@ MARGIN = 1.1
 def peak_rss(memory: int, dom0_pages: int, remapped_pages: int) -> int:
     """Bytes of QEMU's peak resident memory for a guest of ``memory`` bytes whose dom0 holds
     ``dom0_pages`` and remaps ``remapped_pages`` (an upper estimate)."""
-    rss = (QEMU_BASE + PER_GUEST_GIB * memory // GiB + PER_DOM0_GIB * dom0_pages * PAGE // GiB
-           + remapped_pages * PAGE)
+    rss = (QEMU_BASE + PER_GUEST_GIB * memory // GiB + PER_DOM0_GIB * dom0_pages * PAGE_SIZE // GiB
+           + remapped_pages * PAGE_SIZE)
     return int(rss * MARGIN)
-
-
 
 
 # -- time ----------------------------------------------------------------------------------------
@@ -51,7 +45,7 @@ def peak_rss(memory: int, dom0_pages: int, remapped_pages: int) -> int:
 #: dom0 16 s; 64 GiB with dom0 1, 4, 8, 16, 32 and 48 GiB: 22, 34, 40, 44, 52 and 57 s (2 GiB
 #: of them remapped from 4 GiB on); laptop-16g (8 GiB dom0, 0.9 GiB remapped) 30 s; a 128 GiB
 #: guest with a 125.5 GiB dom0 (2.4 GiB remapped) 133 s. Good enough to order a matrix's cells
-#: longest first; recorded times of earlier boots (rig.history) replace it when they exist.
+#: longest first; recorded times of earlier boots (rig.machine.history) replace it when they exist.
 BASE_S = 14.0
 PER_GUEST_GIB_S = 0.05
 PER_DOM0_GIB_S = 0.6
@@ -60,8 +54,8 @@ PER_REMAPPED_GIB_S = 6.0
 
 def boot_seconds(memory: int, dom0_pages: int, remapped_pages: int) -> float:
     """Estimated seconds of one TCG boot (for ordering, not a promise)."""
-    return (BASE_S + PER_GUEST_GIB_S * memory / GiB + PER_DOM0_GIB_S * dom0_pages * PAGE / GiB
-            + PER_REMAPPED_GIB_S * remapped_pages * PAGE / GiB)
+    return (BASE_S + PER_GUEST_GIB_S * memory / GiB + PER_DOM0_GIB_S * dom0_pages * PAGE_SIZE / GiB
+            + PER_REMAPPED_GIB_S * remapped_pages * PAGE_SIZE / GiB)
 
 
 def scenario_seconds(s: Scenario) -> float:
@@ -69,12 +63,12 @@ def scenario_seconds(s: Scenario) -> float:
     sizes them (all of RAM when that depends on Xen's free memory: an upper estimate), and the
     pages the model says dom0 remaps."""
     sp = predict_scenario(s)
-    ram = sum(hi - lo for lo, hi in ram_pages(sp.machine_map)) or s.memory // PAGE
+    ram = total(ram_pages(sp.machine_map)) or s.memory // PAGE_SIZE
     nr = sp.nr_pages
     if nr is None:
         mem = Dom0Mem.parse(s.dom0_mem) if s.dom0_mem else Dom0Mem()
         nr = mem.size(ram).nr_pages
     remapped = sp.prediction.remapped_pages if sp.prediction else None
     if remapped is None:
-        remapped = sum(r.pages for r in clip(nonram_areas(sp.machine_map), nr))
+        remapped = total(clip(nonram_areas(sp.machine_map), nr))
     return boot_seconds(s.memory, nr, remapped)

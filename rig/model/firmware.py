@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rig.domain.e820 import E820Entry, E820Type, pfn_down, pfn_up, sanitize
+from rig.domain.e820 import E820Entry, E820Type, sanitize
+from rig.domain.pages import ram_pages
+from rig.domain.qemu_ram import AMD_HT_HOLE, LEGACY_PC, high_ram_start
+from rig.domain.units import GIB4
 
 #: where SeaBIOS ends the first RAM entry (its EBDA below): as seen on QEMU 7.2 / SeaBIOS 1.16,
 #: loading Xen directly vs booting GRUB from a CD (which takes 1 KiB more)
@@ -23,19 +26,10 @@ SEABIOS_LOW_END = {"direct": 0x9FC00, "grub": 0x9F800}
 #: 33 pages instead of 32 on some q35 boots: the reason is not pinned down, which is why a live
 #: boot reads the real map.
 SEABIOS_TOP_RESERVE = 0x20000
-BIOS_ROM = E820Entry(0xFFFC0000, 1 << 32, E820Type.RESERVED)
-#: QEMU reserves AMD's HyperTransport window for AMD-vendor CPUs ("-cpu max" under TCG)
-AMD_HT_HOLE = E820Entry(0xFD00000000, 1 << 40, E820Type.RESERVED)
-#: QEMU's default 64-bit PCI window per machine (i440fx 2 GiB, q35 32 GiB)
-PCI_HOLE64 = {"pc": 2 << 30, "q35": 32 << 30}
-#: the QEMU machine type rig uses for RAM below 4 GiB past 3 GiB (rig.scenario.LEGACY_PC).
-#: Its QEMU builds no ACPI tables (SeaBIOS makes its own) and reserves no AMD HyperTransport
-#: range; SeaBIOS then kept 2 pages at the top of low RAM (seen 2026-11-30 on 16 GiB guests
-#: with the split at 0xcac00000, 0xe0000000, 0xf0000000, 0xfc000000 and 0xfe000000)
-LEGACY_PC = "pc-i440fx-1.7"
+BIOS_ROM = E820Entry(0xFFFC0000, GIB4, E820Type.RESERVED)
+#: on the legacy pc type (rig.domain.qemu_ram.LEGACY_PC) SeaBIOS kept 2 pages at the top of
+#: low RAM (seen 2026-11-30 on 16 GiB guests, five splits from 0xcac00000 to 0xfe000000)
 LEGACY_TOP_RESERVE = 0x2000
-
-
 #: SeaBIOS's AHCI driver keeps 1.5 KiB of high memory for each port with a drive (command list,
 #: FIS and command table: src/hw/ahci.c, ahci_port_realloc, memalign_high). q35's CD-ROM, where
 #: rig's GRUB ISO is, sits on ICH9's AHCI controller (pc's on PIIX IDE, which takes none); seen as
@@ -57,22 +51,6 @@ class HoleSpec:
     start: int
     end: int
     kind: str
-
-    def to_json(self) -> dict[str, object]:
-        return {"start": self.start, "end": self.end, "kind": self.kind,
-                "pages": (self.end - self.start) >> 12}
-
-
-def high_ram_start(high: int, machine_type: str = "pc") -> int:
-    """QEMU 7.2 moves RAM above 4 GiB to 1 TiB when, with an AMD vCPU ("-cpu max" under TCG),
-    it and the 64-bit PCI window would reach AMD's HyperTransport range (seen with 1 TiB)."""
-    if machine_type == LEGACY_PC:
-        return 1 << 32  # the 1 TiB move came with QEMU 7.1's machine types
-    end = (1 << 32) + high
-    hole64_start = -(-end // (1 << 30)) * (1 << 30)
-    if hole64_start + PCI_HOLE64.get(machine_type, 2 << 30) - 1 >= AMD_HT_HOLE.start:
-        return 1 << 40
-    return 1 << 32
 
 
 def seabios_map(low: int, high: int, boot: str, machine_type: str = "pc") -> list[E820Entry]:
@@ -125,50 +103,10 @@ def punch(firmware: Sequence[E820Entry], holes: Sequence[HoleSpec]) -> list[E820
     return sanitize(out)
 
 
-def ram_pages(entries: Sequence[E820Entry]) -> list[tuple[int, int]]:
-    """RAM as whole pages (what dom0 can use): bootloaders take a KiB or two below 640 KiB
-    (GRUB's INT 15h hook grows with the number of holes), which no page count sees."""
-    out = []
-    for e in sanitize(entries):
-        if e.is_ram and pfn_down(e.end) > pfn_up(e.start):
-            out.append((pfn_up(e.start), pfn_down(e.end)))
-    return out
-
-
-def page_set(entries: Sequence[E820Entry], ram: bool = True) -> list[tuple[int, int]]:
-    """Whole-page ranges of RAM (or of the typed, non-RAM entries, ``ram=False``)."""
-    out = []
-    for e in sanitize(entries):
-        if e.is_ram != ram:
-            continue
-        lo, hi = (pfn_up(e.start), pfn_down(e.end)) if ram else (pfn_down(e.start), pfn_up(e.end))
-        if hi > lo:
-            out.append((lo, hi))
-    return out
-
-
-def subtract(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Page ranges in ``a`` and not in ``b`` (both sorted, each without overlaps)."""
-    out: list[tuple[int, int]] = []
-    for lo, hi in a:
-        cur = lo
-        for blo, bhi in b:
-            if bhi <= cur or blo >= hi:
-                continue
-            if blo > cur:
-                out.append((cur, blo))
-            cur = max(cur, bhi)
-            if cur >= hi:
-                break
-        if cur < hi:
-            out.append((cur, hi))
-    return out
-
-
-def ram_differences(got: Sequence[E820Entry], want: Sequence[E820Entry],
-                    limit: int = 4) -> tuple[list[str], list[str]]:
+def ram_page_differences(got: Sequence[E820Entry], want: Sequence[E820Entry],
+                         limit: int = 4) -> tuple[list[str], list[str]]:
     """Whole-page RAM ranges only in ``got``, and only in ``want`` (at most ``limit`` each)."""
     a, b = ram_pages(got), ram_pages(want)
-    only_got = [f"pfn {lo:x}-{hi:x}" for lo, hi in a if (lo, hi) not in b][:limit]
-    only_want = [f"pfn {lo:x}-{hi:x}" for lo, hi in b if (lo, hi) not in a][:limit]
+    only_got = [f"pfn {r}" for r in a if r not in b][:limit]
+    only_want = [f"pfn {r}" for r in b if r not in a][:limit]
     return only_got, only_want

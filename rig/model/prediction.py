@@ -1,8 +1,8 @@
 """What a scenario must produce, from the scenario alone (``rig predict``).
 
-Pure. The scenario gives the machine (through rig.firmware's emulation of the firmware, or a
-map read from the firmware on a live boot), the holes, dom0_mem (through rig.dom0mem, Xen's
-own sizing) and the kernel; rig.model says what a correct kernel does with them.
+Pure. The scenario gives the machine (through rig.model.firmware's emulation of the firmware, or a
+map read from the firmware on a live boot), the holes, dom0_mem (through rig.domain.dom0mem, Xen's
+own sizing) and the kernel; rig.model.pv says what a correct kernel does with them.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rig.model import pvh
 from rig.domain.dom0mem import Dom0Mem, Dom0Size
-from rig.model.firmware import HoleSpec, punch, ram_pages, requested_ram, seabios_map
 from rig.domain.e820 import E820Entry, sanitize
-from rig.model.pv import Kernel, Prediction, parse_version, predict
+from rig.domain.pages import ram_pages, total
 from rig.domain.scenario import Scenario
+from rig.model import pvh
+from rig.model.firmware import HoleSpec, punch, requested_ram, seabios_map
+from rig.model.kernel import Kernel, parse_version
+from rig.model.pv import Prediction, predict
 
 
 @dataclass
@@ -40,24 +42,6 @@ class ScenarioPrediction:
     #: a PVH dom0 (dom0.mode = "pvh"): Xen's map for it and the pages Linux and Xen count
     pvh: pvh.PvhPrediction | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "scenario": self.scenario,
-            "boot": self.boot,
-            "firmware_source": self.firmware_source,
-            "firmware_map": [e.to_json() for e in self.firmware_map],
-            "machine_map": [e.to_json() for e in self.machine_map],
-            "requested": [e.to_json() for e in self.requested],
-            "holes": [h.to_json() for h in self.holes],
-            "nr_pages": self.nr_pages,
-            "max_pages": self.max_pages,
-            "kernel_version": ".".join(map(str, self.kernel_version or ())) or None,
-            "prediction": self.prediction.to_json() if self.prediction else None,
-            "without_fix": self.without_fix.to_json() if self.without_fix else None,
-            "pvh": self.pvh.to_json() if self.pvh else None,
-            "notes": list(self.notes),
-        }
-
 
 def dom0_size(dom0_mem: str | None, machine_map: Sequence[E820Entry]) -> tuple[Dom0Size | None,
                                                                               str]:
@@ -77,7 +61,7 @@ def size_on(mem: Dom0Mem, machine_map: Sequence[E820Entry]) -> Dom0Size | None:
     pages = ram_pages(machine_map)
     if not pages:
         return None
-    return mem.for_machine(sum(hi - lo for lo, hi in pages), pages[-1][1])
+    return mem.for_machine(total(pages), pages[-1].end)
 
 
 def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *,
@@ -145,15 +129,3 @@ def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *
     requested = requested_ram(s.low_ram, s.high_ram, s.qemu_machine)
     return ScenarioPrediction(s.name, s.boot, fw, source, mmap, requested, holes, nr_pages,
                               max_pages, version, pred, without, notes, pvh_pred)
-
-
-def main_predict(name: str, sets: list[str], as_json: bool) -> int:
-    """``rig predict``: the prediction from the scenario alone."""
-    import json
-
-    from rig.judge.document import prediction_summary
-    from rig.domain.scenario import load, overrides_from
-
-    sp = predict_scenario(load(name, overrides_from(sets)))
-    print(json.dumps(sp.to_json(), indent=2) if as_json else prediction_summary(sp))
-    return 0

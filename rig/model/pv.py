@@ -6,8 +6,8 @@ kernel's version and build configuration. The output is what a *correct* kernel 
 must do. The rules are those of arch/x86/xen/setup.c as summarised in shared/docs/
 log-formats.md §1.1; nothing here ever reads a count the kernel printed.
 
-The firmware's map (rig.firmware) and the prediction for a whole scenario (rig.prediction) live
-in their own modules.
+What is known of the kernel is rig.model.kernel's; the firmware's map (rig.model.firmware) and
+the prediction for a whole scenario (rig.model.prediction) live in their own modules.
 """
 
 from __future__ import annotations
@@ -15,102 +15,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from rig.domain.e820 import (
-    E820Entry,
-    E820Type,
-    PfnRange,
-    clip,
-    nonram_areas,
-    pfn_down,
-    pfn_up,
-    sanitize,
-)
+from rig.domain.dom0mem import UINT_MAX
+from rig.domain.e820 import E820Entry, E820Type, sanitize
+from rig.domain.pages import PfnRange, clip, nonram_areas, pfn_down, pfn_up, total
+from rig.model.kernel import IBFT_RESERVE, Era, Kernel
 
-UINT_MAX = 2**32 - 1
 # MAXMEM on x86_64 with 4-level paging: 64 TiB of pfns; dom0's nr_pages is clamped to it.
 MAXMEM_PFN = (64 << 40) >> 12
-EXTRA_MEM_RATIO = 10
-#: Linux 6.5+ built with CONFIG_ISCSI_IBFT_FIND reserves this for the iBFT scan under Xen
-#: (R. Lagerwall, "iscsi_ibft: Fix finding the iBFT under Xen Dom 0", 2023)
-IBFT_RESERVE = E820Entry(0x80000, 0x100000, E820Type.RESERVED)
-IBFT_OPTION = "CONFIG_ISCSI_IBFT_FIND"
-
-
-class Era(StrEnum):
-    """Shapes of xen_memory_setup() over Linux history (log-formats.md §1)."""
-
-    A = "A"  #: ≤3.1: only gaps above 1 MiB released, reserved stays mapped
-    B = "B"  #: 3.2–3.4: every non-RAM area below nr_pages released, never given back
-    C = "C"  #: 3.5–3.17: released, then populated above nr_pages (the seed commit)
-    #: 3.18: remapped at once. Not 3.17: v3.17.0's setup.c still has xen_populate_chunk(),
-    #: and a real 3.17.0-rc4 dom0 prints Freeing/Populating (intel/XenGT-Preview-xen#12); the
-    #: remap (M. Rushton, 4fbb67e3c87b, Aug 2014) arrived with 3.18
-    D = "D"
-    E = "E"  #: 3.19+: remap prepared in setup, done after paging_init
-
-
-#: a representative version per era, when only the message formats tell the era
-ERA_VERSION = {Era.A: (3, 0), Era.B: (3, 2), Era.C: (3, 5), Era.D: (3, 18), Era.E: (4, 0)}
-
-
-def era_for(version: tuple[int, ...]) -> Era:
-    major_minor = tuple(version[:2])
-    if major_minor <= (3, 1):
-        return Era.A
-    if major_minor <= (3, 4):
-        return Era.B
-    if major_minor <= (3, 17):
-        return Era.C
-    if major_minor <= (3, 18):
-        return Era.D
-    return Era.E
-
-
-def parse_version(text: str) -> tuple[int, ...]:
-    """``"6.1.0-56-amd64"`` → (6, 1, 0); ``"3.8"`` → (3, 8)."""
-    parts: list[int] = []
-    for piece in text.replace("-", ".").split("."):
-        digits = ""
-        for ch in piece:
-            if not ch.isdigit():
-                break
-            digits += ch
-        if not digits:
-            break
-        parts.append(int(digits))
-        if len(parts) == 3:
-            break
-    if not parts:
-        raise ValueError(f"not a kernel version: {text!r}")
-    return tuple(parts)
-
-
-@dataclass(frozen=True)
-class Kernel:
-    """What the model knows of dom0's kernel, and where each fact came from (a result must be
-    able to say whether a fact was read from the artifact or assumed)."""
-
-    version: tuple[int, ...]
-    version_source: str = "given"
-    #: CONFIG_ISCSI_IBFT_FIND, when the kernel's build configuration is known
-    ibft_find: bool | None = None
-    config_source: str | None = None
-
-    @property
-    def era(self) -> Era:
-        return era_for(self.version)
-
-    @property
-    def ibft_reserve(self) -> bool:
-        """Whether this kernel reserves [0x80000, 0x100000): 6.5+ with the option built in.
-        Unknown configuration: a distribution kernel, which has it."""
-        if self.version[:2] < (6, 5):
-            return False
-        return True if self.ibft_find is None else self.ibft_find
-
-
 @dataclass
 class Prediction:
     era: Era
@@ -136,30 +48,11 @@ class Prediction:
 
     @property
     def hole_pages(self) -> int:
-        return sum(r.pages for r in self.hole_ranges)
+        return total(self.hole_ranges)
 
     @property
     def lost_pages(self) -> int:
         return self.nr_pages - self.dom0_pages
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "era": self.era.value,
-            "kernel_version": ".".join(map(str, self.kernel_version)),
-            "nr_pages": self.nr_pages,
-            "max_pages": self.max_pages,
-            "hole_pages": self.hole_pages,
-            "hole_ranges": [r.to_json() for r in self.hole_ranges],
-            "freed_ranges": [r.to_json() for r in self.freed_ranges],
-            "released_pages": self.released_pages,
-            "populated_ranges": [r.to_json() for r in self.populated_ranges],
-            "populated_pages": self.populated_pages,
-            "remapped_pages": self.remapped_pages,
-            "dom0_pages": self.dom0_pages,
-            "balloon_current_kb": self.balloon_current_kb,
-            "kernel_conflict": self.kernel_conflict.to_json() if self.kernel_conflict else None,
-            "notes": list(self.notes),
-        }
 
 
 def dom0_view(machine_map: Sequence[E820Entry], kernel: Kernel) -> list[E820Entry]:
@@ -174,16 +67,6 @@ def dom0_view(machine_map: Sequence[E820Entry], kernel: Kernel) -> list[E820Entr
     if kernel.ibft_reserve:
         entries.append(IBFT_RESERVE)
     return sanitize(entries)
-
-
-def ibft_in_printed_map(linux_map: Sequence[E820Entry]) -> bool | None:
-    """Whether a kernel's own printed map shows the iBFT reservation: RAM at 0x80000 means no;
-    None when the map does not say. Only a fallback for logs whose kernel configuration is
-    unknown, and then stated as an assumption: it is the judged kernel's own output."""
-    for e in linux_map:
-        if e.start <= IBFT_RESERVE.start < e.end:
-            return not e.is_ram
-    return None
 
 
 def kernel_conflict(view: Sequence[E820Entry], image: tuple[int, int]) -> E820Entry | None:
@@ -283,7 +166,7 @@ def predict(
 
     if era is Era.A:
         pred.freed_ranges = clip(_gap_ranges(view), nr)
-        pred.released_pages = sum(r.pages for r in pred.freed_ranges)
+        pred.released_pages = total(pred.freed_ranges)
         pred.dom0_pages = nr - pred.released_pages
         pred.notes.append("era A releases gaps only; reserved ranges below nr_pages stay mapped")
     elif era is Era.B:
@@ -295,7 +178,7 @@ def predict(
         pred.freed_ranges = holes
         pred.released_pages = hole_pages
         pred.populated_ranges = _populate(view, nr, hole_pages)
-        pred.populated_pages = sum(r.pages for r in pred.populated_ranges)
+        pred.populated_pages = total(pred.populated_ranges)
         pred.dom0_pages = nr - (hole_pages - pred.populated_pages)
     else:  # D and E remap into E820 RAM above nr_pages; release only when there is none
         remap = min(hole_pages, ram_above)

@@ -34,10 +34,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rig.domain.e820 import E820Entry, E820Type, pfn_down, pfn_up, sanitize
+from rig.domain.e820 import E820Entry, E820Type, sanitize
+from rig.domain.pages import pfn_down, pfn_up, whole_ram_pages
+from rig.domain.units import GIB4, PAGE_SIZE
 
-PAGE = 4096
-GIB4 = 1 << 32
 #: pages Xen counts less than it gave, after Linux maps its shared info over a RAM page
 SHARED_INFO_PAGES = 1
 
@@ -53,32 +53,18 @@ def dom0_map(host: Sequence[E820Entry], nr_pages: int) -> list[E820Entry]:
         if cur == nr_pages:
             out.append(E820Entry(e.start, e.end, E820Type.UNUSABLE))
             continue
-        start, end = pfn_up(e.start) * PAGE, pfn_down(e.end) * PAGE
+        start, end = pfn_up(e.start) * PAGE_SIZE, pfn_down(e.end) * PAGE_SIZE
         if start >= end:
             continue  # Xen drops a RAM entry that holds no whole page
-        pages = (end - start) // PAGE
+        pages = (end - start) // PAGE_SIZE
         if cur + pages > nr_pages:
-            cut = start + (nr_pages - cur) * PAGE
+            cut = start + (nr_pages - cur) * PAGE_SIZE
             out += [E820Entry(start, cut, E820Type.RAM), E820Entry(cut, end, E820Type.UNUSABLE)]
             cur = nr_pages
         else:
             out.append(E820Entry(start, end, E820Type.RAM))
             cur += pages
     return out
-
-
-def ram_total(entries: Sequence[E820Entry]) -> int:
-    """Pages of RAM as Xen populates it (whole pages of each RAM entry)."""
-    return sum(pfn_down(e.end) - pfn_up(e.start) for e in entries if e.is_ram)
-
-
-def populated_pages(xen_map: Sequence[E820Entry]) -> int:
-    """The pages Xen populated for a PVH dom0, from the map it printed: the whole pages of RAM,
-    and the page its ACPI tables start in when the last RAM entry below 4 GiB ends inside a
-    page (the tables take less than a page: ``acpi_steal``)."""
-    low_ram = [e for e in xen_map if e.is_ram and e.end <= GIB4]
-    partial = 1 if low_ram and low_ram[-1].end % PAGE else 0
-    return ram_total(xen_map) + partial
 
 
 def acpi_steal(xen_map: Sequence[E820Entry], built: Sequence[E820Entry]) -> int | None:
@@ -121,12 +107,6 @@ class PvhPrediction:
         Debian's 6.12.118), or the RAM Linux counts (before it, e.g. 6.1)."""
         return (self.xen_pages, self.own_pages)
 
-    def to_json(self) -> dict[str, object]:
-        return {"mode": "pvh", "nr_pages": self.nr_pages,
-                "built": [e.to_json() for e in self.built], "acpi_bytes": self.stolen,
-                "own_pages": self.own_pages, "xen_pages": self.xen_pages,
-                "balloon_current_kb": [p * 4 for p in self.balloon_pages]}
-
 
 def predict(host: Sequence[E820Entry], nr_pages: int,
             stolen: int | None = None) -> PvhPrediction:
@@ -134,9 +114,9 @@ def predict(host: Sequence[E820Entry], nr_pages: int,
     they are taken to be less than a page and not page-aligned (always so for rig's machines:
     MADT, XSDT and RSDP of a few CPUs are a few hundred bytes), which costs Linux one page."""
     built = dom0_map(sanitize(host), nr_pages)
-    lost = 1 if stolen is None else -(-stolen // PAGE)  # the pages the tables' bytes touch
+    lost = 1 if stolen is None else -(-stolen // PAGE_SIZE)  # the pages the tables' bytes touch
     page0 = 1 if any(e.is_ram and e.start == 0 for e in built) else 0
-    return PvhPrediction(nr_pages, built, stolen, ram_total(built) - lost - page0,
+    return PvhPrediction(nr_pages, built, stolen, whole_ram_pages(built) - lost - page0,
                          nr_pages - SHARED_INFO_PAGES)
 
 
@@ -152,7 +132,7 @@ def with_steal(built: Sequence[E820Entry], stolen: int) -> list[E820Entry]:
             E820Entry(e.end - stolen, e.end, E820Type.ACPI), *built[i + 1:]]
 
 
-def ram_differences(got: Sequence[E820Entry], want: Sequence[E820Entry]) -> list[str]:
+def ram_entry_differences(got: Sequence[E820Entry], want: Sequence[E820Entry]) -> list[str]:
     """Entries of RAM (exact bytes) in one map and not the other."""
     a = [(e.start, e.end) for e in sanitize(got) if e.is_ram]
     b = [(e.start, e.end) for e in sanitize(want) if e.is_ram]
@@ -160,5 +140,5 @@ def ram_differences(got: Sequence[E820Entry], want: Sequence[E820Entry]) -> list
             + [f"built only [{s:#x}, {e:#x})" for s, e in b if (s, e) not in a])
 
 
-__all__ = ["PvhPrediction", "acpi_steal", "dom0_map", "populated_pages", "predict",
-           "ram_differences", "ram_total", "with_steal"]
+__all__ = ["PvhPrediction", "acpi_steal", "dom0_map", "predict", "ram_entry_differences",
+           "with_steal"]

@@ -1,0 +1,1 @@
+"""What rig writes for people and CI from results: summaries, HTML, JUnit, tables (pure)."""

@@ -3,15 +3,17 @@ timeline and a link to the console log. Pure: documents in, one HTML string out.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import html
 import math
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-from rig.errors import UsageError
+from msgspec import UNSET
+
+from rig.judge.document import Result
 
 WIDTH = 1000
 ROW_H = 26
@@ -60,8 +62,6 @@ class _Axis:
             self.x.append(self.x[-1] + w * scale)
 
     def pos(self, addr: int) -> float:
-        import bisect
-
         i = bisect.bisect_right(self.points, addr) - 1
         if i < 0:
             return 0.0
@@ -71,27 +71,27 @@ class _Axis:
         return self.x[i] + (self.x[i + 1] - self.x[i]) * (addr - a) / (b - a)
 
 
-def memory_map_svg(doc: dict[str, Any]) -> str:
-    xen, linux, pred = doc.get("xen") or {}, doc.get("linux") or {}, doc.get("prediction") or {}
-    entries = xen.get("e820") or linux.get("e820") or []
+def memory_map_svg(doc: Result) -> str:
+    entries = doc.xen.e820 or doc.linux.e820 or []
     if not entries:
         return "<p>No E820 map in the log.</p>"
-    ram_end = max((e["end"] for e in entries if e["type"] == "usable"), default=0)
+    ram_end = max((e.end for e in entries if e.is_ram), default=0)
     # the far reserved ranges (e.g. AMD's HyperTransport window near 1 TiB) would squash the
     # picture: stop at the end of RAM or 4 GiB
     limit = max(ram_end, 1 << 32)
-    entries = [e for e in entries if e["start"] < limit]
-    holes = [h for h in ((doc.get("scenario_prediction") or {}).get("holes") or [])]
-    nr = xen.get("dom0_nr_pages")
-    areas = [(r["start_pfn"] << 12, r["end_pfn"] << 12) for r in pred.get("hole_ranges") or []]
-    remapped = pred.get("remapped_pages") or 0
-    populated = [(r["start_pfn"] << 12, r["end_pfn"] << 12)
-                 for r in pred.get("populated_ranges") or []]
+    entries = [e for e in entries if e.start < limit]
+    holes = doc.scenario_prediction.holes if doc.scenario_prediction else []
+    nr = doc.xen.dom0_nr_pages
+    pred = doc.pv_prediction
+    areas = [(r.start_pfn << 12, r.end_pfn << 12) for r in (pred.hole_ranges if pred else [])]
+    remapped = (pred.remapped_pages if pred else 0) or 0
+    populated = [(r.start_pfn << 12, r.end_pfn << 12)
+                 for r in (pred.populated_ranges if pred else [])]
     points = {0, limit}
     for e in entries:
-        points |= {e["start"], min(e["end"], limit)}
+        points |= {e.start, min(e.end, limit)}
     for h in holes:
-        points |= {h["start"], h["end"]}
+        points |= {h.start, h.end}
     for a, b in areas + populated:
         points |= {a, b}
     if nr:
@@ -101,17 +101,31 @@ def memory_map_svg(doc: dict[str, Any]) -> str:
            f'xmlns="http://www.w3.org/2000/svg"><g transform="translate(10,10)">',
            f'<rect class="gap" x="0" y="0" width="{WIDTH}" height="{ROW_H}" stroke="#ccc"/>']
     for e in entries:
-        x0, x1 = axis.pos(e["start"]), axis.pos(min(e["end"], limit))
-        cls = _TYPE_CLASS.get(e["type"], "other")
+        x0, x1 = axis.pos(e.start), axis.pos(min(e.end, limit))
+        cls = _TYPE_CLASS.get(e.type.value, "other")
         out.append(f'<rect class="{cls}" x="{x0:.1f}" y="0" width="{max(x1 - x0, 0.5):.1f}" '
-                   f'height="{ROW_H}"><title>{e["start"]:#x}-{e["end"]:#x} '
-                   f'{_esc(e["type"])}</title></rect>')
+                   f'height="{ROW_H}"><title>{e.start:#x}-{e.end:#x} '
+                   f'{_esc(e.type.value)}</title></rect>')
     for h in holes:
-        x0, x1 = axis.pos(h["start"]), axis.pos(h["end"])
+        x0, x1 = axis.pos(h.start), axis.pos(h.end)
         out.append(f'<rect class="hole" x="{x0:.1f}" y="-2" width="{max(x1 - x0, 1):.1f}" '
-                   f'height="{ROW_H + 4}"><title>requested {h["kind"]} {h["start"]:#x}-'
-                   f'{h["end"]:#x}</title></rect>')
+                   f'height="{ROW_H + 4}"><title>requested {h.kind} {h.start:#x}-'
+                   f'{h.end:#x}</title></rect>')
     y = ROW_H + 6
+    out += _below_map(axis, y, areas, populated, nr, remapped)
+    out += _ticks(axis)
+    out.append("</g></svg>")
+    legend = "".join(f'<span><i style="background:{c}"></i>{n}</span>' for n, c in (
+        ("RAM", "#66bb6a"), ("reserved", "#9e9e9e"), ("ACPI NVS", "#ffa726"),
+        ("gap", "#ffffff"), ("requested hole", "#d32f2f"), ("non-RAM below nr_pages", "#ef5350"),
+        ("remapped to", "#42a5f5"), ("populated", "#1e88e5")))
+    return "".join(out) + f'<div class="legend">{legend}</div>'
+
+
+def _below_map(axis: _Axis, y: int, areas: list[tuple[int, int]],
+               populated: list[tuple[int, int]], nr: int | None, remapped: int) -> list[str]:
+    """The row under the map: non-RAM below nr_pages, where it went, the nr_pages line."""
+    out = []
     for a, b in areas:
         out.append(f'<rect class="area" x="{axis.pos(a):.1f}" y="{y}" '
                    f'width="{max(axis.pos(b) - axis.pos(a), 1):.1f}" height="{ROW_H // 2}">'
@@ -130,6 +144,11 @@ def memory_map_svg(doc: dict[str, Any]) -> str:
         out.append(f'<line class="nr-boundary" x1="{x:.1f}" y1="-4" x2="{x:.1f}" '
                    f'y2="{y + ROW_H}"/><text x="{x + 3:.1f}" y="{y + ROW_H + 8}">nr_pages '
                    f'{nr} (pfn {nr:x})</text>')
+    return out
+
+
+def _ticks(axis: _Axis) -> list[str]:
+    out = []
     last = -100.0
     for p in axis.points:
         x = axis.pos(p)
@@ -138,16 +157,12 @@ def memory_map_svg(doc: dict[str, Any]) -> str:
         last = x
         out.append(f'<text x="{x:.1f}" y="{ROW_H * 3 + 20}" transform="rotate(20 {x:.1f} '
                    f'{ROW_H * 3 + 20})">{p:#x}</text>')
-    out.append("</g></svg>")
-    legend = "".join(f'<span><i style="background:{c}"></i>{n}</span>' for n, c in (
-        ("RAM", "#66bb6a"), ("reserved", "#9e9e9e"), ("ACPI NVS", "#ffa726"),
-        ("gap", "#ffffff"), ("requested hole", "#d32f2f"), ("non-RAM below nr_pages", "#ef5350"),
-        ("remapped to", "#42a5f5"), ("populated", "#1e88e5")))
-    return "".join(out) + f'<div class="legend">{legend}</div>'
+    return out
 
 
-def _timeline(doc: dict[str, Any]) -> str:
-    stages = ((doc.get("timings") or {}).get("stages")) or {}
+def _timeline(doc: Result) -> str:
+    stages = doc.timings.stages if doc.timings is not None and doc.timings.stages is not UNSET \
+        else {}
     if not stages:
         return ""
     items = sorted(stages.items(), key=lambda kv: kv[1])
@@ -176,32 +191,32 @@ def _link(path: str | None, base: Path | None) -> str:
     return f'<a href="{html.escape(target)}">{html.escape(path)}</a>'
 
 
-def section(doc: dict[str, Any], title: str, base: Path | None) -> str:
-    verdict = str(doc.get("verdict"))
-    xen, linux = doc.get("xen") or {}, doc.get("linux") or {}
-    acc = doc.get("accelerator") or {}
+def section(doc: Result, title: str, base: Path | None) -> str:
+    verdict = doc.verdict.label
+    xen, linux = doc.xen, doc.linux
+    accel = doc.accelerator.accel if doc.accelerator else None
     rows = "".join(
-        f"<tr><td><span class='badge {_esc(c['status'])}'>{_esc(c['status'])}</span></td>"
-        f"<td>{_esc(c['name'])}</td><td>{_esc(c['expected'])}</td><td>{_esc(c['observed'])}</td>"
-        f"<td>{_esc(c['message'])}</td></tr>" for c in doc.get("checks", []))
+        f"<tr><td><span class='badge {_esc(c.status.label)}'>{_esc(c.status.label)}</span></td>"
+        f"<td>{_esc(c.name)}</td><td>{_esc(c.expected)}</td><td>{_esc(c.observed)}</td>"
+        f"<td>{_esc(c.message)}</td></tr>" for c in doc.checks)
     return (f'<section class="run"><h2>{_esc(title)} <span class="badge {_esc(verdict)}">'
             f"{_esc(verdict)}</span></h2>"
-            f"<p>Xen {_esc(xen.get('version'))} · Linux {_esc(linux.get('version'))} "
-            f"(era {_esc(linux.get('era'))}) · dom0_mem={_esc(xen.get('dom0_mem'))} · "
-            f"nr_pages {_esc(xen.get('dom0_nr_pages'))} · accel {_esc(acc.get('accel'))} · "
-            f"console log {_link(doc.get('log'), base)}</p>"
+            f"<p>Xen {_esc(xen.version)} · Linux {_esc(linux.version)} "
+            f"(era {_esc(linux.era)}) · dom0_mem={_esc(xen.dom0_mem)} · "
+            f"nr_pages {_esc(xen.dom0_nr_pages)} · accel {_esc(accel)} · "
+            f"console log {_link(doc.log, base)}</p>"
             f"{memory_map_svg(doc)}{_timeline(doc)}"
             "<table class='checks'><tr><th>status</th><th>check</th><th>expected</th>"
             f"<th>observed</th><th>message</th></tr>{rows}</table></section>")
 
 
-def page(runs: list[tuple[str, dict[str, Any]]], title: str = "rig report",
+def page(runs: list[tuple[str, Result]], title: str = "rig report",
          base: Path | None = None) -> str:
     summary = "".join(
-        f"<tr><td>{_esc(name)}</td><td><span class='badge {_esc(d.get('verdict'))}'>"
-        f"{_esc(d.get('verdict'))}</span></td><td>{_esc((d.get('linux') or {}).get('version'))}"
-        f"</td><td>{_esc((d.get('linux') or {}).get('remapped_pages'))}</td>"
-        f"<td>{_esc((d.get('prediction') or {}).get('remapped_pages'))}</td></tr>"
+        f"<tr><td>{_esc(name)}</td><td><span class='badge {_esc(d.verdict.label)}'>"
+        f"{_esc(d.verdict.label)}</span></td><td>{_esc(d.linux.version)}"
+        f"</td><td>{_esc(d.linux.remapped_pages)}</td>"
+        f"<td>{_esc(d.pv_prediction.remapped_pages if d.pv_prediction else None)}</td></tr>"
         for name, d in runs)
     body = "".join(section(d, name, base) for name, d in runs)
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_esc(title)}</title>"
@@ -210,24 +225,8 @@ def page(runs: list[tuple[str, dict[str, Any]]], title: str = "rig report",
             f"<th>remapped</th><th>predicted</th></tr>{summary}</table>{body}</body></html>\n")
 
 
-def write_page(runs: list[tuple[str, dict[str, Any] | None]], path: Path, title: str) -> None:
+def write_page(runs: list[tuple[str, Result | None]], path: Path, title: str) -> None:
     """The report of ``runs`` (those without a document are left out) into ``path``."""
     docs = [(name, doc) for name, doc in runs if doc is not None]
     path.write_text(page(docs, title, base=path.resolve().parent))
     print(f"report    {path}", file=sys.stderr)
-
-
-def main_report(results: list[str], output: Path, title: str) -> int:
-    """``rig report``: result.json files, or folders holding them, into one page."""
-    from rig.judge.document import check_output, load
-
-    check_output(output, "-o")
-    runs: list[tuple[str, dict[str, Any] | None]] = []
-    for name in results:
-        path = Path(name)
-        files = sorted(path.rglob("result.json")) if path.is_dir() else [path]
-        if not files:
-            raise UsageError(f"{name}: no result.json there")
-        runs += [(f.parent.name, load(f)) for f in files]
-    write_page(runs, output, title)
-    return 0

@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from rig.judge.checks import Status
-from rig.runner.matrix import CellResult
+from rig.judge.document import Result
+from rig.judge.result import Status
+from rig.output.cells import Cell
 
 
-def failing_checks(doc: dict[str, Any] | None) -> str:
+def failing_checks(doc: Result | None) -> str:
     if doc is None:
         return "no result document (see stdout.txt)"
-    bad = [c for c in doc.get("checks", []) if c["status"] not in ("pass", "skip")]
-    return "; ".join(f"{c['name']}: {c['message']}"
-                     + (f" (expected {c['expected']}, observed {c['observed']})"
-                        if c.get("expected") is not None or c.get("observed") is not None
-                        else "")
-                     for c in bad)
+    return "; ".join(f"{c.name}: {c.message}"
+                     + (f" (expected {c.expected}, observed {c.observed})"
+                        if c.expected is not None or c.observed is not None else "")
+                     for c in doc.problems)
 
 
-def write(results: list[CellResult], scenario: str, path: Path) -> None:
+def write(results: Sequence[Cell], scenario: str, path: Path) -> None:
     suite = ET.Element("testsuite", name=f"rig matrix {scenario}", tests=str(len(results)))
     counts = {"failures": 0, "errors": 0, "skipped": 0}
     for r in results:
-        case = ET.SubElement(suite, "testcase", classname=f"rig.{scenario}", name=r.cell.name,
+        case = ET.SubElement(suite, "testcase", classname=f"rig.{scenario}", name=r.name,
                              time=f"{r.seconds:.3f}")
         message = failing_checks(r.doc)
         if r.status in (Status.FAIL, Status.CRASH, Status.INCOMPLETE):
@@ -36,7 +35,7 @@ def write(results: list[CellResult], scenario: str, path: Path) -> None:
             counts["errors"] += 1
             el = ET.SubElement(case, "error", message=message[:1000], type="error")
             el.text = message
-        log = (r.doc or {}).get("log") or str(r.folder / "stdout.txt")
+        log = (r.doc.log if r.doc else None) or str(r.folder / "stdout.txt")
         ET.SubElement(case, "system-out").text = f"console log: {log}\nresults: {r.folder}\n"
     for key, value in counts.items():
         suite.set(key, str(value))

@@ -58,6 +58,12 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(Kind.DOM0_HALT, Source.XEN, re.compile(r"Hardware Dom0 halted"), False),
 )
 
+#: what the file scan looks for: a word of each pattern
+HINTS = ("Panic", "Kernel panic", "Oops", "BUG", "WARNING", "Dom0 crashed", "Domain 0 ",
+         "Dom0 halted", "conflicts with E820", "E820 map conflict", "E820 entry remapping")
+#: a cheap test before the patterns' regexes, per line
+KEYS = re.compile(r"Panic|crashed|panic|Oops|BUG|WARNING|halted|conflict|E820 entry")
+
 # Live matching (pexpect) works on raw bytes before line normalisation: these are the fatal
 # patterns as regexes over the raw stream.
 LIVE_FATAL: tuple[tuple[Kind, str], ...] = (
@@ -82,10 +88,6 @@ class Hit:
     line_no: int
     text: str
     fatal: bool
-
-    def to_json(self) -> dict[str, object]:
-        return {"kind": self.kind.value, "line": self.line_no, "text": self.text,
-                "fatal": self.fatal}
 
 
 def match(source: Source, text: str) -> Pattern | None:

@@ -31,6 +31,8 @@ _NAMES = {
 #: GRUB's memory type numbers (include/grub/memory.h) for "type = 0x%x"
 _NUMBERS = {1: E820Type.RAM, 2: E820Type.RESERVED, 3: E820Type.ACPI, 4: E820Type.NVS,
             5: E820Type.UNUSABLE, 7: E820Type.PERSISTENT, 12: E820Type.PERSISTENT}
+#: what the file scan looks for (GRUB's own lines; its announced commands are /init's "RIG:")
+HINTS = ("base_addr = ", "error: ")
 #: commands whose failure changes the memory map the boot tests
 LAYOUT_COMMANDS = ("lsmmap", "cutmem", "badram")
 
@@ -45,10 +47,6 @@ class GrubInfo:
     @property
     def layout_errors(self) -> list[tuple[str, str]]:
         return [e for e in self.errors if e[0].split()[0] in LAYOUT_COMMANDS]
-
-    def to_json(self) -> dict[str, object]:
-        return {"mmap": [e.to_json() for e in self.mmap] or None,
-                "errors": [f"{c}: {m}" for c, m in self.errors] or None}
 
 
 class GrubParser:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 MARKER = "RIG:"
+#: what the file scan looks for (every line of /init's, and GRUB's announced commands)
+HINTS = (MARKER,)
+
+
+def stage_line(name: str) -> re.Pattern[str]:
+    """The line /init prints when it reaches stage ``name`` (templates/init.sh.j2)."""
+    return re.compile("^" + re.escape(f"{MARKER} stage {name}"))
 
 
 @dataclass
@@ -19,14 +27,6 @@ class InitInfo:
     @property
     def done(self) -> bool:
         return "done" in self.stages
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "stages": list(self.stages),
-            "uname": self.uname,
-            "meminfo_total_kb": self.meminfo_kb.get("MemTotal"),
-            "balloon": dict(self.balloon_kb) or None,
-        }
 
 
 class InitParser:

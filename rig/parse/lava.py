@@ -18,9 +18,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import yaml
+
+#: one record of LAVA's log or results, as YAML gives it (LAVA's format, not rig's)
+Record: TypeAlias = dict[str, Any]
 
 _LINE = re.compile(r'^(?:- )?\{"dt": ')
 #: a results.yaml larger than this is not read as one (it is a log of some other kind)
@@ -38,24 +41,17 @@ class LavaResult:
     error_type: str | None = None
     error_msg: str | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {"definition": self.definition, "case": self.case, "result": self.result,
-                "error_type": self.error_type, "error_msg": self.error_msg}
-
 
 @dataclass
 class LavaInfo:
-    results: list[LavaResult] = field(default_factory=list)
     #: where they came from: "log" (results lines of a job log) or "results.yaml"
     source: str = "log"
+    results: list[LavaResult] = field(default_factory=list)
 
     @property
     def job(self) -> LavaResult | None:
         return next((r for r in self.results if r.definition == "lava" and r.case == "job"),
                     None)
-
-    def to_json(self) -> dict[str, object]:
-        return {"source": self.source, "results": [r.to_json() for r in self.results]}
 
 
 def looks_like_log(head: bytes) -> bool:
@@ -67,7 +63,7 @@ def looks_like_log(head: bytes) -> bool:
     return False
 
 
-def _record(line: str) -> dict[str, Any] | None:
+def _record(line: str) -> Record | None:
     text = line.strip()
     if text.startswith("- "):
         text = text[2:]
@@ -83,7 +79,7 @@ def _record(line: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _result(msg: dict[str, Any]) -> LavaResult:
+def _result(msg: Record) -> LavaResult:
     extra = msg.get("extra") if isinstance(msg.get("extra"), dict) else {}
     return LavaResult(str(msg.get("definition", "")), str(msg.get("case", "")),
                       str(msg.get("result", "")),

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rig.domain.e820 import E820Entry, PfnRange
+from rig.domain.e820 import E820Entry
+from rig.domain.pages import PfnRange
 from rig.parse.e820 import linux_entry, linux_gap
 
-_VERSION = re.compile(r"^Linux version (\S+)")
+VERSION = re.compile(r"^Linux version (\S+)")
 _XEN_VERSION = re.compile(r"^Xen version: (\d+\.\d+(?:\.\d+)?)")
 _CMDLINE = re.compile(r"^(?:Kernel )?[Cc]ommand line: ?(.*)$")
 _MAP_HEADER = re.compile(r"^(?:e820: )?BIOS-provided physical RAM map:\s*$")
@@ -26,11 +28,11 @@ RELEASED = re.compile(r"^Released (\d+) page\(s\)\s*$")
 REMAPPED = re.compile(r"^Remapped (\d+) page\(s\)(?:, last_pfn=(\d+))?\s*$")
 REMAPPED_NONRAM = re.compile(r"^Remapped (\d+) non-RAM page\(s\)\s*$")
 _IDENTITY = re.compile(r"^Set (\d+) page\(s\) to 1-1 mapping(\.)?\s*$")
-_UNABLE = "Unable to find available pfn range, not remapping identity pages"
+#: searched anywhere in the line
+_UNABLE = re.compile(".*" + re.escape("Unable to find available pfn range, not remapping "
+                                      "identity pages"))
 MEMORY = re.compile(r"^Memory: (\d+)[kK]/(\d+)[kK] available")
 
-_KEYS = re.compile(r"Linux version|Xen version|ommand line|RAM map|xen_release_chunk|Freeing"
-                   r"|Populating|eleased|Remapped|1-1 mapping|Unable to find|Memory:")
 
 
 @dataclass
@@ -57,26 +59,6 @@ class LinuxInfo:
     memory_total_kb: int | None = None
     memory_line: str | None = None
     seen: bool = False
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "version": self.version,
-            "xen_version": self.xen_version,
-            "cmdline": self.cmdline,
-            "era": self.format_era,
-            "e820": [e.to_json() for e in self.e820] or None,
-            "freed_ranges": [r.to_json() for r in self.freed_ranges] or None,
-            "released_pages": self.released_pages,
-            "populated_ranges": [r.to_json() for r in self.populated_ranges] or None,
-            "populated_pages": self.populated_pages,
-            "remapped_pages": self.remapped_pages,
-            "remapped_nonram_pages": self.remapped_nonram_pages,
-            "identity_pages": self.identity_pages,
-            "remap_failed": self.remap_failed,
-            "memory_available_kb": self.memory_available_kb,
-            "memory_total_kb": self.memory_total_kb,
-            "memory_line": self.memory_line,
-        }
 
 
 class LinuxParser:
@@ -105,49 +87,106 @@ class LinuxParser:
                 return  # 6.16+ prints the gaps between entries too: the map goes on
             self._map_state = 2
             info.e820_cut = cut
-        if cut or not _KEYS.search(text):
+        if cut or not KEYS.search(text):
             return
         info.seen = True
-        if self._map_state == 0 and _MAP_HEADER.match(text):
-            self._map_state = 1
-        elif info.version is None and (m := _VERSION.match(text)) is not None:
-            info.version = m.group(1)
-        elif info.xen_version is None and (m := _XEN_VERSION.match(text)) is not None:
-            info.xen_version = m.group(1)
-        elif info.cmdline is None and (m := _CMDLINE.match(text)) is not None:
-            info.cmdline = m.group(1)
-        elif (m := REMAPPED_NONRAM.match(text)) is not None:
-            info.remapped_nonram_pages = int(m.group(1))
-        elif (m := REMAPPED.match(text)) is not None:
-            info.remapped_pages = int(m.group(1))
-            if m.group(2) is not None:
-                info.remapped_last_pfn = int(m.group(2))
-                self._era("D")
-            else:
-                self._era("E")
-        elif (m := RELEASED.match(text)) is not None:
-            info.released_pages = int(m.group(1))
-        elif (m := RELEASED_OLD.match(text)) is not None:
-            info.released_pages = int(m.group(2))
-            if m.group(1) == "r":
-                self._era("A")
-        elif (m := FREEING.match(text)) is not None:
-            info.freed_ranges.append(PfnRange(int(m.group(2), 16), int(m.group(3), 16)))
-            self._era("B" if len(m.group(1)) == 2 else "C")
-        elif (m := CHUNK_A.match(text)) is not None:
-            info.freed_ranges.append(PfnRange(int(m.group(1), 16), int(m.group(2), 16)))
+        for message in MESSAGES:
+            if (message.when is None or message.when(self)) and \
+                    (m := message.regex.match(text)) is not None:
+                message.read(self, m)
+                return
+
+    # -- one reader per message (MESSAGES) --------------------------------------------------
+
+    def _map_header(self, m: re.Match[str]) -> None:
+        self._map_state = 1
+
+    def _version(self, m: re.Match[str]) -> None:
+        self.info.version = m.group(1)
+
+    def _xen_version(self, m: re.Match[str]) -> None:
+        self.info.xen_version = m.group(1)
+
+    def _cmdline(self, m: re.Match[str]) -> None:
+        self.info.cmdline = m.group(1)
+
+    def _remapped_nonram(self, m: re.Match[str]) -> None:
+        self.info.remapped_nonram_pages = int(m.group(1))
+
+    def _remapped(self, m: re.Match[str]) -> None:
+        self.info.remapped_pages = int(m.group(1))
+        if m.group(2) is not None:
+            self.info.remapped_last_pfn = int(m.group(2))
+            self._era("D")
+        else:
+            self._era("E")
+
+    def _released(self, m: re.Match[str]) -> None:
+        self.info.released_pages = int(m.group(1))
+
+    def _released_old(self, m: re.Match[str]) -> None:
+        self.info.released_pages = int(m.group(2))
+        if m.group(1) == "r":
             self._era("A")
-        elif (m := POPULATING.match(text)) is not None:
-            info.populated_ranges.append(PfnRange(int(m.group(1), 16), int(m.group(2), 16)))
-            info.populated_pages = (info.populated_pages or 0) + int(m.group(3))
-            self._era("C")
-        elif (m := _IDENTITY.match(text)) is not None:
-            info.identity_pages = int(m.group(1))
-        elif _UNABLE in text:
-            info.remap_failed = True
-        elif info.memory_line is None and (m := MEMORY.match(text)) is not None:
-            info.memory_available_kb, info.memory_total_kb = int(m.group(1)), int(m.group(2))
-            info.memory_line = text
+
+    def _freeing(self, m: re.Match[str]) -> None:
+        self.info.freed_ranges.append(PfnRange(int(m.group(2), 16), int(m.group(3), 16)))
+        self._era("B" if len(m.group(1)) == 2 else "C")
+
+    def _chunk(self, m: re.Match[str]) -> None:
+        self.info.freed_ranges.append(PfnRange(int(m.group(1), 16), int(m.group(2), 16)))
+        self._era("A")
+
+    def _populating(self, m: re.Match[str]) -> None:
+        self.info.populated_ranges.append(PfnRange(int(m.group(1), 16), int(m.group(2), 16)))
+        self.info.populated_pages = (self.info.populated_pages or 0) + int(m.group(3))
+        self._era("C")
+
+    def _identity(self, m: re.Match[str]) -> None:
+        self.info.identity_pages = int(m.group(1))
+
+    def _unable(self, m: re.Match[str]) -> None:
+        self.info.remap_failed = True
+
+    def _memory(self, m: re.Match[str]) -> None:
+        self.info.memory_available_kb, self.info.memory_total_kb = \
+            int(m.group(1)), int(m.group(2))
+        self.info.memory_line = m.string
 
     def finish(self) -> LinuxInfo:
         return self.info
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message dom0's kernel prints that rig reads: the text every line of it holds
+    (``hint``, a regex fragment: the file scan looks for it), its whole form, and its reader.
+    The first message whose ``when`` allows and whose regex matches reads the line."""
+
+    hint: str
+    regex: re.Pattern[str]
+    read: Callable[[LinuxParser, re.Match[str]], None]
+    when: Callable[[LinuxParser], bool] | None = None
+
+
+MESSAGES: tuple[Message, ...] = (
+    Message("RAM map", _MAP_HEADER, LinuxParser._map_header, lambda p: p._map_state == 0),
+    Message("Linux version", VERSION, LinuxParser._version, lambda p: p.info.version is None),
+    Message("Xen version: ", _XEN_VERSION, LinuxParser._xen_version,
+            lambda p: p.info.xen_version is None),
+    Message("Command line", _CMDLINE, LinuxParser._cmdline, lambda p: p.info.cmdline is None),
+    Message("Remapped", REMAPPED_NONRAM, LinuxParser._remapped_nonram),
+    Message("Remapped", REMAPPED, LinuxParser._remapped),
+    Message("Released", RELEASED, LinuxParser._released),
+    Message("unused memory", RELEASED_OLD, LinuxParser._released_old),
+    Message("Freeing  ?[0-9a-f]+-", FREEING, LinuxParser._freeing),
+    Message("xen_release_chunk", CHUNK_A, LinuxParser._chunk),
+    Message("Populating", POPULATING, LinuxParser._populating),
+    Message("-1 mapping", _IDENTITY, LinuxParser._identity),
+    Message("Unable to find", _UNABLE, LinuxParser._unable),
+    Message("Memory:", MEMORY, LinuxParser._memory, lambda p: p.info.memory_line is None),
+)
+#: what a line must hold before the messages are tried
+KEYS = re.compile("|".join(dict.fromkeys(m.hint for m in MESSAGES)))
+#: what the file scan looks for: the messages, and the printed map's own lines ("BIOS-")
+HINTS = (*dict.fromkeys(m.hint for m in MESSAGES), "BIOS-")

@@ -10,13 +10,15 @@ an input.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rig.domain.e820 import E820Entry
+from rig.domain.pages import whole_ram_pages
+from rig.domain.units import GIB4, PAGE_SIZE
 from rig.parse.e820 import xen_entry
-from rig.model.pvh import populated_pages
 
-_VERSION = re.compile(r"^Xen version (\S+)")
+VERSION = re.compile(r"^Xen version (\S+)")
 _CMDLINE = re.compile(r"^Command line: ?(.*)$")
 DOM0_MEM = re.compile(r"(?:^|\s)dom0_mem=(\S*)")
 _MAP_HEADER = re.compile(r"^(Initial )?(\S+) RAM map:\s*$")
@@ -32,14 +34,12 @@ P2M = re.compile(r"^\s*Phys-Mach map:\s+([0-9a-fA-F]+)->([0-9a-fA-F]+)\s*$")
 _SECTION = re.compile(r"^(PHYSICAL|VIRTUAL) MEMORY ARRANGEMENT:")
 DOM0_KERNEL = re.compile(
     r"^\s*Dom0 kernel: (32|64)-bit.*, paddr (0x[0-9a-fA-F]+) -> (0x[0-9a-fA-F]+)\s*$")
-_BUILD = re.compile(r"^\*\*\* (?:Building a PV(H)? Dom0|LOADING DOMAIN 0) \*\*\*")
+BUILD = re.compile(r"^\*\*\* (?:Building a PV(H)? Dom0|LOADING DOMAIN 0) \*\*\*")
 _Q_HEADER = re.compile(r"^'q' pressed -> dumping domain info")
 _Q_DOMAIN = re.compile(r"^General information for domain (\d+):")
 _Q_PAGES = re.compile(r"^\s*(?:refcnt=\d+ dying=\d+ )?nr_pages=(\d+) .*max_pages=(\d+)\s*$")
 _U_TOTAL = re.compile(r"^(?:Domain 0|d0) \(total: (\d+)\):")
 
-_KEYS = re.compile(r"Xen ver|Command|RAM map|System RAM|Dom0 al|Init\. r|\*\*\*|General"
-                   r"|nr_pages=|total:|ARRANGEMENT|Phys-Mach|Dom0 kernel|pressed|memory map")
 
 
 @dataclass
@@ -108,24 +108,14 @@ class XenInfo:
         return (f"Dom0 alloc. + Init. ramdisk give {a} pages, the Phys-Mach map's size gives "
                 f"{p} ({p - a:+d})")
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "version": self.version,
-            "cmdline": self.cmdline,
-            "dom0_mem": self.dom0_mem,
-            "e820_source": self.e820_source,
-            "e820": [e.to_json() for e in self.e820] or None,
-            "dom0_e820": [e.to_json() for e in self.dom0_e820] or None,
-            "system_ram_kb": self.system_ram_kb,
-            "dom0_kind": self.dom0_kind,
-            "dom0_kernel_paddr": list(self.dom0_kernel_paddr) if self.dom0_kernel_paddr
-            else None,
-            "dom0_nr_pages": self.dom0_nr_pages,
-            "dom0_nr_pages_alloc": self.alloc_nr_pages,
-            "dom0_nr_pages_p2m": self.p2m_pages,
-            "dom0_tot_pages": self.dom0_tot_pages,
-            "dom0_max_pages_seen": self.dom0_max_pages_seen,
-        }
+
+def populated_pages(xen_map: Sequence[E820Entry]) -> int:
+    """The pages Xen populated for a PVH dom0, from the map it printed (hvm/dom0_build.c): the
+    whole pages of RAM, and the page its ACPI tables start in when the last RAM entry below
+    4 GiB ends inside a page (``pvh_setup_acpi`` takes less than a page there: rig.model.pvh)."""
+    low_ram = [e for e in xen_map if e.is_ram and e.end <= GIB4]
+    partial = 1 if low_ram and low_ram[-1].end % PAGE_SIZE else 0
+    return whole_ram_pages(xen_map) + partial
 
 
 class XenParser:
@@ -154,53 +144,75 @@ class XenParser:
             if cut:
                 info.e820_cut = True
             self._close_map()
-        if cut or not _KEYS.search(text):
+        if cut or not KEYS.search(text):
             return
-        if (m := _MAP_HEADER.match(text)) is not None:
-            self._in_map, self._map, self._map_is_dom0 = True, [], False
-            info.e820_source = m.group(2)
-            info.e820_cut = False
-        elif _DOM0_MAP.match(text):
-            self._in_map, self._map, self._map_is_dom0 = True, [], True
-        elif info.version is None and (m := _VERSION.match(text)) is not None:
-            info.version = m.group(1)
-        elif info.cmdline is None and (m := _CMDLINE.match(text)) is not None:
-            info.cmdline = m.group(1)
-            info.dom0_mem_values = DOM0_MEM.findall(info.cmdline)
-        elif (m := _SYSTEM_RAM.match(text)) is not None:
-            info.system_ram_kb = int(m.group(2))
-        elif (m := _BUILD.match(text)) is not None:
-            info.dom0_kind = "PVH" if m.group(1) else "PV"
-        elif (m := DOM0_KERNEL.match(text)) is not None:
-            info.dom0_bits = int(m.group(1))
-            info.dom0_kernel_paddr = (int(m.group(2), 16), int(m.group(3), 16))
-        elif (m := _SECTION.match(text)) is not None:
-            self._section = m.group(1)
-        elif (m := ALLOC.match(text)) is not None:
+        for message in MESSAGES:
+            if (message.when is None or message.when(self)) and \
+                    (m := message.regex.match(text)) is not None:
+                message.read(self, m)
+                return
+
+    # -- one reader per message (MESSAGES) --------------------------------------------------
+
+    def _map_header(self, m: re.Match[str]) -> None:
+        self._in_map, self._map, self._map_is_dom0 = True, [], False
+        self.info.e820_source = m.group(2)
+        self.info.e820_cut = False
+
+    def _dom0_map(self, m: re.Match[str]) -> None:
+        self._in_map, self._map, self._map_is_dom0 = True, [], True
+
+    def _version(self, m: re.Match[str]) -> None:
+        self.info.version = m.group(1)
+
+    def _cmdline(self, m: re.Match[str]) -> None:
+        self.info.cmdline = m.group(1)
+        self.info.dom0_mem_values = DOM0_MEM.findall(self.info.cmdline)
+
+    def _system_ram(self, m: re.Match[str]) -> None:
+        self.info.system_ram_kb = int(m.group(2))
+
+    def _build(self, m: re.Match[str]) -> None:
+        self.info.dom0_kind = "PVH" if m.group(1) else "PV"
+
+    def _dom0_kernel(self, m: re.Match[str]) -> None:
+        self.info.dom0_bits = int(m.group(1))
+        self.info.dom0_kernel_paddr = (int(m.group(2), 16), int(m.group(3), 16))
+
+    def _section_header(self, m: re.Match[str]) -> None:
+        self._section = m.group(1)
+
+    def _alloc(self, m: re.Match[str]) -> None:
+        start, end = int(m.group(1), 16), int(m.group(2), 16)
+        self.info.alloc_pages = (end - start) // 4096
+        self.info.to_be_allocated = int(m.group(3)) if m.group(3) else None
+
+    def _ramdisk(self, m: re.Match[str]) -> None:
+        # only the physical line counts: under VIRTUAL MEMORY ARRANGEMENT Xen ≤4.16 prints
+        # "0000000000000000->0000000000000000" for an initrd it did not map into dom0,
+        # whose pages still belong to dom0
+        if self._section != "VIRTUAL":
             start, end = int(m.group(1), 16), int(m.group(2), 16)
-            info.alloc_pages = (end - start) // 4096
-            info.to_be_allocated = int(m.group(3)) if m.group(3) else None
-        elif (m := RAMDISK.match(text)) is not None:
-            # only the physical line counts: under VIRTUAL MEMORY ARRANGEMENT Xen ≤4.16 prints
-            # "0000000000000000->0000000000000000" for an initrd it did not map into dom0,
-            # whose pages still belong to dom0
-            if self._section != "VIRTUAL":
-                start, end = int(m.group(1), 16), int(m.group(2), 16)
-                info.ramdisk_pages = (end - start + 4095) // 4096
-        elif (m := P2M.match(text)) is not None:
-            start, end = int(m.group(1), 16), int(m.group(2), 16)
-            word = 4 if info.dom0_bits == 32 else 8
-            if end >= start and (end - start) % word == 0:
-                info.p2m_pages = (end - start) // word
-        elif _Q_HEADER.match(text):
-            info.q_dumps += 1
-            self._q_domain = None
-        elif (m := _Q_DOMAIN.match(text)) is not None:
-            self._q_domain = int(m.group(1))
-        elif self._q_domain == 0 and (m := _Q_PAGES.match(text)) is not None:
-            info.dom0_tot_pages, info.dom0_max_pages_seen = int(m.group(1)), int(m.group(2))
-        elif (m := _U_TOTAL.match(text)) is not None:
-            info.dom0_tot_pages = int(m.group(1))
+            self.info.ramdisk_pages = (end - start + 4095) // 4096
+
+    def _p2m(self, m: re.Match[str]) -> None:
+        start, end = int(m.group(1), 16), int(m.group(2), 16)
+        word = 4 if self.info.dom0_bits == 32 else 8
+        if end >= start and (end - start) % word == 0:
+            self.info.p2m_pages = (end - start) // word
+
+    def _q_header(self, m: re.Match[str]) -> None:
+        self.info.q_dumps += 1
+        self._q_domain = None
+
+    def _q_domain_header(self, m: re.Match[str]) -> None:
+        self._q_domain = int(m.group(1))
+
+    def _q_pages(self, m: re.Match[str]) -> None:
+        self.info.dom0_tot_pages, self.info.dom0_max_pages_seen = int(m.group(1)), int(m.group(2))
+
+    def _u_total(self, m: re.Match[str]) -> None:
+        self.info.dom0_tot_pages = int(m.group(1))
 
     def _close_map(self) -> None:
         if not self._map:
@@ -215,3 +227,37 @@ class XenParser:
             self._close_map()
             self._in_map = False
         return self.info
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message Xen prints that rig reads: the text every line of it holds (``hint``, a
+    regex fragment: the file scan looks for it), its whole form, and its reader. The first
+    message whose ``when`` allows and whose regex matches reads the line."""
+
+    hint: str
+    regex: re.Pattern[str]
+    read: Callable[[XenParser, re.Match[str]], None]
+    when: Callable[[XenParser], bool] | None = None
+
+
+MESSAGES: tuple[Message, ...] = (
+    Message("RAM map", _MAP_HEADER, XenParser._map_header),
+    Message("Dom0 memory map", _DOM0_MAP, XenParser._dom0_map),
+    Message("Xen version [0-9]", VERSION, XenParser._version, lambda p: p.info.version is None),
+    Message("Command line", _CMDLINE, XenParser._cmdline, lambda p: p.info.cmdline is None),
+    Message("System RAM", _SYSTEM_RAM, XenParser._system_ram),
+    Message(r"\*\*\*", BUILD, XenParser._build),
+    Message("Dom0 kernel", DOM0_KERNEL, XenParser._dom0_kernel),
+    Message("ARRANGEMENT", _SECTION, XenParser._section_header),
+    Message("Dom0 al", ALLOC, XenParser._alloc),
+    Message(r"Init\. r", RAMDISK, XenParser._ramdisk),
+    Message("Phys-Mach", P2M, XenParser._p2m),
+    Message("pressed -> ", _Q_HEADER, XenParser._q_header),
+    Message("General info", _Q_DOMAIN, XenParser._q_domain_header),
+    Message("_pages=", _Q_PAGES, XenParser._q_pages, lambda p: p._q_domain == 0),
+    Message(r"\(total: ", _U_TOTAL, XenParser._u_total),
+)
+#: what the file scan looks for, and what a line must hold before the messages are tried
+HINTS = tuple(dict.fromkeys(m.hint for m in MESSAGES))
+KEYS = re.compile("|".join(HINTS))

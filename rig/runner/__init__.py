@@ -1,0 +1,1 @@
+"""Runs: one boot, rig render, matrices, compare, fuzz, replay, saved logs, LAVA jobs."""

@@ -15,17 +15,21 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import yaml
 
-from rig.machine import build, render
-from rig.domain import scenario
-from rig.machine.console import BASE_TIMEOUTS, TCG_SLOWDOWN, Stage
-from rig.errors import UsageError
-from rig.domain.e820 import format_size
-from rig.parse.init import MARKER
 from rig.domain.scenario import Scenario
+from rig.domain.units import format_size
+from rig.errors import UsageError
+from rig.machine import build, render
+from rig.machine.console import BASE_TIMEOUTS, TCG_SLOWDOWN, Stage
+from rig.parse.init import MARKER
+from rig.runner.render_folder import render_folder
+from rig.runner.run import validate
+
+#: a YAML mapping as PyYAML reads and writes it (LAVA's job and device formats are theirs)
+Yaml: TypeAlias = dict[str, Any]
 
 #: QEMU options the device type's template sets itself (or that a lab must not get: rig's QMP
 #: socket, its accelerator choice); rig's own are dropped from ``extra_options``
@@ -72,7 +76,7 @@ def _seconds(stages: tuple[Stage, ...], kvm: bool) -> int:
     return int(sum(BASE_TIMEOUTS[s] for s in stages) * scale)
 
 
-def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False) -> dict[str, Any]:
+def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False) -> Yaml:
     """The job definition. ``files``: the URL (or file:// path) of each deployed file by name
     (xen, vmlinuz, initrd.gz, rig.iso)."""
     images: dict[str, dict[str, str]] = {}
@@ -121,7 +125,7 @@ def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False) 
     }
 
 
-def job_for(s: Scenario, folder: Path, base_url: str, *, kvm: bool = False) -> dict[str, Any]:
+def job_for(s: Scenario, folder: Path, base_url: str, *, kvm: bool = False) -> Yaml:
     """The job for ``s`` whose files (``rig render``'s: xen, vmlinuz, initrd.gz, rig.iso) are in
     ``folder`` on the machine that renders them and at ``base_url`` for the lab."""
     local = {name: str(folder / name) for name in ("xen", "vmlinuz", "initrd.gz", "rig.iso")}
@@ -134,7 +138,7 @@ def job_for(s: Scenario, folder: Path, base_url: str, *, kvm: bool = False) -> d
     return job(s, split_args(render.qemu_args(spec)), files, kvm=kvm)
 
 
-def device(context: dict[str, Any]) -> dict[str, Any]:
+def device(context: Yaml) -> Yaml:
     """A device dictionary for ``lava-run`` on this machine: what lava-server's qemu device type
     renders for amd64 with the job's ``context`` (this package ships no device types), plus the
     constants and timeouts its base template gives every device."""
@@ -168,17 +172,22 @@ def device(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def dump(data: dict[str, Any]) -> str:
+def dump(data: Yaml) -> str:
     return yaml.safe_dump(data, sort_keys=False, width=10**6, allow_unicode=False)
 
 
-def main_lava_job(name: str, sets: list[str], out: Path, artifact_url: str | None,
-                  kvm: bool, offline: bool) -> int:
-    """``rig lava job``: render the scenario's files into ``out``, and write ``job.yaml`` (and
-    ``device.yaml`` for lava-run here) next to them."""
-    from rig.runner.run import render_folder, validate
+@dataclass(frozen=True)
+class LabJob:
+    """What ``rig lava job`` wrote: the folder, and where the lab fetches its files."""
 
-    s = scenario.load(name, scenario.overrides_from(sets))
+    folder: Path
+    base_url: str
+
+
+def write_job(s: Scenario, out: Path, artifact_url: str | None, kvm: bool,
+              offline: bool) -> LabJob:
+    """Render the scenario's files into ``out`` and write ``job.yaml`` (and ``device.yaml``
+    for lava-run here) next to them."""
     validate(s)
     if s.boot == "uefi":
         raise UsageError(f"scenario {s.name!r}: firmware = \"uefi\" boots from a FAT folder, "
@@ -202,13 +211,4 @@ def main_lava_job(name: str, sets: list[str], out: Path, artifact_url: str | Non
     (out / "device.yaml").write_text(
         "# a LAVA qemu device on this machine for lava-run, as lava-server's qemu device type\n"
         "# renders it for this job's context\n" + dump(device(definition["context"])))
-    print(f"job       {out / 'job.yaml'}")
-    print(f"device    {out / 'device.yaml'}")
-    if artifact_url:
-        print(f"serve     the files of {out} (xen, vmlinuz, initrd.gz, rig.iso) at {base}/")
-    print(f"run here  lava-run --job-id 1 --device {out / 'device.yaml'} --output-dir "
-          f"{out / 'lava'} {out / 'job.yaml'} 2> {out / 'lava.log'}  # LAVA logs on stderr")
-    return 0
-
-
-__all__ = ["LabArgs", "device", "dump", "job", "job_for", "main_lava_job", "split_args"]
+    return LabJob(out, base)

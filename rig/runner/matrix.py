@@ -16,16 +16,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from rig.machine import build
-from rig.domain import scenario
-from rig.judge.checks import Status
-from rig.machine.console import parse_timeouts
+from rig.domain import scenario_file
+from rig.domain.scenario import Scenario
 from rig.errors import UsageError
+from rig.judge.document import Result, load
+from rig.judge.records import ScenarioRecord
+from rig.judge.result import Status
+from rig.machine import build, history
+from rig.machine.console import parse_timeouts
 from rig.machine.qemu import die_with_parent
+from rig.model import cost
+from rig.output.paths import check_output
 from rig.progress import MatrixProgress
-from rig.judge.document import check_output, load
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,9 @@ class Cell:
     #: a scenario of the cell's own (rig fuzz: a file per cell), else the matrix's
     scenario: str | None = None
     label: str | None = None
-    #: seconds this cell is expected to take (recorded before, else rig.cost's estimate)
+    #: seconds this cell is expected to take (recorded before, else rig.model.cost's estimate)
     expected_s: float = 0.0
-    #: the cell's key in rig.history (its scenario on its accelerator)
+    #: the cell's key in rig.machine.history (its scenario on its accelerator)
     history_key: str | None = None
 
     @property
@@ -83,24 +86,28 @@ class CellResult:
     folder: Path
     exit_code: int
     seconds: float
-    doc: dict[str, Any] | None
+    doc: Result | None
+
+    @property
+    def name(self) -> str:
+        return self.cell.name
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return dict(self.cell.overrides)
 
     @property
     def status(self) -> Status:
-        if self.doc is None:
-            return Status.ERROR
-        return Status[str(self.doc["verdict"]).upper()]
+        return Status.ERROR if self.doc is None else self.doc.verdict
 
 
-def expect(s: scenario.Scenario, accel: str) -> tuple[float, str]:
+def expect(s: Scenario, accel: str) -> tuple[float, str]:
     """(expected seconds, history key) of one cell: the time recorded for the same scenario on
-    the same accelerator, else rig.cost's estimate (``auto`` looks for KVM's time first)."""
-    from rig.model import cost
-    from rig.machine import history
-
+    the same accelerator, else rig.model.cost's estimate (``auto`` looks for KVM's time
+    first)."""
     recorded = history.load()
-    doc = s.to_json()
-    keys = [history.key(doc, a) for a in (("kvm", "tcg") if accel == "auto" else (accel,))]
+    record = ScenarioRecord.of(s)
+    keys = [history.key(record, a) for a in (("kvm", "tcg") if accel == "auto" else (accel,))]
     for k in keys:
         if k in recorded:
             return recorded[k], keys[0]
@@ -117,9 +124,7 @@ def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
                run_args: Sequence[str] = (),
                progress: MatrixProgress | None = None) -> list[CellResult]:
     """Run the cells, at most ``jobs`` at once, longest expected first; returns the results
-    in cell order, and records each cell's time (rig.history)."""
-    from rig.machine import history
-
+    in cell order, and records each cell's time (rig.machine.history)."""
     results.mkdir(parents=True, exist_ok=True)
     pending = order(cells)
     running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]] = {}
@@ -145,7 +150,7 @@ def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
 
 
 def _seconds(r: CellResult) -> float:
-    total = ((r.doc or {}).get("timings") or {}).get("total_s")
+    total = r.doc.timings.total_s if r.doc and r.doc.timings else None
     return float(total) if isinstance(total, int | float) else r.seconds
 
 
@@ -182,7 +187,7 @@ def _loop(scenario: str, pending: list[Cell],
                          running.values()], [c.expected_s for c in pending])
 
 
-def _load(folder: Path) -> dict[str, Any] | None:
+def _load(folder: Path) -> Result | None:
     """The cell's result document; None when the child left none (it died, or never ran)."""
     try:
         return load(folder / "result.json")
@@ -192,23 +197,6 @@ def _load(folder: Path) -> dict[str, Any] | None:
 
 def worst(results: list[CellResult]) -> Status:
     return max((r.status for r in results), default=Status.PASS)
-
-
-def table(results: list[CellResult]) -> str:
-    rows = [("cell", "verdict", "remapped", "predicted", "nr_pages", "time", "log")]
-    for r in results:
-        d = r.doc or {}
-        linux, pred, xen = d.get("linux") or {}, d.get("prediction") or {}, d.get("xen") or {}
-        pvh = xen.get("dom0_kind") == "PVH"  # no remap step: the column says so
-        rows.append((r.cell.name, r.status.label,
-                     "(pvh)" if pvh else str(linux.get("remapped_pages", "-")),
-                     "(pvh)" if pvh else str(pred.get("remapped_pages", "-")),
-                     str(xen.get("dom0_nr_pages", "-")),
-                     f"{r.seconds:.1f}s", str(d.get("log") or r.folder / "stdout.txt")))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
-             for row in rows]
-    return "\n".join(lines)
 
 
 @dataclass
@@ -243,34 +231,15 @@ def plan(req: MatrixRequest, pairs: Sequence[str] | None = None) -> tuple[list[C
     parse_timeouts(req.timeouts)
     for path, flag in ((req.junit, "--junit"), (req.html, "--html")):
         check_output(path, flag)
-    name = scenario.load(req.scenario).name
+    name = scenario_file.load(req.scenario).name
     cells = expand(list(req.sets if pairs is None else pairs))
     if req.shard:
         cells = shard(cells, req.shard)
     planned = []
     for cell in cells:
-        s = scenario.load(req.scenario, dict(cell.overrides))
+        s = scenario_file.load(req.scenario, dict(cell.overrides))
         build.check("xen", s.xen_version)
         build.check("kernel", s.kernel)
         seconds, key = expect(s, req.accel)
         planned.append(replace(cell, expected_s=seconds, history_key=key))
     return planned, name
-
-
-def main_matrix(req: MatrixRequest) -> int:
-    """``rig matrix``: the cross product of the --set values, N VMs at once."""
-    from rig.output import html, junit
-    from rig.runner.run import results_folder
-
-    cells, name = plan(req)
-    folder = results_folder(req.results, f"matrix-{name}")
-    print(f"rig: {len(cells)} cell(s), {req.jobs} at a time, results in {folder}",
-          file=sys.stderr)
-    results = run_matrix(req.scenario, cells, jobs=req.jobs, results=folder,
-                         run_args=req.run_args())
-    print(table(results))
-    if req.junit:
-        junit.write(results, name, req.junit)
-    if req.html:
-        html.write_page([(r.cell.name, r.doc) for r in results], req.html, f"rig matrix {name}")
-    return worst(results).exit_code

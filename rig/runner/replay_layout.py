@@ -10,19 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rig.model import cost
 from rig.domain.dom0mem import Dom0Mem
+from rig.domain.e820 import E820Entry
+from rig.domain.pages import PfnRange, clip, nonram_areas, pfn_down, pfn_up, total
+from rig.domain.qemu_ram import GIGABYTE_ALIGN_CAP, LEGACY_PC, MAX_BELOW_4G
+from rig.domain.scenario import MAX_MEMORY, Hole, Scenario, validate
+from rig.domain.units import GiB, MiB
 from rig.errors import UsageError
-from rig.model.firmware import LEGACY_PC, HoleSpec, punch, seabios_map, seabios_top_reserve
-from rig.domain.e820 import E820Entry, GiB, MiB, PfnRange, clip, nonram_areas, pfn_down, pfn_up
-from rig.model.pv import parse_version, predict
-from rig.parse import ParsedLog
-from rig.domain.scenario import GIGABYTE_ALIGN_CAP, MAX_BELOW_4G, MAX_MEMORY, Hole, Scenario, validate
+from rig.model import cost
+from rig.model.firmware import HoleSpec, punch, seabios_map, seabios_top_reserve
+from rig.model.kernel import parse_version
+from rig.model.pv import predict
+from rig.parse.collect import ParsedLog
 
 TWO_MIB = 2 * MiB
 #: RAM kept above nr_pages + the remap target when the guest must shrink to fit the host
 SHRINK_MARGIN = 256 * MiB
-#: the guest's RAM ends here at most (rig.scenario.MAX_MEMORY above 4 GiB)
+#: the guest's RAM ends here at most (rig.domain.scenario.MAX_MEMORY above 4 GiB)
 MAX_PFN = (MAX_MEMORY >> 12) + 0x100000
 
 
@@ -44,7 +48,7 @@ class Replay:
 
 def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
            kernel: str = "6.1", xen: str = "4.17", budget: int | None = None) -> Replay:
-    """``budget``: the bytes this host can give the replay's QEMU (rig.cost estimates what a
+    """``budget``: the bytes this host can give the replay's QEMU (rig.model.cost estimates what a
     replay takes); None: no limit. ``dom0_mem``: dom0's size when the log lacks Xen's lines,
     or a smaller dom0 than the original's (a faithful subset: every area below it kept)."""
     mmap, source = (log.xen.e820, "Xen's E820") if log.xen.e820 else \
@@ -81,11 +85,11 @@ def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
         what = (f"--dom0-mem {fits}G (every area below that boundary stays as it was)" if fits
                 else "a host with more free memory")
         raise ReplayError(f"this replay needs about {need / GiB:.1f} GiB of host memory (dom0 "
-                          f"{nr} pages, {nr * 4096 / GiB:.1f} GiB; rig.cost) and this host can "
-                          f"give {budget / GiB:.1f} GiB now. Replay the largest faithful subset "
-                          f"with {what}")
+                          f"{nr} pages, {nr * 4096 / GiB:.1f} GiB; rig.model.cost) and this host "
+                          f"can give {budget / GiB:.1f} GiB now. Replay the largest faithful "
+                          f"subset with {what}")
     # below 1 MiB SeaBIOS keeps pfn 0x9f-0x100 (97 pages) for itself, whatever the original had
-    low = sum(r.pages for r in clip(nonram_areas(mmap), 0x100))
+    low = total(clip(nonram_areas(mmap), 0x100))
     if low != 0x100 - 0x9F:
         layout_notes.append(f"below 1 MiB the original has {low} non-RAM page(s), SeaBIOS "
                             f"{0x100 - 0x9F}: the firmware's own area differs by "
@@ -96,7 +100,7 @@ def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
 def _cost(s: Scenario, mmap: list[E820Entry], nr: int) -> int:
     """The replay's peak host memory: its guest, its dom0, and the pages dom0 will remap (the
     non-RAM pages below nr_pages, as era E does)."""
-    return cost.peak_rss(s.memory, nr, sum(r.pages for r in clip(nonram_areas(mmap), nr)))
+    return cost.peak_rss(s.memory, nr, total(clip(nonram_areas(mmap), nr)))
 
 
 def _largest_dom0(mmap: list[E820Entry], nr: int, name: str, source: str, kernel: str,
@@ -119,16 +123,17 @@ def _layout(mmap: list[E820Entry], nr: int, name: str, source: str, kernel: str,
     original's top, every non-RAM area a gap (above 4 GiB too), guest RAM shrunk above what dom0
     and its remap need only when the host cannot hold the whole machine."""
     notes: list[str] = []
-    ram = [(pfn_up(e.start), pfn_down(e.end)) for e in mmap
+    ram = [PfnRange(pfn_up(e.start), pfn_down(e.end)) for e in mmap
            if e.is_ram and pfn_down(e.end) > pfn_up(e.start)]
-    below4 = [(a, b) for a, b in ram if a >= 0x100 and b <= 0x100000]
-    above4 = [(a, min(b, MAX_PFN)) for a, b in ram if a >= 0x100000 and a < MAX_PFN]
+    below4 = [r for r in ram if r.start >= 0x100 and r.end <= 0x100000]
+    above4 = [PfnRange(r.start, min(r.end, MAX_PFN)) for r in ram
+              if r.start >= 0x100000 and r.start < MAX_PFN]
     if not below4:
         raise ReplayError("no RAM between 1 MiB and 4 GiB in the map")
-    top = below4[-1][1] << 12  # end of RAM below 4 GiB
-    end = above4[-1][1] if above4 else 0x100000  # end of RAM above 4 GiB (pfn)
+    top = below4[-1].end << 12  # end of RAM below 4 GiB
+    end = above4[-1].end if above4 else 0x100000  # end of RAM above 4 GiB (pfn)
     if budget is not None and above4:
-        need = max(nr, 0x100000) + sum(r.pages for r in clip(nonram_areas(mmap), nr))
+        need = max(nr, 0x100000) + total(clip(nonram_areas(mmap), nr))
         keep_end = max(0x100000, -(-((need << 12) + SHRINK_MARGIN) // GiB) * GiB >> 12)
         probe = _scenario(name, source, nr, kernel, xen, top, end, below4, above4, notes=[])
         if keep_end < end and _cost(probe, mmap, nr) > budget:
@@ -142,14 +147,14 @@ def _layout(mmap: list[E820Entry], nr: int, name: str, source: str, kernel: str,
 
 
 def _scenario(name: str, source: str, nr: int, kernel: str, xen: str, top: int, end: int,
-              below4: list[tuple[int, int]], above4: list[tuple[int, int]],
+              below4: list[PfnRange], above4: list[PfnRange],
               notes: list[str]) -> Scenario:
     high = (end - 0x100000) << 12 if end > 0x100000 else 0
     # QEMU: RAM below 4 GiB ends at below_4g, of which SeaBIOS keeps the top for its tables
     # (less on the legacy machine type that a split past 3 GiB needs)
     machine = "pc"
     below_4g = -(-(top + seabios_top_reserve(top + high)) // TWO_MIB) * TWO_MIB
-    if high and below_4g > GIGABYTE_ALIGN_CAP:  # rig.scenario picks the legacy machine
+    if high and below_4g > GIGABYTE_ALIGN_CAP:  # rig.domain.qemu_ram picks the legacy machine
         machine = LEGACY_PC
         below_4g = -(-(top + seabios_top_reserve(top + high, machine)) // TWO_MIB) * TWO_MIB
     if below_4g > MAX_BELOW_4G:
@@ -160,7 +165,8 @@ def _scenario(name: str, source: str, nr: int, kernel: str, xen: str, top: int, 
     holes: list[Hole] = []
     # every page between 1 MiB and the top of low RAM that is not RAM in the original: a gap
     cursor = 0x100
-    for a, b in below4:
+    for r in below4:
+        a, b = r.start, r.end
         if a > cursor:
             holes.append(Hole(cursor << 12, (a - cursor) << 12, "gap"))
         cursor = max(cursor, b)
@@ -169,7 +175,8 @@ def _scenario(name: str, source: str, nr: int, kernel: str, xen: str, top: int, 
         holes.append(Hole(cursor << 12, (usable_top - cursor) << 12, "gap"))
     # and above 4 GiB, up to the end of the guest's RAM (GRUB cuts there in KiB)
     cursor = 0x100000
-    for a, b in above4:
+    for r in above4:
+        a, b = r.start, r.end
         if a >= end:
             break
         if a > cursor:
@@ -255,8 +262,7 @@ def fidelity(rp: Replay, replayed: ParsedLog | None, kernel_version: str) -> Fid
     extra = [r for r in mine if not any(r.start < a.end and a.start < r.end for a in orig)]
     rows += [("-", str(r), "only in the replay") for r in extra]
     low = 0x100
-    firmware = (sum(r.pages for r in clip(orig, low))
-                - sum(r.pages for r in clip(mine, low)))
+    firmware = total(clip(orig, low)) - total(clip(mine, low))
     original = predict(rp.original_map, rp.nr_pages, rp.nr_pages, version).remapped_pages
     mine_count = predict(replay_map, rp.nr_pages, rp.nr_pages, version).remapped_pages
     replayed_count = replayed.linux.remapped_pages if replayed else None

@@ -7,18 +7,17 @@ two files given together where one holds only Xen's lines and the other only the
 
 from __future__ import annotations
 
-import json
 import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from rig.judge.checks import judge
-from rig.domain.dom0mem import Dom0Mem
 from rig.errors import UsageError
-from rig.parse import ParsedLog, combine, one_boot, parse_file, parse_lines
-from rig.judge.document import document, summary, verdict
+from rig.judge.document import Result, document
+from rig.judge.parsed import judge
+from rig.judge.records import Live
+from rig.parse.collect import ParsedLog, combine, one_boot, parse_lines
+from rig.parse.scan import parse_file
 
 
 @dataclass
@@ -51,7 +50,7 @@ def read(name: str) -> Source:
 
 
 def judge_logs(names: list[str], *, dom0_mem: str | None = None,
-               xen: str | None = None) -> list[dict[str, Any]]:
+               xen: str | None = None) -> list[Result]:
     """One result document per boot."""
     sources = [read(n) for n in names]
     notes: list[str] = []
@@ -82,23 +81,7 @@ def judge_logs(names: list[str], *, dom0_mem: str | None = None,
         notes.append(f"LAVA's results from {rname}, the console from {lname}")
     docs = []
     for name, log in boots:
-        doc = document(log, judge(log, dom0_mem=dom0_mem), log=name)
-        doc["notes"] = notes
+        doc = document(log, judge(log, dom0_mem=dom0_mem), live=Live(log=name))
+        doc.notes = notes
         docs.append(doc)
     return docs
-
-
-def main_parse(names: list[str], *, dom0_mem: str | None, xen: str | None,
-               as_json: bool) -> int:
-    """``rig parse``: print the document(s) or their summaries; the worst verdict's exit code."""
-    if dom0_mem is not None:
-        try:
-            Dom0Mem.parse(dom0_mem)
-        except ValueError as exc:
-            raise UsageError(f"--dom0-mem {dom0_mem!r}: {exc}") from None
-    docs = judge_logs(names, dom0_mem=dom0_mem, xen=xen)
-    if as_json:
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, default=str))
-    else:
-        print("\n\n".join(summary(d) for d in docs))
-    return max(verdict(d) for d in docs).exit_code

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rig.domain import scenario
+from rig.domain import scenario_file
+from rig.judge.result import Status
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
@@ -44,14 +45,14 @@ def test_rig_run_pci_hole_cli(tmp_path: Path, no_leaked_qemu: object) -> None:
 def test_dom0_crash_is_classified_at_once(tmp_path: Path, no_leaked_qemu: object) -> None:
     """Plain `-cpu max` crashes dom0 under TCG and QEMU then idles forever (noreboot):
     rig must call it a crash from the console line, not wait for a timeout."""
-    s = scenario.load("pci-hole")
+    s = scenario_file.load("pci-hole")
     t0 = time.monotonic()
     doc, out_dir = run(s, RunOptions(accel="tcg", cpu="max", results=tmp_path))
     elapsed = time.monotonic() - t0
-    assert doc["verdict"] == "crash", doc["checks"]
-    assert doc["console"]["outcome"] == "crash"
-    assert doc["console"]["crash_kind"] == "dom0-crash"
-    assert any("crashed" in c["message"] for c in doc["checks"] if c["status"] == "crash")
+    assert doc.verdict is Status.CRASH, doc.problems
+    assert doc.console is not None and doc.console.outcome == "crash"
+    assert doc.console.crash_kind == "dom0-crash"
+    assert any("crashed" in c.message for c in doc.checks if c.status is Status.CRASH)
     assert (out_dir / "console.log").read_text().count("crashed") >= 1
     # far below the stage timeouts (a Xen boot + crash takes ~3 s under TCG)
     assert elapsed < 60, elapsed

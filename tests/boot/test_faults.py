@@ -13,11 +13,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from rig.domain import scenario_file
 from rig.machine import images
-from rig.domain import scenario
 from rig.machine.images.store import Store
 from rig.machine.qemu import kvm_probe, qemu_binary
 from rig.runner.run import RunOptions, run
@@ -27,16 +28,17 @@ pytestmark = [pytest.mark.boot, pytest.mark.usefixtures("no_leaked_qemu")]
 RIG = [sys.executable, "-m", "rig.cli"]
 
 
-def only_result(results: Path) -> tuple[dict[str, object], Path]:
+def only_result(results: Path) -> tuple[dict[str, Any], Path]:
     (folder,) = [p for p in results.iterdir() if p.is_dir()]
     assert (folder / "console.log").exists(), "the console log must be kept"
     return json.loads((folder / "result.json").read_text()), folder
 
 
-def boot(tmp_path: Path, **opts: object) -> tuple[dict[str, object], float]:
+def boot(tmp_path: Path, **opts: Any) -> tuple[dict[str, Any], float]:
     t0 = time.monotonic()
-    doc, folder = run(scenario.load("pci-hole"), RunOptions(accel="tcg", results=tmp_path,
-                                                            **opts))  # type: ignore[arg-type]
+    result, folder = run(scenario_file.load("pci-hole"),
+                         RunOptions(accel="tcg", results=tmp_path, **opts))
+    doc = result.to_json()
     assert (folder / "console.log").stat().st_size > 0
     return doc, time.monotonic() - t0
 
@@ -45,22 +47,22 @@ def test_guest_kernel_panic(tmp_path: Path) -> None:
     # /init exits: "Kernel panic - not syncing: Attempted to kill init!"
     doc, elapsed = boot(tmp_path, init_commands=("exit 1",))
     assert doc["verdict"] == "crash"
-    assert doc["console"]["crash_kind"] == "linux-panic"  # type: ignore[index]
+    assert doc["console"]["crash_kind"] == "linux-panic"
     assert elapsed < 60
 
 
 def test_dom0_crash_under_xen(tmp_path: Path) -> None:
     doc, elapsed = boot(tmp_path, cpu="max")  # emulated SMAP: dom0's first #PF kills it
     assert doc["verdict"] == "crash"
-    assert doc["console"]["crash_kind"] == "dom0-crash"  # type: ignore[index]
+    assert doc["console"]["crash_kind"] == "dom0-crash"
     assert elapsed < 60  # QEMU would idle forever after it (noreboot)
 
 
 def test_silent_hang(tmp_path: Path) -> None:
     doc, elapsed = boot(tmp_path, init_commands=("sleep 100000",), silence=6.0)
     assert doc["verdict"] == "incomplete"
-    assert doc["console"]["outcome"] == "silent"  # type: ignore[index]
-    console = next(c for c in doc["checks"] if c["name"] == "console")  # type: ignore[union-attr]
+    assert doc["console"]["outcome"] == "silent"
+    console = next(c for c in doc["checks"] if c["name"] == "console")
     assert "no output for 6 s" in console["message"] and "last lines" in console["message"]
     assert elapsed < 60
 
@@ -114,7 +116,7 @@ def test_rig_interrupted(tmp_path: Path, sig: signal.Signals) -> None:
     assert proc.returncode == 128 + sig
     doc, _ = only_result(tmp_path)
     assert doc["verdict"] == "error"
-    assert any(c["name"] == "interrupted" for c in doc["checks"])  # type: ignore[union-attr]
+    assert any(c["name"] == "interrupted" for c in doc["checks"])
 
 
 def test_corrupt_cached_artifact_is_fetched_again(tmp_path: Path) -> None:
@@ -126,7 +128,7 @@ def test_corrupt_cached_artifact_is_fetched_again(tmp_path: Path) -> None:
     obj.write_bytes(bytes(data))
     doc, _ = boot(tmp_path)
     assert doc["verdict"] == "pass"
-    note = doc["artifacts"]["busybox"]["note"]  # type: ignore[index]
+    note = doc["artifacts"]["busybox"]["note"]
     assert "did not match its sha256" in note
     assert images.fetch("busybox", "default").path.exists()
 

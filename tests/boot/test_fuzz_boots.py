@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rig.cli import main
-from rig.domain.scenario import load
+from rig.domain.scenario_file import load
 
 pytestmark = pytest.mark.boot
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from rig.domain import scenario_file
 from rig.machine import build
-from rig.domain import scenario
 from rig.runner.run import RunOptions, run
 from tests.conftest import TESTS
 
@@ -28,8 +28,9 @@ def source() -> Path:
 
 
 def test_stock_build_passes(source: Path, tmp_path: Path) -> None:
-    s = scenario.load("pci-hole", {**SETTINGS, "dom0.kernel": f"src:{source}"})
-    doc, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
+    s = scenario_file.load("pci-hole", {**SETTINGS, "dom0.kernel": f"src:{source}"})
+    doc_result, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
+    doc = doc_result.to_json()
     assert doc["verdict"] == "pass", doc["checks"]
     assert doc["linux"]["remapped_pages"] == HOLES
     # a second build of the unchanged tree is the cached image
@@ -39,8 +40,9 @@ def test_stock_build_passes(source: Path, tmp_path: Path) -> None:
 
 def test_regression_patch_fails_with_the_loss(source: Path, tmp_path: Path) -> None:
     patched = build.build(source, patches=[PATCH])
-    s = scenario.load("pci-hole", {**SETTINGS, "dom0.kernel": str(patched.bzimage)})
-    doc, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
+    s = scenario_file.load("pci-hole", {**SETTINGS, "dom0.kernel": str(patched.bzimage)})
+    doc_result, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
+    doc = doc_result.to_json()
     assert doc["verdict"] == "fail", doc["checks"]
     checks = {c["name"]: c for c in doc["checks"]}
     assert checks["remapped"]["status"] == "fail"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rig.cli import main
+from rig.domain.scenario_file import load
 from rig.runner.run import RunOptions, run
-from rig.domain.scenario import load
 
 pytestmark = pytest.mark.boot
 
@@ -27,7 +27,8 @@ def test_lava_job_gives_rig_runs_verdict(name: str, tmp_path: Path,
                                          no_leaked_qemu: object) -> None:
     lava_run = shutil.which("lava-run")
     assert lava_run is not None, "lava-dispatcher is installed by ./scripts/test's setup"
-    doc, _ = run(load(name), RunOptions(accel="tcg", results=tmp_path / "run"))
+    doc_result, _ = run(load(name), RunOptions(accel="tcg", results=tmp_path / "run"))
+    doc = doc_result.to_json()
     out = tmp_path / "lava"
     assert main(["lava", "job", name, "-o", str(out)]) == 0
     capsys.readouterr()

@@ -1,5 +1,5 @@
 """A PVH dom0 (Xen 4.20, Linux 6.12): the issue's command passes with every check backed by rig's
-model of Xen's and Linux's source (rig.pvh), and a layout with gaps below and above 4 GiB."""
+model of Xen's and Linux's source (rig.model.pvh), and a layout with gaps below and above 4 GiB."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from rig.domain.scenario_file import load
 from rig.runner.run import RunOptions, run
-from rig.domain.scenario import load
 
 pytestmark = pytest.mark.boot
 
@@ -22,7 +22,8 @@ MODEL = ("pvh_map", "linux_map", "nothing_lost", "xen_accounting", "nr_pages", "
 ])
 def test_pvh_dom0(name: str, sets: dict[str, str], tmp_path: Path,
                   no_leaked_qemu: object) -> None:
-    doc, _ = run(load(name, sets), RunOptions(accel="tcg", results=tmp_path))
+    doc_result, _ = run(load(name, sets), RunOptions(accel="tcg", results=tmp_path))
+    doc = doc_result.to_json()
     checks = {c["name"]: c for c in doc["checks"]}
     assert doc["verdict"] == "pass", doc["checks"]
     assert doc["xen"]["dom0_kind"] == "PVH"

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from rig.parse.collect import parse_lines
+from rig.parse.scan import parse_file
 from rig.runner import replay_layout as replay
-from rig.parse import parse_file, parse_lines
 from rig.runner.run import RunOptions, run
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
@@ -37,7 +38,8 @@ def test_round_trip_through_the_cli(tmp_path: Path) -> None:
 def test_seed_box_within_the_explained_difference(tmp_path: Path) -> None:
     original = parse_lines(io.StringIO(load_case(LOGS / "seed-era-c-3.5.log")[1], newline="\n"))
     rp = replay.derive(original)
-    doc, _ = run(rp.scenario, RunOptions(accel="tcg", results=tmp_path))
+    doc_result, _ = run(rp.scenario, RunOptions(accel="tcg", results=tmp_path))
+    doc = doc_result.to_json()
     assert doc["verdict"] == "pass", doc["checks"]
     fid = replay.fidelity(rp, parse_file(Path(doc["log"])), doc["linux"]["version"])
     unexplained = [row for row in fid.rows if row[2].startswith(("differs", "only in"))]
@@ -53,7 +55,8 @@ def test_real_machine_replays_within_the_firmware_pages(name: str, machine: str,
     """Each real machine of the corpus, replayed and booted: the kernel's count is the model's
     on the original map but for the firmware's own pages below 1 MiB."""
     rp = replay.derive(parsed(name), name="r")
-    doc, _ = run(rp.scenario, RunOptions(accel="tcg", results=tmp_path))
+    doc_result, _ = run(rp.scenario, RunOptions(accel="tcg", results=tmp_path))
+    doc = doc_result.to_json()
     assert doc["verdict"] == "pass", doc["checks"]
     assert doc["accelerator"]["machine_type"] == machine
     fid = replay.fidelity(rp, parse_file(Path(doc["log"])), doc["linux"]["version"])

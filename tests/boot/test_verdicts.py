@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from rig.domain import scenario
+from rig.domain import scenario_file
 from rig.domain.dom0mem import xen_overhead_pages
-from rig.model.firmware import ram_pages
 from rig.domain.e820 import E820Entry, E820Type
+from rig.domain.pages import ram_pages, total
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
@@ -21,9 +21,10 @@ HERE = Path(__file__).parent / "scenarios"
 
 
 def boot(name: str, tmp_path: Path, **overrides: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    s = scenario.load(str(HERE / f"{name}.toml") if (HERE / f"{name}.toml").exists() else name,
+    s = scenario_file.load(str(HERE / f"{name}.toml") if (HERE / f"{name}.toml").exists() else name,
                       overrides)
-    doc, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
+    doc_result, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
+    doc = doc_result.to_json()
     return doc, {c["name"]: c for c in doc["checks"]}
 
 
@@ -61,7 +62,8 @@ def test_a_hole_in_the_kernels_place_is_a_predicted_refusal(tmp_path: Path,
 
 
 def test_dom0_mem_max_clamps_the_amount(tmp_path: Path, no_leaked_qemu: object) -> None:
-    """dom0_mem=2G,max:1G: Xen gives 1 GiB (its clamp), as rig.dom0mem says from Xen's source."""
+    """dom0_mem=2G,max:1G: Xen gives 1 GiB (its clamp), as rig.domain.dom0mem says from Xen's
+    source."""
     probe = "rig.probe=a;b|c&d$e(f)<g>#h{i}*?~`j`'q'\"r\"\\s"
     doc, checks = boot("pci-hole", tmp_path, **{"xen.dom0_mem": "2G,max:1G",
                                                 "xen.cmdline": probe, "dom0.cmdline": probe})
@@ -82,6 +84,6 @@ def test_xens_own_use_stays_within_rigs_bound(tmp_path: Path, no_leaked_qemu: ob
     avail = nr + 32768 if nr + 32768 >= 16 * 32768 else nr * 16 // 15
     xen_map = [E820Entry(e["start"], e["end"], E820Type(e["type"])) for e in doc["xen"]["e820"]]
     pages = ram_pages(xen_map)
-    kept = sum(hi - lo for lo, hi in pages) - avail
-    assert 0 < kept <= xen_overhead_pages(pages[-1][1]), kept
+    kept = total(pages) - avail
+    assert 0 < kept <= xen_overhead_pages(pages[-1].end), kept
     assert doc["verdict"] == "pass", doc["checks"]

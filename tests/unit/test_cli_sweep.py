@@ -177,8 +177,8 @@ def test_a_name_can_never_leave_the_results_folder(tmp_path: Path) -> None:
 
 
 def test_replay_names_are_made_valid() -> None:
-    from rig.runner.replay import scenario_name
     from rig.domain.scenario import NAME
+    from rig.runner.replay import scenario_name
 
     for log in ("../../etc/passwd", "weird name;rm -rf.log", "..", "x" * 200, ".hidden.log"):
         assert NAME.match(scenario_name(log)), scenario_name(log)

@@ -10,9 +10,13 @@ from typing import Any
 
 import pytest
 
-from rig.judge.checks import judge
-from rig.parse import ParsedLog, combine, parse_file, parse_lines
-from rig.judge.document import document
+from rig.judge.document import Result, document
+from rig.judge.parsed import judge
+from rig.judge.result import Status
+from rig.parse import mail, scan
+from rig.parse.collect import ParsedLog, combine, parse_lines
+from rig.parse.hints import HINT
+from rig.parse.scan import parse_file
 from tests.conftest import LOGS
 
 CASES = sorted(LOGS.glob("*.log"))
@@ -59,7 +63,7 @@ def parsed_body(path: Path) -> ParsedLog:
         return parse_file(raw)
 
 
-def judged(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
+def judged(path: Path) -> tuple[dict[str, str], Result]:
     """``option.xen: FILE`` names the corpus file with Xen's log of the same boot."""
     expected, _ = load_case(path)
     log = parsed_body(path)
@@ -71,7 +75,8 @@ def judged(path: Path) -> tuple[dict[str, str], dict[str, Any]]:
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_corpus(path: Path) -> None:
-    expected, doc = judged(path)
+    expected, result = judged(path)
+    doc = result.to_json()
     assert expected, f"{path.name} has no header"
     checks = {c["name"]: c for c in doc["checks"]}
     for key, text in expected.items():
@@ -90,15 +95,16 @@ def test_truncated_log_is_incomplete_not_an_error() -> None:
     cut = body[: body.index("Remapped 97")]
     log = parse_lines(io.StringIO(cut, newline="\n"))
     doc = document(log, judge(log, expect_init=True))
-    assert doc["verdict"] == "incomplete"
-    assert doc["linux"]["remapped_pages"] is None
-    assert doc["xen"]["dom0_nr_pages"] == 262144
+    assert doc.verdict is Status.INCOMPLETE
+    assert doc.linux.remapped_pages is None
+    assert doc.xen.dom0_nr_pages == 262144
 
 
 def test_crash_log_names_the_line() -> None:
     _, doc = judged(LOGS / "rig-pci-hole-cpu-max-crash.log")
-    crash = next(c for c in doc["checks"] if c["name"] == "crash")
-    assert "Domain 0 (vcpu#0) crashed" in crash["message"] or "Dom0 crashed" in crash["message"]
+    crash = doc.check("crash")
+    assert crash is not None
+    assert "Domain 0 (vcpu#0) crashed" in crash.message or "Dom0 crashed" in crash.message
 
 
 def test_every_line_counts_once() -> None:
@@ -111,21 +117,19 @@ def test_every_line_counts_once() -> None:
 def test_file_reader_sees_what_the_line_reader_sees(path: Path, tmp_path: Path) -> None:
     """parse_file's fast path gives the same document as the plain line iterator, also when
     the scan is split across processes (an E820 block may straddle a slice boundary)."""
-    from rig import parse
-
     _, body = load_case(path)
     raw = tmp_path / "raw.log"
     raw.write_bytes(body.encode())
-    text = parse.mail.decode(body.encode())  # a mail is read as its decoded text parts
+    text = mail.decode(body.encode())  # a mail is read as its decoded text parts
     slow = parse_lines(io.StringIO(body if text is None else text, newline="\n"))
     if text is not None:
         slow.decoded = "a mail: its text/plain parts, transfer-decoded"
-    for parallel_min in (parse._PARALLEL_MIN, 1):  # one process, and slices across processes
-        parse._PARALLEL_MIN, saved = parallel_min, parse._PARALLEL_MIN
+    for parallel_min in (scan.PARALLEL_MIN, 1):  # one process, and slices across processes
+        scan.PARALLEL_MIN, saved = parallel_min, scan.PARALLEL_MIN
         try:
-            fast = parse.parse_file(raw)
+            fast = scan.parse_file(raw)
         finally:
-            parse._PARALLEL_MIN = saved
+            scan.PARALLEL_MIN = saved
         assert document(fast, judge(fast)) == document(slow, judge(slow))
 
 
@@ -133,8 +137,6 @@ def test_the_file_scan_finds_every_hint_the_line_reader_does(tmp_path: Path) -> 
     """The file scan splits the hints between a regex and bytes.find: together they must find
     exactly the lines the line reader's one regex finds."""
     import mmap
-
-    from rig import parse
 
     samples = ["(XEN) 'q' pressed -> dumping domain info", "base_addr = 0x0, length = 0x9fc00",
                "error: file `/xen' not found.", "xen_release_chunk: looking at area pfn",
@@ -146,7 +148,7 @@ def test_the_file_scan_finds_every_hint_the_line_reader_does(tmp_path: Path) -> 
     raw.write_bytes(("\n".join(samples)).encode())  # the last line without its line end
     data = raw.read_bytes()
     with open(raw, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        found = parse._scan_range(mm, 0, len(data))
+        found = scan._scan_range(mm, 0, len(data))
     starts = [0] + [i + 1 for i, b in enumerate(data) if b == 0x0A]
-    expected = [s for s, line in zip(starts, samples, strict=True) if parse._HINT.search(line)]
+    expected = [s for s, line in zip(starts, samples, strict=True) if HINT.search(line)]
     assert found == expected and len(expected) == len(samples) - 3

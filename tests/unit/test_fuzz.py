@@ -7,9 +7,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rig.judge.checks import judge
-from rig.parse import parse_file, parse_lines
 from rig.judge.document import document
+from rig.judge.parsed import judge
+from rig.judge.result import Status
+from rig.parse.collect import parse_lines
+from rig.parse.scan import parse_file
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 
@@ -49,4 +51,4 @@ def test_binary_garbage_file(tmp_path: Path) -> None:
     p = tmp_path / "garbage.log"
     p.write_bytes(bytes(range(256)) * 50 + b"\n(XEN) Xen-e820 RAM map:\n\xff\xfe\n")
     log = parse_file(p)
-    assert document(log, judge(log))["verdict"] == "incomplete"
+    assert document(log, judge(log)).verdict is Status.INCOMPLETE

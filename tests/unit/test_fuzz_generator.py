@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rig.runner.fuzz import disagreements, generate, one
-from rig.domain.scenario import load, validate
+from rig.domain.scenario import validate
+from rig.domain.scenario_file import load
+from rig.judge.records import CheckRecord
+from rig.judge.result import Status
+from rig.runner.fuzz import disagreements
+from rig.runner.fuzz_layouts import generate, one
+from tests.conftest import LOGS
+from tests.unit.test_corpus import judged
 
 
 def test_same_seed_same_scenarios_and_prefixes_agree() -> None:
@@ -43,14 +49,15 @@ def test_the_draws_cover_the_space() -> None:
 
 
 def test_disagreements_name_who_disagrees() -> None:
-    doc = {"checks": [{"name": "remapped", "status": "fail", "message": "m"},
-                      {"name": "nr_pages", "status": "pass", "message": ""},
-                      {"name": "firmware", "status": "warn", "message": "f"},
-                      {"name": "layout", "status": "error", "message": "l"}]}
+    doc = judged(LOGS / "rig-pci-hole-6.1.log")[1]
+    doc.checks = [CheckRecord(name=n, status=Status(st), message=m) for n, st, m in (
+        ("remapped", "fail", "m"), ("nr_pages", "pass", ""), ("firmware", "warn", "f"),
+        ("layout", "error", "l"))]
     got = [(n, who) for n, _, who, _ in disagreements(doc)]
     assert got == [("remapped", "kernel"), ("firmware", "firmware"),
                    ("layout", "Xen (the machine)")]
-    assert disagreements({"checks": [{"name": "x", "status": "pass"}]}) == []
+    doc.checks = [CheckRecord(name="x", status=Status.PASS)]
+    assert disagreements(doc) == []
     assert disagreements(None)[0][1] == "error"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from rig.cli import main
+from rig.errors import UsageError
 from rig.machine.images import apt
 from rig.machine.images.apt import AptRoot, NoSourceError, _deb822
 
@@ -76,7 +77,7 @@ def test_rig_apt_sources_replaces_the_system_and_keeps_an_inline_key(
     with pytest.raises(NoSourceError, match="RIG_APT_SOURCES="):
         AptRoot(tmp_path / "other", ["bullseye-backports"])._write()
     monkeypatch.setenv("RIG_APT_SOURCES", str(tmp_path / "missing.sources"))
-    with pytest.raises(apt.UsageError, match="cannot read it"):
+    with pytest.raises(UsageError, match="cannot read it"):
         AptRoot(tmp_path / "x", BOOKWORM)._write()
 
 

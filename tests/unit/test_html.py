@@ -8,27 +8,28 @@ import struct
 import subprocess
 import zlib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from rig.output import html
-from rig.judge.checks import judge, scenario_checks
-from rig.parse import parse_lines
+from rig.domain.scenario_file import load
+from rig.judge.document import Result, document
+from rig.judge.live import scenario_checks
+from rig.judge.parsed import judge
+from rig.judge.records import Live, ScenarioPredictionRecord
 from rig.model.prediction import predict_scenario
-from rig.judge.document import document
-from rig.domain.scenario import load
+from rig.output import html
+from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 
 
-def rig_doc(log: str, preset: str) -> dict[str, Any]:
+def rig_doc(log: str, preset: str) -> Result:
     _, body = load_case(LOGS / log)
     parsed = parse_lines(io.StringIO(body, newline="\n"))
     sp = predict_scenario(load(preset))
     judgement = judge(parsed, expect_init=True)
     return document(parsed, judgement, scenario_checks(parsed, sp, sp, judgement),
-                    scenario_prediction=sp.to_json(), log="console.log")
+                    Live(scenario_prediction=ScenarioPredictionRecord.of(sp), log="console.log"))
 
 
 def test_map_shows_holes_areas_and_nr_boundary() -> None:
@@ -47,7 +48,7 @@ def test_axis_keeps_small_ranges_visible() -> None:
 
 def test_page_escapes_log_text() -> None:
     doc = rig_doc("rig-pci-hole-6.1.log", "pci-hole")
-    doc["checks"][0]["message"] = "<script>alert(1)</script>"
+    doc.checks[0].message = "<script>alert(1)</script>"
     page = html.page([("x", doc)])
     assert "<script>alert" not in page and "&lt;script&gt;" in page
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rig.machine import images
 from rig.errors import ArtifactError, UsageError
-from rig.machine.images import initramfs
+from rig.machine import images
+from rig.machine.images import apt, initramfs
 from rig.machine.images.apt import SourceEntry, _deb822, _one_line, sources_for
 from rig.machine.images.store import Record, Store, sha256_file
 
@@ -115,7 +115,7 @@ def test_lock_serialises_writers(tmp_path: Path) -> None:
 
 
 def _read_newc(data: bytes) -> dict[str, tuple[int, bytes, tuple[int, int]]]:
-    out = {}
+    out: dict[str, tuple[int, bytes, tuple[int, int]]] = {}
     pos = 0
     while True:
         assert data[pos:pos + 6] == b"070701"
@@ -182,8 +182,8 @@ def test_follow_walks_the_depends_chain(monkeypatch: pytest.MonkeyPatch, tmp_pat
             raise Stop
         return fake.show(package)
 
-    monkeypatch.setattr(images.AptRoot, "update", lambda self, force=False: None)
-    monkeypatch.setattr(images.AptRoot, "show", fake_show)
+    monkeypatch.setattr(apt.AptRoot, "update", lambda self, force=False: None)
+    monkeypatch.setattr(apt.AptRoot, "show", fake_show)
     with pytest.raises(Stop):
         images.fetch("kernel", "7.2", store=Store(tmp_path))
     assert seen == ["linux-image-amd64", "linux-image-7.2.13+deb14-amd64",
@@ -193,8 +193,8 @@ def test_follow_walks_the_depends_chain(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_suite_that_moved_on_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fake = FakeApt({"linux-image-amd64": {"Version": "7.3.1-1",
                                           "Depends": "linux-image-7.3.1+deb14-amd64"}})
-    monkeypatch.setattr(images.AptRoot, "update", lambda self, force=False: None)
-    monkeypatch.setattr(images.AptRoot, "show", lambda self, p: fake.show(p))
+    monkeypatch.setattr(apt.AptRoot, "update", lambda self, force=False: None)
+    monkeypatch.setattr(apt.AptRoot, "show", lambda self, p: fake.show(p))
     with pytest.raises(ArtifactError, match=r"none matching 'linux-image-7\.2\.\*'"):
         images.fetch("kernel", "7.2", store=Store(tmp_path))
 

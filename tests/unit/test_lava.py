@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rig.runner import lava_job as lava
 from rig.cli import main
-from rig.parse import parse_file
-from rig.domain.scenario import load
+from rig.domain.scenario_file import load
+from rig.parse.scan import parse_file
+from rig.runner import lava_job as lava
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lava"
 RUN_LOG = FIXTURES / "pci-hole-lava-run.log"

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from rig.domain.e820 import E820Entry, E820Type, PfnRange, clip, nonram_areas, parse_size, sanitize
+from rig.domain.e820 import E820Entry, E820Type, sanitize
+from rig.domain.pages import PfnRange, clip, nonram_areas
+from rig.domain.units import parse_size
 
 RAM, RES = E820Type.RAM, E820Type.RESERVED
 

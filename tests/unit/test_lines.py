@@ -33,7 +33,7 @@ def test_ansi_noise_and_interleaving() -> None:
 def test_linux_6_16_map_with_gap_lines_and_type_names() -> None:
     """6.16+ names the types ("System RAM", "device reserved") and prints the gaps between
     entries ("[gap ...]"): the map goes on past them."""
-    from rig.parse import parse_lines
+    from rig.parse.collect import parse_lines
 
     lines = ["[    0.000000] BIOS-provided physical RAM map:\n",
              "[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009efff]  System RAM\n",

@@ -5,9 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from rig.output import junit
 from rig.errors import UsageError
+from rig.judge.records import CheckRecord
+from rig.judge.result import Status
+from rig.output import junit
 from rig.runner.matrix import CellResult, expand, shard
+from tests.conftest import LOGS
+from tests.unit.test_corpus import judged
 
 
 def test_cross_product_keeps_commas_and_empty_values() -> None:
@@ -38,10 +42,11 @@ def test_bad_pair() -> None:
 
 def test_junit_failure_carries_expected_and_observed(tmp_path: Path) -> None:
     cells = expand(["dom0.kernel=6.1", "dom0.kernel=bad"])
-    ok = {"verdict": "pass", "checks": [], "log": "/r/ok/console.log"}
-    bad = {"verdict": "fail", "log": "/r/bad/console.log", "checks": [
-        {"name": "remapped", "status": "fail", "expected": 97, "observed": 0,
-         "message": "Remapped N page(s): expected 97, kernel printed 0"}]}
+    ok, bad = (judged(LOGS / "rig-pci-hole-6.1.log")[1] for _ in range(2))
+    ok.log, bad.log = "/r/ok/console.log", "/r/bad/console.log"
+    bad.verdict = Status.FAIL
+    bad.checks = [CheckRecord(name="remapped", status=Status.FAIL, expected=97, observed=0,
+                              message="Remapped N page(s): expected 97, kernel printed 0")]
     results = [CellResult(cells[0], tmp_path, 0, 9.5, ok),
                CellResult(cells[1], tmp_path, 1, 9.9, bad)]
     out = tmp_path / "j.xml"
@@ -55,7 +60,7 @@ def test_junit_failure_carries_expected_and_observed(tmp_path: Path) -> None:
 
 def test_the_seed_matrix_starts_its_longest_cell_first(monkeypatch: pytest.MonkeyPatch,
                                                        tmp_path: Path) -> None:
-    """Without recorded times, rig.cost's estimate puts the 8 GiB dom0 first; a recorded time
+    """Without recorded times, rig.model.cost's estimate puts the 8 GiB dom0 first; a recorded time
     replaces the estimate."""
     from rig.machine import history
     from rig.runner.matrix import MatrixRequest, order, plan
@@ -81,8 +86,8 @@ def test_progress_on_a_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
     from rich.console import Console
 
-    from rig.runner import matrix
     from rig.progress import MatrixProgress
+    from rig.runner import matrix
 
     started: list[str] = []
     real_popen = subprocess.Popen
@@ -91,7 +96,7 @@ def test_progress_on_a_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         started.append(argv[argv.index("--set") + 1])
         return real_popen(["sleep", "0.5"], **kw)  # type: ignore[call-overload, no-any-return]
 
-    monkeypatch.setattr(matrix.subprocess, "Popen", fake)
+    monkeypatch.setattr(subprocess, "Popen", fake)
     monkeypatch.setenv("RIG_CACHE", str(tmp_path / "cache"))
     cells = [matrix.Cell(i, (("k", str(i)),), expected_s=s)
              for i, s in enumerate((5.0, 30.0, 10.0))]

@@ -5,11 +5,12 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rig.model.firmware import ram_pages
-from rig.domain.e820 import E820Entry, E820Type, PfnRange
-from rig.model.pv import Era, era_for, parse_version, predict
+from rig.domain.e820 import E820Entry, E820Type
+from rig.domain.pages import PfnRange, ram_pages
+from rig.domain.scenario_file import load
+from rig.model.kernel import Era, era_for, parse_version
 from rig.model.prediction import predict_scenario
-from rig.domain.scenario import load
+from rig.model.pv import predict
 from tests.seedmap import SEED_FREED, SEED_MAP, SEED_NR_PAGES, SEED_RELEASED
 from tests.unit.test_layout import QEMU_2G
 
@@ -162,11 +163,11 @@ def test_large_machines_as_seen() -> None:
     # 1 TiB: QEMU moves the RAM above 4 GiB to 0x10000000000 (AMD HyperTransport window)
     def low_top(memory: str) -> int:
         s = load("pci-hole", {"machine.memory": memory})
-        return ram_pages(predict_scenario(s).machine_map)[1][1]
+        return ram_pages(predict_scenario(s).machine_map)[1].end
 
     assert low_top("64G") == 0x7FFE0
     assert low_top("65G") == low_top("256G") == low_top("1T") == 0x7FFDF
     big = predict_scenario(load("pci-hole", {"machine.memory": "1T"}))
-    assert ram_pages(big.machine_map)[-1] == (0x10000000, 0x1FF80000)
+    assert ram_pages(big.machine_map)[-1] == PfnRange(0x10000000, 0x1FF80000)
     small = predict_scenario(load("pci-hole", {"machine.memory": "256G"}))
-    assert ram_pages(small.machine_map)[-1] == (0x100000, 0x4080000)
+    assert ram_pages(small.machine_map)[-1] == PfnRange(0x100000, 0x4080000)

@@ -1,14 +1,17 @@
-"""A PVH dom0's map and counts from Xen's and Linux's source (rig.pvh), against the numbers of
+"""A PVH dom0's map and counts from Xen's and Linux's source (rig.model.pvh), against the numbers of
 real boots (tests/logs/rig-q35-pvh-*) and by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from rig.model import pvh
-from rig.machine import render
 from rig.domain.e820 import E820Entry, E820Type
-from rig.domain.scenario import ScenarioError, from_dict
+from rig.domain.pages import whole_ram_pages
+from rig.domain.scenario import ScenarioError
+from rig.domain.scenario_file import from_dict
+from rig.machine import render
+from rig.model import pvh
+from rig.parse.xen import populated_pages
 
 RAM, RES, UNUSABLE, ACPI = E820Type.RAM, E820Type.RESERVED, E820Type.UNUSABLE, E820Type.ACPI
 # q35, 4 GiB, as Xen printed it (Xen-e820) on rig's PVH boot
@@ -24,11 +27,11 @@ def test_pvh_setup_e820_as_xen_built_it() -> None:
     # RAM aligned inwards (0x9fc00 → 0x9f000), counted in order, cut at nr_pages
     assert ram == [(0, 0x9F000), (0x100000, 0x7FFE0000), (0x100000000, 0x140081000)]
     assert E820Entry(0x140081000, 0x180000000, UNUSABLE) in built
-    assert pvh.ram_total(built) == 786432
+    assert whole_ram_pages(built) == 786432
     # a dom0 that fits below 4 GiB: every later RAM entry is unusable
     small = pvh.dom0_map(HOST, 262144)
     assert [e.type for e in small if e.start >= 0x100000000] == [UNUSABLE]
-    assert pvh.ram_total(small) == 262144
+    assert whole_ram_pages(small) == 262144
 
 
 def test_the_acpi_bytes_cost_linux_one_page_and_the_shared_info_xen_one() -> None:
@@ -36,7 +39,7 @@ def test_the_acpi_bytes_cost_linux_one_page_and_the_shared_info_xen_one() -> Non
     printed = pvh.with_steal(built, 218)
     assert E820Entry(0x7FFDFF26, 0x7FFE0000, ACPI) in printed
     assert pvh.acpi_steal(printed, built) == 218
-    assert pvh.populated_pages(printed) == 786432  # Xen still populated the page
+    assert populated_pages(printed) == 786432  # Xen still populated the page
     p = pvh.predict(HOST, 786432, 218)
     assert p.xen_pages == 786431  # Linux's shared info displaced a RAM page
     assert p.own_pages == 786432 - 1 - 1  # the ACPI page and page 0
@@ -77,8 +80,8 @@ def test_linux_map_must_be_the_one_xen_gave() -> None:
     import io
     from pathlib import Path
 
-    from rig.judge.checks import judge
-    from rig.parse import parse_lines
+    from rig.judge.parsed import judge
+    from rig.parse.collect import parse_lines
 
     body = (Path(__file__).parents[1] / "logs" / "rig-q35-pvh-4.20-6.12.log").read_text()
     body = body.partition("\n\n")[2]

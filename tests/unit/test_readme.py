@@ -69,9 +69,9 @@ def test_example_runs(argv: list[str], tmp_path: Path, monkeypatch: pytest.Monke
         pytest.fail(f"README example {' '.join(argv)!r} no longer parses (exit {exc.code})")
     if boots(argv):
         # its help must still work: the command and its options exist as README shows them
-        with pytest.raises(SystemExit) as exc:
+        with pytest.raises(SystemExit) as helped:
             main([*argv[:2 if argv[0] in ("kernel", "lava") else 1], "--help"])
-        assert exc.value.code == 0
+        assert helped.value.code == 0
         return
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RIG_RESULTS", str(tmp_path / "results"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from rig.domain.scenario_file import from_dict, load
 from rig.machine import render
 from rig.machine.render import grub_cfg
-from rig.domain.scenario import from_dict, load
 from tests.conftest import GOLDEN
 
 CASES: dict[str, tuple[str, dict[str, str]]] = {

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from rig.domain.scenario_file import load
 from rig.model import cost
-from rig.runner import replay_layout as replay
-from rig.parse import mail, parse_lines
 from rig.model.prediction import predict_scenario
-from rig.domain.scenario import load
+from rig.parse import mail
+from rig.parse.collect import parse_lines
+from rig.runner import replay_layout as replay
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 
@@ -84,7 +85,7 @@ def test_a_host_too_small_is_told_a_command_that_works() -> None:
     assert rp.nr_pages == int(m.group(1)) << 18
     assert cost.peak_rss(rp.scenario.memory, rp.nr_pages, 0) <= budget
     assert any("of the original's 32911007 pages" in n for n in rp.notes)
-    # and the whole machine replays where the host can hold it (measured: rig.cost)
+    # and the whole machine replays where the host can hold it (measured: rig.model.cost)
     whole = replay.derive(log, budget=24 << 30)
     assert whole.nr_pages == 32911007 and whole.scenario.memory >= 127 << 30
 

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from rig.domain.scenario import ScenarioError, from_dict, load, presets
+from rig.domain.scenario import ScenarioError
+from rig.domain.scenario_file import from_dict, load, presets
 
 
 def base(**machine: Any) -> dict[str, Any]:

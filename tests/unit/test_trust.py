@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from rig.judge.checks import judge
 from rig.cli import main
 from rig.domain.e820 import E820Entry, E820Type
-from rig.model.pv import kernel_conflict
-from rig.parse import parse_lines
 from rig.judge.document import document
+from rig.judge.parsed import judge
+from rig.model.pv import kernel_conflict
+from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 
@@ -26,7 +26,7 @@ PCI_HOLE = load_case(LOGS / "rig-pci-hole-6.1.log")[1]
 
 def verdict_of(body: str, **kw: object) -> tuple[str, dict[str, dict[str, object]]]:
     log = parse_lines(io.StringIO(body, newline="\n"))
-    doc = document(log, judge(log, **kw))  # type: ignore[arg-type]
+    doc = document(log, judge(log, **kw)).to_json()  # type: ignore[arg-type]
     return doc["verdict"], {c["name"]: c for c in doc["checks"]}
 
 
@@ -180,7 +180,7 @@ def test_xen_query_waits_for_the_line_end() -> None:
 def test_seabios_top_reservation_is_named_when_it_is_the_only_difference() -> None:
     """SeaBIOS kept 33 pages where the emulation keeps 32 (facts.md): the warning says
     so, and any other difference is not dressed up as that one."""
-    from rig.judge.checks import _top_reserve_difference
+    from rig.judge.live import _top_reserve_difference
     from rig.model.firmware import seabios_map
 
     want = seabios_map(0xA6600000, 0, "grub", "pc")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gzip
 import lzma
+import shutil
 import struct
 from pathlib import Path
 
 import pytest
 
-from rig.domain import scenario
+from rig.domain import scenario_file
 from rig.machine.images import Artifact, Record, vmlinux
 from rig.machine.images.store import Store, sha256_file
 from rig.runner.run import dom0_image
@@ -79,7 +80,7 @@ def test_unknown_and_broken_payloads_keep_the_bzimage(tmp_path: Path) -> None:
 
 
 def test_zstd_without_the_tool_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vmlinux.shutil, "which", lambda _: None)
+    monkeypatch.setattr(shutil, "which", lambda _: None)
     path, sha = write(tmp_path, bzimage(b"\x28\xb5\x2f\xfd" + bytes(100), len(ELF)))
     image = vmlinux.elf_for_xen(path, sha, Store(tmp_path / "cache"))
     assert image.form == "bzImage" and "apt-get install zstd" in (image.why or "")
@@ -99,9 +100,9 @@ def test_only_direct_boots_get_the_elf(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("RIG_CACHE", str(tmp_path / "cache"))
     path, sha = write(tmp_path, bzimage(gzip.compress(ELF), len(ELF)))
     art = Artifact(Record("kernel=x", "-", "-", "-", "-", 0, str(path), sha, 0), path)
-    assert scenario.load("pci-hole").boot == "direct"
-    assert dom0_image(scenario.load("pci-hole"), art).form == "elf"
-    grub = dom0_image(scenario.load("seed-8g"), art)
+    assert scenario_file.load("pci-hole").boot == "direct"
+    assert dom0_image(scenario_file.load("pci-hole"), art).form == "elf"
+    grub = dom0_image(scenario_file.load("seed-8g"), art)
     assert (grub.form, grub.path) == ("bzImage", path) and "grub" in (grub.why or "")
 
 

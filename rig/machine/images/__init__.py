@@ -82,7 +82,7 @@ def recipe(kind: str, name: str) -> Recipe:
 
 def check(kind: str, value: str) -> None:
     """Fail fast, before anything boots, on a value the user can fix: an unknown key or a
-    missing file (``src:`` trees are checked by rig.build)."""
+    missing file (``src:`` trees are checked by rig.machine.build)."""
     if kind == "kernel" and value.startswith("src:"):
         return
     if is_path(value):
@@ -102,12 +102,6 @@ class Artifact:
     note: str | None = None  # e.g. the cached copy was corrupt and was fetched again
     #: a kernel's build configuration (Debian's /boot/config-*, a build's .config)
     config: Path | None = None
-
-    def to_json(self) -> dict[str, object]:
-        r = self.record
-        return {"key": r.key, "package": r.package, "version": r.version, "suite": r.suite,
-                "sha256": r.sha256, "path": str(self.path), "note": self.note,
-                "config": str(self.config) if self.config else None}
 
 
 def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = False,
@@ -321,7 +315,7 @@ def _gunzip_into(store: Store, path: Path, field: str) -> Path:
 
 def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
     """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key or a path (``src:``
-    trees are rig.build's)."""
+    trees are rig.machine.build's)."""
     if is_path(value):
         return user_artifact(kind, Path(value).expanduser())
     return fetch(kind, value, offline=offline)

@@ -60,10 +60,6 @@ class Image:
     unpacked_from: str | None = None
     why: str | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {"form": self.form, "path": str(self.path), "unpacked_from": self.unpacked_from,
-                "why": self.why}
-
 
 def payload(data: bytes) -> tuple[str, bytes, int] | None:
     """(compression, compressed bytes, unpacked size) of a bzImage's payload, or None when the

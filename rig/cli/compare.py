@@ -1,0 +1,43 @@
+"""``rig compare``: the seed's before/after table for a layout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rig.cli import matrix
+from rig.cli.options import EPILOG, Commands, many_boots, sets
+
+
+def add(sub: Commands) -> None:
+    cp = sub.add_parser("compare", help="the seed's before/after table for a layout",
+                        epilog=EPILOG)
+    cp.add_argument("scenario")
+    cp.add_argument("--kernel", action="append", metavar="KEY|PATH",
+                    help="dom0 kernel (give two to compare them side by side)")
+    cp.add_argument("--dom0-mem", action="append", metavar="X",
+                    help="dom0_mem variants (default: none, 3G, max:3G as in the seed)")
+    sets(cp, "override a scenario field in every cell")
+    many_boots(cp)
+    cp.set_defaults(func=main)
+
+
+def main(a: argparse.Namespace) -> int:
+    from rig.output import html
+    from rig.output.tables import compare_table
+    from rig.runner.compare import plan_comparison
+    from rig.runner.matrix import run_matrix, worst
+    from rig.runner.run import results_folder
+
+    req = matrix.request(a)
+    comparison = plan_comparison(req, a.kernel or [], a.dom0_mem)
+    name = comparison.name
+    folder = results_folder(req.results, f"compare-{name}")
+    print(f"rig: {len(comparison.cells)} cell(s), {req.jobs} at a time, results in {folder}",
+          file=sys.stderr)
+    results = run_matrix(req.scenario, comparison.cells, jobs=req.jobs, results=folder,
+                         run_args=req.run_args())
+    print(compare_table(results, comparison.kernels, comparison.variants))
+    if req.html:
+        html.write_page([(r.name, r.doc) for r in results], req.html, f"rig compare {name}")
+    return worst(results).exit_code

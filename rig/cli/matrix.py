@@ -1,0 +1,54 @@
+"""``rig matrix``: the cross product of the --set values, N VMs at once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rig.cli.options import EPILOG, Commands, many_boots, sets
+
+if TYPE_CHECKING:
+    from rig.runner.matrix import MatrixRequest
+
+
+def add(sub: Commands) -> None:
+    mx = sub.add_parser("matrix", help="run the cross product of --set values, N VMs at once",
+                        epilog=EPILOG)
+    mx.add_argument("scenario")
+    sets(mx, "repeat a key for several values; an empty value means not set")
+    mx.add_argument("--shard", metavar="I/N", help="run only this share of the cells")
+    mx.add_argument("--junit", type=Path, metavar="FILE")
+    many_boots(mx)
+    mx.set_defaults(func=main)
+
+
+def request(a: argparse.Namespace) -> MatrixRequest:
+    """What ``rig matrix`` and ``rig compare`` were asked for."""
+    from rig.runner.matrix import MatrixRequest
+
+    return MatrixRequest(a.scenario, a.set, jobs=a.jobs, shard=getattr(a, "shard", None),
+                         junit=getattr(a, "junit", None), html=a.html, results=a.results,
+                         accel=a.accel, offline=a.offline, timeouts=a.timeout)
+
+
+def main(a: argparse.Namespace) -> int:
+    from rig.output import html, junit
+    from rig.output.tables import matrix_table
+    from rig.runner.matrix import plan, run_matrix, worst
+    from rig.runner.run import results_folder
+
+    req = request(a)
+    cells, name = plan(req)
+    folder = results_folder(req.results, f"matrix-{name}")
+    print(f"rig: {len(cells)} cell(s), {req.jobs} at a time, results in {folder}",
+          file=sys.stderr)
+    results = run_matrix(req.scenario, cells, jobs=req.jobs, results=folder,
+                         run_args=req.run_args())
+    print(matrix_table(results))
+    if req.junit:
+        junit.write(results, name, req.junit)
+    if req.html:
+        html.write_page([(r.name, r.doc) for r in results], req.html, f"rig matrix {name}")
+    return worst(results).exit_code

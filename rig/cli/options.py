@@ -1,0 +1,63 @@
+"""Options several commands share, and argparse's types for rig's values."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn, TypeAlias
+
+from rig.domain.units import parse_size
+from rig.errors import USAGE_EXIT
+
+ACCELS = ("auto", "kvm", "tcg")
+EPILOG = ("exit codes: 0 pass, 1 fail / crash / incomplete, 2 usage error, 125 infrastructure "
+          "error (git bisect run skips the commit)")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """argparse's own errors: the usage line and the message, exit 2 (the contract)."""
+        self.print_usage(sys.stderr)
+        self.exit(USAGE_EXIT, f"rig: error: {message}\n")
+
+
+#: what each command module's ``add`` gets: the subparsers of ``rig`` or of a command group
+Commands: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
+def count(text: str) -> int:
+    """A positive whole number (-j): 0 or a negative count is refused by argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return value
+
+
+def size(text: str) -> int:
+    """A size of at least 1 GiB (--max-memory)."""
+    try:
+        value = parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+    if value < 1 << 30:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 1G")
+    return value
+
+
+def sets(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=what)
+
+
+def many_boots(p: argparse.ArgumentParser) -> None:
+    """Options of the commands that boot many cells (matrix, compare)."""
+    p.add_argument("-j", "--jobs", type=count, default=1, metavar="N",
+                   help="cells at once (at least 1)")
+    p.add_argument("--html", type=Path, metavar="FILE")
+    p.add_argument("--results", type=Path, metavar="DIR")
+    p.add_argument("--accel", default="auto", choices=ACCELS)
+    p.add_argument("--offline", action="store_true")
+    p.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS")

@@ -1,0 +1,34 @@
+"""rig's command line: the top-level parser, built from one module per command."""
+
+from __future__ import annotations
+
+from rig.cli import (
+    compare,
+    fuzz,
+    images,
+    kernel,
+    lava,
+    matrix,
+    parse,
+    predict,
+    render,
+    replay,
+    report,
+    run,
+    scenarios,
+)
+from rig.cli.options import EPILOG, Parser
+
+DESCRIPTION = ("rig: reproduce Xen dom0 memory layouts under QEMU and judge what the Linux "
+               "kernel does with them")
+#: in the order ``rig --help`` lists them
+COMMANDS = (run, parse, predict, render, matrix, compare, report, replay, fuzz, lava, kernel,
+            images, scenarios)
+
+
+def parser() -> Parser:
+    p = Parser(prog="rig", description=DESCRIPTION, epilog=EPILOG)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for command in COMMANDS:
+        command.add(sub)
+    return p

@@ -1,0 +1,30 @@
+"""``rig render``: every generated file of a scenario into a folder that boots by hand."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rig.cli.options import Commands, sets
+
+
+def add(sub: Commands) -> None:
+    rd = sub.add_parser("render", help="write every generated file of a scenario to a folder")
+    rd.add_argument("scenario")
+    rd.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    sets(rd, "override a scenario field")
+    rd.add_argument("--accel", default="tcg", choices=("kvm", "tcg"))
+    rd.set_defaults(func=main)
+
+
+def main(a: argparse.Namespace) -> int:
+    from rig.domain import scenario_file
+    from rig.errors import UsageError
+    from rig.runner.render_folder import render_folder
+
+    s = scenario_file.load(a.scenario, scenario_file.overrides_from(a.set))
+    if a.output.exists() and not a.output.is_dir():
+        raise UsageError(f"-o {str(a.output)!r} is a file: give a folder")
+    for path in render_folder(s, a.output, accel=a.accel):
+        print(path)
+    return 0

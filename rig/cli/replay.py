@@ -1,0 +1,64 @@
+"""``rig replay LOG``: rebuild a real machine's layout from its boot log, boot it, and say how
+faithful the replay is."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rig.cli.options import ACCELS, EPILOG, Commands
+
+
+def add(sub: Commands) -> None:
+    rl = sub.add_parser("replay", help="rebuild a real machine's layout from its boot log",
+                        epilog=EPILOG)
+    rl.add_argument("log", metavar="LOG")
+    rl.add_argument("--kernel", metavar="KEY|PATH", help="dom0 kernel for the replay (6.1)")
+    rl.add_argument("--xen", metavar="KEY|PATH", help="Xen for the replay (4.17)")
+    rl.add_argument("--dom0-mem", metavar="X", help="dom0_mem when the log lacks Xen's lines")
+    rl.add_argument("--emit-scenario", type=Path, metavar="FILE", help="write the TOML")
+    rl.add_argument("--no-boot", action="store_true", help="derive and report, do not boot")
+    rl.add_argument("--json-out", type=Path, metavar="FILE",
+                    help="write the replay document (scenario, notes, fidelity, the boot's result)")
+    rl.add_argument("--accel", default="auto", choices=ACCELS)
+    rl.add_argument("--results", type=Path, metavar="DIR")
+    rl.add_argument("--offline", action="store_true")
+    rl.set_defaults(func=main)
+
+
+def main(a: argparse.Namespace) -> int:
+    from rig.judge.document import Result
+    from rig.output.summary import summary
+    from rig.parse.collect import ParsedLog
+    from rig.runner.replay import (
+        ReplayRequest,
+        boot,
+        derive_replay,
+        replay_document,
+        replay_fidelity,
+    )
+
+    req = ReplayRequest(a.log, a.kernel, a.xen, a.dom0_mem, a.emit_scenario, a.no_boot,
+                        a.accel, a.results, a.offline, a.json_out)
+    rp = derive_replay(req)
+    s = rp.scenario
+    print(f"replay    {s.name}: {s.qemu_machine}, {s.memory // 2**20} MiB, RAM below 4 GiB to "
+          f"{s.below_4g or 0:#x}, {len(s.holes)} hole(s), dom0 {rp.nr_pages} pages")
+    for note in rp.notes:
+        print(f"note      {note}")
+    if req.emit_scenario:
+        req.emit_scenario.write_text(rp.to_toml())
+        print(f"scenario  {req.emit_scenario}")
+    doc: Result | None = None
+    replayed: ParsedLog | None = None
+    code = 0
+    if not req.no_boot:
+        doc, replayed = boot(rp, req)
+        print(summary(doc))
+        code = doc.verdict.exit_code
+    fid = replay_fidelity(rp, replayed)
+    print(fid.to_text())
+    if req.json_out:
+        req.json_out.write_text(json.dumps(replay_document(req, rp, fid, doc), indent=2) + "\n")
+    return code

@@ -1,0 +1,61 @@
+"""``rig run``: boot one scenario, print the summary, write the documents asked for."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+from rig.cli.options import ACCELS, EPILOG, Commands, sets
+from rig.machine.render import DEFAULT_CPU
+
+
+def add(sub: Commands) -> None:
+    r = sub.add_parser("run", help="boot a scenario under QEMU and judge dom0's memory setup",
+                       epilog=EPILOG)
+    r.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
+    sets(r, "override a scenario field, e.g. xen.dom0_mem=3G")
+    r.add_argument("--accel", default="auto", choices=ACCELS)
+    r.add_argument("--kernel", metavar="PATH", help="your own dom0 kernel (bzImage or vmlinux)")
+    r.add_argument("--xen", metavar="PATH", help="your own Xen (xen.gz or ELF)")
+    r.add_argument("--json-out", type=Path, metavar="FILE", help="write the result document")
+    r.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
+    r.add_argument("--results", type=Path, metavar="DIR",
+                   help="where to keep logs and results (default: $RIG_RESULTS or ./rig-results)")
+    r.add_argument("--keep", action="store_true",
+                   help="keep the rendered files and print the QEMU command to rerun by hand")
+    r.add_argument("--cpu", default=DEFAULT_CPU, metavar="MODEL",
+                   help=f"QEMU CPU model (default {DEFAULT_CPU}; plain 'max' crashes dom0 "
+                        "under TCG, a handy fault to test)")
+    r.add_argument("--offline", action="store_true", help="never fetch: use the cache only")
+    r.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS",
+                   help="seconds allowed to reach a stage: xen, dom0-build, linux, init, done, "
+                        "xen-query (e.g. init=600)")
+    r.set_defaults(func=main)
+
+
+def main(a: argparse.Namespace) -> int:
+    from rig.domain import scenario_file
+    from rig.judge.document import write
+    from rig.machine.console import parse_timeouts
+    from rig.output import html
+    from rig.output.paths import check_output
+    from rig.output.summary import summary
+    from rig.runner.run import RunOptions, run
+
+    options = RunOptions(accel=a.accel, results=a.results, keep=a.keep, offline=a.offline,
+                         timeouts=parse_timeouts(a.timeout), cpu=a.cpu)
+    s = scenario_file.load(a.scenario, scenario_file.overrides_from(a.set, kernel=a.kernel,
+                                                                    xen=a.xen))
+    check_output(a.json_out, "--json-out")
+    check_output(a.html, "--html")
+    doc, out_dir = run(s, options)
+    print(summary(doc))
+    if a.json_out:
+        write(doc, a.json_out)
+    if a.html:
+        html.write_page([(s.name, doc)], a.html, f"rig run {s.name}")
+    if options.keep and doc.machine is not None:
+        print(f"kept      {out_dir / 'run'}")
+        print("rerun     " + shlex.join(doc.machine.rerun))
+    return doc.verdict.exit_code

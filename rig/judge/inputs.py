@@ -1,0 +1,189 @@
+"""The model's inputs, each from the best source that is not the judged kernel, and where each
+came from (the document's ``model_inputs``). Pure.
+
+The first rule: every expected value comes from what the machine gave dom0 (Xen's E820, dom0's
+nr_pages as Xen built it, dom0_mem, the kernel's version and build configuration). The one
+fallback that reads the kernel's own output (its printed map, for the iBFT reservation of a
+kernel whose configuration is unknown) is stated as an assumption in the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rig.domain.dom0mem import Dom0Mem, Dom0Size
+from rig.domain.e820 import E820Entry
+from rig.domain.kconfig import KernelConfig
+from rig.judge.records import ModelInputs
+from rig.model.kernel import ERA_VERSION, IBFT_OPTION, IBFT_RESERVE, Era, Kernel, parse_version
+from rig.model.prediction import size_on
+from rig.parse.collect import ParsedLog
+from rig.parse.linux import LinuxInfo
+from rig.parse.xen import XenInfo
+
+
+@dataclass
+class Inputs:
+    machine_map: list[E820Entry]
+    nr_pages: int | None
+    max_pages: int | None
+    kernel: Kernel | None
+    image: tuple[int, int] | None
+    size: Dom0Size | None
+    mem: Dom0Mem | None
+    #: what the log lacks for a prediction
+    missing: list[str]
+    notes: list[str]
+    record: ModelInputs
+
+
+def inputs(log: ParsedLog, dom0_mem: str | None, config: KernelConfig | None,
+           release: str | None) -> Inputs:
+    """``dom0_mem`` stands in for Xen's command line when the log has none; ``config`` and
+    ``release`` are the booted kernel's build configuration and release when known."""
+    xen = log.xen
+    notes: list[str] = []
+    missing: list[str] = []
+    record = ModelInputs()
+    machine_map, record.map_source = _machine_map(log, missing)
+
+    mem, mem_error, mem_source = _dom0_mem(log, dom0_mem)
+    if mem_error:
+        notes.append(f"{mem_source}: {mem_error}")
+    size = size_on(mem, machine_map) if mem is not None and machine_map else None
+    nr_pages, nr_source = _nr_pages(xen, size, mem, mem_source, notes, missing)
+    max_pages, max_source = None, "unknown (Xen's default is unlimited)"
+    if size is not None:
+        max_pages, max_source = size.max_pages, f"Xen's sizing of dom0_mem ({mem_source})"
+    record.nr_pages, record.nr_pages_source = nr_pages, nr_source
+    record.max_pages, record.max_pages_source = max_pages, max_source
+
+    kernel = _kernel(log.linux, config, release, notes, record)
+    if kernel is None:
+        missing.append("the kernel's version (no 'Linux version' line, and its setup messages "
+                       "do not tell the era)")
+    image = xen.dom0_kernel_paddr
+    record.kernel_image = [hex(a) for a in image] if image else None
+    return Inputs(machine_map, nr_pages, max_pages, kernel, image, size, mem, missing, notes,
+                  record)
+
+
+def _machine_map(log: ParsedLog, missing: list[str]) -> tuple[list[E820Entry], str | None]:
+    """Xen's E820, whole, or what is missing instead."""
+    xen = log.xen
+    if xen.e820 and not xen.e820_cut:
+        return xen.e820, f"Xen's E820 ({xen.e820_source})"
+    if xen.e820_cut:
+        missing.append("Xen's whole E820 map (it is cut by a line wrap that could not be "
+                       "undone)")
+    else:
+        what = "Xen's E820 map"
+        if log.linux.e820:
+            what += (" (the kernel's own printed map cannot stand in: its setup code has "
+                     "already edited it; give Xen's log too: rig parse LOG --xen XEN-LOG)")
+        missing.append(what)
+    return [], None
+
+
+def _dom0_mem(log: ParsedLog, given: str | None) -> tuple[Dom0Mem | None, str | None, str]:
+    """dom0_mem from Xen's command line, else as given; (value, its error, its source)."""
+    values = log.xen.dom0_mem_values
+    source = "Xen's command line"
+    if not values and given:
+        values, source = [given], "--dom0-mem"
+    if not values:
+        return None, None, source
+    try:
+        return Dom0Mem.merged(values), None, source
+    except ValueError as exc:
+        return None, str(exc), source
+
+
+def _nr_pages(xen: XenInfo, size: Dom0Size | None, mem: Dom0Mem | None, mem_source: str,
+              notes: list[str], missing: list[str]) -> tuple[int | None, str | None]:
+    """dom0's nr_pages as Xen built it, else as dom0_mem sizes it; and the source."""
+    nr_pages = xen.dom0_nr_pages
+    if nr_pages is not None and xen.dom0_kind == "PVH" and xen.dom0_e820:
+        # what Xen populated, from the map it printed (dom0=verbose): a build-time output
+        return nr_pages, "Xen's Dom0 memory map (its RAM and the page its ACPI tables start in)"
+    if nr_pages is not None:
+        if xen.nr_pages_disagreement:
+            notes.append(f"dom0's nr_pages: {xen.nr_pages_disagreement}; the physical "
+                         "arrangement is used")
+        return nr_pages, ("Xen's Dom0 alloc. and Init. ramdisk lines" if xen.alloc_nr_pages
+                          is not None else "the size of Xen's Phys-Mach map")
+    if size is not None:
+        return size.nr_pages, f"Xen's sizing of dom0_mem={mem.text if mem else ''}"
+    if mem is not None and (plenty := mem.with_plenty()) is not None:
+        # no map to bound Xen's free memory by: an absolute amount, if Xen had that much
+        notes.append(f"dom0's nr_pages is assumed from dom0_mem={mem.text}")
+        return plenty.nr_pages, (f"dom0_mem={mem.text} ({mem_source}), assuming Xen had that "
+                                 "much memory free (the log has neither Xen's map nor its Dom0 "
+                                 "alloc. lines)")
+    missing.append("dom0's nr_pages (Xen's Dom0 alloc. lines, or an absolute dom0_mem)")
+    return None, None
+
+
+def _kernel(linux: LinuxInfo, config: KernelConfig | None, release: str | None,
+            notes: list[str], record: ModelInputs) -> Kernel | None:
+    found = _kernel_version(linux, release, notes)
+    if found is None:
+        return None
+    version, source = found
+    ibft, how = _ibft(linux, config, version, notes)
+    kernel = Kernel(version, source, ibft, how)
+    record.kernel_version = ".".join(map(str, version))
+    record.kernel_version_source = source
+    record.ibft_reserve = kernel.ibft_reserve
+    record.ibft_source = how
+    return kernel
+
+
+def _kernel_version(linux: LinuxInfo, release: str | None,
+                    notes: list[str]) -> tuple[tuple[int, ...], str] | None:
+    """The kernel's version and where it came from: its banner, the image's header, or (a
+    guess, said so) the format of its setup messages."""
+    printed = "printed by the kernel ('Linux version')"
+    header = "the booted kernel image's header (the log has no 'Linux version' line)"
+    for text, where in ((linux.version, printed), (release, header)):
+        if text:
+            try:
+                return parse_version(text), where
+            except ValueError:
+                pass
+    if linux.format_era:
+        era = Era(linux.format_era)
+        notes.append(f"the kernel's version is not in the log: era {era.value} was guessed "
+                     "from the format of its setup messages")
+        return ERA_VERSION[era], (f"guessed: the log has no 'Linux version' line, its setup "
+                                  f"messages have the format of era {era.value}")
+    return None
+
+
+def _ibft(linux: LinuxInfo, config: KernelConfig | None, version: tuple[int, ...],
+          notes: list[str]) -> tuple[bool | None, str]:
+    """CONFIG_ISCSI_IBFT_FIND from the kernel's configuration, else an assumption (said so)."""
+    if config is not None:
+        ibft = config.enabled(IBFT_OPTION)
+        return ibft, f"{IBFT_OPTION}={'y' if ibft else 'n'} in {config.source}"
+    if version[:2] < (6, 5):
+        return None, "not applicable before Linux 6.5"
+    printed = ibft_in_printed_map(linux.e820)
+    if printed is None:
+        return None, ("assumed on, as in distribution kernels: neither the kernel's "
+                      "configuration nor its printed map tell")
+    notes.append(f"{IBFT_OPTION} is an assumption read from the kernel's own printed "
+                 "map (no kernel configuration was given)")
+    return printed, (f"assumed from the kernel's printed map ({'reserved' if printed else 'RAM'} "
+                     "at 0x80000): its build configuration is not known")
+
+
+def ibft_in_printed_map(linux_map: Sequence[E820Entry]) -> bool | None:
+    """Whether a kernel's own printed map shows the iBFT reservation: RAM at 0x80000 means no;
+    None when the map does not say. Only a fallback for logs whose kernel configuration is
+    unknown, and then stated as an assumption: it is the judged kernel's own output."""
+    for e in linux_map:
+        if e.start <= IBFT_RESERVE.start < e.end:
+            return not e.is_ram
+    return None

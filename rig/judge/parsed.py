@@ -1,0 +1,34 @@
+"""Judge a parsed log: the one judge of ``rig parse`` (a log from anywhere) and ``rig run``
+(rig's own saved console log). Pure.
+
+The first rule: every expected value comes from what the machine gave dom0 (rig.judge.inputs),
+never from what the judged kernel printed. A PASS needs evidence (rig.judge.verdict): the era's
+counts predicted and observed equal, and dom0's pages accounted for.
+"""
+
+from __future__ import annotations
+
+from rig.domain.kconfig import KernelConfig
+from rig.judge.inputs import inputs
+from rig.judge.judgement import Judgement
+from rig.judge.pv import judge_pv
+from rig.judge.pvh import judge_pvh
+from rig.parse.collect import ParsedLog
+
+
+def judge(
+    log: ParsedLog,
+    *,
+    dom0_mem: str | None = None,
+    expect_init: bool = False,
+    kernel_config: KernelConfig | None = None,
+    kernel_release: str | None = None,
+) -> Judgement:
+    """Judge a parsed log. ``dom0_mem`` stands in for Xen's command line when the log has none;
+    ``kernel_config`` and ``kernel_release`` are the booted kernel's build configuration and
+    release when known (a live run); ``expect_init`` says rig's own /init ran (live runs), so
+    its markers must be there."""
+    inp = inputs(log, dom0_mem, kernel_config, kernel_release)
+    if log.xen.dom0_kind == "PVH":
+        return judge_pvh(log, inp, expect_init)
+    return judge_pv(log, inp, expect_init)

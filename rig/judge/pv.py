@@ -1,0 +1,217 @@
+"""Judging a PV dom0: its memory setup (arch/x86/xen/setup.c) against the era model, where its
+pages went, Xen's own count, and Xen's sizing of it. Pure."""
+
+from __future__ import annotations
+
+from rig.domain.dom0mem import Dom0Size
+from rig.domain.pages import PfnRange, total
+from rig.domain.units import pages_mib
+from rig.judge.inputs import Inputs
+from rig.judge.judgement import Judgement
+from rig.judge.result import ACCOUNTING, COUNT, Check, Status, count_check
+from rig.judge.verdict import close, crash_check
+from rig.model.kernel import Era
+from rig.model.pv import Prediction, predict
+from rig.parse.collect import ParsedLog
+from rig.parse.crash import Kind
+
+
+def judge_pv(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
+    """``expect_init``: rig's own /init ran (live runs), so its markers must be there."""
+    checks: list[Check] = []
+    prediction: Prediction | None = None
+    if inp.missing:
+        checks.append(Check("model", Status.INCOMPLETE,
+                            message="no prediction is possible: the log lacks "
+                            + "; ".join(inp.missing)))
+    else:
+        assert inp.nr_pages is not None and inp.kernel is not None
+        prediction = predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel,
+                             inp.image)
+        status = Status.WARN if log.xen.nr_pages_disagreement else Status.PASS
+        r = inp.record
+        summary = (f"predicted era {prediction.era.value} from {r.map_source}, "
+                   f"nr_pages {inp.nr_pages} ({r.nr_pages_source}), kernel "
+                   f"{r.kernel_version} ({r.kernel_version_source})")
+        checks.append(Check("model", status, message="; ".join([summary, *inp.notes])))
+    for note in log.cut:
+        checks.append(Check("wrapped", Status.WARN, message=f"line {note[0]}: a cut "
+                            f"'{note[1]}' message could not be rejoined: {note[2]!r}"))
+
+    refusal = _refusal(log, prediction)
+    checks.append(crash_check(log, refusal))
+    if refusal is not None:
+        checks.append(refusal)
+    refused = refusal is not None and refusal.status is Status.PASS
+    if refused:
+        checks.append(Check("setup", Status.SKIP,
+                            message="dom0 refused the layout, as predicted: nothing to count"))
+    else:
+        if prediction is not None:
+            checks.extend(_setup_checks(log, prediction))
+        checks.append(_nothing_lost(log, inp.nr_pages))
+        checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect_init))
+    checks.append(_nr_pages(log, inp))
+
+    close(log, checks, expect_init, refused)
+    return Judgement(checks, prediction, inp.record, refused)
+
+
+def _refusal(log: ParsedLog, pred: Prediction | None) -> Check | None:
+    """dom0's kernel must refuse a map in which its own image is not inside one RAM entry."""
+    hit = next((h for h in log.crashes if h.kind is Kind.E820_CONFLICT), None)
+    conflict = pred.kernel_conflict if pred is not None else None
+    if hit is None and conflict is None:
+        return None
+    where = (f"{conflict.type.value} [{conflict.start:#x}, {conflict.end:#x}) lies inside the "
+             "kernel image Xen placed" if conflict else "")
+    if hit is not None and conflict is not None:
+        return Check("refusal", Status.PASS, "refuse", "refused",
+                     f"dom0 refused the layout, as it must: {where} (line {hit.line_no}: "
+                     f"{hit.text})")
+    if hit is not None:
+        if pred is None:
+            return None  # no model to say whether the refusal was due: the crash check tells
+        return Check("refusal", Status.FAIL, "boot", "refused",
+                     f"dom0 refused a layout in which its kernel image lies inside RAM "
+                     f"(line {hit.line_no}: {hit.text})")
+    went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
+    return Check("refusal", Status.FAIL if went_on else Status.INCOMPLETE, "refuse",
+                 "went on" if went_on else None,
+                 f"dom0 must refuse this layout ({where}) but "
+                 + ("went on with its memory setup" if went_on else
+                    "the log ends before it says so"))
+
+
+def _ranges(rs: list[PfnRange]) -> list[str]:
+    return [str(r) for r in rs]
+
+
+def _setup_checks(log: ParsedLog, pred: Prediction) -> list[Check]:
+    linux = log.linux
+    out: list[Check] = []
+    if pred.era in (Era.D, Era.E):
+        out.append(count_check("remapped", pred.remapped_pages, linux.remapped_pages,
+                                "Remapped N page(s)"))
+        out.append(count_check("released", pred.released_pages, linux.released_pages,
+                                "Released N page(s)"))
+    else:
+        out.append(count_check("released", pred.released_pages, linux.released_pages,
+                                "Released N pages of unused memory"))
+        if linux.freed_ranges or pred.freed_ranges:
+            printed = total(linux.freed_ranges)
+            ok = printed == linux.released_pages
+            out.append(Check("freed_sum", Status.PASS if ok else Status.FAIL,
+                             linux.released_pages, printed,
+                             "freed ranges sum to the released total" if ok else
+                             f"freed ranges sum to {printed}, "
+                             f"Released says {linux.released_pages}"))
+            same = _ranges(linux.freed_ranges) == _ranges(pred.freed_ranges)
+            out.append(Check("freed_ranges", Status.PASS if same else Status.FAIL,
+                             _ranges(pred.freed_ranges), _ranges(linux.freed_ranges),
+                             "printed freed ranges are the predicted holes" if same else
+                             "printed freed ranges differ from the predicted holes", COUNT))
+        if pred.era is Era.C:
+            observed = linux.populated_pages
+            if observed is None and linux.released_pages is not None:
+                observed = 0  # era C prints a Populating line only for a non-empty chunk
+            out.append(count_check("populated", pred.populated_pages, observed,
+                                    "Populating ... pages added"))
+    return out
+
+
+def _nothing_lost(log: ParsedLog, nr_pages: int | None) -> Check:
+    """dom0 holds every page Xen gave it: the balloon's count (rig's /init) equals nr_pages,
+    or, in a log from elsewhere, the setup messages say nothing was released for good."""
+    if nr_pages is None:
+        return Check("nothing_lost", Status.SKIP, message="dom0's nr_pages is not known")
+    linux = log.linux
+    current = log.init.balloon_kb.get("current_kb")
+    released = linux.released_pages
+    given_back = linux.populated_pages or 0
+    # the setup messages are complete when the last one of the era is there: D/E's Remapped,
+    # C's Populating (or the E820 dump that follows it when nothing was populated)
+    complete = released is not None and (
+        linux.remapped_pages is not None if linux.format_era in ("D", "E") else
+        linux.populated_pages is not None or bool(linux.e820) if linux.format_era == "C" else
+        linux.format_era in ("A", "B"))
+    if current is not None:
+        observed, source = current // 4, "balloon current_kb / 4"
+    elif complete and released is not None:
+        observed = nr_pages - max(0, released - given_back)
+        source = "nr_pages - (released - populated), from the setup messages"
+    else:
+        return Check("nothing_lost", Status.SKIP, nr_pages, None,
+                     "neither a balloon figure nor a complete set of setup messages")
+    if observed == nr_pages:
+        return Check("nothing_lost", Status.PASS, nr_pages, observed,
+                     f"dom0 holds all {nr_pages} pages Xen gave it ({source})", ACCOUNTING)
+    if observed > nr_pages:
+        return Check("nothing_lost", Status.FAIL, nr_pages, observed,
+                     f"dom0 counts {pages_mib(observed - nr_pages)} more than Xen gave it "
+                     f"({source})", ACCOUNTING)
+    lost = nr_pages - observed
+    how = ("released, never populated or remapped" if released and not given_back
+           and not linux.remapped_pages else "not accounted for by the setup messages")
+    return Check("nothing_lost", Status.FAIL, nr_pages, observed,
+                 f"dom0 lost {pages_mib(lost)} to holes: {how} ({source})", ACCOUNTING)
+
+
+def _xen_accounting(log: ParsedLog, nr_pages: int | None, size: Dom0Size | None,
+                    live: bool) -> Check:
+    """Xen's own count of dom0's pages after boot (debug key 'q'): the seed's acceptance test
+    ("'xl list' now reflects what the dom0_mem= argument is"), seen from Xen."""
+    xen = log.xen
+    tot = xen.dom0_tot_pages
+    if tot is None:
+        if live:
+            return Check("xen_accounting", Status.INCOMPLETE, nr_pages, None,
+                         "Xen's debug-key 'q' dump of dom0 is not in the log")
+        return Check("xen_accounting", Status.SKIP, nr_pages, None,
+                     "no Xen debug-key 'q' dump in the log")
+    if nr_pages is None:
+        return Check("xen_accounting", Status.SKIP, None, tot,
+                     f"Xen counts {tot} pages for dom0, but what it gave dom0 is not known")
+    balloon = log.init.balloon_kb.get("current_kb")
+    problems = []
+    if tot < nr_pages:
+        problems.append(f"Xen took back {pages_mib(nr_pages - tot)}: it counts {tot} pages "
+                        f"for dom0 of the {nr_pages} it gave")
+    elif tot > nr_pages:
+        problems.append(f"Xen counts {tot - nr_pages} pages more for dom0 than it gave it "
+                        f"({tot} vs {nr_pages})")
+    if balloon is not None and balloon // 4 != tot:
+        problems.append(f"the balloon believes dom0 holds {balloon // 4} pages, Xen counts {tot}")
+    if size is not None and xen.dom0_max_pages_seen is not None \
+            and xen.dom0_max_pages_seen != size.max_pages:
+        problems.append(f"Xen's max_pages for dom0 is {xen.dom0_max_pages_seen}, dom0_mem asks "
+                        f"for {size.max_pages}")
+    if problems:
+        return Check("xen_accounting", Status.FAIL, nr_pages, tot, "; ".join(problems),
+                     ACCOUNTING)
+    seen = f"Xen counts {tot} pages for dom0 = nr_pages"
+    if balloon is not None:
+        seen += " = the balloon's current_kb / 4"
+    if xen.dom0_max_pages_seen is not None:
+        seen += f" (max_pages {xen.dom0_max_pages_seen})"
+    return Check("xen_accounting", Status.PASS, nr_pages, tot, seen, ACCOUNTING)
+
+
+def _nr_pages(log: ParsedLog, inp: Inputs) -> Check:
+    """Xen's sizing of dom0: what it built against what dom0_mem asks for (rig.domain.dom0mem)."""
+    built = log.xen.dom0_nr_pages
+    if inp.size is None:
+        why = ("dom0_mem is not known" if inp.mem is None else
+               "no map of the machine to size dom0 on" if not inp.machine_map else
+               f"dom0_mem={inp.mem.text} depends on Xen's free memory at dom0 build time, which "
+               "Xen does not print")
+        return Check("nr_pages", Status.SKIP, None, built, why)
+    if built is None:
+        return Check("nr_pages", Status.SKIP, inp.size.nr_pages, None,
+                     "Xen's Dom0 alloc. lines are not in the log")
+    ok = built == inp.size.nr_pages
+    return Check("nr_pages", Status.PASS if ok else Status.FAIL, inp.size.nr_pages, built,
+                 "Xen gave dom0 what dom0_mem asks for" if ok else
+                 "Xen gave dom0 another nr_pages than dom0_mem asks for")
+
+

@@ -1,0 +1,156 @@
+"""Judging a PVH dom0 (rig.model.pvh): Xen built dom0's map itself (pvh_setup_e820) and
+printed it (dom0=verbose); Linux reads it by hypercall. Pure."""
+
+from __future__ import annotations
+
+from rig.domain.dom0mem import Dom0Mem, Dom0Size
+from rig.domain.e820 import E820Entry, E820Type
+from rig.domain.pages import (
+    PfnRange,
+    describe,
+    pfn_down,
+    pfn_up,
+    ram_pages,
+    subtract,
+    total,
+    whole_ram_pages,
+)
+from rig.domain.units import PAGE_SIZE
+from rig.judge.inputs import Inputs
+from rig.judge.judgement import Judgement
+from rig.judge.result import ACCOUNTING, COUNT, Check, Status
+from rig.judge.verdict import close, crash_check
+from rig.model import pvh
+from rig.parse.collect import ParsedLog
+
+
+def judge_pvh(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
+    """Xen built dom0's map itself (pvh_setup_e820) and printed it (dom0=verbose); Linux reads
+    it by hypercall. Judged: Xen's map against its source, Linux's against Xen's, the balloon
+    and Xen's own count against both."""
+    xen = log.xen
+    checks: list[Check] = []
+    prediction: pvh.PvhPrediction | None = None
+    printed = xen.dom0_e820
+    if inp.missing:
+        checks.append(Check("model", Status.INCOMPLETE, message="no prediction is possible: "
+                            "the log lacks " + "; ".join(inp.missing)))
+    else:
+        assert inp.nr_pages is not None
+        built = pvh.dom0_map(inp.machine_map, inp.nr_pages)
+        stolen = pvh.acpi_steal(printed, built) if printed else None
+        prediction = pvh.predict(inp.machine_map, inp.nr_pages, stolen)
+        checks.append(Check("model", Status.PASS, message=(
+            f"PVH dom0: its map from {inp.record.map_source} as Xen's pvh_setup_e820 builds "
+            f"it, nr_pages {inp.nr_pages} ({inp.record.nr_pages_source})"
+            + (f", {stolen} bytes of it taken for Xen's ACPI tables (Xen's Dom0 memory map)"
+               if stolen is not None else "") + "; " + "; ".join(inp.notes)).rstrip("; ")))
+    checks.append(crash_check(log, None))
+    checks.append(Check("setup", Status.SKIP, message="PVH dom0: Linux's PV memory setup "
+                        "(Released/Remapped) does not run; Xen builds the map"))
+    if prediction is not None:
+        checks.append(_pvh_map(printed, prediction))
+        checks.append(_pvh_linux_map(log, printed))
+        checks.append(_pvh_balloon(log, prediction))
+        checks.append(_pvh_accounting(log, prediction, inp.size, expect_init))
+    # nr_pages of a PVH dom0 is what Xen's printed map holds (rig.parse.xen): none without it
+    checks.append(_pvh_nr_pages(inp.nr_pages if printed else None, inp.mem))
+    close(log, checks, expect_init, refused=False)
+    return Judgement(checks, None, inp.record, False, prediction)
+
+
+def _pvh_map(printed: list[E820Entry], p: pvh.PvhPrediction) -> Check:
+    if not printed:
+        return Check("pvh_map", Status.INCOMPLETE, message="Xen printed no Dom0 memory map "
+                     "(it does with dom0=pvh,verbose, as rig boots it)")
+    if p.stolen is None:
+        return Check("pvh_map", Status.FAIL, "ACPI tables at the top of low RAM", None,
+                     "Xen's Dom0 memory map does not end its last RAM below 4 GiB with the "
+                     "ACPI data Xen's pvh_setup_acpi takes there", COUNT)
+    want = pvh.with_steal(p.built, p.stolen)
+    diff = pvh.ram_entry_differences(printed, want)
+    if diff or not 0 < p.stolen < PAGE_SIZE:
+        why = "; ".join(diff) or f"{p.stolen} bytes for the ACPI tables"
+        return Check("pvh_map", Status.FAIL, whole_ram_pages(want), whole_ram_pages(printed),
+                     f"Xen built dom0 another map than pvh_setup_e820 does: {why}", COUNT)
+    return Check("pvh_map", Status.PASS, whole_ram_pages(want), whole_ram_pages(printed),
+                 "Xen's Dom0 memory map is pvh_setup_e820's of the machine's E820 and nr_pages, "
+                 f"less {p.stolen} bytes for its ACPI tables", COUNT)
+
+
+def _pvh_linux_map(log: ParsedLog, printed: list[E820Entry]) -> Check:
+    """Linux reads dom0's map from Xen (XENMEM_memory_map). 6.9+ turns UNUSABLE back into RAM
+    it reserves for the balloon (xen_reserve_extra_memory); nothing else may differ."""
+    mine = log.linux.e820
+    if not mine or not printed:
+        return Check("linux_map", Status.SKIP, message="Linux's or Xen's printed map is missing")
+    xen_ram = ram_pages(printed)
+    linux_ram = ram_pages(mine)
+    unusable = [PfnRange(pfn_down(e.start), pfn_up(e.end)) for e in printed
+                if e.type is E820Type.UNUSABLE]
+    missing = subtract(xen_ram, linux_ram)
+    extra = subtract(subtract(linux_ram, xen_ram), unusable)
+    if missing or extra:
+        found = ([f"RAM Xen gave, missing: {describe(missing)}"] if missing else []) + \
+            ([f"RAM Xen did not give: {describe(extra)}"] if extra else [])
+        return Check("linux_map", Status.FAIL, None, None,
+                     "Linux's map is not the one Xen gave it: " + "; ".join(found))
+    converted = total(subtract(linux_ram, xen_ram))
+    return Check("linux_map", Status.PASS, message="Linux's map has the RAM Xen gave" + (
+        f", and {converted} page(s) of Xen's UNUSABLE as RAM reserved for the balloon "
+        "(xen_reserve_extra_memory)" if converted else ""))
+
+
+def _pvh_balloon(log: ParsedLog, p: pvh.PvhPrediction) -> Check:
+    current = log.init.balloon_kb.get("current_kb")
+    want = list(p.balloon_pages)
+    if current is None:
+        return Check("nothing_lost", Status.SKIP, want, None, "no balloon figure in the log")
+    observed = current // 4
+    if observed == p.xen_pages:
+        return Check("nothing_lost", Status.PASS, want, observed, "the balloon starts from "
+                     f"Xen's count for dom0 ({observed}: XENMEM_current_reservation), and Linux "
+                     f"has the RAM Xen gave ({p.own_pages} pages of it its own)", ACCOUNTING)
+    if observed == p.own_pages:
+        return Check("nothing_lost", Status.PASS, want, observed, "the balloon counts the RAM "
+                     f"Linux has ({observed}: the whole pages of Xen's map, less page 0 and the "
+                     "page Xen's ACPI tables start in)", ACCOUNTING)
+    return Check("nothing_lost", Status.FAIL, want, observed,
+                 f"the balloon holds {observed} pages: neither Xen's count {p.xen_pages} nor the "
+                 f"RAM of Xen's map Linux can have ({p.own_pages})", ACCOUNTING)
+
+
+def _pvh_accounting(log: ParsedLog, p: pvh.PvhPrediction, size: Dom0Size | None,
+                    live: bool) -> Check:
+    tot = log.xen.dom0_tot_pages
+    if tot is None:
+        return Check("xen_accounting", Status.INCOMPLETE if live else Status.SKIP,
+                     p.xen_pages, None, "Xen's debug-key 'q' dump of dom0 is not in the log")
+    problems = []
+    if tot != p.xen_pages:
+        problems.append(f"Xen counts {tot} pages for dom0, not nr_pages {p.nr_pages} less the "
+                        "page Linux maps its shared info over")
+    seen_max = log.xen.dom0_max_pages_seen
+    if size is not None and seen_max is not None and seen_max != size.max_pages:
+        problems.append(f"Xen's max_pages for dom0 is {seen_max}, dom0_mem asks for "
+                        f"{size.max_pages}")
+    if problems:
+        return Check("xen_accounting", Status.FAIL, p.xen_pages, tot, "; ".join(problems),
+                     ACCOUNTING)
+    return Check("xen_accounting", Status.PASS, p.xen_pages, tot,
+                 f"Xen counts {tot} pages for dom0: nr_pages {p.nr_pages} less the RAM page Linux "
+                 "mapped its shared info over (Xen frees the page it displaces)", ACCOUNTING)
+
+
+def _pvh_nr_pages(built: int | None, mem: Dom0Mem | None) -> Check:
+    want = mem.with_plenty() if mem is not None else None
+    if want is None or built is None:
+        return Check("nr_pages", Status.SKIP, want.nr_pages if want else None, built,
+                     "for a PVH dom0 only an absolute dom0_mem is known before Xen's free "
+                     "memory, IOMMU and paging reservations are (and Xen's map must be printed)")
+    ok = built == want.nr_pages
+    return Check("nr_pages", Status.PASS if ok else Status.FAIL, want.nr_pages, built,
+                 "Xen gave dom0 what dom0_mem asks for" if ok else
+                 "Xen gave dom0 another nr_pages than dom0_mem asks for")
+
+

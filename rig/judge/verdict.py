@@ -1,0 +1,86 @@
+"""What every judgement ends with, PV or PVH: the crash check, whether rig's /init ran to the
+end, LAVA's own verdict when the log is a LAVA job's, and the evidence rule for a PASS. Pure."""
+
+from __future__ import annotations
+
+from rig.judge.result import ACCOUNTING, COUNT, Check, Status, verdict_of
+from rig.parse.collect import ParsedLog
+from rig.parse.crash import Kind
+from rig.parse.lava import INFRASTRUCTURE as LAVA_INFRASTRUCTURE
+from rig.parse.lava import LavaInfo
+
+
+def close(log: ParsedLog, checks: list[Check], expect_init: bool, refused: bool) -> None:
+    """What every judgement ends with, PV or PVH: whether rig's /init ran to the end, LAVA's
+    own verdict when the log is a LAVA job's, and the evidence rule for a PASS."""
+    if expect_init:
+        init = log.init
+        if refused:
+            checks.append(Check("boot", Status.SKIP, "done", None,
+                                "rig's /init never runs after dom0 refused the layout"))
+        elif init.done:
+            checks.append(Check("boot", Status.PASS, "done", "done", "rig's /init ran to the end"))
+        else:
+            seen = init.stages[-1] if init.stages else "none"
+            checks.append(Check("boot", Status.INCOMPLETE, "done", seen,
+                                f"rig's /init did not finish (last stage: {seen})"))
+    if log.lava is not None:
+        checks.append(_lava(log.lava))
+    evidence = _evidence(checks, refused)
+    if evidence is not None:
+        checks.append(evidence)
+
+
+def _lava(info: LavaInfo) -> Check:
+    """LAVA's own verdict on the job: a failure of the lab (its error types Infrastructure,
+    Configuration, Bug, or a cancel) means the boot tested nothing (an error, exit 125); any
+    other failure is the boot's, which the console's checks judge."""
+    job = info.job
+    failed = [r for r in info.results if r.result == "fail"]
+    lab = [r for r in failed if r.error_type in LAVA_INFRASTRUCTURE]
+    if lab:
+        r = lab[0]
+        return Check("lava", Status.ERROR, "pass", r.result,
+                     f"LAVA: {r.definition}/{r.case} failed with a {r.error_type} error "
+                     f"({r.error_msg or 'no message'}): the lab failed, not the kernel")
+    if job is None:
+        return Check("lava", Status.SKIP, message=f"LAVA's results ({info.source}) have no "
+                     "job result (the job had not finished when the log was saved)")
+    if failed:
+        names = ", ".join(f"{r.definition}/{r.case}" for r in failed)
+        return Check("lava", Status.WARN, "pass", job.result,
+                     f"LAVA reports {names} failed ({failed[0].error_type or 'no error type'}: "
+                     f"{failed[0].error_msg or 'no message'}); rig judges the console itself")
+    return Check("lava", Status.PASS, "pass", job.result,
+                 f"LAVA finished the job ({len(info.results)} result(s), none failed)")
+
+
+def _evidence(checks: list[Check], refused: bool) -> Check | None:
+    """PASS needs the era's counts compared and dom0's pages accounted for."""
+    if refused or verdict_of(checks) is not Status.PASS:
+        return None
+    passed = {c.evidence for c in checks if c.status is Status.PASS and c.evidence}
+    lacking = []
+    if COUNT not in passed:
+        lacking.append("no count of the era's setup messages was compared with the model")
+    if ACCOUNTING not in passed:
+        lacking.append("dom0's pages were not accounted for (no balloon figure, no Xen 'q' "
+                       "dump, no complete set of setup messages)")
+    if not lacking:
+        return None
+    return Check("evidence", Status.INCOMPLETE, message="a PASS needs evidence: "
+                 + "; ".join(lacking))
+
+
+def crash_check(log: ParsedLog, refusal: Check | None) -> Check:
+    hits = [h for h in log.crashes if h.fatal]
+    if refusal is not None and refusal.status is Status.PASS:
+        # the refusal (and the halt that follows it) is what a correct kernel does
+        hits = [h for h in hits if h.kind not in (Kind.E820_CONFLICT, Kind.DOM0_HALT)]
+    if not hits:
+        return Check("crash", Status.PASS, None, None, "no crash line")
+    hit = hits[0]
+    return Check("crash", Status.CRASH, None, hit.text,
+                 f"{hit.kind.value} at line {hit.line_no}: {hit.text}")
+
+

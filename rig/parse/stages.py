@@ -1,0 +1,34 @@
+"""The messages that mark a boot's stages, taken from the parsers' own tables, so that the live
+console (rig.machine.console) and the parsers agree on what each stage's line is. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rig.parse import init, linux, xen
+from rig.parse.lines import Source
+
+
+@dataclass(frozen=True)
+class Marker:
+    stage: str  #: the console's name for the stage
+    source: Source
+    regex: re.Pattern[str]  #: the parser's regex for the message, anchored at the line's start
+
+    @property
+    def live(self) -> bytes:
+        """The pattern over the raw console stream: no line start to anchor to, and Xen's
+        lines carry "(XEN) " (and, with console_timestamps, a stamp) before the message."""
+        body = self.regex.pattern.removeprefix("^")
+        prefix = r"\(XEN\) (?:\[[^\]\n]{1,40}\] ?)?" if self.source is Source.XEN else ""
+        return (prefix + body).encode()
+
+
+MARKERS: tuple[Marker, ...] = (
+    Marker("xen", Source.XEN, xen.VERSION),
+    Marker("dom0-build", Source.XEN, xen.BUILD),
+    Marker("linux", Source.LINUX, linux.VERSION),
+    Marker("init", Source.LINUX, init.stage_line("init")),
+    Marker("done", Source.LINUX, init.stage_line("done")),
+)

@@ -1,0 +1,100 @@
+"""Random valid layouts for ``rig fuzz`` (rig.runner.fuzz boots them).
+
+Pure and deterministic: scenario ``i`` of seed ``S`` comes from its own random
+stream (``"S:i"``), so ``rig fuzz 5 --seed 1`` boots the first five of ``rig fuzz 30 --seed 1``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from rig.domain.qemu_ram import MAX_BELOW_4G, Q35_MAX_BELOW_4G
+from rig.domain.scenario import Hole, Scenario, ScenarioError, validate
+from rig.domain.units import PAGE_SIZE, GiB, MiB, format_size, parse_size
+
+#: RAM from 1 GiB to this (the issue's range), in 256 MiB steps
+MAX_MEMORY = 64 * GiB
+MAX_HOLES = 16
+#: tries before a scenario's random stream gives up on a valid layout (never reached: each try
+#: draws a new machine, and most draws are valid)
+TRIES = 1000
+
+
+def generate(seed: int, count: int, *, kernel: str = "6.1", xen: str = "4.17",
+             max_memory: int = MAX_MEMORY, mode: str = "pv") -> list[Scenario]:
+    """``count`` valid scenarios, the same ones for the same seed (and limits)."""
+    return [one(seed, i, kernel=kernel, xen=xen, max_memory=max_memory, mode=mode)
+            for i in range(count)]
+
+
+def one(seed: int, index: int, *, kernel: str = "6.1", xen: str = "4.17",
+        max_memory: int = MAX_MEMORY, mode: str = "pv") -> Scenario:
+    """``mode = "pvh"``: a PVH dom0, which needs q35 (its IOMMU); the same stream otherwise."""
+    rng = random.Random(f"{seed}:{index}")
+    name = f"fuzz-{seed}-{index:03d}" + ("-pvh" if mode == "pvh" else "")
+    for _ in range(TRIES):
+        s = _draw(rng, name, max(1 * GiB, max_memory))
+        if mode == "pvh" and s.machine_type != "q35":
+            continue
+        s = replace(s, kernel=kernel, xen_version=xen, dom0_mode=mode,
+                    description=f"rig fuzz --seed {seed}, scenario {index}")
+        try:
+            validate(s)
+        except ScenarioError:
+            continue
+        return s
+    raise RuntimeError(f"{name}: no valid layout in {TRIES} draws")  # pragma: no cover
+
+
+def _draw(rng: random.Random, name: str, max_memory: int) -> Scenario:
+    machine = rng.choice(("pc", "pc", "q35"))
+    memory = rng.randint(4, max_memory // (256 * MiB)) * 256 * MiB
+    below: int | None = None
+    if rng.random() < 0.7:
+        top = MAX_BELOW_4G if machine == "pc" else Q35_MAX_BELOW_4G
+        below = rng.randrange(0x10000000, top + 1, 2 * MiB)
+    s = Scenario(name=name, machine_type=machine, memory=memory, below_4g=below)
+    holes = _holes(rng, s)
+    return replace(s, holes=tuple(holes), dom0_mem=_dom0_mem(rng, s.memory))
+
+
+def _holes(rng: random.Random, s: Scenario) -> list[Hole]:
+    """0–16 holes in RAM below and above 4 GiB, of 4 KiB to 256 MiB; badram blocks only where
+    GRUB's 32-bit mask is regular (no RAM above 4 GiB)."""
+    regions = [(1 * MiB, s.low_ram)]
+    if s.high_ram:
+        regions.append((s.high_ram_start, s.high_ram_start + s.high_ram))
+    holes: list[Hole] = []
+    for _ in range(rng.randint(0, MAX_HOLES)):
+        lo, hi = rng.choice(regions)
+        size = PAGE_SIZE << rng.randint(0, 16)
+        if size >= hi - lo:
+            continue
+        if not s.high_ram and rng.random() < 0.15:
+            start = rng.randrange(-(-lo // size) * size, hi - size + 1, size) \
+                if hi - size >= -(-lo // size) * size else -1
+            kind = "badram"
+        else:
+            size = max(PAGE_SIZE, size * rng.randint(1, 3) // 2 // PAGE_SIZE * PAGE_SIZE)
+            if size >= hi - lo:
+                continue
+            start = rng.randrange(lo // PAGE_SIZE, (hi - size) // PAGE_SIZE + 1) * PAGE_SIZE
+            kind = "gap"
+        if start < 0 or any(start < h.end and h.start < start + size for h in holes):
+            continue
+        holes.append(Hole(start, size, kind))
+    return sorted(holes, key=lambda h: h.start)
+
+
+def _dom0_mem(rng: random.Random, memory: int) -> str | None:
+    """Absent, absolute, with min: or max:, or both; amounts from 256 MiB to the guest's RAM."""
+    def amount() -> str:
+        return format_size(rng.randrange(256 * MiB, memory + 1, 64 * MiB))
+
+    form = rng.choice(("none", "amount", "amount,max", "max", "min", "min,max", "amount,min"))
+    if form == "none":
+        return None
+    a, b = sorted((amount(), amount()), key=parse_size)
+    return {"amount": a, "amount,max": f"{a},max:{b}", "max": f"max:{a}", "min": f"min:{a}",
+            "min,max": f"min:{a},max:{b}", "amount,min": f"{b},min:{a}"}[form]

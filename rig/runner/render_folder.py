@@ -1,0 +1,78 @@
+"""``rig render``: every generated file of a scenario written to a folder that boots by hand."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from rig.domain.scenario import Scenario
+from rig.errors import RigError
+from rig.judge.records import ScenarioPredictionRecord
+from rig.machine import build, render
+from rig.machine.images import grub, initramfs
+from rig.model.prediction import predict_scenario
+from rig.runner import ovmf
+from rig.runner.run import dom0_image
+
+
+def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
+    """Write every generated file of ``s`` to ``dest`` (``rig render``): the QEMU arguments,
+    grub.cfg, both command lines, /init and the prediction. Artifacts already in the cache are
+    linked in, so the folder boots by hand; missing ones are named in README.txt."""
+    dest.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {
+        "xen.cmdline": render.xen_cmdline(s) + "\n",
+        "dom0.cmdline": render.dom0_cmdline(s) + "\n",
+        "init": render.init_script(),
+        "prediction.json": json.dumps(
+            ScenarioPredictionRecord.of(predict_scenario(s)).to_builtins(), indent=2) + "\n",
+    }
+    if s.boot == "grub":
+        files["grub.cfg"] = render.grub_cfg(s)
+    missing = []
+    unpacked: str | None = None
+    for kind, name, target in (("xen", s.xen_version, "xen"), ("kernel", s.kernel, "vmlinuz"),
+                               ("busybox", "default", "busybox")):
+        link = dest / target
+        link.unlink(missing_ok=True)
+        try:
+            art = build.resolve(kind, name, offline=True)
+            points_to = art.path
+            if kind == "kernel":
+                image = dom0_image(s, art)
+                points_to, unpacked = image.path, image.unpacked_from
+            link.symlink_to(points_to)
+        except RigError:
+            missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
+    uefi: dict[str, str] = {}
+    if not missing:
+        initramfs.build(dest / "busybox", files["init"], dest / "initrd.gz")
+        if s.boot == "grub":
+            grub.build_iso(files["grub.cfg"], dest / "xen", dest / "vmlinuz", dest / "initrd.gz",
+                           dest / "rig.iso")
+        if s.boot == "uefi":
+            shutil.rmtree(dest / "esp", ignore_errors=True)
+            uefi = ovmf.uefi_files(s, dest, offline=True)
+    spec = render.machine_spec(s, accel=accel, xen=str(dest / "xen"),
+                               kernel=str(dest / "vmlinuz"), initrd=str(dest / "initrd.gz"),
+                               qmp_socket=str(dest / "qmp.sock"),
+                               iso=str(dest / "rig.iso") if s.boot == "grub" else None, **uefi)
+    files["qemu.args"] = "\n".join(render.qemu_args(spec)) + "\n"
+    readme = ["Files rendered by `rig render` for scenario " + s.name + ".",
+              "qemu.args holds one argument per line; run it with:",
+              "  mapfile -t A < qemu.args && qemu-system-x86_64 \"${A[@]}\""]
+    if unpacked:
+        readme.append(f"vmlinuz is the ELF unpacked from the kernel's bzImage ({unpacked}), as "
+                      "rig run hands it to Xen on a direct boot: Xen's own unpacking is slow "
+                      "under TCG")
+    if missing:
+        readme += ["Not in the cache, so not linked here:", *(f"  {m}" for m in missing)]
+    files["README.txt"] = "\n".join(readme) + "\n"
+    written = []
+    for name, text in files.items():
+        (dest / name).write_text(text)
+        written.append(dest / name)
+    return written
+
+
