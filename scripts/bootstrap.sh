@@ -6,35 +6,37 @@ set -euo pipefail
 
 RIG_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Debian package | Fedora package | Arch package | a command that succeeds when it is present
-# ("-": the distribution has none; rig fetches Debian's packages with apt, which is the point of
-# the first two rows)
+# Group | Debian package | Fedora package | Arch package | a command that succeeds when it is
+# present ("-": the distribution has none; rig fetches Debian's packages with apt, which is the
+# point of the first rows). Each command installs only its groups (rig_groups below).
 rig_host_checks=(
-  "apt|-|-|command -v apt-get && command -v apt-cache"
-  "dpkg|dpkg|dpkg|command -v dpkg-deb"
-  "qemu-system-x86|qemu-system-x86-core|qemu-system-x86|command -v qemu-system-x86_64"
-  "python3-venv|python3|python|python3 -c 'import ensurepip, venv'"
-  "grub-common|grub2-tools-extra|grub|command -v grub-mkrescue"
-  "grub-pc-bin|grub2-pc-modules|grub|test -d /usr/lib/grub/i386-pc"
-  "xorriso|xorriso|libisoburn|command -v xorriso"
-  "mtools|mtools|mtools|command -v mformat"
-  "ovmf|edk2-ovmf|edk2-ovmf|test -f /usr/share/OVMF/OVMF_CODE_4M.fd"
-  "chromium|chromium|chromium|command -v chromium"
-  # building kernels from source (rig kernel build, src:TREE)
-  "gcc|gcc|gcc|command -v gcc"
-  "make|make|make|command -v make"
-  "bc|bc|bc|command -v bc"
-  "bison|bison|bison|command -v bison"
-  "flex|flex|flex|command -v flex"
-  "libelf-dev|elfutils-libelf-devel|libelf|test -f /usr/include/gelf.h"
-  "libssl-dev|openssl-devel|openssl|test -f /usr/include/openssl/ssl.h"
-  "xz-utils|xz|xz|command -v xz"
-  "patch|patch|patch|command -v patch"
+  "base|apt|-|-|command -v apt-get && command -v apt-cache"
+  "base|dpkg|dpkg|dpkg|command -v dpkg-deb"
+  "base|python3-venv|python3|python|python3 -c 'import ensurepip, venv'"
+  "machine|qemu-system-x86|qemu-system-x86-core|qemu-system-x86|command -v qemu-system-x86_64"
+  "machine|grub-common|grub2-tools-extra|grub|command -v grub-mkrescue"
+  "machine|grub-pc-bin|grub2-pc-modules|grub|test -d /usr/lib/grub/i386-pc"
+  "machine|xorriso|xorriso|libisoburn|command -v xorriso"
+  "machine|mtools|mtools|mtools|command -v mformat"
+  "machine|ovmf|edk2-ovmf|edk2-ovmf|test -f /usr/share/OVMF/OVMF_CODE_4M.fd"
+  # the suite alone: Chromium renders the HTML report; LAVA's dispatcher runs rig's LAVA job
+  "test|chromium|chromium|chromium|command -v chromium"
+  "test|lava-dispatcher|-|-|command -v lava-run"
 )
-# the suite alone needs LAVA's dispatcher: its boot test runs rig's LAVA job with lava-run
-if [ "${RIG_BOOTSTRAP_FOR:-}" = test ]; then
-  rig_host_checks+=("lava-dispatcher|-|-|command -v lava-run")
-fi
+# what each group is for, said when it is installed
+declare -A rig_group_why=(
+  [base]="to fetch Debian's packages and make rig's Python environment"
+  [machine]="to boot machines: QEMU, GRUB for holes, OVMF for UEFI"
+  [test]="for the test suite: a browser for the HTML report, LAVA's dispatcher"
+)
+# the groups a command needs: the suite all; commands that only read and write files (and
+# kernel builds: rig installs a build's tools itself when one first runs, rig.machine.host)
+# the base; every other command boots machines
+case "${RIG_BOOTSTRAP_FOR:-run}" in
+  test) rig_groups="base machine test" ;;
+  parse|predict|report|scenarios|kernel|--version|--help|-h) rig_groups="base" ;;
+  *) rig_groups="base machine" ;;
+esac
 
 # which column names this host's packages: /etc/os-release's ID and ID_LIKE
 rig_os_release=${RIG_OS_RELEASE:-/etc/os-release}
@@ -48,11 +50,14 @@ esac
 
 rig_missing=()
 rig_unavailable=()
+rig_why=()
 for entry in "${rig_host_checks[@]}"; do
-  IFS='|' read -r deb fedora arch check <<<"$entry"
+  IFS='|' read -r group deb fedora arch check <<<"$entry"
+  case " $rig_groups " in *" $group "*) ;; *) continue ;; esac
   if bash -c "$check" >/dev/null 2>&1; then continue; fi
   case $rig_column in 1) pkg=$deb ;; 2) pkg=$fedora ;; 3) pkg=$arch ;; esac
   if [ "$pkg" = "-" ]; then rig_unavailable+=("$deb"); else rig_missing+=("$pkg"); fi
+  case " ${rig_why[*]:-} " in *" $group "*) ;; *) rig_why+=("$group") ;; esac
 done
 
 if [ "$rig_column" != 1 ] || [ -z "$rig_installer" ]; then
@@ -73,6 +78,7 @@ if [ "$rig_column" != 1 ] || [ -z "$rig_installer" ]; then
 elif [ ${#rig_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "rig: installing host packages: ${rig_missing[*]}" >&2
+    for group in "${rig_why[@]}"; do echo "  ($group: ${rig_group_why[$group]})" >&2; done
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >&2
     apt-get install -y -q --no-install-recommends "${rig_missing[@]}" >&2

@@ -37,5 +37,6 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 125
     except (KeyboardInterrupt, Interrupted) as exc:
-        print(f"rig: interrupted ({exc or 'SIGINT'}); QEMU stopped, logs kept", file=sys.stderr)
+        print(f"rig: interrupted ({str(exc) or 'SIGINT'}); QEMU stopped, logs kept",
+              file=sys.stderr)
         return 128 + getattr(exc, "signum", signal.SIGINT)

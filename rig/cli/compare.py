@@ -26,7 +26,7 @@ def main(a: argparse.Namespace) -> int:
     from rig.output import html
     from rig.output.tables import compare_table
     from rig.runner.compare import plan_comparison
-    from rig.runner.matrix import run_matrix, worst
+    from rig.runner.matrix import CellResult, run_matrix, worst
     from rig.runner.run import results_folder
 
     req = matrix.request(a)
@@ -35,9 +35,12 @@ def main(a: argparse.Namespace) -> int:
     folder = results_folder(req.results, f"compare-{name}")
     print(f"rig: {len(comparison.cells)} cell(s), {req.jobs} at a time, results in {folder}",
           file=sys.stderr)
+
+    def deliver(results: list[CellResult]) -> None:
+        if req.html:  # however the comparison ends
+            html.write_page([(r.name, r.doc) for r in results], req.html, f"rig compare {name}")
+
     results = run_matrix(req.scenario, comparison.cells, jobs=req.jobs, results=folder,
-                         run_args=req.run_args())
+                         run_args=req.run_args(), on_end=deliver)
     print(compare_table(results, comparison.kernels, comparison.variants))
-    if req.html:
-        html.write_page([(r.name, r.doc) for r in results], req.html, f"rig compare {name}")
     return worst(results).exit_code

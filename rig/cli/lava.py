@@ -27,9 +27,11 @@ def add(sub: Commands) -> None:
 
 def main(a: argparse.Namespace) -> int:
     from rig.domain import scenario_file
+    from rig.output.paths import check_output_dir
     from rig.runner.lava_job import write_job
 
     s = scenario_file.load(a.scenario, scenario_file.overrides_from(a.set))
+    check_output_dir(a.output, "-o")
     job = write_job(s, a.output, a.artifact_url, a.kvm, a.offline)
     out, base = job.folder, job.base_url
     print(f"job       {out / 'job.yaml'}")

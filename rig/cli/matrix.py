@@ -36,7 +36,7 @@ def request(a: argparse.Namespace) -> MatrixRequest:
 def main(a: argparse.Namespace) -> int:
     from rig.output import html, junit
     from rig.output.tables import matrix_table
-    from rig.runner.matrix import plan, run_matrix, worst
+    from rig.runner.matrix import CellResult, plan, run_matrix, worst
     from rig.runner.run import results_folder
 
     req = request(a)
@@ -44,11 +44,15 @@ def main(a: argparse.Namespace) -> int:
     folder = results_folder(req.results, f"matrix-{name}")
     print(f"rig: {len(cells)} cell(s), {req.jobs} at a time, results in {folder}",
           file=sys.stderr)
+
+    def deliver(results: list[CellResult]) -> None:
+        """JUnit and HTML however the matrix ends (an interrupted one's too)."""
+        if req.junit:
+            junit.write(results, name, req.junit)
+        if req.html:
+            html.write_page([(r.name, r.doc) for r in results], req.html, f"rig matrix {name}")
+
     results = run_matrix(req.scenario, cells, jobs=req.jobs, results=folder,
-                         run_args=req.run_args())
+                         run_args=req.run_args(), on_end=deliver)
     print(matrix_table(results))
-    if req.junit:
-        junit.write(results, name, req.junit)
-    if req.html:
-        html.write_page([(r.name, r.doc) for r in results], req.html, f"rig matrix {name}")
     return worst(results).exit_code

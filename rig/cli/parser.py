@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rig import __version__
 from rig.cli import (
     compare,
     fuzz,
@@ -28,6 +29,7 @@ COMMANDS = (run, parse, predict, render, matrix, compare, report, replay, fuzz, 
 
 def parser() -> Parser:
     p = Parser(prog="rig", description=DESCRIPTION, epilog=EPILOG)
+    p.add_argument("--version", action="version", version=f"rig {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:
         command.add(sub)

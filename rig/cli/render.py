@@ -19,12 +19,11 @@ def add(sub: Commands) -> None:
 
 def main(a: argparse.Namespace) -> int:
     from rig.domain import scenario_file
-    from rig.errors import UsageError
+    from rig.output.paths import check_output_dir
     from rig.runner.render_folder import render_folder
 
     s = scenario_file.load(a.scenario, scenario_file.overrides_from(a.set))
-    if a.output.exists() and not a.output.is_dir():
-        raise UsageError(f"-o {str(a.output)!r} is a file: give a folder")
+    check_output_dir(a.output, "-o")
     for path in render_folder(s, a.output, accel=a.accel):
         print(path)
     return 0

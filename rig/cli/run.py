@@ -36,25 +36,31 @@ def add(sub: Commands) -> None:
 
 def main(a: argparse.Namespace) -> int:
     from rig.domain import scenario_file
-    from rig.judge.document import write
+    from rig.judge.document import Result, write
     from rig.machine.console import parse_timeouts
     from rig.output import html
-    from rig.output.paths import check_output
+    from rig.output.paths import check_output, check_output_dir
     from rig.output.summary import summary
     from rig.runner.run import RunOptions, run
 
-    options = RunOptions(accel=a.accel, results=a.results, keep=a.keep, offline=a.offline,
-                         timeouts=parse_timeouts(a.timeout), cpu=a.cpu)
+    timeouts = parse_timeouts(a.timeout)
     s = scenario_file.load(a.scenario, scenario_file.overrides_from(a.set, kernel=a.kernel,
                                                                     xen=a.xen))
     check_output(a.json_out, "--json-out")
     check_output(a.html, "--html")
+    check_output_dir(a.results, "--results")
+
+    def deliver(result: Result) -> None:
+        """The documents asked for, however the run ends (an interrupted run's too)."""
+        if a.json_out:
+            write(result, a.json_out)
+        if a.html:
+            html.write_page([(s.name, result)], a.html, f"rig run {s.name}")
+
+    options = RunOptions(accel=a.accel, results=a.results, keep=a.keep, offline=a.offline,
+                         timeouts=timeouts, cpu=a.cpu, on_result=deliver)
     doc, out_dir = run(s, options)
     print(summary(doc))
-    if a.json_out:
-        write(doc, a.json_out)
-    if a.html:
-        html.write_page([(s.name, doc)], a.html, f"rig run {s.name}")
     if options.keep and doc.machine is not None:
         print(f"kept      {out_dir / 'run'}")
         print("rerun     " + shlex.join(doc.machine.rerun))

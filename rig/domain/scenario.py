@@ -11,12 +11,20 @@ from dataclasses import dataclass, field, replace
 
 from rig.domain import qemu_ram
 from rig.domain.dom0mem import Dom0Mem
+from rig.domain.e820 import E820Type
 from rig.domain.units import GiB, MiB, TiB, format_size
 from rig.errors import UsageError
 
 MACHINE_TYPES = ("pc", "q35")
 FIRMWARES = ("bios", "uefi")
-HOLE_KINDS = ("gap", "badram")
+#: how Xen is loaded: QEMU's multiboot loader (fast), or GRUB from a CD (to test GRUB itself)
+LOADERS = ("direct", "grub")
+#: the E820 types a hole can be, as the scenario spells them (rig's test firmware makes them)
+TYPED = {"reserved": E820Type.RESERVED, "acpi": E820Type.ACPI, "nvs": E820Type.NVS,
+         "unusable": E820Type.UNUSABLE}
+#: gap: no entry (the firmware removes the range, or GRUB's cutmem); badram: GRUB's badram
+#: (32-bit mask; a GRUB boot); the typed kinds: an entry of that type at exact bounds
+HOLE_KINDS = ("gap", "badram", *TYPED)
 #: how Xen builds dom0: a PV guest (the classic dom0) or a PVH one (dom0=pvh)
 DOM0_MODES = ("pv", "pvh")
 MAX_MEMORY = 4 * TiB
@@ -49,6 +57,11 @@ class Hole:
     def end(self) -> int:
         return self.start + self.size
 
+    @property
+    def typed(self) -> E820Type | None:
+        """The E820 type of a typed entry; None for a gap or bad RAM."""
+        return TYPED.get(self.kind)
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -59,6 +72,7 @@ class Scenario:
     below_4g: int | None = None
     firmware: str = "bios"
     cpus: int = 1
+    loader: str = "direct"
     holes: tuple[Hole, ...] = ()
     xen_version: str = "4.17"
     dom0_mem: str | None = None
@@ -97,11 +111,29 @@ class Scenario:
 
     @property
     def boot(self) -> str:
-        """How Xen is loaded: holes need GRUB's cutmem/badram; without any, QEMU's multiboot
-        loader is faster."""
+        """How Xen is loaded: QEMU's multiboot loader, unless the scenario asks for GRUB
+        (``machine.loader``, or a badram hole: GRUB's own kind of hole); OVMF loads xen.efi."""
         if self.firmware == "uefi":
             return "uefi"
-        return "grub" if self.holes else "direct"
+        if self.loader == "grub" or any(h.kind == "badram" for h in self.holes):
+            return "grub"
+        return "direct"
+
+    @property
+    def firmware_entries(self) -> tuple[Hole, ...]:
+        """The holes rig's test firmware makes: every typed entry, and on a direct boot the
+        gaps too (on a GRUB boot GRUB cuts them)."""
+        if self.firmware != "bios":
+            return ()
+        return tuple(h for h in self.holes
+                     if h.typed is not None or (h.kind == "gap" and self.boot == "direct"))
+
+    @property
+    def grub_holes(self) -> tuple[Hole, ...]:
+        """The holes GRUB makes on a GRUB boot (cutmem for gaps, badram)."""
+        if self.boot != "grub":
+            return ()
+        return tuple(h for h in self.holes if h.typed is None)
 
     def to_toml(self) -> str:
         """The scenario as a file ``rig run`` loads back to the same scenario."""
@@ -110,7 +142,10 @@ class Scenario:
                  f"memory = {_q(_toml_size(self.memory))}"]
         if self.below_4g is not None:
             lines.append(f"below_4g = {_q(hex(self.below_4g))}")
-        lines += [f"firmware = {_q(self.firmware)}", f"cpus = {self.cpus}", ""]
+        lines += [f"firmware = {_q(self.firmware)}", f"cpus = {self.cpus}"]
+        if self.loader != "direct":
+            lines.append(f"loader = {_q(self.loader)}")
+        lines.append("")
         for h in self.holes:
             lines += ["[[holes]]", f"start = {_q(hex(h.start))}", f"size = {_q(hex(h.size))}",
                       f"kind = {_q(h.kind)}", ""]
@@ -154,13 +189,14 @@ def _check_text(s: Scenario) -> None:
                         ("xen.version", s.xen_version), ("dom0.kernel", s.kernel)):
         if any(c in text for c in "\n\r\0"):
             raise ScenarioError(fname, text, "must be one line without NUL characters", src)
-    if s.holes:
+    if s.boot == "grub":
         for fname, text in (("xen.cmdline", s.xen_cmdline), ("dom0.cmdline", s.dom0_cmdline)):
             bad = sorted({c for c in text if c in GRUB_UNSAFE})
             if bad:
                 raise ScenarioError(fname, text, f"{' '.join(bad)} cannot reach Xen unchanged "
                                     "through GRUB (its multiboot loader escapes quotes and "
-                                    "backslashes), and holes need GRUB", src)
+                                    "backslashes), and this scenario boots through GRUB "
+                                    "(machine.loader or a badram hole)", src)
     if not s.xen_version.strip():
         raise ScenarioError("xen.version", s.xen_version, "must not be empty", src)
     if not s.kernel.strip():
@@ -174,6 +210,8 @@ def _check_machine(s: Scenario) -> None:
         raise ScenarioError("machine.type", s.machine_type, f"expected one of {MACHINE_TYPES}", src)
     if s.firmware not in FIRMWARES:
         raise ScenarioError("machine.firmware", s.firmware, f"expected one of {FIRMWARES}", src)
+    if s.loader not in LOADERS:
+        raise ScenarioError("machine.loader", s.loader, f"expected one of {LOADERS}", src)
     if s.memory < 256 * MiB or s.memory % MiB:
         raise ScenarioError("machine.memory", format_size(s.memory),
                             "must be a whole number of MiB, at least 256M", src)
@@ -198,10 +236,15 @@ def _check_firmware_and_mode(s: Scenario) -> None:
     src = s.source
     if s.firmware == "uefi" and s.holes:
         # seen: under OVMF, GRUB's cutmem/badram become "unusable" entries, which dom0 turns
-        # back into RAM (3.13+): such a hole never reaches dom0
+        # back into RAM (3.13+): such a hole never reaches dom0; rig's test firmware (typed
+        # entries) is SeaBIOS
         raise ScenarioError("holes", f"{len(s.holes)} hole(s)",
-                            "holes cannot reach dom0 under firmware = \"uefi\" (they become "
-                            "'unusable' RAM); use firmware = \"bios\"", src)
+                            "holes cannot reach dom0 under firmware = \"uefi\" (GRUB-EFI makes "
+                            "them 'unusable' RAM, and rig's test firmware is SeaBIOS); use "
+                            "firmware = \"bios\"", src)
+    if s.firmware == "uefi" and s.loader != "direct":
+        raise ScenarioError("machine.loader", s.loader,
+                            "firmware = \"uefi\" loads xen.efi itself", src)
     if s.firmware == "uefi" and s.machine_type != "q35":
         raise ScenarioError("machine.type", s.machine_type,
                             "firmware = \"uefi\" needs machine.type = \"q35\"", src)
@@ -249,9 +292,13 @@ def _check_hole(s: Scenario, h: Hole, fname: str) -> None:
     src = s.source
     low, high_start = s.low_ram, s.high_ram_start
     high_end = high_start + s.high_ram
-    if h.size <= 0 or h.start % 4096 or h.size % 4096:
+    if h.size <= 0 or h.start < 0:
+        raise ScenarioError(f"{fname}.size", hex(h.size), "must be positive", src)
+    if h.typed is None and (h.start % 4096 or h.size % 4096):
+        # a typed entry takes any byte (real firmware has 0x7ffdff26); a gap is whole pages
         raise ScenarioError(f"{fname}.start", hex(h.start),
-                            "start and size must be positive and 4 KiB aligned", src)
+                            f"a {h.kind}'s start and size must be 4 KiB aligned (typed kinds "
+                            f"take any byte: {', '.join(TYPED)})", src)
     in_low = 1 * MiB <= h.start and h.end <= low
     in_high = high_start <= h.start and h.end <= high_end
     if not (in_low or in_high):
@@ -260,7 +307,7 @@ def _check_hole(s: Scenario, h: Hole, fname: str) -> None:
         raise ScenarioError(f"{fname}.start", hex(h.start),
                             f"hole [{h.start:#x}, {h.end:#x}) is not inside RAM ({where}; "
                             "the PCI hole is a hole already)", src)
-    if h.end > 4 * TiB:
+    if h.end > 4 * TiB and h in s.grub_holes:
         raise ScenarioError(f"{fname}.start", hex(h.start),
                             "GRUB's cutmem reaches 4 TiB (32 bits of KiB)", src)
     if h.kind == "badram" and (h.size & (h.size - 1) or h.start % h.size):

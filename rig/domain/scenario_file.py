@@ -24,6 +24,7 @@ _FIELDS = {
     "machine.below_4g": "below_4g",
     "machine.firmware": "firmware",
     "machine.cpus": "cpus",
+    "machine.loader": "loader",
     "xen.version": "xen_version",
     "xen.dom0_mem": "dom0_mem",
     "xen.cmdline": "xen_cmdline",

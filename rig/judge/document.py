@@ -13,6 +13,7 @@ from pathlib import Path
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from rig import __version__
 from rig.errors import UsageError
 from rig.judge.judgement import Judgement
 from rig.judge.records import (
@@ -51,6 +52,8 @@ class Result(Record, kw_only=True):
     ``notes`` only in ``rig parse``'s documents (how the files were read)."""
 
     schema: int = SCHEMA
+    #: the rig that wrote the document (absent in documents before 2026-12-01)
+    rig_version: str | UnsetType = UNSET
     verdict: Status
     checks: list[CheckRecord]
     xen: XenRecord
@@ -73,6 +76,7 @@ class Result(Record, kw_only=True):
     console: ConsoleRecord | None = None
     log: str | None = None
     machine: QemuCommand | None = None
+    firmware_log: str | UnsetType = UNSET
     notes: list[str] | UnsetType = UNSET
 
     @property
@@ -127,6 +131,7 @@ def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] 
     checks = list(judgement.checks) + list(extra_checks or [])
     live = live or Live()
     return Result(
+        rig_version=__version__,
         verdict=verdict_of(checks),
         checks=[CheckRecord(name=c.name, status=c.status, expected=c.expected,
                             observed=c.observed, message=c.message) for c in checks],
@@ -150,6 +155,7 @@ def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] 
         console=live.console,
         log=live.log,
         machine=live.machine,
+        firmware_log=live.firmware_log,
     )
 
 

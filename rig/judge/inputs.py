@@ -16,7 +16,17 @@ from rig.domain.dom0mem import Dom0Mem, Dom0Size
 from rig.domain.e820 import E820Entry
 from rig.domain.kconfig import KernelConfig
 from rig.judge.records import ModelInputs
-from rig.model.kernel import ERA_VERSION, IBFT_OPTION, IBFT_RESERVE, Era, Kernel, parse_version
+from rig.model.conflicts import Allocations
+from rig.model.kernel import (
+    ERA_VERSION,
+    IBFT_OPTION,
+    IBFT_RESERVE,
+    BootedKernel,
+    Era,
+    Kernel,
+    parse_version,
+    release_version,
+)
 from rig.model.prediction import size_on
 from rig.parse.collect import ParsedLog
 from rig.parse.linux import LinuxInfo
@@ -29,7 +39,8 @@ class Inputs:
     nr_pages: int | None
     max_pages: int | None
     kernel: Kernel | None
-    image: tuple[int, int] | None
+    #: where Xen put dom0's kernel and what it built (its own lines), when the log says
+    allocations: Allocations | None
     size: Dom0Size | None
     mem: Dom0Mem | None
     #: what the log lacks for a prediction
@@ -38,10 +49,9 @@ class Inputs:
     record: ModelInputs
 
 
-def inputs(log: ParsedLog, dom0_mem: str | None, config: KernelConfig | None,
-           release: str | None) -> Inputs:
-    """``dom0_mem`` stands in for Xen's command line when the log has none; ``config`` and
-    ``release`` are the booted kernel's build configuration and release when known."""
+def inputs(log: ParsedLog, dom0_mem: str | None, booted: BootedKernel) -> Inputs:
+    """``dom0_mem`` stands in for Xen's command line when the log has none; ``booted`` what a
+    live run knows of the kernel from its artifact."""
     xen = log.xen
     notes: list[str] = []
     missing: list[str] = []
@@ -59,14 +69,18 @@ def inputs(log: ParsedLog, dom0_mem: str | None, config: KernelConfig | None,
     record.nr_pages, record.nr_pages_source = nr_pages, nr_source
     record.max_pages, record.max_pages_source = max_pages, max_source
 
-    kernel = _kernel(log.linux, config, release, notes, record)
+    kernel = _kernel(log.linux, booted, notes, record)
     if kernel is None:
         missing.append("the kernel's version (no 'Linux version' line, and its setup messages "
                        "do not tell the era)")
     image = xen.dom0_kernel_paddr
     record.kernel_image = [hex(a) for a in image] if image else None
-    return Inputs(machine_map, nr_pages, max_pages, kernel, image, size, mem, missing, notes,
-                  record)
+    allocations = None
+    if image is not None:
+        allocations = Allocations(image, xen.dom0_physical("Start info"),
+                                  xen.dom0_physical("Page tables"))
+    return Inputs(machine_map, nr_pages, max_pages, kernel, allocations, size, mem, missing,
+                  notes, record)
 
 
 def _machine_map(log: ParsedLog, missing: list[str]) -> tuple[list[E820Entry], str | None]:
@@ -125,31 +139,39 @@ def _nr_pages(xen: XenInfo, size: Dom0Size | None, mem: Dom0Mem | None, mem_sour
     return None, None
 
 
-def _kernel(linux: LinuxInfo, config: KernelConfig | None, release: str | None,
-            notes: list[str], record: ModelInputs) -> Kernel | None:
-    found = _kernel_version(linux, release, notes)
+def _kernel(linux: LinuxInfo, booted: BootedKernel, notes: list[str],
+            record: ModelInputs) -> Kernel | None:
+    found = _kernel_version(linux, booted.release, booted.upstream, notes)
     if found is None:
         return None
     version, source = found
-    ibft, how = _ibft(linux, config, version, notes)
-    kernel = Kernel(version, source, ibft, how)
+    ibft, how = _ibft(linux, booted.config, version, notes)
+    kernel = Kernel(version, source, ibft, how, booted.layout)
     record.kernel_version = ".".join(map(str, version))
     record.kernel_version_source = source
     record.ibft_reserve = kernel.ibft_reserve
     record.ibft_source = how
+    if booted.layout is not None:
+        lay = booted.layout
+        record.kernel_sections = [hex(lay.text), hex(lay.bss_stop), hex(lay.end)]
+        record.kernel_sections_source = lay.source
     return kernel
 
 
-def _kernel_version(linux: LinuxInfo, release: str | None,
+def _kernel_version(linux: LinuxInfo, release: str | None, booted_upstream: str | None,
                     notes: list[str]) -> tuple[tuple[int, ...], str] | None:
     """The kernel's version and where it came from: its banner, the image's header, or (a
     guess, said so) the format of its setup messages."""
     printed = "printed by the kernel ('Linux version')"
     header = "the booted kernel image's header (the log has no 'Linux version' line)"
-    for text, where in ((linux.version, printed), (release, header)):
+    for text, upstream, where in ((linux.version, linux.upstream_version, printed),
+                                  (release, booted_upstream, header)):
         if text:
             try:
-                return parse_version(text), where
+                version = release_version(text, upstream)
+                if version != parse_version(text):
+                    where += f"; {text} is {upstream}, as its build string says"
+                return version, where
             except ValueError:
                 pass
     if linux.format_era:

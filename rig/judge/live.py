@@ -9,7 +9,6 @@ A layout that was not realised, or a GRUB or QEMU failure, is rig's or the machi
 from __future__ import annotations
 
 from rig.domain.e820 import E820Entry
-from rig.domain.kconfig import KernelConfig
 from rig.domain.pages import (
     PfnRange,
     describe,
@@ -25,7 +24,7 @@ from rig.judge.judgement import Judgement
 from rig.judge.records import ConsoleRecord, Outcome
 from rig.judge.result import Check, Status, count_check
 from rig.model.firmware import ram_page_differences
-from rig.model.kernel import IBFT_OPTION, Era, Kernel, parse_version
+from rig.model.kernel import IBFT_OPTION, BootedKernel, Era, Kernel, release_version
 from rig.model.prediction import ScenarioPrediction
 from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
@@ -139,6 +138,7 @@ def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:
     if unrealised:
         problems.append(f"{len(unrealised)} hole(s) not realised (first at "
                         f"{unrealised[0].start:#x})")
+    problems += _typed_entries(xen_map, sp)
     if extra := subtract(xen_ram, ram_pages(sp.requested)):
         problems.append("RAM where the machine has none: " + describe(extra))
     not_ram = subtract(asked, xen_ram)
@@ -154,11 +154,32 @@ def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:
         return Check("layout", Status.ERROR, len(sp.holes), len(sp.holes) - len(unrealised),
                      "; ".join(problems) + ": the machine is not the one the scenario asked for")
     kept = total(not_ram)
-    holes_said = f"{len(sp.holes)} hole(s) realised in Xen's E820" if sp.holes else \
-        "no holes asked for"
+    n_typed = sum(h.type is not None for h in sp.holes)
+    holes_said = (f"{len(sp.holes)} hole(s) realised in Xen's E820"
+                  + (f", {n_typed} of them typed entries with their type and exact bounds"
+                     if n_typed else "")) if sp.holes else "no holes asked for"
     return Check("layout", Status.PASS, len(sp.holes), len(sp.holes),
                  f"{holes_said}; RAM as the scenario asked, less {kept} page(s) the firmware "
                  "keeps for itself")
+
+
+def _typed_entries(xen_map: list[E820Entry], sp: ScenarioPrediction) -> list[str]:
+    """Each typed hole is in Xen's E820 as the entry the model's map has for it: its type, and
+    its bounds to the byte (wider only where it merges with a neighbour of its type)."""
+    out = []
+    for h in sp.holes:
+        if h.type is None:
+            continue
+        want = next((e for e in sp.machine_map if e.type is h.type
+                     and e.start <= h.start and h.end <= e.end), None)
+        if want is None or want in xen_map:
+            continue
+        got = [e for e in xen_map if e.start < h.end and h.start < e.end]
+        out.append(f"{h.kind} [{h.start:#x}, {h.end:#x}) should be Xen's {want.type.value} "
+                   f"[{want.start:#x}, {want.end:#x}), Xen has "
+                   + (", ".join(f"{e.type.value} [{e.start:#x}, {e.end:#x})" for e in got)
+                      or "no entry there"))
+    return out
 
 
 def console_check(c: ConsoleRecord, exit_status: int | None, refused: bool) -> Check | None:
@@ -207,9 +228,13 @@ def grub_checks(parsed: ParsedLog) -> list[Check]:
                   f"GRUB printed errors that do not touch the memory map: {said}")]
 
 
-def firmware_read(s: Scenario, parsed: ParsedLog) -> tuple[list[E820Entry] | None, str]:
-    """The firmware's own map as this boot showed it: GRUB's ``lsmmap`` before it punched the
-    holes, or Xen's map when nothing stood between the firmware and Xen (no holes)."""
+def firmware_read(s: Scenario, parsed: ParsedLog,
+                  seabios: list[E820Entry] | None = None) -> tuple[list[E820Entry] | None, str]:
+    """The firmware's own map as this boot showed it (rig's test firmware's entries in it):
+    SeaBIOS's on its debug console, GRUB's ``lsmmap`` before it punched its holes, or Xen's
+    map when nothing stood between the firmware and Xen (no GRUB)."""
+    if seabios:
+        return seabios, "SeaBIOS's debug console on this boot"
     if parsed.grub.mmap:
         return parsed.grub.mmap, "GRUB's lsmmap on this boot"
     if s.boot == "direct" and parsed.xen.e820:
@@ -217,13 +242,17 @@ def firmware_read(s: Scenario, parsed: ParsedLog) -> tuple[list[E820Entry] | Non
     return None, "none"
 
 
-def model_kernel(parsed: ParsedLog, s: Scenario, config: KernelConfig | None,
-                 release: str | None) -> Kernel | None:
+def model_kernel(parsed: ParsedLog, s: Scenario, booted: BootedKernel) -> Kernel | None:
     """The kernel as the model sees it for ``rig predict``'s checks: the version it booted,
-    the configuration of its artifact."""
+    the configuration and layout of its artifact."""
     try:
-        version = parse_version(parsed.linux.version or release or s.kernel)
+        if parsed.linux.version:
+            version = release_version(parsed.linux.version, parsed.linux.upstream_version)
+        else:
+            version = release_version(booted.release or s.kernel, booted.upstream)
     except ValueError:
         return None
+    config = booted.config
     ibft = config.enabled(IBFT_OPTION) if config else None
-    return Kernel(version, "the booted kernel", ibft, config.source if config else None)
+    return Kernel(version, "the booted kernel", ibft, config.source if config else None,
+                  booted.layout)

@@ -8,11 +8,11 @@ counts predicted and observed equal, and dom0's pages accounted for.
 
 from __future__ import annotations
 
-from rig.domain.kconfig import KernelConfig
 from rig.judge.inputs import inputs
 from rig.judge.judgement import Judgement
 from rig.judge.pv import judge_pv
 from rig.judge.pvh import judge_pvh
+from rig.model.kernel import BootedKernel
 from rig.parse.collect import ParsedLog
 
 
@@ -21,14 +21,13 @@ def judge(
     *,
     dom0_mem: str | None = None,
     expect_init: bool = False,
-    kernel_config: KernelConfig | None = None,
-    kernel_release: str | None = None,
+    booted: BootedKernel | None = None,
 ) -> Judgement:
     """Judge a parsed log. ``dom0_mem`` stands in for Xen's command line when the log has none;
-    ``kernel_config`` and ``kernel_release`` are the booted kernel's build configuration and
-    release when known (a live run); ``expect_init`` says rig's own /init ran (live runs), so
-    its markers must be there."""
-    inp = inputs(log, dom0_mem, kernel_config, kernel_release)
+    ``booted``: what a live run knows of the kernel from its artifact (configuration, release,
+    the image's layout); ``expect_init`` says rig's own /init ran (live runs), so its markers
+    must be there."""
+    inp = inputs(log, dom0_mem, booted or BootedKernel())
     if log.xen.dom0_kind == "PVH":
         return judge_pvh(log, inp, expect_init)
     return judge_pv(log, inp, expect_init)

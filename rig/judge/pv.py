@@ -4,13 +4,15 @@ pages went, Xen's own count, and Xen's sizing of it. Pure."""
 from __future__ import annotations
 
 from rig.domain.dom0mem import Dom0Size
+from rig.domain.e820 import E820Type
 from rig.domain.pages import PfnRange, total
 from rig.domain.units import pages_mib
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, count_check
 from rig.judge.verdict import close, crash_check
-from rig.model.kernel import Era
+from rig.model.kernel import ALL_FIXES, FIXES, Era, fixes_of
+from rig.model.pv import WHAT as _WHAT
 from rig.model.pv import Prediction, predict
 from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
@@ -27,7 +29,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
     else:
         assert inp.nr_pages is not None and inp.kernel is not None
         prediction = predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel,
-                             inp.image)
+                             inp.allocations)
         status = Status.WARN if log.xen.nr_pages_disagreement else Status.PASS
         r = inp.record
         summary = (f"predicted era {prediction.era.value} from {r.map_source}, "
@@ -38,7 +40,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
         checks.append(Check("wrapped", Status.WARN, message=f"line {note[0]}: a cut "
                             f"'{note[1]}' message could not be rejoined: {note[2]!r}"))
 
-    refusal = _refusal(log, prediction)
+    refusal = _refusal(log, prediction, inp)
     checks.append(crash_check(log, refusal))
     if refusal is not None:
         checks.append(refusal)
@@ -49,6 +51,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
     else:
         if prediction is not None:
             checks.extend(_setup_checks(log, prediction))
+            checks.extend(_nonram(log, prediction, inp))
         checks.append(_nothing_lost(log, inp.nr_pages))
         checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect_init))
     checks.append(_nr_pages(log, inp))
@@ -57,14 +60,16 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
     return Judgement(checks, prediction, inp.record, refused)
 
 
-def _refusal(log: ParsedLog, pred: Prediction | None) -> Check | None:
-    """dom0's kernel must refuse a map in which its own image is not inside one RAM entry."""
+def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | None:
+    """dom0's kernel must refuse a map in which what Xen allocated for it is not inside one RAM
+    entry after it swapped the ACPI NVS in the way (rig.model.conflicts), and only then."""
     hit = next((h for h in log.crashes if h.kind is Kind.E820_CONFLICT), None)
-    conflict = pred.kernel_conflict if pred is not None else None
+    conflict = pred.conflict if pred is not None else None
     if hit is None and conflict is None:
         return None
-    where = (f"{conflict.type.value} [{conflict.start:#x}, {conflict.end:#x}) lies inside the "
-             "kernel image Xen placed" if conflict else "")
+    where = (f"{conflict.entry.type.value} [{conflict.entry.start:#x}, {conflict.entry.end:#x}) "
+             f"lies inside the {_WHAT.get(conflict.component, conflict.component)} Xen placed"
+             if conflict else "")
     if hit is not None and conflict is not None:
         return Check("refusal", Status.PASS, "refuse", "refused",
                      f"dom0 refused the layout, as it must: {where} (line {hit.line_no}: "
@@ -73,14 +78,58 @@ def _refusal(log: ParsedLog, pred: Prediction | None) -> Check | None:
         if pred is None:
             return None  # no model to say whether the refusal was due: the crash check tells
         return Check("refusal", Status.FAIL, "boot", "refused",
-                     f"dom0 refused a layout in which its kernel image lies inside RAM "
-                     f"(line {hit.line_no}: {hit.text})")
+                     f"dom0 refused a layout {_a_correct_kernel_boots(pred, inp)} (line "
+                     f"{hit.line_no}: {hit.text})")
     went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
     return Check("refusal", Status.FAIL if went_on else Status.INCOMPLETE, "refuse",
                  "went on" if went_on else None,
                  f"dom0 must refuse this layout ({where}) but "
                  + ("went on with its memory setup" if went_on else
                     "the log ends before it says so"))
+
+
+def _a_correct_kernel_boots(pred: Prediction, inp: Inputs) -> str:
+    """Why a refusal was wrong: what a correct kernel does with the map, and the fixes without
+    which the model refuses it too (the kernel behaves as one that lacks them)."""
+    assert inp.nr_pages is not None and inp.kernel is not None
+    swaps = pred.resolution.swaps if pred.resolution is not None else []
+    if not swaps:
+        return "in which what Xen allocated for its kernel lies inside RAM"
+    moved = ", ".join(f"{s.entry.type.value} [{s.entry.start:#x}, {s.entry.end:#x}) (to "
+                      f"{s.moved.start:#x})" for s in swaps)
+    lacking = [f for f in FIXES if predict(
+        inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel, inp.allocations,
+        ALL_FIXES - {f.name}).conflict is not None]
+    version = inp.kernel.version
+    named = "; ".join(
+        f"{f.commit} (\"{f.title}\", Linux {'.'.join(map(str, f.mainline))}"
+        + ("" if f.in_version(version) else
+           f", not in {'.'.join(map(str, version))}") + ")" for f in lacking)
+    return (f"a correct kernel boots: it swaps {moved} with RAM above nr_pages and goes on"
+            + (f"; it behaves as a kernel without {named}" if named else ""))
+
+
+def _nonram(log: ParsedLog, pred: Prediction, inp: Inputs) -> list[Check]:
+    """6.12+ (be35d91c8880) prints "Remapped N non-RAM page(s)" once the NVS it swapped is
+    remapped (p2m.c xen_do_remap_nonram(), unconditionally), and its map has each swapped
+    entry at its new place."""
+    assert inp.kernel is not None
+    if "nvs-swap" not in fixes_of(inp.kernel.version):
+        return []
+    linux = log.linux
+    out = [count_check("nonram_remapped", pred.nonram_remapped_pages,
+                       linux.remapped_nonram_pages, "Remapped N non-RAM page(s)")]
+    swaps = pred.resolution.swaps if pred.resolution is not None else []
+    if swaps and linux.e820:
+        missing = [s.moved for s in swaps if s.moved not in linux.e820]
+        want = [f"{m.type.value} [{m.start:#x}, {m.end:#x})" for s in swaps for m in [s.moved]]
+        out.append(Check("nonram_moved", Status.FAIL if missing else Status.PASS, want,
+                         [f"{e.type.value} [{e.start:#x}, {e.end:#x})" for e in linux.e820
+                          if e.type is not E820Type.RAM and e.type is swaps[0].moved.type],
+                         (f"dom0's map lacks {len(missing)} swapped entr(y/ies) where a correct "
+                          "kernel puts them" if missing else
+                          "each swapped entry is in dom0's map where a correct kernel puts it")))
+    return out
 
 
 def _ranges(rs: list[PfnRange]) -> list[str]:

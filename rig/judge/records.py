@@ -157,6 +157,22 @@ class PredictionRecord:
     __slots__ = ()
 
 
+class CheckedRecord(Record, kw_only=True):
+    """A range of Xen's allocations the kernel checks against its map, by the name it prints."""
+
+    component: str
+    start: int
+    end: int
+
+
+class SwapRecord(Record, kw_only=True):
+    """An ACPI NVS entry swapped with RAM above nr_pages, and the pages remapped for it."""
+
+    entry: E820Entry
+    moved: E820Entry
+    pages: int
+
+
 class PvPredictionRecord(Record, PredictionRecord, kw_only=True):
     era: str
     kernel_version: str
@@ -173,10 +189,22 @@ class PvPredictionRecord(Record, PredictionRecord, kw_only=True):
     balloon_current_kb: int | None
     kernel_conflict: E820Entry | None
     notes: list[str]
+    #: when the kernel's checks of Xen's allocations met an entry (rig.model.conflicts): what
+    #: it checked, in its order, and the ACPI NVS it swapped away with where each went
+    checked: list[CheckedRecord] | UnsetType = UNSET
+    swaps: list[SwapRecord] | UnsetType = UNSET
+    nonram_remapped_pages: int | UnsetType = UNSET
 
     @staticmethod
     def of(p: Prediction) -> PvPredictionRecord:
+        r = p.resolution
+        met = r is not None and (bool(r.swaps) or r.conflict is not None)
         return PvPredictionRecord(
+            checked=[CheckedRecord(component=c, start=a, end=b) for c, (a, b) in r.checked]
+            if r is not None and met else UNSET,
+            swaps=[SwapRecord(entry=w.entry, moved=w.moved, pages=w.pages) for w in r.swaps]
+            if r is not None and met else UNSET,
+            nonram_remapped_pages=p.nonram_remapped_pages if met else UNSET,
             era=p.era.value, kernel_version=".".join(map(str, p.kernel_version)),
             nr_pages=p.nr_pages, max_pages=p.max_pages, hole_pages=p.hole_pages,
             hole_ranges=_pfns(p.hole_ranges), freed_ranges=_pfns(p.freed_ranges),
@@ -224,6 +252,9 @@ class ModelInputs(Record, kw_only=True):
     ibft_reserve: bool | UnsetType = UNSET
     ibft_source: str | UnsetType | None = UNSET
     kernel_image: list[str] | None = None
+    #: [_text, __bss_stop, _end) of the booted kernel's ELF, when a live run read it
+    kernel_sections: list[str] | UnsetType = UNSET
+    kernel_sections_source: str | UnsetType = UNSET
 
 
 class HitRecord(Record, kw_only=True):
@@ -259,6 +290,8 @@ class MachineSettings(Record, kw_only=True):
     below_4g: str | None
     firmware: str
     cpus: int
+    #: written when not QEMU's multiboot loader ("direct")
+    loader: str | UnsetType = UNSET
 
 
 class XenSettings(Record, kw_only=True):
@@ -289,7 +322,8 @@ class ScenarioRecord(Record, kw_only=True):
             name=s.name, description=s.description,
             machine=MachineSettings(type=s.machine_type, memory=format_size(s.memory),
                                     below_4g=None if s.below_4g is None else hex(s.below_4g),
-                                    firmware=s.firmware, cpus=s.cpus),
+                                    firmware=s.firmware, cpus=s.cpus,
+                                    loader=UNSET if s.loader == "direct" else s.loader),
             holes=[HoleRecord(start=hex(h.start), size=format_size(h.size), kind=h.kind)
                    for h in s.holes],
             xen=XenSettings(version=s.xen_version, dom0_mem=s.dom0_mem, cmdline=s.xen_cmdline),
@@ -371,6 +405,8 @@ class ArtifactsRecord(Record, kw_only=True):
     xen: ArtifactRecord
     kernel: ArtifactRecord
     busybox: ArtifactRecord
+    #: rig's test firmware, when the machine has entries only it makes
+    firmware: ArtifactRecord | UnsetType = UNSET
 
 
 class TimingsRecord(Record, kw_only=True):
@@ -422,3 +458,5 @@ class Live(Record, kw_only=True):
     console: ConsoleRecord | None = None
     log: str | None = None
     machine: QemuCommand | None = None
+    #: the firmware's debug console (SeaBIOS's own E820 map), when the boot wrote one
+    firmware_log: str | UnsetType = UNSET

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.errors import ArtifactError, UsageError
-from rig.machine import images
+from rig.machine import host, images
 from rig.machine.images import Artifact, Record
 from rig.machine.images.store import Store, sha256_file
 from rig.progress import say
@@ -117,6 +117,7 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
         if image.is_file():
             return Built(image, state, True, round(time.monotonic() - t0, 3), None,
                          kept_config if kept_config.is_file() else None)
+        host.require(host.BUILD, "building a kernel from source")
         log = work / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log"
         tree = src
         if patches:

@@ -132,15 +132,17 @@ class _Counter:
 
 def drive(child: Any, timeouts: dict[Stage, float] | None = None,
           silence: float | None = None, wait_exit: bool = False,
-          query_xen: bool = True) -> ConsoleResult:
+          query_xen: bool = True, started_at: float | None = None) -> ConsoleResult:
     """Follow ``child`` (a pexpect spawn) until the guest is done, crashed, hung or gone.
 
     ``timeouts`` (from ``timeouts_for``) bound each stage; ``silence`` bounds the time without
     any output at all, whatever the stage. Once /init is done, ``query_xen`` asks Xen for its
     own count of dom0's pages (debug key 'q'; /init waits for it). The verdict is then in the
     log, so by default rig stops there instead of waiting for the guest's power-off
-    (``wait_exit``)."""
-    watch = _Watch(child, timeouts or timeouts_for("tcg"), silence or silence_for("tcg"))
+    (``wait_exit``). Silence is counted from ``started_at`` (when QEMU started) until the
+    first output: a QEMU that froze before rig got here is a silence like any other."""
+    watch = _Watch(child, timeouts or timeouts_for("tcg"), silence or silence_for("tcg"),
+                   started_at)
     try:
         ended = watch.stages()
         if ended is not None:
@@ -159,11 +161,15 @@ def drive(child: Any, timeouts: dict[Stage, float] | None = None,
 class _Watch:
     """One boot followed through its stages: what was reached when, and how it ended."""
 
-    def __init__(self, child: Any, limits: dict[Stage, float], quiet: float) -> None:
+    def __init__(self, child: Any, limits: dict[Stage, float], quiet: float,
+                 started_at: float | None) -> None:
         self.child, self.limits, self.quiet = child, limits, quiet
         self.counter = _Counter(child.logfile_read)
         child.logfile_read = self.counter
         self.t0 = time.monotonic()
+        #: when output last arrived (or QEMU started)
+        self.last_seen = started_at if started_at is not None else self.t0
+        self._last_count = 0
         self.timeline: dict[str, float] = {Stage.FIRMWARE.value: 0.0}
         self.fatal = [(kind, re.compile(rx.encode())) for kind, rx in crash.LIVE_FATAL]
         self.reached = Stage.FIRMWARE
@@ -194,22 +200,21 @@ class _Watch:
         """The index of the pattern that came, or the result of a timeout or a silence."""
         child = self.child
         deadline = time.monotonic() + self.limits[waiting]
-        last_seen, last_count = time.monotonic(), self.counter.count
         while True:
             left = deadline - time.monotonic()
-            step = max(0.05, min(left, self.quiet - (time.monotonic() - last_seen)))
+            step = max(0.05, min(left, self.quiet - (time.monotonic() - self.last_seen)))
             idx = int(child.expect(patterns, timeout=step))
+            if self.counter.count != self._last_count:
+                self.last_seen, self._last_count = time.monotonic(), self.counter.count
             if patterns[idx] is not pexpect.TIMEOUT:
                 return idx
-            if self.counter.count != last_count:
-                last_seen, last_count = time.monotonic(), self.counter.count
             if time.monotonic() >= deadline:
                 return ConsoleResult(
                     Outcome.TIMEOUT, self.reached, self.timeline, waited_for=waiting,
                     message=f"stage {waiting.value} not reached within "
                             f"{self.limits[waiting]:.0f} s (last stage: {self.reached.value})"
                             + _quote(child))
-            if time.monotonic() - last_seen >= self.quiet:
+            if time.monotonic() - self.last_seen >= self.quiet:
                 return ConsoleResult(
                     Outcome.SILENT, self.reached, self.timeline, waited_for=waiting,
                     message=f"no output for {self.quiet:.0f} s while waiting for stage "

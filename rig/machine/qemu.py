@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pexpect
-from qemu.qmp.legacy import QEMUMonitorProtocol
 
 from rig.errors import MachineError
+from rig.machine.qmp import Qmp
 
 QEMU = "qemu-system-x86_64"
 _PR_SET_PDEATHSIG = 1
@@ -179,7 +179,9 @@ class Machine:
         self.console: Any = None  # pexpect.spawn once started
         self.exit_status: int | None = None
         self.peak_rss_kb: int | None = None
-        self._qmp: QEMUMonitorProtocol | None = None
+        #: when QEMU was started (monotonic): the console's silence is counted from here
+        self.started_at: float | None = None
+        self._qmp: Qmp | None = None
 
     def __repr__(self) -> str:
         return f"<Machine {self.state.value} pid={getattr(self.console, 'pid', None)}>"
@@ -203,29 +205,29 @@ class Machine:
         except (pexpect.ExceptionPexpect, OSError) as exc:
             raise MachineError(f"QEMU did not start: {exc}", command=self.argv) from exc
         self.console.logfile_read = self.log
+        self.started_at = time.monotonic()
         self.state = State.RUNNING
 
-    def qmp(self, timeout: float = 10.0) -> QEMUMonitorProtocol:
-        """Connected QMP client (QEMU creates the socket shortly after it starts)."""
+    def qmp(self, timeout: float = 10.0) -> Qmp:
+        """Connected QMP client. QEMU creates the socket shortly after it starts: wait for it
+        at most ``timeout`` s, and for QEMU's greeting at most Qmp's bound."""
         if self._qmp is not None:
             return self._qmp
         deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            if not self.alive():
-                break
-            if self.qmp_socket.exists():
-                client = QEMUMonitorProtocol(str(self.qmp_socket))
-                try:
-                    client.connect(negotiate=True)
-                    self._qmp = client
-                    return client
-                except Exception as exc:  # qemu.qmp raises several kinds while QEMU starts
-                    last = exc
-                    client.close()
+        while not self.qmp_socket.exists():
+            if not self.alive() or time.monotonic() >= deadline:
+                why = "QEMU exited" if not self.alive() else f"no socket after {timeout:.0f} s"
+                raise MachineError(f"no QMP connection on {self.qmp_socket}: {why}",
+                                   command=self.argv)
             time.sleep(0.05)
-        raise MachineError(f"no QMP connection on {self.qmp_socket}: {last or 'QEMU exited'}",
-                           command=self.argv)
+        client = Qmp(self.qmp_socket)
+        try:
+            client.connect()
+        except MachineError:
+            client.close(timeout=0.5)
+            raise
+        self._qmp = client
+        return client
 
     def query(self, command: str) -> Any:
         return self.qmp().cmd(command)
@@ -241,9 +243,9 @@ class Machine:
         self.peak_rss_kb = _peak_rss_kb(child.pid)
         try:
             if child.isalive() and self._qmp is not None:
-                # QEMU may already be gone: the kill below settles it either way
-                with contextlib.suppress(Exception):
-                    self._qmp.cmd("quit")
+                # QEMU may already be gone, or stopped: the kill below settles it either way
+                with contextlib.suppress(MachineError):
+                    self._qmp.cmd("quit", timeout=grace)
             deadline = time.monotonic() + grace
             while child.isalive() and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -253,8 +255,7 @@ class Machine:
                 child.wait()
         finally:
             if self._qmp is not None:
-                with contextlib.suppress(Exception):
-                    self._qmp.close()
+                self._qmp.close(timeout=0.5)
                 self._qmp = None
             with contextlib.suppress(Exception):
                 child.close(force=True)

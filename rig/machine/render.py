@@ -6,11 +6,13 @@ newlines, so no command line is ever a shell string built from user input.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from functools import cache
 
 import jinja2
 
+from rig.domain.e820 import E820Type
 from rig.domain.qemu_ram import LEGACY_PC
 from rig.domain.scenario import GRUB_UNSAFE, Scenario
 from rig.domain.units import format_size
@@ -69,6 +71,11 @@ class MachineSpec:
     esp: str | None = None  # UEFI: the folder served as a FAT ESP
     ovmf_code: str | None = None
     ovmf_vars: str | None = None
+    #: rig's test firmware (SeaBIOS with rig's patch) and the scenario's entries for it
+    bios: str | None = None
+    e820_entries: str | None = None
+    #: where SeaBIOS's debug console (its final E820 map among it) is written
+    debug_log: str | None = None
 
 
 def _escape_module(text: str) -> str:
@@ -104,7 +111,9 @@ def init_script(extra_commands: list[str] | None = None) -> str:
 def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
                  qmp_socket: str, cpu: str = DEFAULT_CPU, iso: str | None = None,
                  esp: str | None = None, ovmf_code: str | None = None,
-                 ovmf_vars: str | None = None) -> MachineSpec:
+                 ovmf_vars: str | None = None, bios: str | None = None,
+                 e820_entries: str | None = None,
+                 debug_log: str | None = None) -> MachineSpec:
     modules = ",".join([
         _escape_module(f"{_plain_path(kernel, 'dom0 kernel')} {dom0_cmdline(s)}"),
         _escape_module(_plain_path(initrd, "initramfs")),
@@ -136,6 +145,9 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         esp=esp,
         ovmf_code=ovmf_code,
         ovmf_vars=ovmf_vars,
+        bios=bios,
+        e820_entries=e820_entries,
+        debug_log=debug_log if s.firmware == "bios" else None,
     )
 
 
@@ -175,8 +187,20 @@ def xen_efi_cfg(s: Scenario) -> str:
     return render("xen-efi.cfg.j2", xen_cmdline=xen_cmdline(s), dom0_cmdline=dom0_cmdline(s))
 
 
+#: the E820 type numbers rig's test firmware takes (0: remove the range, a gap)
+E820_NUMBER = {E820Type.RESERVED: 2, E820Type.ACPI: 3, E820Type.NVS: 4, E820Type.UNUSABLE: 5}
+#: one entry of the fw_cfg file opt/rig/e820: u64 start, u64 length, u32 type (little-endian)
+ENTRY = struct.Struct("<QQI")
+
+
+def e820_entries(s: Scenario) -> bytes:
+    """The fw_cfg file of rig's test firmware for ``s`` (images/seabios-rig-e820.patch)."""
+    return b"".join(ENTRY.pack(h.start, h.size, E820_NUMBER[h.typed] if h.typed else 0)
+                    for h in s.firmware_entries)
+
+
 def grub_cfg(s: Scenario) -> str:
-    holes = [GrubHole(h.start, h.end, h.kind) for h in sorted(s.holes, key=lambda h: h.start)]
+    holes = [GrubHole(h.start, h.end, h.kind) for h in sorted(s.grub_holes, key=lambda h: h.start)]
     return render("grub.cfg.j2", holes=holes, xen_cmdline=xen_cmdline(s),
                   dom0_cmdline=dom0_cmdline(s))
 

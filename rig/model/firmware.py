@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import ram_pages
 from rig.domain.qemu_ram import AMD_HT_HOLE, LEGACY_PC, high_ram_start
+from rig.domain.scenario import TYPED, Scenario
 from rig.domain.units import GIB4
 
 #: where SeaBIOS ends the first RAM entry (its EBDA below): as seen on QEMU 7.2 / SeaBIOS 1.16,
@@ -46,11 +47,16 @@ def seabios_top_reserve(memory: int, machine: str = "pc", boot: str = "direct") 
 
 @dataclass(frozen=True)
 class HoleSpec:
-    """A hole GRUB punches: under BIOS, cutmem and badram (32-bit mask) both leave a gap."""
+    """A hole of the scenario: a gap (GRUB's cutmem or badram, or rig's test firmware removing
+    the range), or a typed entry rig's test firmware adds at exact bounds."""
 
     start: int
     end: int
     kind: str
+
+    @property
+    def type(self) -> E820Type | None:
+        return TYPED.get(self.kind)
 
 
 def seabios_map(low: int, high: int, boot: str, machine_type: str = "pc") -> list[E820Entry]:
@@ -81,6 +87,34 @@ def requested_ram(low: int, high: int, machine_type: str = "pc") -> list[E820Ent
     return entries
 
 
+def overlay(entries: Sequence[E820Entry], start: int, end: int,
+            kind: E820Type | None) -> list[E820Entry]:
+    """SeaBIOS's e820_add (src/e820map.c): [start, end) becomes one entry of ``kind``
+    whatever lay there (split, cut or dropped), or nothing at all (``None``: e820_remove);
+    adjacent entries of one type merge."""
+    out: list[E820Entry] = []
+    for e in entries:
+        if e.end <= start or e.start >= end:
+            out.append(e)
+            continue
+        if e.start < start:
+            out.append(E820Entry(e.start, start, e.type))
+        if end < e.end:
+            out.append(E820Entry(end, e.end, e.type))
+    if kind is not None:
+        out.append(E820Entry(start, end, kind))
+    return sanitize(out)
+
+
+def with_entries(firmware: Sequence[E820Entry], holes: Sequence[HoleSpec]) -> list[E820Entry]:
+    """The firmware's map once rig's test firmware has applied the scenario's entries (in
+    their order, after QEMU's own map: rig_e820() in images/seabios-rig-e820.patch)."""
+    out = sanitize(firmware)
+    for h in holes:
+        out = overlay(out, h.start, h.end, h.type)
+    return out
+
+
 def punch(firmware: Sequence[E820Entry], holes: Sequence[HoleSpec]) -> list[E820Entry]:
     """The map after GRUB's cutmem/badram: the holes' RAM is gone (a gap under BIOS); typed
     entries stay as they were."""
@@ -101,6 +135,29 @@ def punch(firmware: Sequence[E820Entry], holes: Sequence[HoleSpec]) -> list[E820
                 pieces = cut
         out += pieces
     return sanitize(out)
+
+
+def emulated_machine(s: Scenario) -> list[E820Entry]:
+    """The map Xen will see on a BIOS boot of ``s``, by rig's emulation: SeaBIOS's own, rig's
+    test firmware's entries applied, GRUB's cuts made (rig predict's map, without a boot)."""
+    entries = [HoleSpec(h.start, h.end, h.kind) for h in s.firmware_entries]
+    cuts = [HoleSpec(h.start, h.end, h.kind) for h in s.grub_holes]
+    fw = with_entries(seabios_map(s.low_ram, s.high_ram, s.boot, s.qemu_machine), entries)
+    return punch(fw, cuts)
+
+
+def over_firmware_tables(s: Scenario) -> str | None:
+    """Why ``s`` cannot be made, if a hole of rig's test firmware reaches the top of RAM below
+    4 GiB: the firmware applies the entries last, and there SeaBIOS keeps its ACPI and SMBIOS
+    tables, which the guest would lose."""
+    keep = seabios_top_reserve(s.memory, s.qemu_machine, s.boot)
+    lo = s.low_ram - keep
+    for i, h in enumerate(s.holes):
+        if h in s.firmware_entries and h.start < s.low_ram and lo < h.end:
+            return (f"holes[{i}].start = {h.start:#x}: [{h.start:#x}, {h.end:#x}) reaches "
+                    f"[{lo:#x}, {s.low_ram:#x}), the top of RAM below 4 GiB where SeaBIOS keeps "
+                    "its tables; end the hole below it")
+    return None
 
 
 def ram_page_differences(got: Sequence[E820Entry], want: Sequence[E820Entry],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rig.domain.e820 import E820Entry, E820Type
+from rig.domain.kconfig import KernelConfig
 
 #: Linux 6.5+ built with CONFIG_ISCSI_IBFT_FIND reserves this for the iBFT scan under Xen
 #: (R. Lagerwall, "iscsi_ibft: Fix finding the iBFT under Xen Dom 0", 2023)
@@ -44,6 +45,21 @@ def era_for(version: tuple[int, ...]) -> Era:
     return Era.E
 
 
+def release_version(release: str, upstream: str | None) -> tuple[int, ...]:
+    """The kernel's version from its release, or from the upstream release its distribution's
+    build string names when that is the same series (Debian's 6.1.0-57 is 6.1.192: which
+    stable fixes it has depends on the latter)."""
+    version = parse_version(release)
+    if upstream is not None:
+        try:
+            named = parse_version(upstream)
+        except ValueError:
+            return version
+        if named[:2] == version[:2] and named > version:
+            return named
+    return version
+
+
 def parse_version(text: str) -> tuple[int, ...]:
     """``"6.1.0-56-amd64"`` → (6, 1, 0); ``"3.8"`` → (3, 8)."""
     parts: list[int] = []
@@ -64,6 +80,33 @@ def parse_version(text: str) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class KernelLayout:
+    """Where the kernel image's parts lie (physical addresses, from its ELF's section headers:
+    .text, .bss, .brk; arch/x86/kernel/vmlinux.lds.S). Linux's Xen setup checks [_text,
+    _end) against the E820 (before fac1bceeeb04: [_text, __bss_stop)); Xen loads [pstart,
+    pend), which goes on past _end (.init.scratch, 2 MiB-aligned, in Debian's kernels)."""
+
+    text: int
+    bss_stop: int
+    end: int
+    #: the end of what Xen loads (the highest PT_LOAD's paddr + memsz): Xen's "paddr A -> B"
+    image_end: int
+    source: str = "the kernel's ELF (section and program headers)"
+
+
+@dataclass(frozen=True)
+class BootedKernel:
+    """What a live run knows of the kernel it booted, from its artifact (never from what it
+    printed): its build configuration, its release (the bzImage's header), its image's parts."""
+
+    config: KernelConfig | None = None
+    release: str | None = None
+    layout: KernelLayout | None = None
+    #: the upstream release its build string names ("Debian 6.1.192-3"), when it names one
+    upstream: str | None = None
+
+
+@dataclass(frozen=True)
 class Kernel:
     """What the model knows of dom0's kernel, and where each fact came from (a result must be
     able to say whether a fact was read from the artifact or assumed)."""
@@ -73,6 +116,8 @@ class Kernel:
     #: CONFIG_ISCSI_IBFT_FIND, when the kernel's build configuration is known
     ibft_find: bool | None = None
     config_source: str | None = None
+    #: the image's parts, when the kernel's ELF was read (a live run)
+    layout: KernelLayout | None = None
 
     @property
     def era(self) -> Era:
@@ -85,3 +130,55 @@ class Kernel:
         if self.version[:2] < (6, 5):
             return False
         return True if self.ibft_find is None else self.ibft_find
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A fix of Linux's Xen memory setup: which kernels carry it, by version (mainline from
+    ``mainline``; a stable series from the release that got the backport)."""
+
+    name: str
+    commit: str
+    title: str
+    mainline: tuple[int, int]
+    stable: tuple[tuple[tuple[int, int], tuple[int, int, int]], ...] = ()
+
+    def in_version(self, version: tuple[int, ...]) -> bool:
+        if tuple(version[:2]) >= self.mainline:
+            return True
+        for series, first in self.stable:
+            if tuple(version[:2]) == series:
+                return tuple(version[:3]) >= first
+        return False
+
+    def cite(self) -> str:
+        return f"{self.commit} \"{self.title}\""
+
+
+#: the fixes rig's model assumes of a correct kernel, and the kernels known to carry each
+#: (upstream commits; backports as found in the stable trees, e.g. 6.1.113's review; a series
+#: not listed is taken not to carry a fix before its mainline release)
+FIXES: tuple[Fix, ...] = (
+    # Juergen Gross's 2024 series "xen: fix dom0 PV boot on some AMD machines"
+    Fix("end-of-kernel", "fac1bceeeb04",
+        "xen: use correct end address of kernel for conflict checking", (6, 12),
+        (((6, 1), (6, 1, 113)),)),
+    Fix("start-info-check", "ba88829706e2",
+        "xen: introduce generic helper checking for memory map conflicts", (6, 12)),
+    Fix("nvs-swap", "be35d91c8880",
+        "xen: tolerate ACPI NVS memory overlapping with Xen allocated memory", (6, 12)),
+    # 2026, found by reading the code
+    Fix("nvs-swap-offset", "28e03f78e69c", "x86/xen: Fix xen_e820_swap_entry_with_ram()",
+        (7, 1), (((6, 12), (6, 12, 94)),)),
+    Fix("resolve-restart", "5f8719945244",
+        "x86/xen: Fix a potential problem in xen_e820_resolve_conflicts()", (7, 1)),
+)
+FIX = {f.name: f for f in FIXES}
+
+
+def fixes_of(version: tuple[int, ...]) -> frozenset[str]:
+    """The fixes a kernel of ``version`` carries (by its version alone)."""
+    return frozenset(f.name for f in FIXES if f.in_version(version))
+
+
+ALL_FIXES = frozenset(FIX)

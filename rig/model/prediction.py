@@ -14,8 +14,8 @@ from rig.domain.dom0mem import Dom0Mem, Dom0Size
 from rig.domain.e820 import E820Entry, sanitize
 from rig.domain.pages import ram_pages, total
 from rig.domain.scenario import Scenario
-from rig.model import pvh
-from rig.model.firmware import HoleSpec, punch, requested_ram, seabios_map
+from rig.model import pvh, xen_pv
+from rig.model.firmware import HoleSpec, punch, requested_ram, seabios_map, with_entries
 from rig.model.kernel import Kernel, parse_version
 from rig.model.pv import Prediction, predict
 
@@ -73,12 +73,16 @@ def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *
     read on a live boot (replaces the emulation). ``kernel``: what is known of the kernel (its
     configuration once the artifact is fetched); by default the scenario's kernel key."""
     holes = [HoleSpec(h.start, h.end, h.kind) for h in sorted(s.holes, key=lambda h: h.start)]
+    entries = [HoleSpec(h.start, h.end, h.kind) for h in s.firmware_entries]
+    cuts = [HoleSpec(h.start, h.end, h.kind) for h in s.grub_holes]
     notes: list[str] = []
     if firmware_map:
+        # as the firmware gives it: rig's test firmware's entries are in it already
         fw, source = sanitize(firmware_map), firmware_source or "read from the firmware"
     elif s.firmware == "bios":
-        fw, source = seabios_map(s.low_ram, s.high_ram, s.boot, s.qemu_machine), \
-            "rig's emulation of SeaBIOS"
+        fw = with_entries(seabios_map(s.low_ram, s.high_ram, s.boot, s.qemu_machine), entries)
+        source = "rig's emulation of SeaBIOS" + (" with rig's test firmware's entries"
+                                                 if entries else "")
     elif recorded:
         fw, source = sanitize(recorded), "OVMF's map recorded from an earlier boot"
         notes.append("OVMF's map as recorded from an earlier boot of the same firmware, machine "
@@ -87,7 +91,7 @@ def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *
         fw, source = [], "none"
         notes.append("no OVMF map recorded for this machine and RAM size yet: the first "
                      "`rig run` records it")
-    mmap = punch(fw, holes) if fw else []
+    mmap = punch(fw, cuts) if fw else []
     nr_pages = max_pages = None
     if mmap:
         size, why = dom0_size(s.dom0_mem, mmap)
@@ -124,7 +128,8 @@ def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *
                          "Dom0 memory map after boot")
     elif nr_pages is not None and mmap:
         if kernel is not None:
-            pred = predict(mmap, nr_pages, max_pages, kernel)
+            alloc = xen_pv.allocations(kernel.layout) if kernel.layout is not None else None
+            pred = predict(mmap, nr_pages, max_pages, kernel, alloc)
         without = predict(mmap, nr_pages, max_pages, (3, 2))
     requested = requested_ram(s.low_ram, s.high_ram, s.qemu_machine)
     return ScenarioPrediction(s.name, s.boot, fw, source, mmap, requested, holes, nr_pages,

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from rig.domain.dom0mem import UINT_MAX
 from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import PfnRange, clip, nonram_areas, pfn_down, pfn_up, total
-from rig.model.kernel import IBFT_RESERVE, Era, Kernel
+from rig.model.conflicts import Allocations, Conflict, Resolution, resolve
+from rig.model.kernel import ALL_FIXES, IBFT_RESERVE, Era, Kernel
 
 # MAXMEM on x86_64 with 4-level paging: 64 TiB of pfns; dom0's nr_pages is clamped to it.
 MAXMEM_PFN = (64 << 40) >> 12
@@ -41,10 +42,21 @@ class Prediction:
     #: pages dom0 holds after setup (Xen's tot_pages)
     dom0_pages: int = 0
     balloon_current_kb: int | None = None
-    #: the non-RAM entry that makes the kernel refuse to boot (its image is not in one RAM
-    #: entry): "Xen hypervisor allocated kernel memory conflicts with E820 map"
+    #: the non-RAM entry that makes the kernel refuse to boot (Xen's allocations not in one
+    #: RAM entry): "Xen hypervisor allocated <component> memory conflicts with E820 map"
     kernel_conflict: E820Entry | None = None
     notes: list[str] = field(default_factory=list)
+    #: Linux's checks of Xen's allocations against its map (rig.model.conflicts)
+    resolution: Resolution | None = None
+
+    @property
+    def nonram_remapped_pages(self) -> int:
+        """"Remapped N non-RAM page(s)" (6.12+)."""
+        return self.resolution.nonram_pages if self.resolution is not None else 0
+
+    @property
+    def conflict(self) -> Conflict | None:
+        return self.resolution.conflict if self.resolution is not None else None
 
     @property
     def hole_pages(self) -> int:
@@ -67,26 +79,6 @@ def dom0_view(machine_map: Sequence[E820Entry], kernel: Kernel) -> list[E820Entr
     if kernel.ibft_reserve:
         entries.append(IBFT_RESERVE)
     return sanitize(entries)
-
-
-def kernel_conflict(view: Sequence[E820Entry], image: tuple[int, int]) -> E820Entry | None:
-    """xen_is_e820_reserved() on the kernel image (Linux 4.3+, xen_memory_setup): the kernel
-    refuses to boot unless one RAM entry of its map holds all of [_text, _end). The first
-    entry in the way is returned. Xen's "Dom0 kernel: ... paddr A -> B" line gives the range
-    (kernels before a 2024 stable fix checked only up to __bss_stop, slightly below B)."""
-    start, end = image
-    if end <= start:
-        return None
-    if any(e.is_ram and e.start <= start and end <= e.end for e in view):
-        return None
-    for e in view:
-        if not e.is_ram and e.start < end and start < e.end:
-            return e
-    # no typed entry in the way: a gap between entries
-    lo = max((e.end for e in view if e.end <= start or (e.is_ram and e.start <= start)),
-             default=start)
-    hi = min((e.start for e in view if e.start >= lo and e.start > start), default=end)
-    return E820Entry(lo, max(hi, lo + 1), E820Type.OTHER)
 
 
 def _gap_ranges(entries: Sequence[E820Entry]) -> list[PfnRange]:
@@ -125,17 +117,24 @@ def _ram_pages_from(entries: Sequence[E820Entry], first_pfn: int) -> int:
     return total
 
 
+#: what the kernel's names for Xen's allocations are, in a note
+WHAT = {"kernel": "kernel image", "xen_start_info": "start info", "page table": "page tables"}
+
+
 def predict(
     machine_map: Sequence[E820Entry],
     nr_pages: int,
     max_pages: int | None,
     kernel: Kernel | tuple[int, ...],
-    kernel_image: tuple[int, int] | None = None,
+    allocations: Allocations | None = None,
+    fixes: frozenset[str] = ALL_FIXES,
 ) -> Prediction:
     """What a correct ``kernel`` does with ``machine_map`` and ``nr_pages``.
 
     ``max_pages`` is Xen's d->max_pages (UINT_MAX or None when ``dom0_mem`` had no ``max:``).
-    ``kernel_image``: the physical range Xen placed dom0's kernel at, when known.
+    ``allocations``: where Xen put dom0's kernel and what it built for it, when known (Linux
+    4.3+ checks them against its map, rig.model.conflicts). ``fixes``: the fixes the kernel
+    is taken to have (a correct kernel: all of them; rig.model.kernel.FIXES).
     """
     if not isinstance(kernel, Kernel):
         kernel = Kernel(tuple(kernel))
@@ -143,6 +142,10 @@ def predict(
     view = dom0_view(machine_map, kernel)
     nr = min(nr_pages, MAXMEM_PFN)
     maxp = UINT_MAX if max_pages is None else max_pages
+    resolution = None
+    if allocations is not None and kernel.version[:2] >= (4, 3):
+        resolution = resolve(view, kernel, allocations, nr, fixes)
+        view = resolution.view
     holes = clip(nonram_areas(view), nr)
     pred = Prediction(
         era=era,
@@ -151,16 +154,20 @@ def predict(
         max_pages=maxp,
         e820=view,
         hole_ranges=holes,
+        resolution=resolution,
     )
-    if kernel_image is not None and kernel.version[:2] >= (4, 3):
-        pred.kernel_conflict = kernel_conflict(view, kernel_image)
-        if pred.kernel_conflict is not None:
-            c = pred.kernel_conflict
-            pred.notes.append(
-                f"the kernel image [{kernel_image[0]:#x}, {kernel_image[1]:#x}) is not inside one "
-                f"RAM entry ({c.type.value} [{c.start:#x}, {c.end:#x}) is in the way): the kernel "
-                "must refuse to boot ('Xen hypervisor allocated kernel memory conflicts with "
-                "E820 map')")
+    if resolution is not None and resolution.conflict is not None:
+        c = resolution.conflict
+        pred.kernel_conflict = c.entry
+        pred.notes.append(
+            f"the {WHAT.get(c.component, c.component)} [{c.range[0]:#x}, {c.range[1]:#x}) is not "
+            "inside one RAM entry "
+            f"({c.entry.type.value} [{c.entry.start:#x}, {c.entry.end:#x}) is in the way): the "
+            f"kernel must refuse to boot ('{c.message}')")
+    for swap in resolution.swaps if resolution is not None else []:
+        pred.notes.append(
+            f"ACPI NVS [{swap.entry.start:#x}, {swap.entry.end:#x}) lies in Xen's allocations: "
+            f"swapped with RAM, now at [{swap.moved.start:#x}, {swap.moved.end:#x})")
     hole_pages = pred.hole_pages
     ram_above = _ram_pages_from(view, nr)
 

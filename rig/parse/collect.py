@@ -80,6 +80,11 @@ class Collector:
                 self.cut.append((line.no, "the log's last line (no line end)", line.text))
                 self._dispatch(line, cut=True)
             return
+        if lines and lines[-1].cut:
+            for line in lines:
+                self.cut.append((line.no, "a number followed by noise", line.text))
+                self._dispatch(line, cut=True)
+            return
         if self._pending is not None:
             line, known, width = self._pending
             self._pending = None
@@ -117,8 +122,9 @@ class Collector:
             self.xen.feed(line.text, cut)
         else:
             self.linux.feed(line.text, cut)
-            self.init.feed(line.text)
-            self.grub.feed(line.text)
+            if not cut:  # a cut line's numbers are not read, rig's own lines' neither
+                self.init.feed(line.text)
+                self.grub.feed(line.text)
         if not cut and crash.KEYS.search(line.text):
             pattern = crash.match(line.source, line.text)
             if pattern is not None:

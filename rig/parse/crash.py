@@ -55,6 +55,10 @@ PATTERNS: tuple[Pattern, ...] = (
             True),
     Pattern(Kind.E820_CONFLICT, None,
             re.compile(r"No suitable area found for required E820 entry remapping action"), True),
+    # p2m.c xen_add_remap_nonram(): a fifth NVS swap (NR_NONRAM_REMAP), then BUG()
+    Pattern(Kind.E820_CONFLICT, None,
+            re.compile(r"Number of required E820 entry remapping actions exceed maximum value"),
+            True),
     Pattern(Kind.DOM0_HALT, Source.XEN, re.compile(r"Hardware Dom0 halted"), False),
 )
 
@@ -74,7 +78,8 @@ LIVE_FATAL: tuple[tuple[Kind, str], ...] = (
     (Kind.LINUX_OOPS, r"\bOops: \d{4}"),
     (Kind.LINUX_BUG, r"kernel BUG at "),
     (Kind.E820_CONFLICT, r"(?i:Xen hypervisor allocated [\w ]*memory conflicts with E820)"
-                         r"|E820 map conflict|required E820 entry remapping"),
+                         r"|E820 map conflict|required E820 entry remapping"
+                         r"|E820 entry remapping actions exceed"),
     # rig stops a run once /init is done, so a live halt is always an early one
     (Kind.DOM0_HALT, r"Hardware Dom0 halted"),
     # GRUB stops at its menu after an error; only the live console can see it in time

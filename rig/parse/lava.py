@@ -111,17 +111,24 @@ def looks_like_results(head: bytes) -> bool:
     return bool(re.match(r"-\s+(?:\w+:|\{)", text))
 
 
-def read_results(text: str) -> LavaInfo | None:
+class ResultsError(ValueError):
+    """A file that starts like LAVA's results.yaml is not one: the message says why."""
+
+
+def read_results(text: str) -> LavaInfo:
     """A ``results.yaml`` (lavacli's or the server's results of a job): a YAML list of
-    results, each with suite/definition, name/case, result and metadata."""
+    results, each with suite/definition, name/case, result and metadata. ResultsError says
+    what is wrong with one that is not (the YAML error, with its line)."""
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+    except yaml.YAMLError as exc:
+        raise ResultsError(f"it is not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, list) or not data or not all(isinstance(d, dict) for d in data):
-        return None
-    if not all(("result" in d and ("name" in d or "case" in d)) for d in data):
-        return None
+        raise ResultsError("it is not a YAML list of results (mappings)")
+    bad = next((i for i, d in enumerate(data)
+                if not ("result" in d and ("name" in d or "case" in d))), None)
+    if bad is not None:
+        raise ResultsError(f"its result {bad + 1} has no 'result' and 'name' (or 'case')")
     out = LavaInfo(source="results.yaml")
     for d in data:
         meta = d.get("metadata")

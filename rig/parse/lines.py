@@ -37,6 +37,8 @@ class Line:
     #: the raw line carried a prefix of its own (a timestamp, "(XEN)", a journal header): a
     #: line without one that follows it may be its wrapped continuation
     prefixed: bool = False
+    #: noise came right after a number at the line's end: the number may be cut
+    cut: bool = False
 
 
 # CSI sequences, two-byte escapes and stray control characters (GRUB clears the screen with them)
@@ -61,14 +63,33 @@ _XEN = re.compile(r"\(XEN\) ?")
 _XEN_STAMP = re.compile(r"^\[[^\]]{1,40}\] ?")
 
 
+#: what a serial line's noise leaves at the end of a line: bytes that were no UTF-8 (decoded as
+#: U+FFFD), stray control characters, blanks
+_TRAILING_NOISE = re.compile(r"[\ufffd\x00-\x1f\x7f\s]+$")
+#: a line that ends in a number (decimal, or hex holding a digit)
+_ENDS_IN_NUMBER = re.compile(r"\b(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]+$")
+
+
 def clean(raw: str) -> str:
+    return _clean(raw)[0]
+
+
+def _clean(raw: str) -> tuple[str, bool]:
+    """The line without line end, ANSI sequences, mail quoting and the noise after it; and
+    whether that noise came right after a number (which may then have lost digits to it)."""
     text = raw.rstrip("\r\n")
     if "\x1b" in text or "\r" in text or "\x00" in text:
         # a bare CR inside a line usually separates two writes; keep both halves readable
         text = _ANSI.sub("", text.replace("\r", " "))
     if text.startswith(">"):
         text = _QUOTE.sub("", text, count=1)
-    return text.rstrip()
+    cut = False
+    if text and text[-1] == "\ufffd":
+        # noise after the message (a serial line's stray bytes) is no part of it; a number
+        # right before it may be cut, and is then not read (the line is marked cut)
+        text = _TRAILING_NOISE.sub("", text)
+        cut = bool(_ENDS_IN_NUMBER.search(text))
+    return text.rstrip(), cut
 
 
 def _strip_linux(text: str) -> tuple[str, bool]:
@@ -106,14 +127,14 @@ def has_prefix(raw: str) -> bool:
 
 def split(no: int, raw: str) -> Iterator[Line]:
     """One raw line → one or more normalised lines (two when a Xen line cut into a Linux one)."""
-    text = clean(raw)
+    text, cut = _clean(raw)
     if not text:
         return
     text, prefixed = _strip_outer(text)
     idx = text.find("(XEN)")
     if idx < 0:
         body, stamped = _strip_linux(text)
-        yield Line(no, Source.LINUX, body, prefixed or stamped)
+        yield Line(no, Source.LINUX, body, prefixed or stamped, cut)
         return
     if idx > 0:
         head = text[:idx].rstrip()
@@ -123,7 +144,7 @@ def split(no: int, raw: str) -> Iterator[Line]:
     rest = _XEN.sub("", text[idx:], count=1)
     if rest.startswith("["):
         rest = _XEN_STAMP.sub("", rest, count=1)
-    yield Line(no, Source.XEN, rest.rstrip(), True)
+    yield Line(no, Source.XEN, rest.rstrip(), True, cut)
 
 
 def normalise(raw_lines: Iterable[str]) -> Iterator[Line]:

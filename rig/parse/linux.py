@@ -11,7 +11,11 @@ from rig.domain.e820 import E820Entry
 from rig.domain.pages import PfnRange
 from rig.parse.e820 import linux_entry, linux_gap
 
-VERSION = re.compile(r"^Linux version (\S+)")
+VERSION = re.compile(r"^Linux version (\S+)(.*)")
+#: Debian's build string (after "#1", past the compiler's "Debian 12.2.0") names the upstream
+#: release its ABI name hides: "6.1.0-57-amd64 ... #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3"
+#: (a wrapped banner may lose it: then the ABI name is all there is)
+DISTRO_RELEASE = re.compile(r"#\d+ .*\bDebian (\d+\.\d+\.\d+)")
 _XEN_VERSION = re.compile(r"^Xen version: (\d+\.\d+(?:\.\d+)?)")
 _CMDLINE = re.compile(r"^(?:Kernel )?[Cc]ommand line: ?(.*)$")
 _MAP_HEADER = re.compile(r"^(?:e820: )?BIOS-provided physical RAM map:\s*$")
@@ -38,6 +42,8 @@ MEMORY = re.compile(r"^Memory: (\d+)[kK]/(\d+)[kK] available")
 @dataclass
 class LinuxInfo:
     version: str | None = None
+    #: the upstream release a distribution's build string names (DISTRO_RELEASE)
+    upstream_version: str | None = None
     #: "Xen version: 4.17.7" as the kernel saw it (ties a dmesg to its Xen log)
     xen_version: str | None = None
     #: the map ended on a cut entry that could not be rejoined
@@ -103,6 +109,8 @@ class LinuxParser:
 
     def _version(self, m: re.Match[str]) -> None:
         self.info.version = m.group(1)
+        if (d := DISTRO_RELEASE.search(m.group(2))) is not None:
+            self.info.upstream_version = d.group(1)
 
     def _xen_version(self, m: re.Match[str]) -> None:
         self.info.xen_version = m.group(1)

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from pathlib import Path
 
+from rig.errors import UsageError
 from rig.parse import lava, mail
 from rig.parse.collect import Collector, ParsedLog, parse_lines, tail_of
 from rig.parse.hints import HINT_BYTES, HINT_LITERALS
@@ -39,8 +40,11 @@ def parse_file(path: Path, tail: int = 20) -> ParsedLog:
         log = parse_lines(console, tail)
         log.decoded, log.lava = "a LAVA job log: its target (console) lines", info
         return log
-    if size <= lava.MAX_RESULTS and lava.looks_like_results(head) and \
-            (results := lava.read_results(path.read_text(errors="replace"))) is not None:
+    if size <= lava.MAX_RESULTS and lava.looks_like_results(head):
+        try:
+            results = lava.read_results(path.read_text(errors="replace"))
+        except lava.ResultsError as exc:
+            raise UsageError(f"{path}: looks like LAVA's results.yaml, but {exc}") from None
         log = c.result(0, [])
         log.decoded, log.lava = "LAVA's results of a job (no console lines)", results
         return log

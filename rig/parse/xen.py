@@ -31,7 +31,13 @@ ALLOC = re.compile(
     r"(?: \((\d+) pages to be allocated\))?\s*$")
 RAMDISK = re.compile(r"^\s*Init\. ramdisk:\s+([0-9a-fA-F]+)->([0-9a-fA-F]+)\s*$")
 P2M = re.compile(r"^\s*Phys-Mach map:\s+([0-9a-fA-F]+)->([0-9a-fA-F]+)\s*$")
+#: the lines whose numbers the allocation arithmetic adds up (alloc_nr_pages)
+_ALLOC_LINE = re.compile(r"Dom0 alloc\.|Init\. ramdisk")
 _SECTION = re.compile(r"^(PHYSICAL|VIRTUAL) MEMORY ARRANGEMENT:")
+#: a PV dom0's initial mapping (pv/dom0_build.c, VIRTUAL MEMORY ARRANGEMENT): where Xen put
+#: the kernel, the start info and the page tables in dom0's virtual space
+_VIRTUAL = re.compile(
+    r"^\s*(Loaded kernel|Start info|Page tables):\s+([0-9a-fA-F]+)->([0-9a-fA-F]+)\s*$")
 DOM0_KERNEL = re.compile(
     r"^\s*Dom0 kernel: (32|64)-bit.*, paddr (0x[0-9a-fA-F]+) -> (0x[0-9a-fA-F]+)\s*$")
 BUILD = re.compile(r"^\*\*\* (?:Building a PV(H)? Dom0|LOADING DOMAIN 0) \*\*\*")
@@ -59,6 +65,8 @@ class XenInfo:
     dom0_bits: int | None = None  # 64, or 32 for a 32-bit PV dom0
     #: [start, end) of dom0's kernel in its pseudo-physical space ("Dom0 kernel: ... paddr")
     dom0_kernel_paddr: tuple[int, int] | None = None
+    #: VIRTUAL MEMORY ARRANGEMENT: "Loaded kernel", "Start info", "Page tables" → [start, end)
+    virtual: dict[str, tuple[int, int]] = field(default_factory=dict)
     alloc_pages: int | None = None
     ramdisk_pages: int = 0
     to_be_allocated: int | None = None
@@ -68,6 +76,9 @@ class XenInfo:
     dom0_tot_pages: int | None = None
     dom0_max_pages_seen: int | None = None
     q_dumps: int = 0
+    #: a line of the allocation arithmetic (Dom0 alloc., the physical Init. ramdisk) was cut
+    #: (a wrap, noise after its number): the arithmetic is not known
+    alloc_cut: bool = False
     seen: bool = False  # any Xen line at all
 
     @property
@@ -78,13 +89,24 @@ class XenInfo:
         return self.dom0_mem_values[0] if len(self.dom0_mem_values) == 1 else \
             " ".join(self.dom0_mem_values)
 
+    def dom0_physical(self, what: str) -> tuple[int, int] | None:
+        """Where one of Xen's allocations for a PV dom0 lies in dom0's pseudo-physical space:
+        the initial mapping maps pfn (vaddr - virt_base) >> 12 (pv/dom0_build.c), and
+        virt_base is where the kernel's vaddr and paddr part ("Loaded kernel" vs "Dom0
+        kernel: paddr")."""
+        loaded, found = self.virtual.get("Loaded kernel"), self.virtual.get(what)
+        if loaded is None or found is None or self.dom0_kernel_paddr is None:
+            return None
+        base = loaded[0] - self.dom0_kernel_paddr[0]
+        return found[0] - base, found[1] - base
+
     @property
     def alloc_nr_pages(self) -> int | None:
         """dom0's nr_pages from the PHYSICAL MEMORY ARRANGEMENT: the chunk, the initrd's pages
         (assigned to dom0 before the line is printed) and the pages still to be allocated.
         Without "to be allocated" none were left: Xen panics ("Domain 0 allocation is too
         small") rather than give dom0 fewer pages than the chunk and the initrd."""
-        if self.alloc_pages is None:
+        if self.alloc_pages is None or self.alloc_cut:
             return None
         return self.alloc_pages + self.ramdisk_pages + (self.to_be_allocated or 0)
 
@@ -144,7 +166,12 @@ class XenParser:
             if cut:
                 info.e820_cut = True
             self._close_map()
-        if cut or not KEYS.search(text):
+        if cut:
+            # a cut line is never read; one of the allocation arithmetic leaves it unknown
+            if _ALLOC_LINE.search(text) and self._section != "VIRTUAL":
+                info.alloc_cut = True
+            return
+        if not KEYS.search(text):
             return
         for message in MESSAGES:
             if (message.when is None or message.when(self)) and \
@@ -181,6 +208,9 @@ class XenParser:
 
     def _section_header(self, m: re.Match[str]) -> None:
         self._section = m.group(1)
+
+    def _virtual(self, m: re.Match[str]) -> None:
+        self.info.virtual[m.group(1)] = (int(m.group(2), 16), int(m.group(3), 16))
 
     def _alloc(self, m: re.Match[str]) -> None:
         start, end = int(m.group(1), 16), int(m.group(2), 16)
@@ -250,6 +280,8 @@ MESSAGES: tuple[Message, ...] = (
     Message(r"\*\*\*", BUILD, XenParser._build),
     Message("Dom0 kernel", DOM0_KERNEL, XenParser._dom0_kernel),
     Message("ARRANGEMENT", _SECTION, XenParser._section_header),
+    Message("Loaded kernel|Start info|Page tables", _VIRTUAL, XenParser._virtual,
+            lambda p: p._section == "VIRTUAL"),
     Message("Dom0 al", ALLOC, XenParser._alloc),
     Message(r"Init\. r", RAMDISK, XenParser._ramdisk),
     Message("Phys-Mach", P2M, XenParser._p2m),

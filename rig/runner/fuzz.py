@@ -16,6 +16,7 @@ from rig.judge.document import Result
 from rig.judge.records import ScenarioRecord
 from rig.judge.result import Status
 from rig.machine import build
+from rig.output.paths import check_output_dir
 from rig.runner.fuzz_layouts import MAX_MEMORY, generate
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix
 from rig.runner.run import results_folder
@@ -93,6 +94,7 @@ def prepare(req: FuzzRequest) -> Fuzz:
         raise UsageError(f"N = {req.count}: fuzz at least 1 scenario")
     build.check("kernel", req.kernel)
     build.check("xen", req.xen)
+    check_output_dir(req.results, "--results")
     scenarios = generate(req.seed, req.count, kernel=req.kernel, xen=req.xen,
                          max_memory=req.max_memory, mode=req.mode)
     folder = results_folder(req.results, f"fuzz-{req.seed}")

@@ -12,6 +12,7 @@ from dataclasses import replace
 from rig.domain.qemu_ram import MAX_BELOW_4G, Q35_MAX_BELOW_4G
 from rig.domain.scenario import Hole, Scenario, ScenarioError, validate
 from rig.domain.units import PAGE_SIZE, GiB, MiB, format_size, parse_size
+from rig.model.firmware import over_firmware_tables
 
 #: RAM from 1 GiB to this (the issue's range), in 256 MiB steps
 MAX_MEMORY = 64 * GiB
@@ -43,6 +44,8 @@ def one(seed: int, index: int, *, kernel: str = "6.1", xen: str = "4.17",
             validate(s)
         except ScenarioError:
             continue
+        if over_firmware_tables(s) is not None:
+            continue
         return s
     raise RuntimeError(f"{name}: no valid layout in {TRIES} draws")  # pragma: no cover
 
@@ -59,32 +62,55 @@ def _draw(rng: random.Random, name: str, max_memory: int) -> Scenario:
     return replace(s, holes=tuple(holes), dom0_mem=_dom0_mem(rng, s.memory))
 
 
+#: the kinds a drawn hole takes, by weight (badram only where GRUB's mask is regular)
+KINDS = (("gap", 8), ("reserved", 3), ("acpi", 3), ("nvs", 3), ("unusable", 1))
+#: where Xen puts a PV dom0's kernel, start info and page tables for Debian's kernels (16 MiB to
+#: past 6.1's 0x4a00000): entries drawn there test the kernel's checks of them
+ALLOCATIONS = (0x1000000, 0x4C00000)
+
+
 def _holes(rng: random.Random, s: Scenario) -> list[Hole]:
-    """0–16 holes in RAM below and above 4 GiB, of 4 KiB to 256 MiB; badram blocks only where
-    GRUB's 32-bit mask is regular (no RAM above 4 GiB)."""
+    """0–16 holes in RAM below and above 4 GiB, of 4 KiB to 256 MiB, of every kind: typed
+    entries sometimes at unaligned bounds, some on Xen's dom0 allocations; badram blocks only
+    where GRUB's 32-bit mask is regular (no RAM above 4 GiB)."""
     regions = [(1 * MiB, s.low_ram)]
     if s.high_ram:
         regions.append((s.high_ram_start, s.high_ram_start + s.high_ram))
     holes: list[Hole] = []
     for _ in range(rng.randint(0, MAX_HOLES)):
-        lo, hi = rng.choice(regions)
-        size = PAGE_SIZE << rng.randint(0, 16)
-        if size >= hi - lo:
+        hole = _hole(rng, s, regions)
+        if hole is None or any(hole.start < h.end and h.start < hole.end for h in holes):
             continue
-        if not s.high_ram and rng.random() < 0.15:
-            start = rng.randrange(-(-lo // size) * size, hi - size + 1, size) \
-                if hi - size >= -(-lo // size) * size else -1
-            kind = "badram"
-        else:
-            size = max(PAGE_SIZE, size * rng.randint(1, 3) // 2 // PAGE_SIZE * PAGE_SIZE)
-            if size >= hi - lo:
-                continue
-            start = rng.randrange(lo // PAGE_SIZE, (hi - size) // PAGE_SIZE + 1) * PAGE_SIZE
-            kind = "gap"
-        if start < 0 or any(start < h.end and h.start < start + size for h in holes):
-            continue
-        holes.append(Hole(start, size, kind))
+        holes.append(hole)
     return sorted(holes, key=lambda h: h.start)
+
+
+def _hole(rng: random.Random, s: Scenario, regions: list[tuple[int, int]]) -> Hole | None:
+    lo, hi = rng.choice(regions)
+    size = PAGE_SIZE << rng.randint(0, 16)
+    if size >= hi - lo:
+        return None
+    if not s.high_ram and rng.random() < 0.15:
+        first = -(-lo // size) * size
+        if hi - size < first:
+            return None
+        return Hole(rng.randrange(first, hi - size + 1, size), size, "badram")
+    kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
+    if kind != "gap" and rng.random() < 0.15:
+        # on Xen's allocations for dom0: a small entry, as firmware's NVS on the AMD machines
+        lo, hi = ALLOCATIONS[0], min(ALLOCATIONS[1], s.low_ram)
+        size = PAGE_SIZE << rng.randint(0, 4)
+    size = max(PAGE_SIZE, size * rng.randint(1, 3) // 2 // PAGE_SIZE * PAGE_SIZE)
+    if size >= hi - lo:
+        return None
+    start = rng.randrange(lo // PAGE_SIZE, (hi - size) // PAGE_SIZE + 1) * PAGE_SIZE
+    if kind != "gap" and rng.random() < 0.3:
+        # real firmware's bounds are bytes (0x7ffdff26): an offset into the page, any length
+        start += rng.randrange(1, PAGE_SIZE)
+        size = rng.randrange(1, size + 1)
+        if start + size > hi:
+            return None
+    return Hole(start, size, kind)
 
 
 def _dom0_mem(rng: random.Random, memory: int) -> str | None:

@@ -4,10 +4,11 @@
 The job carries rig's machine in the job ``context``, the way lava-server's ``qemu`` device type
 (etc/dispatcher-config/device-types/qemu.jinja2) reads it: ``arch``, ``no_kvm``, ``memory`` and
 ``extra_options`` (appended to the template's ``-nographic``, ``-net nic ... -net user``, ``-m``,
-``-monitor none``). Xen, dom0's kernel, the initrd (or the GRUB ISO that punches the holes) are
-deployed to tmpfs and given to QEMU by ``image_arg`` exactly as ``rig render`` gives them. The
-boot waits for rig's last /init line, then an interactive test asks Xen for its own count of
-dom0's pages (three CTRL-a, then the debug key ``q``), as ``rig run`` does.
+``-monitor none``). Xen, dom0's kernel, the initrd (or the GRUB ISO when the scenario asks for
+GRUB), rig's test firmware and the entries it makes are deployed to tmpfs and given to QEMU by
+``image_arg`` exactly as ``rig render`` gives them. The boot waits for rig's last /init line,
+then an interactive test asks Xen for its own count of dom0's pages (three CTRL-a, then the
+debug key ``q``), as ``rig run`` does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rig.domain.units import format_size
 from rig.errors import UsageError
 from rig.machine import build, render
 from rig.machine.console import BASE_TIMEOUTS, TCG_SLOWDOWN, Stage
+from rig.machine.images import seabios
 from rig.parse.init import MARKER
 from rig.runner.render_folder import render_folder
 from rig.runner.run import validate
@@ -34,9 +36,12 @@ Yaml: TypeAlias = dict[str, Any]
 #: QEMU options the device type's template sets itself (or that a lab must not get: rig's QMP
 #: socket, its accelerator choice); rig's own are dropped from ``extra_options``
 TEMPLATE_OWNS = {"-name": 1, "-accel": 1, "-m": 1, "-nodefaults": 0, "-display": 1,
-                 "-serial": 1, "-monitor": 1, "-qmp": 1, "-net": 1}
+                 "-serial": 1, "-monitor": 1, "-qmp": 1, "-net": 1, "-debugcon": 1}
+#: ``-global`` values rig drops with their option: SeaBIOS's debug console writes a file of
+#: the machine that renders the job, which a lab does not have (its map is read from Xen's)
+LOCAL_GLOBALS = ("isa-debugcon.",)
 #: QEMU options that load the boot media: they become the deployed images' ``image_arg``
-MEDIA = ("-kernel", "-append", "-initrd", "-drive", "-boot")
+MEDIA = ("-kernel", "-append", "-initrd", "-drive", "-boot", "-bios", "-fw_cfg")
 #: what lava-server's qemu template puts before ``extra_options`` for amd64 (its defaults)
 TEMPLATE_OPTIONS = ["-nographic",
                     "-net nic,model=virtio,macaddr=52:54:00:12:34:58 -net user",
@@ -49,7 +54,8 @@ class LabArgs:
     """rig's QEMU command split the way a LAVA qemu device takes it."""
 
     extra: list[str]  # the job context's extra_options
-    media: dict[str, str]  # the media options by name (-kernel, -append, -initrd, -drive, -boot)
+    #: the media options by name (-kernel, -append, -initrd, -drive, -boot, -bios, -fw_cfg)
+    media: dict[str, str]
 
 
 def split_args(argv: list[str]) -> LabArgs:
@@ -61,6 +67,9 @@ def split_args(argv: list[str]) -> LabArgs:
         arg = argv[i]
         if arg in TEMPLATE_OWNS:
             i += 1 + TEMPLATE_OWNS[arg]
+            continue
+        if arg == "-global" and argv[i + 1].startswith(LOCAL_GLOBALS):
+            i += 2
             continue
         if arg in MEDIA:
             media[arg] = argv[i + 1]
@@ -78,8 +87,13 @@ def _seconds(stages: tuple[Stage, ...], kvm: bool) -> int:
 
 def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False) -> Yaml:
     """The job definition. ``files``: the URL (or file:// path) of each deployed file by name
-    (xen, vmlinuz, initrd.gz, rig.iso)."""
+    (xen, vmlinuz, initrd.gz, rig.iso, bios.bin, rig-e820.bin)."""
     images: dict[str, dict[str, str]] = {}
+    if "-bios" in lab.media:
+        # rig's test firmware and the entries it makes (rig.machine.images.seabios)
+        fw_cfg = lab.media["-fw_cfg"].replace(files["rig-e820.bin:local"], "{e820}")
+        images["bios"] = {"url": files["bios.bin"], "image_arg": "-bios {bios}"}
+        images["e820"] = {"url": files["rig-e820.bin"], "image_arg": f"-fw_cfg {fw_cfg}"}
     if s.boot == "grub":
         drive = lab.media["-drive"].replace(files["rig.iso:local"], "{iso}")
         images["iso"] = {"url": files["rig.iso"],
@@ -126,13 +140,18 @@ def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False) 
 
 
 def job_for(s: Scenario, folder: Path, base_url: str, *, kvm: bool = False) -> Yaml:
-    """The job for ``s`` whose files (``rig render``'s: xen, vmlinuz, initrd.gz, rig.iso) are in
-    ``folder`` on the machine that renders them and at ``base_url`` for the lab."""
-    local = {name: str(folder / name) for name in ("xen", "vmlinuz", "initrd.gz", "rig.iso")}
+    """The job for ``s`` whose files (``rig render``'s: xen, vmlinuz, initrd.gz, rig.iso,
+    bios.bin, rig-e820.bin) are in ``folder`` on the machine that renders them and at
+    ``base_url`` for the lab."""
+    local = {name: str(folder / name) for name in ("xen", "vmlinuz", "initrd.gz", "rig.iso",
+                                                   "bios.bin", "rig-e820.bin")}
+    firmware = {"bios": local["bios.bin"], "e820_entries": local["rig-e820.bin"]} \
+        if s.firmware_entries else {}
     spec = render.machine_spec(s, accel="kvm" if kvm else "tcg", xen=local["xen"],
                                kernel=local["vmlinuz"], initrd=local["initrd.gz"],
                                qmp_socket=str(folder / "qmp.sock"),
-                               iso=local["rig.iso"] if s.boot == "grub" else None)
+                               iso=local["rig.iso"] if s.boot == "grub" else None,
+                               debug_log=str(folder / "firmware.log"), **firmware)
     files = {name: f"{base_url.rstrip('/')}/{name}" for name in local}
     files.update({f"{name}:local": path for name, path in local.items()})
     return job(s, split_args(render.qemu_args(spec)), files, kvm=kvm)
@@ -199,6 +218,8 @@ def write_job(s: Scenario, out: Path, artifact_url: str | None, kvm: bool,
     for kind, value in (("xen", s.xen_version), ("kernel", s.kernel),
                         ("busybox", "default")):
         build.resolve(kind, value, offline=offline)  # in the cache, so render links it
+    if s.firmware_entries:
+        seabios.firmware(offline=offline)
     out = out.absolute()
     render_folder(s, out, accel="kvm" if kvm else "tcg")
     base = (artifact_url or out.as_uri()).rstrip("/")

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from rig.machine import build, history
 from rig.machine.console import parse_timeouts
 from rig.machine.qemu import die_with_parent
 from rig.model import cost
-from rig.output.paths import check_output
+from rig.output.paths import check_output, check_output_dir
 from rig.progress import MatrixProgress
 
 
@@ -121,10 +121,12 @@ def order(cells: list[Cell]) -> list[Cell]:
 
 
 def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
-               run_args: Sequence[str] = (),
-               progress: MatrixProgress | None = None) -> list[CellResult]:
+               run_args: Sequence[str] = (), progress: MatrixProgress | None = None,
+               on_end: Callable[[list[CellResult]], None] | None = None) -> list[CellResult]:
     """Run the cells, at most ``jobs`` at once, longest expected first; returns the results
-    in cell order, and records each cell's time (rig.machine.history)."""
+    in cell order, and records each cell's time (rig.machine.history). ``on_end`` gets the
+    results however the matrix ends: interrupted, the cells stopped keep their partial
+    results and the ones never started are errors without a document."""
     results.mkdir(parents=True, exist_ok=True)
     pending = order(cells)
     running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]] = {}
@@ -134,19 +136,32 @@ def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
         with progress:
             _loop(scenario, pending, running, done, jobs, results, run_args, progress)
     finally:
-        # interrupted: each child rig stops its QEMU and keeps its log on SIGTERM
-        for _, proc, _, _ in running.values():
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-        for _, proc, _, _ in running.values():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        _stop(running, done)
         history.record({r.cell.history_key: _seconds(r) for r in done.values()
                         if r.cell.history_key and r.doc and r.exit_code in (0, 1)})
-    return [done[c.index] for c in cells]
+        ended = [done.get(c.index) or CellResult(c, results / c.slug, -1, 0.0, None)
+                 for c in cells]
+        if on_end is not None:
+            on_end(ended)
+    return ended
+
+
+def _stop(running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]],
+          done: dict[int, CellResult]) -> None:
+    """Interrupted: each child rig stops its QEMU and keeps its log and a partial result on
+    SIGTERM; those results count as the cells'."""
+    for _, proc, _, _ in running.values():
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+    for index, (cell, proc, folder, t0) in list(running.items()):
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        done[index] = CellResult(cell, folder, proc.returncode, round(time.monotonic() - t0, 3),
+                                 _load(folder))
+    running.clear()
 
 
 def _seconds(r: CellResult) -> float:
@@ -231,6 +246,7 @@ def plan(req: MatrixRequest, pairs: Sequence[str] | None = None) -> tuple[list[C
     parse_timeouts(req.timeouts)
     for path, flag in ((req.junit, "--junit"), (req.html, "--html")):
         check_output(path, flag)
+    check_output_dir(req.results, "--results")
     name = scenario_file.load(req.scenario).name
     cells = expand(list(req.sets if pairs is None else pairs))
     if req.shard:

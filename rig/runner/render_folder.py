@@ -10,16 +10,49 @@ from rig.domain.scenario import Scenario
 from rig.errors import RigError
 from rig.judge.records import ScenarioPredictionRecord
 from rig.machine import build, render
-from rig.machine.images import grub, initramfs
+from rig.machine.images import grub, initramfs, seabios
 from rig.model.prediction import predict_scenario
 from rig.runner import ovmf
 from rig.runner.run import dom0_image
 
 
+def _firmware(s: Scenario, dest: Path, missing: list[str]) -> dict[str, str]:
+    """rig's test firmware makes the scenario's entries: the image linked from the cache, the
+    entries as the fw_cfg file it reads (machine_spec's arguments for both)."""
+    if not s.firmware_entries:
+        return {}
+    (dest / "rig-e820.bin").write_bytes(render.e820_entries(s))
+    link = dest / "bios.bin"
+    link.unlink(missing_ok=True)
+    try:
+        link.symlink_to(seabios.firmware(offline=True)[1])
+    except RigError:
+        missing.append("bios.bin: rig's test firmware (run `rig run` once to build it)")
+    return {"bios": str(link), "e820_entries": str(dest / "rig-e820.bin")}
+
+
+def _readme(s: Scenario, unpacked: str | None, missing: list[str]) -> str:
+    readme = ["Files rendered by `rig render` for scenario " + s.name + ".",
+              "qemu.args holds one argument per line; run it with:",
+              "  mapfile -t A < qemu.args && qemu-system-x86_64 \"${A[@]}\""]
+    if unpacked:
+        readme.append(f"vmlinuz is the ELF unpacked from the kernel's bzImage ({unpacked}), as "
+                      "rig run hands it to Xen on a direct boot: Xen's own unpacking is slow "
+                      "under TCG")
+    if s.firmware_entries:
+        readme.append("bios.bin is rig's test firmware (SeaBIOS with images/seabios-rig-e820.patch"
+                      "): it makes the scenario's E820 entries from rig-e820.bin and writes the "
+                      "map it built to firmware.log")
+    if missing:
+        readme += ["Not in the cache, so not linked here:", *(f"  {m}" for m in missing)]
+    return "\n".join(readme) + "\n"
+
+
 def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
     """Write every generated file of ``s`` to ``dest`` (``rig render``): the QEMU arguments,
-    grub.cfg, both command lines, /init and the prediction. Artifacts already in the cache are
-    linked in, so the folder boots by hand; missing ones are named in README.txt."""
+    grub.cfg, both command lines, /init, the test firmware's entries and the prediction.
+    Artifacts already in the cache are linked in, so the folder boots by hand; missing ones are
+    named in README.txt."""
     dest.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {
         "xen.cmdline": render.xen_cmdline(s) + "\n",
@@ -45,6 +78,7 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
             link.symlink_to(points_to)
         except RigError:
             missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
+    firmware = _firmware(s, dest, missing)
     uefi: dict[str, str] = {}
     if not missing:
         initramfs.build(dest / "busybox", files["init"], dest / "initrd.gz")
@@ -57,22 +91,16 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
     spec = render.machine_spec(s, accel=accel, xen=str(dest / "xen"),
                                kernel=str(dest / "vmlinuz"), initrd=str(dest / "initrd.gz"),
                                qmp_socket=str(dest / "qmp.sock"),
-                               iso=str(dest / "rig.iso") if s.boot == "grub" else None, **uefi)
+                               iso=str(dest / "rig.iso") if s.boot == "grub" else None,
+                               debug_log=str(dest / "firmware.log"), **firmware, **uefi)
     files["qemu.args"] = "\n".join(render.qemu_args(spec)) + "\n"
-    readme = ["Files rendered by `rig render` for scenario " + s.name + ".",
-              "qemu.args holds one argument per line; run it with:",
-              "  mapfile -t A < qemu.args && qemu-system-x86_64 \"${A[@]}\""]
-    if unpacked:
-        readme.append(f"vmlinuz is the ELF unpacked from the kernel's bzImage ({unpacked}), as "
-                      "rig run hands it to Xen on a direct boot: Xen's own unpacking is slow "
-                      "under TCG")
-    if missing:
-        readme += ["Not in the cache, so not linked here:", *(f"  {m}" for m in missing)]
-    files["README.txt"] = "\n".join(readme) + "\n"
+    files["README.txt"] = _readme(s, unpacked, missing)
     written = []
     for name, text in files.items():
         (dest / name).write_text(text)
         written.append(dest / name)
+    if s.firmware_entries:
+        written.append(dest / "rig-e820.bin")
     return written
 
 

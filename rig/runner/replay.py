@@ -12,7 +12,7 @@ from rig.judge.document import Result
 from rig.judge.records import ScenarioRecord
 from rig.machine.qemu import host_memory_available
 from rig.model.kernel import parse_version
-from rig.output.paths import check_output
+from rig.output.paths import check_output, check_output_dir
 from rig.parse.collect import ParsedLog
 from rig.parse.scan import parse_file
 from rig.runner.replay_layout import Fidelity, Replay, derive, fidelity
@@ -54,6 +54,7 @@ def derive_replay(req: ReplayRequest) -> Replay:
     """The replay's scenario from the log (every output path checked first)."""
     check_output(req.emit_scenario, "--emit-scenario")
     check_output(req.json_out, "--json-out")
+    check_output_dir(req.results, "--results")
     original = read(req.log).log
     budget = max(0, host_memory_available() - HOST_HEADROOM)
     return derive(original, name=scenario_name(req.log), dom0_mem=req.dom0_mem,

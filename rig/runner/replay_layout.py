@@ -1,9 +1,10 @@
 """``rig replay LOG``: derive a scenario whose QEMU machine makes dom0 do the same work as the
 machine that wrote LOG, and say how faithful it is. Pure: parsed log in, scenario and report out.
 
-The rule that makes this possible: Linux's Xen setup treats reserved/ACPI ranges and gaps alike
-(non-RAM areas), so every non-RAM area of the original below 4 GiB becomes a GRUB ``cutmem``
-gap; the PCI hole becomes ``max-ram-below-4g``. What cannot be expressed is reported.
+Every entry of the original that is not RAM is made again by rig's test firmware with its type
+and its bounds to the byte (reserved, ACPI data, ACPI NVS, unusable: 6.12+ treats NVS apart),
+every range no entry covers becomes a gap, and the PCI hole becomes ``max-ram-below-4g``.
+What cannot be expressed is reported.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rig.domain.dom0mem import Dom0Mem
-from rig.domain.e820 import E820Entry
+from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import PfnRange, clip, nonram_areas, pfn_down, pfn_up, total
 from rig.domain.qemu_ram import GIGABYTE_ALIGN_CAP, LEGACY_PC, MAX_BELOW_4G
-from rig.domain.scenario import MAX_MEMORY, Hole, Scenario, validate
+from rig.domain.scenario import MAX_MEMORY, TYPED, Hole, Scenario, validate
 from rig.domain.units import GiB, MiB
 from rig.errors import UsageError
 from rig.model import cost
-from rig.model.firmware import HoleSpec, punch, seabios_map, seabios_top_reserve
+from rig.model.firmware import emulated_machine, seabios_top_reserve
 from rig.model.kernel import parse_version
 from rig.model.pv import predict
 from rig.parse.collect import ParsedLog
@@ -55,8 +56,9 @@ def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
         (log.linux.e820, "Linux's E820")
     if not mmap:
         raise ReplayError("the log has no E820 map (neither Xen's nor Linux's)")
-    notes: list[str] = [f"layout from {source}; reserved and ACPI ranges become gaps: Linux's "
-                        "Xen setup treats both alike (non-RAM areas)"]
+    notes: list[str] = [f"layout from {source}; each entry that is not RAM keeps its type and "
+                        "exact bounds (rig's test firmware makes it), each range no entry "
+                        "covers is a gap"]
     nr = log.xen.dom0_nr_pages
     if dom0_mem:
         try:
@@ -135,20 +137,53 @@ def _layout(mmap: list[E820Entry], nr: int, name: str, source: str, kernel: str,
     if budget is not None and above4:
         need = max(nr, 0x100000) + total(clip(nonram_areas(mmap), nr))
         keep_end = max(0x100000, -(-((need << 12) + SHRINK_MARGIN) // GiB) * GiB >> 12)
-        probe = _scenario(name, source, nr, kernel, xen, top, end, below4, above4, notes=[])
+        probe = _scenario(name, source, nr, kernel, xen, top, end, below4, above4, [], mmap)
         if keep_end < end and _cost(probe, mmap, nr) > budget:
             notes.append(f"guest RAM above 4 GiB shrunk from {((end - 0x100000) << 12) // GiB} "
                          f"GiB to {((keep_end - 0x100000) << 12) // GiB} GiB for this host: "
                          "dom0's pages and the remap target are kept, the rest is RAM nobody "
                          "touches")
             end = keep_end
-    s = _scenario(name, source, nr, kernel, xen, top, end, below4, above4, notes)
+    s = _scenario(name, source, nr, kernel, xen, top, end, below4, above4, notes, mmap)
     return s, notes
+
+
+#: how a replay spells the original's types (rig.domain.scenario.TYPED); a type no firmware
+#: of rig's makes (persistent, soft reserved, unknown) is reserved to Linux's Xen setup too
+KIND_OF = {t: k for k, t in TYPED.items()}
+
+
+def _holes(original: list[E820Entry], lo: int, hi: int, notes: list[str]) -> list[Hole]:
+    """The holes that make [lo, hi) of the guest's RAM look like the original's: each entry
+    that is not RAM at its exact bounds, and a gap wherever no entry is. A gap is whole pages:
+    a page it shares with a typed entry stays that entry's, one it shares with RAM is gap (the
+    partial page was never RAM to dom0: Linux counts whole pages)."""
+    inside = [e for e in sanitize(original) if e.start < hi and lo < e.end]
+    holes: list[Hole] = []
+    prev_typed = False
+    cursor = lo
+    for e in [*inside, E820Entry(hi, hi + 1, E820Type.RAM)]:
+        start, end = max(e.start, lo), min(e.end, hi)
+        if start > cursor:
+            a = (pfn_up(cursor) if prev_typed else pfn_down(cursor)) << 12
+            b = (pfn_down(start) if not e.is_ram else pfn_up(start)) << 12
+            if b > a:
+                holes.append(Hole(a, b - a, "gap"))
+        if not e.is_ram and end > start:
+            kind = KIND_OF.get(e.type, "reserved")
+            if kind == "reserved" and e.type is not E820Type.RESERVED:
+                notes.append(f"{e.type.value} [{e.start:#x}, {e.end:#x}) is made as reserved "
+                             "(rig's test firmware makes the four types dom0's setup tells "
+                             "apart)")
+            holes.append(Hole(start, end - start, kind))
+        prev_typed = not e.is_ram
+        cursor = max(cursor, end)
+    return holes
 
 
 def _scenario(name: str, source: str, nr: int, kernel: str, xen: str, top: int, end: int,
               below4: list[PfnRange], above4: list[PfnRange],
-              notes: list[str]) -> Scenario:
+              notes: list[str], original: list[E820Entry]) -> Scenario:
     high = (end - 0x100000) << 12 if end > 0x100000 else 0
     # QEMU: RAM below 4 GiB ends at below_4g, of which SeaBIOS keeps the top for its tables
     # (less on the legacy machine type that a split past 3 GiB needs)
@@ -162,26 +197,11 @@ def _scenario(name: str, source: str, nr: int, kernel: str, xen: str, top: int, 
         notes.append(f"RAM below 4 GiB reached {top:#x}; rig's QEMU stops it at "
                      f"{MAX_BELOW_4G:#x}")
     reserve = seabios_top_reserve(below_4g + high, machine)
-    holes: list[Hole] = []
-    # every page between 1 MiB and the top of low RAM that is not RAM in the original: a gap
-    cursor = 0x100
-    for r in below4:
-        a, b = r.start, r.end
-        if a > cursor:
-            holes.append(Hole(cursor << 12, (a - cursor) << 12, "gap"))
-        cursor = max(cursor, b)
-    usable_top = pfn_down(below_4g - reserve)
-    if usable_top > cursor:
-        holes.append(Hole(cursor << 12, (usable_top - cursor) << 12, "gap"))
-    # and above 4 GiB, up to the end of the guest's RAM (GRUB cuts there in KiB)
-    cursor = 0x100000
-    for r in above4:
-        a, b = r.start, r.end
-        if a >= end:
-            break
-        if a > cursor:
-            holes.append(Hole(cursor << 12, (a - cursor) << 12, "gap"))
-        cursor = max(cursor, b)
+    usable_top = pfn_down(below_4g - reserve) << 12
+    # between 1 MiB and the top of low RAM, and above 4 GiB to the end of the guest's RAM
+    holes = _holes(original, 1 * MiB, usable_top, notes)
+    if end > 0x100000:
+        holes += _holes(original, 4 * GiB, end << 12, notes)
     amount = f"{nr * 4}K"
     scenario = Scenario(
         name=name, description=f"replay of a machine's layout ({source}, dom0 {nr} pages)",
@@ -245,8 +265,7 @@ def fidelity(rp: Replay, replayed: ParsedLog | None, kernel_version: str) -> Fid
     if replayed is not None and replayed.xen.e820:
         replay_map = replayed.xen.e820
     else:  # not booted: the map the scenario will make
-        replay_map = punch(seabios_map(s.low_ram, s.high_ram, s.boot, s.qemu_machine),
-                           [HoleSpec(h.start, h.end, h.kind) for h in s.holes])
+        replay_map = emulated_machine(s)
     mine = clip(nonram_areas(replay_map), rp.nr_pages)
     rows = []
     for area in orig:

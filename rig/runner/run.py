@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,11 +44,14 @@ from rig.judge.records import (
 from rig.judge.result import Check, Status
 from rig.machine import build, images, render
 from rig.machine.console import Stage, drive, silence_for, timeouts_for
-from rig.machine.images import Artifact, grub, initramfs, vmlinux
+from rig.machine.images import Artifact, grub, initramfs, seabios, vmlinux
 from rig.machine.qemu import AccelChoice, Machine, choose_accel, qemu_binary, qemu_version
+from rig.model.firmware import over_firmware_tables
+from rig.model.kernel import BootedKernel
 from rig.model.prediction import predict_scenario
 from rig.parse.collect import ParsedLog
 from rig.parse.scan import parse_file
+from rig.parse.seabios import e820_map as seabios_map
 from rig.runner import ovmf
 
 
@@ -63,6 +67,9 @@ class RunOptions:
     silence: float | None = None
     #: extra shell lines for /init before it reports (fault tests make the guest misbehave)
     init_commands: tuple[str, ...] = ()
+    #: called with the result however the run ends (a pass, a failure, SIGTERM), once
+    #: result.json is written: ``rig run`` writes --json-out and --html there
+    on_result: Callable[[Result], None] | None = None
 
 
 def results_base() -> Path:
@@ -95,6 +102,8 @@ def validate(s: Scenario) -> None:
                          "xen.efi, so xen.version must be an artifact key (4.17, 4.20)")
     build.check("xen", s.xen_version)
     build.check("kernel", s.kernel)
+    if (problem := over_firmware_tables(s)) is not None:
+        raise UsageError(problem)
 
 
 def run(s: Scenario, opts: RunOptions) -> tuple[Result, Path]:
@@ -188,6 +197,10 @@ class _Boot:
         self.log_path, self.live, self.t0 = log_path, live, t0
         assert live.timings is not None
         self.timings: TimingsRecord = live.timings
+        #: rig's test firmware, when the scenario has entries only it makes
+        self.bios: Path | None = None
+        #: SeaBIOS's debug console, kept beside the console log
+        self.firmware_log = log_path.with_name("firmware.log")
 
     def _since(self, t: float) -> float:
         return round(time.monotonic() - t, 3)
@@ -195,6 +208,8 @@ class _Boot:
     def finish(self, result: Result, path: Path) -> None:
         self.timings.total_s = self._since(self.t0)
         write(result, path)
+        if self.opts.on_result is not None:
+            self.opts.on_result(result)
 
     def run(self) -> Result:
         binary = qemu_binary()
@@ -204,6 +219,13 @@ class _Boot:
         busybox = images.fetch("busybox", "default", offline=opts.offline)
         live.artifacts = ArtifactsRecord(xen=_artifact(xen), kernel=_artifact(kernel),
                                          busybox=_artifact(busybox))
+        if s.firmware_entries:
+            record, path = seabios.firmware(offline=opts.offline)
+            self.bios = path
+            live.artifacts.firmware = ArtifactRecord(
+                key=record.key, package=record.package, version=record.version,
+                suite=record.suite, sha256=record.sha256, path=str(path), note=None,
+                config=None)
         self.timings.artifacts_s = self._since(self.t0)
         choice = choose_accel(opts.accel, xen.path, binary)
         live.accelerator = AcceleratorRecord(accel=choice.accel, reason=choice.reason,
@@ -236,11 +258,20 @@ class _Boot:
                                  run_dir / "initrd.gz", run_dir / "rig.iso")
             assert isinstance(self.timings.artifacts_s, float)
             self.timings.iso_s = round(self._since(self.t0) - self.timings.artifacts_s, 3)
+        entries = None
+        if self.bios is not None:
+            entries = run_dir / "rig-e820.bin"
+            entries.write_bytes(render.e820_entries(s))
         spec = render.machine_spec(s, accel=choice.accel, xen=str(run_dir / "xen"),
                                    kernel=str(run_dir / "vmlinuz"),
                                    initrd=str(run_dir / "initrd.gz"),
                                    qmp_socket=str(self.qmp_socket), cpu=self.opts.cpu,
-                                   iso=str(iso) if iso else None, **uefi)
+                                   iso=str(iso) if iso else None, **uefi,
+                                   bios=str(self.bios) if self.bios else None,
+                                   e820_entries=str(entries) if entries else None,
+                                   debug_log=str(self.firmware_log))
+        if spec.debug_log:
+            live.firmware_log = spec.debug_log
         argv = [binary, *render.qemu_args(spec)]
         acc = live.accelerator
         acc.cpu, acc.machine_type = spec.cpu, spec.machine_type
@@ -261,7 +292,7 @@ class _Boot:
             except RigError:
                 pass  # QEMU already gone: the console result says why
             console = drive(m.console, timeouts_for(choice.accel, opts.timeouts),
-                            opts.silence or silence_for(choice.accel))
+                            opts.silence or silence_for(choice.accel), started_at=m.started_at)
             m.stop()
             timings.qemu_stopped_s = self._since(t_boot)
             timings.qemu_peak_rss_kb = m.peak_rss_kb
@@ -275,21 +306,27 @@ class _Boot:
                esp: Path | None) -> Result:
         parsed = parse_file(self.log_path)
         recorded = ovmf.recorded_map(self.s, parsed.xen.e820, esp)
-        return judge_boot(self.s, parsed, self.live, config=kernel_config(kernel),
-                          release=images.kernel_release(kernel.path), recorded=recorded,
-                          exit_status=exit_status, console=console)
+        firmware = None
+        if self.firmware_log.is_file():
+            with open(self.firmware_log, errors="replace") as f:
+                firmware = seabios_map(f)
+        booted = BootedKernel(kernel_config(kernel), images.kernel_release(kernel.path),
+                              vmlinux.kernel_layout(kernel.path, kernel.record.sha256),
+                              images.kernel_upstream(kernel.path))
+        return judge_boot(self.s, parsed, self.live, booted=booted, recorded=recorded,
+                          exit_status=exit_status, console=console, firmware=firmware)
 
 
-def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, config: KernelConfig | None,
-               release: str | None, recorded: list[E820Entry] | None, exit_status: int | None,
-               console: ConsoleRecord) -> Result:
+def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, booted: BootedKernel,
+               recorded: list[E820Entry] | None, exit_status: int | None,
+               console: ConsoleRecord, firmware: list[E820Entry] | None = None) -> Result:
     """The result of a finished boot of ``s`` from its parsed console log: the judgement of
     the log (as ``rig parse`` judges it), the checks of the machine rig built, and how the
     console saw the boot end. ``live`` gets the scenario's prediction; the rest of it is as the
-    run recorded it."""
-    judgement = judge(parsed, expect_init=True, kernel_config=config, kernel_release=release)
-    kernel = model_kernel(parsed, s, config, release)
-    fw_map, fw_source = firmware_read(s, parsed)
+    run recorded it. ``firmware``: the firmware's own map as its debug console showed it."""
+    judgement = judge(parsed, expect_init=True, booted=booted)
+    kernel = model_kernel(parsed, s, booted)
+    fw_map, fw_source = firmware_read(s, parsed, firmware)
     emulated = predict_scenario(s, recorded, kernel=kernel)
     sp = predict_scenario(s, recorded, firmware_map=fw_map, firmware_source=fw_source,
                           kernel=kernel) if fw_map else emulated

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -100,10 +101,17 @@ def _children(pid: int) -> set[int]:
     return kids
 
 
+def _default_signals() -> None:
+    """In the child, SIGINT as a terminal gives it: a shell's background job (CI's) starts
+    with SIGINT ignored, which rig, like any program, then keeps."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_rig_interrupted(tmp_path: Path, sig: signal.Signals) -> None:
     proc = subprocess.Popen([*RIG, "run", "pci-hole", "--accel", "tcg", "--results",
-                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_signals)
     assert _booting_qemu(proc.pid), "rig never started the machine's QEMU"
     time.sleep(1.0)
     proc.send_signal(sig)
@@ -117,6 +125,57 @@ def test_rig_interrupted(tmp_path: Path, sig: signal.Signals) -> None:
     doc, _ = only_result(tmp_path)
     assert doc["verdict"] == "error"
     assert any(c["name"] == "interrupted" for c in doc["checks"])
+
+
+def test_sigterm_keeps_the_documents_asked_for(tmp_path: Path) -> None:
+    """A CI job reads the file it asked for: --json-out and --html are written on every
+    ending, a SIGTERM's too."""
+    out, page = tmp_path / "r.json", tmp_path / "r.html"
+    proc = subprocess.Popen([*RIG, "run", "pci-hole", "--accel", "tcg", "--results",
+                             str(tmp_path / "results"), "--json-out", str(out), "--html",
+                             str(page)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert _booting_qemu(proc.pid), "rig never started the machine's QEMU"
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err.decode()
+    doc = json.loads(out.read_text())
+    assert doc["verdict"] == "error" and doc["log"]
+    assert any(c["name"] == "interrupted" and "SIGTERM" in c["message"] for c in doc["checks"])
+    assert "interrupted" in page.read_text()
+    assert "interrupted (SIGTERM)" in err.decode()
+
+
+def test_a_frozen_qemu_ends_within_the_silence_limit(tmp_path: Path) -> None:
+    """QEMU stopped (SIGSTOP) 1.5 s after it started, as a host under memory pressure or a
+    wedged QEMU leaves it: every wait on it is bounded, so the run ends as silent within the
+    silence limit (and the fixture finds no QEMU left: a stopped one is killed too)."""
+    frozen: list[int] = []
+
+    def freeze() -> None:
+        victims = _booting_qemu(os.getpid())
+        time.sleep(1.5)
+        for pid in victims:
+            os.kill(pid, signal.SIGSTOP)
+            frozen.append(pid)
+
+    thread = threading.Thread(target=freeze, daemon=True)
+    thread.start()
+    doc, elapsed = boot(tmp_path, silence=6.0)
+    thread.join(timeout=5)
+    assert frozen, "no QEMU was frozen"
+    assert doc["console"]["outcome"] == "silent", doc["console"]
+    assert doc["verdict"] == "incomplete"
+    assert elapsed < 6.0 + 10, elapsed  # the silence, QMP's bound, the kill
+    for pid in frozen:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0]
+    except (OSError, IndexError):
+        return "gone"
 
 
 def test_corrupt_cached_artifact_is_fetched_again(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """rig's LAVA job on LAVA's own dispatcher (lava-run, Debian 12's lava-dispatcher 2023.01): the
 job boots the scenario on a qemu device as lava-server's device type renders it, and `rig parse`
 of LAVA's log gives the verdict, the counts and the checks `rig run` gives for the same
-scenario. pci-hole boots Xen by QEMU's multiboot loader, seed-8g by the GRUB ISO."""
+scenario. Both boot Xen by QEMU's multiboot loader; seed-8g's holes are made by rig's test
+firmware, deployed as two more images (-bios, -fw_cfg)."""
 
 from __future__ import annotations
 

@@ -37,8 +37,8 @@ def test_firmware_model_gap_is_not_a_kernel_fail(tmp_path: Path,
     assert doc["verdict"] == "pass", doc["checks"]
     assert checks["remapped"]["status"] == "pass"
     assert checks["layout"]["status"] == "pass"  # every hole realised, RAM as asked
-    # GRUB's lsmmap read the firmware's real map; where it differs from the emulation, rig
-    # says so as its own problem
+    # SeaBIOS's debug console has the firmware's real map; where it differs from the
+    # emulation, rig says so as its own problem
     assert checks["firmware"]["status"] == "pass", checks["firmware"]
     assert checks["predicted_remap"]["status"] == "pass", checks["predicted_remap"]
     # shell and GRUB metacharacters in the scenario's command lines arrive unchanged
@@ -58,6 +58,44 @@ def test_a_hole_in_the_kernels_place_is_a_predicted_refusal(tmp_path: Path,
     assert checks["refusal"]["status"] == "pass"
     assert doc["prediction"]["kernel_conflict"] is not None
     assert checks["console"]["status"] == "pass"
+    assert checks["layout"]["status"] == "pass"
+
+
+def test_typed_entries_reach_xen_at_their_exact_bounds(tmp_path: Path,
+                                                       no_leaked_qemu: object) -> None:
+    """Issue 21's first layout: reserved, ACPI NVS, ACPI data (unaligned), unusable and a gap,
+    made by rig's test firmware on a direct boot; each is in Xen's E820 with its type and
+    bounds, and Debian's 6.1 remaps the 615 pages the model predicts."""
+    doc, checks = boot("typed-entries", tmp_path)
+    assert doc["verdict"] == "pass", doc["checks"]
+    assert doc["scenario_prediction"]["boot"] == "direct"
+    assert checks["layout"]["status"] == "pass" and "4 of them typed" in checks["layout"]["message"]
+    assert checks["firmware"]["status"] == "pass"
+    assert (doc["linux"]["remapped_pages"], doc["prediction"]["remapped_pages"]) == (615, 615)
+    xen = {(e["start"], e["end"]): e["type"] for e in doc["xen"]["e820"]}
+    assert xen[(0x30000F26, 0x3000215A)] == "ACPI data"
+    assert xen[(0x20000000, 0x20003000)] == "ACPI NVS"
+
+
+def test_nvs_on_dom0s_allocations_is_swapped_by_6_12(tmp_path: Path,
+                                                     no_leaked_qemu: object) -> None:
+    """ACPI NVS on the start info Xen 4.20 put after Debian's 6.12: the kernel swaps it with
+    RAM above nr_pages (be35d91c8880) and remaps its 18 pages, as the model predicts."""
+    doc, checks = boot("nvs-on-kernel", tmp_path)
+    assert doc["verdict"] == "pass", doc["checks"]
+    assert checks["nonram_remapped"]["observed"] == 18 == checks["nonram_remapped"]["expected"]
+    assert checks["nonram_moved"]["status"] == "pass"
+
+
+def test_nvs_on_dom0s_allocations_halts_6_1(tmp_path: Path, no_leaked_qemu: object) -> None:
+    """The same machine with Xen 4.17 and Debian's 6.1, which lacks the swap: it halts, and rig
+    says at once that a correct kernel would have booted, naming the fix."""
+    t0 = time.monotonic()
+    doc, checks = boot("nvs-on-kernel", tmp_path, **{"xen.version": "4.17", "dom0.kernel": "6.1"})
+    assert time.monotonic() - t0 < 60
+    assert doc["verdict"] == "crash"
+    assert checks["refusal"]["status"] == "fail"
+    assert "be35d91c8880" in checks["refusal"]["message"]
     assert checks["layout"]["status"] == "pass"
 
 

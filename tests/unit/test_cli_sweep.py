@@ -48,7 +48,10 @@ ROWS: list[tuple[str, int, list[str]]] = [
     ("run pci-hole --set name=../x", 2, ["name", "../x", "letters, digits"]),
     ("run pci-hole --set name=a/b", 2, ["name", "a/b"]),
     ("run pci-hole --set name=.hidden", 2, ["name", ".hidden"]),
-    ("run seed-8g --set xen.cmdline=a'b", 2, ["xen.cmdline", "GRUB"]),
+    ("run seed-8g --set machine.loader=grub --set xen.cmdline=a'b", 2, ["xen.cmdline",
+                                                                      "GRUB"]),
+    ("run seed-8g --set machine.loader=lilo", 2, ["machine.loader", "lilo"]),
+    ("run pci-hole --set holes=x", 2, ["holes"]),
     ("run q35-uefi --set xen.version={bin}", 2, ["xen.version", "artifact key"]),
     # rig run: other options
     ("run pci-hole --kernel {tmp}/nope", 2, ["--kernel", "nope", "no such file"]),
@@ -64,7 +67,17 @@ ROWS: list[tuple[str, int, list[str]]] = [
     ("run pci-hole --json-out {dir}", 2, ["--json-out", "is a directory"]),
     ("run pci-hole --json-out {tmp}/no/such/r.json", 2, ["--json-out", "does not exist"]),
     ("run pci-hole --html {dir}", 2, ["--html", "is a directory"]),
-    ("run pci-hole --results {bin}", 2, ["results folder", "in the way"]),
+    # where nothing can be written (root passes every permission check, /proc still refuses)
+    ("run pci-hole --html /proc/rig.html", 2, ["--html", "/proc/rig.html", "cannot write"]),
+    ("run pci-hole --json-out /proc/r.json", 2, ["--json-out", "cannot write"]),
+    ("run pci-hole --results /proc/rig-results", 2, ["--results", "cannot write"]),
+    ("render pci-hole -o /proc/rig-render", 2, ["-o", "/proc/rig-render", "cannot write"]),
+    ("lava job pci-hole -o /proc/rig-lava", 2, ["-o", "/proc/rig-lava", "cannot write"]),
+    ("matrix pci-hole --set dom0.kernel=6.1 --junit /proc/j.xml", 2, ["--junit",
+                                                                      "cannot write"]),
+    ("parse {bad_results}", 2, ["results.yaml", "looks like LAVA's results.yaml",
+                                "not valid YAML", "line"]),
+    ("run pci-hole --results {bin}", 2, ["--results", "is a file"]),
     # rig parse
     ("parse {tmp}/missing.log", 2, ["missing.log", "no such file"]),
     ("parse {dir}", 2, ["is a directory"]),
@@ -129,12 +142,15 @@ ROWS: list[tuple[str, int, list[str]]] = [
 def files(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "bin").write_bytes(bytes(range(256)) * 64)
     (tmp_path / "bad.toml").write_text("name = [unclosed\n")
+    # LAVA's results.yaml with a line mangled in transit
+    (tmp_path / "results.yaml").write_text("- name: job\n  suite: lava\n  result: pass\n"
+                                           "- name: [xen-query\n  result: fail\n")
     (tmp_path / "d").mkdir()
     escape = tmp_path / "escape.toml"
     escape.write_text('name = "../../../../../../rig-escape-run"\n[machine]\nmemory = "4G"\n')
     return {"tmp": str(tmp_path), "bin": str(tmp_path / "bin"),
             "bad_toml": str(tmp_path / "bad.toml"), "escape": str(escape),
-            "dir": str(tmp_path / "d")}
+            "dir": str(tmp_path / "d"), "bad_results": str(tmp_path / "results.yaml")}
 
 
 @pytest.mark.parametrize(("argv", "code", "words"), ROWS, ids=[r[0] or "(none)" for r in ROWS])

@@ -121,3 +121,37 @@ def test_the_example_workflow_runs_rig_in_debian() -> None:
     assert "image: debian:12" in text and "--device /dev/kvm" in text
     assert "./scripts/rig matrix" in text
     assert os.path.basename("examples/github-actions-kvm.yml") in os.listdir(TOP / "examples")
+
+
+@pytest.mark.parametrize(("command", "wanted", "not_wanted"), [
+    ("run", ["qemu-system-x86", "xorriso", "mtools"], ["chromium", "bison", "flex", "gcc",
+                                                        "lava-dispatcher"]),
+    ("parse", ["python3-venv"], ["qemu-system-x86", "chromium", "bison"]),
+    ("kernel", ["python3-venv"], ["qemu-system-x86", "chromium", "gcc"]),
+    ("test", ["qemu-system-x86", "chromium", "lava-dispatcher"], ["gcc", "bison"]),
+])
+def test_each_command_installs_only_what_it_needs(command: str, wanted: list[str],
+                                                  not_wanted: list[str],
+                                                  tmp_path: Path) -> None:
+    """A fresh Debian machine: `rig run` needs QEMU and GRUB, not the suite's browser nor the
+    kernel build tools (rig installs those itself when a build first runs); the suite needs
+    the browser and LAVA's dispatcher too. (As a user who is not root, bootstrap says
+    the one command to run instead of running it; packages found by a file, not a command,
+    are present on this host and never listed.)"""
+    path = _restricted_path(tmp_path)
+    fake_id = Path(path) / "id"
+    fake_id.unlink()
+    fake_id.write_text("#!/bin/bash\necho 1000\n")
+    fake_id.chmod(0o755)
+    release = tmp_path / "os-release"
+    release.write_text('ID=debian\nVERSION_ID="12"\n')
+    env = {"PATH": path, "HOME": str(tmp_path), "RIG_OS_RELEASE": str(release),
+           "RIG_BOOTSTRAP_FOR": command}
+    proc = subprocess.run(["bash", "-c", f"source {TOP}/scripts/bootstrap.sh"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 125, proc.stderr
+    listed = proc.stderr.split("apt-get install -y --no-install-recommends", 1)[1].split()
+    for name in wanted:
+        assert name in listed, (name, proc.stderr)
+    for name in not_wanted:
+        assert name not in listed, (name, proc.stderr)

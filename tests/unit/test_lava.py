@@ -65,7 +65,7 @@ def test_a_lab_failure_is_an_error_not_a_verdict(capsys: pytest.CaptureFixture[s
 
 
 def test_the_job_gives_qemu_what_rig_render_gives(tmp_path: Path) -> None:
-    s = load("seed-8g")
+    s = load("seed-8g", {"machine.loader": "grub"})
     argv = ["-name", "rig-seed-8g", "-accel", "tcg", "-object", "memory-backend-ram,id=ram0,"
             "size=8G,reserve=off", "-machine", "pc,memory-backend=ram0,max-ram-below-4g=0xbb000000",
             "-cpu", "max,-smap", "-smp", "1", "-m", "8G", "-nodefaults", "-display", "none",
@@ -93,6 +93,20 @@ def test_the_job_gives_qemu_what_rig_render_gives(tmp_path: Path) -> None:
     qemu = device["actions"]["boot"]["methods"]["qemu"]["parameters"]
     assert qemu["options"][:1] == ["-nographic"] and "-m 8G" in qemu["options"]
     assert qemu["extra"] == lab.extra
+
+
+def test_the_test_firmware_is_deployed_and_its_debug_console_dropped() -> None:
+    s = load("seed-8g")
+    job = lava.job_for(s, Path("/srv/rig/seed-8g"), "https://lab.example/rig")
+    images = job["actions"][0]["deploy"]["images"]
+    assert images["bios"] == {"url": "https://lab.example/rig/bios.bin",
+                              "image_arg": "-bios {bios}"}
+    assert images["e820"] == {"url": "https://lab.example/rig/rig-e820.bin",
+                              "image_arg": "-fw_cfg name=opt/rig/e820,file={e820}"}
+    assert "-kernel {xen}" in images["xen"]["image_arg"]
+    extra = job["context"]["extra_options"]
+    assert not any("debugcon" in x for x in extra), extra
+    assert "-global" not in extra
 
 
 @pytest.mark.parametrize("name", ["pci-hole", "seed-8g"])

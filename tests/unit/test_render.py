@@ -7,12 +7,14 @@ import pytest
 from rig.domain.scenario_file import from_dict, load
 from rig.machine import render
 from rig.machine.render import grub_cfg
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, TESTS
 
 CASES: dict[str, tuple[str, dict[str, str]]] = {
     "pci-hole": ("pci-hole", {}),
     "pci-hole-dom0-3g": ("pci-hole", {"xen.dom0_mem": "3G,max:3G", "dom0.cmdline": "foo=a,b"}),
     "seed-8g": ("seed-8g", {}),
+    "seed-8g-grub": ("seed-8g", {"machine.loader": "grub"}),
+    "typed-entries": (str(TESTS / "boot" / "scenarios" / "typed-entries.toml"), {}),
     "many-holes": ("many-holes", {}),
     "large-64g": ("large-64g", {}),
     "q35": ("q35", {}),
@@ -26,10 +28,17 @@ def rendered(name: str) -> dict[str, str]:
     iso = "/RUN/rig.iso" if s.boot == "grub" else None
     uefi = {"esp": "/RUN/esp", "ovmf_code": "/OVMF/CODE.fd", "ovmf_vars": "/RUN/VARS.fd"} \
         if s.boot == "uefi" else {}
+    firmware = {"bios": "/RUN/bios.bin", "e820_entries": "/RUN/rig-e820.bin"} \
+        if s.firmware_entries else {}
     spec = render.machine_spec(s, accel="tcg", xen="/RUN/xen", kernel="/RUN/vmlinuz",
                                initrd="/RUN/initrd.gz", qmp_socket="/RUN/qmp.sock", iso=iso,
-                               **uefi)
+                               debug_log="/RUN/firmware.log", **firmware, **uefi)
     out = {f"{name}.qemu.args": "\n".join(render.qemu_args(spec)) + "\n"}
+    if s.firmware_entries:
+        # the fw_cfg file, 20 bytes an entry, one entry a line
+        raw = render.e820_entries(s)
+        out[f"{name}.rig-e820.hex"] = "".join(raw[i:i + 20].hex() + "\n"
+                                              for i in range(0, len(raw), 20))
     if s.boot == "grub":
         out[f"{name}.grub.cfg"] = render.grub_cfg(s)
     if s.boot == "uefi":
@@ -59,7 +68,7 @@ def test_commas_in_module_lines_are_doubled() -> None:
 
 
 def test_grub_cfg_cuts_above_4g_in_kib() -> None:
-    s = from_dict({"name": "t", "machine": {"memory": "8G", "below_4g": "2G"},
+    s = from_dict({"name": "t", "machine": {"memory": "8G", "below_4g": "2G", "loader": "grub"},
                    "holes": [{"start": "0x180000000", "size": "4M"}]})
     cfg = grub_cfg(s)
     # facts.md: the measured form that made Xen print [0x100000000, 0x17fffffff] usable

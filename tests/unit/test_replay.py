@@ -48,10 +48,33 @@ def test_seed_box_replays_but_for_the_firmware_page() -> None:
     assert any("firmware's own area" in n for n in rp.notes)
 
 
-def test_typed_ranges_become_gaps_and_say_so() -> None:
+def test_typed_entries_keep_their_type_and_bounds() -> None:
     rp = replay.derive(parsed("seed-era-c-3.5.log"))
-    assert all(h.kind == "gap" for h in rp.scenario.holes)
-    assert "treats both alike" in rp.notes[0]
+    kinds = {(h.start, h.end): h.kind for h in rp.scenario.holes}
+    assert kinds[(0x20000000, 0x20200000)] == "reserved"
+    assert kinds[(0xBAD80000, 0xBADC9000)] == "nvs"
+    # every range of this map is an entry: no gaps, and the two RAM pages between reserved
+    # entries stay RAM
+    assert "gap" not in kinds.values()
+    assert not any(h.start < 0xBADF6000 and h.end > 0xBADF4000 for h in rp.scenario.holes)
+    assert "keeps its type and exact bounds" in rp.notes[0]
+
+
+def test_unaligned_entries_keep_their_bytes_and_gaps_their_pages() -> None:
+    """A gap shares its partial pages with a typed neighbour (which keeps them) or with RAM
+    (whose partial page was never RAM to dom0)."""
+    lines = ["(XEN) Xen-e820 RAM map:",
+             "(XEN)  [0000000000000000, 000000000009fbff] (usable)",
+             "(XEN)  [00000000000f0000, 00000000000fffff] (reserved)",
+             "(XEN)  [0000000000100000, 000000003fff0f25] (usable)",
+             "(XEN)  [000000003fff0f26, 000000003fff2f25] (ACPI data)",
+             "(XEN)  [000000003fff4000, 000000003fffffff] (usable)",
+             "(XEN)  [0000000040000000, 00000000400007ff] (ACPI NVS)",
+             "(XEN)  [0000000040003000, 000000007fffffff] (usable)"]
+    rp = replay.derive(parse_lines(line + "\n" for line in lines), dom0_mem="512M")
+    holes = [(h.start, h.end, h.kind) for h in rp.scenario.holes if h.start < 0x40003000]
+    assert holes == [(0x3FFF0F26, 0x3FFF2F26, "acpi"), (0x3FFF3000, 0x3FFF4000, "gap"),
+                     (0x40000000, 0x40000800, "nvs"), (0x40001000, 0x40003000, "gap")]
 
 
 def test_emitted_toml_loads_back(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +57,32 @@ def test_holes_above_4g_are_accepted() -> None:
     assert [h.start for h in s.holes] == [0x180000000, 0x20000000]
 
 
+def test_typed_entries_take_any_byte_and_come_from_the_firmware() -> None:
+    machine = {"memory": "4G", "below_4g": "2G"}
+    data: dict[str, object] = {
+        "name": "t", "machine": machine,
+        "holes": [{"start": "0x30000f26", "size": "0x1234", "kind": "acpi"},
+                  {"start": "0x20000000", "size": "2M"}]}
+    s = from_dict(data)
+    assert s.boot == "direct"
+    assert [(h.start, h.end, h.kind) for h in s.firmware_entries] == [
+        (0x30000f26, 0x3000215a, "acpi"), (0x20000000, 0x20200000, "gap")]
+    assert s.grub_holes == ()
+    grub = from_dict({**data, "machine": {**machine, "loader": "grub"}})
+    # through GRUB, GRUB cuts the gap and the firmware makes only the typed entry
+    assert [h.kind for h in grub.firmware_entries] == ["acpi"]
+    assert [h.kind for h in grub.grub_holes] == ["gap"]
+    assert from_dict(json.loads(json.dumps(data))).to_toml() == s.to_toml()
+
+
 @pytest.mark.parametrize(("holes", "field", "why"), [
     ([{"start": "0x20000000", "size": "2M"}, {"start": "0x20100000", "size": "2M"}],
      "holes[1].start", "overlaps"),
     ([{"start": "0x90000000", "size": "2M"}], "holes[0].start", "not inside RAM"),
     ([{"start": "0x20000800", "size": "2M"}], "holes[0].start", "aligned"),
+    ([{"start": "0x20000800", "size": "2M"}], "holes[0].start", "typed kinds take any byte"),
     ([{"start": "0x20000000", "size": "3M", "kind": "badram"}], "holes[0].kind", "power-of-two"),
-    ([{"start": "0x20000000", "size": "2M", "kind": "nvs"}], "holes[0].kind", "one of"),
+    ([{"start": "0x20000000", "size": "2M", "kind": "bogus"}], "holes[0].kind", "one of"),
     ([{"start": "0x17ff00000", "size": "2M"}], "holes[0].start", "[0x100000000, 0x180000000)"),
     ([{"start": "0x20000000", "size": "2M", "kind": "badram"}], "holes[0].kind",
      "without RAM above 4 GiB"),
@@ -133,3 +153,16 @@ def test_a_layout_q35_cannot_hold_has_no_pvh_form() -> None:
         load("pci-hole", {"dom0.mode": "pvh"})
     assert "cannot run as PVH" not in str(err.value)
     assert load("pci-hole", {"dom0.mode": "pvh", "machine.type": "q35"}).dom0_mode == "pvh"
+
+
+def test_an_entry_over_seabios_tables_is_refused() -> None:
+    from rig.model.firmware import over_firmware_tables
+
+    machine = {"memory": "4G", "below_4g": "2G"}
+    top = {"name": "t", "machine": machine,
+           "holes": [{"start": "0x7fff0000", "size": "64K", "kind": "nvs"}]}
+    problem = over_firmware_tables(from_dict(top))
+    assert problem is not None and "holes[0].start = 0x7fff0000" in problem
+    assert "where SeaBIOS keeps its tables" in problem
+    below = {**top, "holes": [{"start": "0x7ff00000", "size": "64K", "kind": "nvs"}]}
+    assert over_firmware_tables(from_dict(below)) is None

@@ -16,7 +16,8 @@ from rig.cli import main
 from rig.domain.e820 import E820Entry, E820Type
 from rig.judge.document import document
 from rig.judge.parsed import judge
-from rig.model.pv import kernel_conflict
+from rig.model.conflicts import Allocations, resolve
+from rig.model.kernel import Kernel
 from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
@@ -120,15 +121,20 @@ def test_virtual_ramdisk_line_does_not_hide_the_initrd() -> None:
     assert log.xen.nr_pages_disagreement is not None  # these numbers are made up: they disagree
 
 
+def _conflict(view: list[E820Entry], image: tuple[int, int]) -> E820Entry | None:
+    found = resolve(view, Kernel((6, 1, 192)), Allocations(image), 0x40000).conflict
+    return found.entry if found is not None else None
+
+
 def test_the_kernel_image_must_lie_in_one_ram_entry() -> None:
     ram, gap = E820Type.RAM, E820Type.RESERVED
     view = [E820Entry(0x100000, 0x2E00000, ram), E820Entry(0x2E1C000, 0x20000000, ram)]
-    hit = kernel_conflict(view, (0x1000000, 0x4A00000))
+    hit = _conflict(view, (0x1000000, 0x4A00000))
     assert hit is not None and (hit.start, hit.end) == (0x2E00000, 0x2E1C000)
-    assert kernel_conflict(view, (0x3000000, 0x4A00000)) is None
+    assert _conflict(view, (0x3000000, 0x4A00000)) is None
     typed = [E820Entry(0x100000, 0x2000000, ram), E820Entry(0x2000000, 0x2001000, gap),
              E820Entry(0x2001000, 0x20000000, ram)]
-    hit = kernel_conflict(typed, (0x1000000, 0x4A00000))
+    hit = _conflict(typed, (0x1000000, 0x4A00000))
     assert hit is not None and hit.type is gap
 
 

@@ -6,6 +6,7 @@ import gzip
 import lzma
 import shutil
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_only_direct_boots_get_the_elf(tmp_path: Path, monkeypatch: pytest.Monke
     art = Artifact(Record("kernel=x", "-", "-", "-", "-", 0, str(path), sha, 0), path)
     assert scenario_file.load("pci-hole").boot == "direct"
     assert dom0_image(scenario_file.load("pci-hole"), art).form == "elf"
-    grub = dom0_image(scenario_file.load("seed-8g"), art)
+    grub = dom0_image(replace(scenario_file.load("seed-8g"), loader="grub"), art)
     assert (grub.form, grub.path) == ("bzImage", path) and "grub" in (grub.why or "")
 
 

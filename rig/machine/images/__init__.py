@@ -22,6 +22,7 @@ from rig.errors import ArtifactError, UsageError
 from rig.machine.images import vmlinux
 from rig.machine.images.apt import AptRoot
 from rig.machine.images.store import Record, Store, sha256_file
+from rig.parse.linux import DISTRO_RELEASE
 from rig.progress import say
 
 __all__ = ["Artifact", "Record", "Store", "fetch", "gc", "recipes", "resolve", "verify"]
@@ -243,19 +244,31 @@ def _extract(deb: Path, patterns: dict[str, str], dest: Path) -> dict[str, tuple
     return found
 
 
-def kernel_release(image: Path) -> str | None:
-    """The release string a bzImage carries in its setup header (``kernel_version``, boot
-    protocol 2.00+: a pointer at 0x20E, relative to 0x200), e.g. "6.1.0-57-amd64"."""
+def _header_version(image: Path) -> list[str]:
+    """The words of the version string a bzImage carries in its setup header
+    (``kernel_version``, boot protocol 2.00+: a pointer at 0x20E, relative to 0x200)."""
     try:
         with open(image, "rb") as f:
             head = f.read(0x10000)
     except OSError:
-        return None
+        return []
     if head[0x202:0x206] != b"HdrS" or len(head) < 0x210:
-        return None
+        return []
     offset = int.from_bytes(head[0x20E:0x210], "little") + 0x200
-    text = head[offset:offset + 256].split(b"\0", 1)[0].decode(errors="replace").split()
-    return text[0] if text else None
+    return head[offset:offset + 256].split(b"\0", 1)[0].decode(errors="replace").split()
+
+
+def kernel_release(image: Path) -> str | None:
+    """The release a bzImage's header names, e.g. "6.1.0-57-amd64"."""
+    words = _header_version(image)
+    return words[0] if words else None
+
+
+def kernel_upstream(image: Path) -> str | None:
+    """The upstream release a distribution's build string in the header names ("Debian
+    6.1.192-3" → "6.1.192"), which its ABI name (6.1.0-57) hides."""
+    m = DISTRO_RELEASE.search(" ".join(_header_version(image)[1:]))
+    return m.group(1) if m else None
 
 
 # -- bring your own --------------------------------------------------------------------------

@@ -168,9 +168,12 @@ def signed_by_field(value: str) -> str:
 class AptRoot:
     """``apt-get``/``apt-cache`` confined to ``root`` (a folder of rig's cache)."""
 
-    def __init__(self, root: Path, suites: list[str]) -> None:
+    def __init__(self, root: Path, suites: list[str], kind: str = "deb") -> None:
+        """``kind``: "deb" for packages, "deb-src" for source packages (their own root:
+        their indexes are large and only the test firmware's build needs them)."""
         self.root = root
         self.suites = suites
+        self.kind = kind
         self.conf = root / "apt.conf"
 
     def entries(self, system: list[SourceEntry] | None = None) -> list[SourceEntry]:
@@ -188,7 +191,8 @@ class AptRoot:
         (r / "status").touch()
         stanzas = []
         for e in self.entries(system):
-            stanza = (f"Types: deb\nURIs: {' '.join(e.uris)}\nSuites: {' '.join(e.suites)}\n"
+            stanza = (f"Types: {self.kind}\nURIs: {' '.join(e.uris)}\n"
+                      f"Suites: {' '.join(e.suites)}\n"
                       f"Components: {' '.join(e.components)}\nArchitectures: amd64\n")
             if e.signed_by:
                 stanza += signed_by_field(e.signed_by)
@@ -252,6 +256,26 @@ class AptRoot:
             raise ArtifactError(f"apt-cache knows no package {package!r}",
                                 command=["apt-cache", "show", package])
         return fields
+
+    def source_version(self, package: str) -> str:
+        """The candidate version of a source package (a deb-src root)."""
+        text = self.run("apt-cache", "showsrc", "--only-source", package)
+        versions: list[str] = re.findall(r"^Version: (\S+)$", text, re.M)
+        if not versions:
+            raise ArtifactError(f"apt-cache knows no source package {package!r}",
+                                command=["apt-cache", "showsrc", package])
+        return versions[0]
+
+    def download_source(self, package: str, version: str, dest: Path) -> Path:
+        """The source package's .dsc and its files into ``dest`` (apt checks their hashes
+        against the signed index); the .dsc's path."""
+        self.run("apt-get", "-q", "source", "--download-only", f"{package}={version}",
+                 cwd=dest)
+        dscs = sorted(dest.glob(f"{package}_*.dsc"))
+        if not dscs:
+            raise ArtifactError(f"apt-get source left no .dsc for {package}",
+                                command=["apt-get", "source", f"{package}={version}"])
+        return dscs[0]
 
     def download(self, package: str, version: str, dest: Path) -> Path:
         self.run("apt-get", "-q", "download", f"{package}={version}", cwd=dest)

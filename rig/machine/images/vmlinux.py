@@ -30,8 +30,10 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from rig.domain.units import PAGE_SIZE
 from rig.errors import ArtifactError
 from rig.machine.images.store import Store, sha256_file
+from rig.model.kernel import KernelLayout
 
 #: the payload's first bytes → its compression, as the kernel's build writes them
 #: (arch/x86/boot/compressed/Makefile); Python unpacks the first four itself
@@ -146,6 +148,55 @@ def elf_for_xen(bzimage: Path, sha256: str, store: Store | None = None) -> Image
     return Image(cached, "elf", unpacked_from=name)
 
 
+#: x86_64's __START_KERNEL_map: a kernel's ELF addresses are virtual from here
+START_KERNEL_MAP = 0xFFFFFFFF80000000
+_SECTION = struct.Struct("<IIQQQQIIQQ")
+_PROGRAM = struct.Struct("<IIQQQQQQ")
+PT_LOAD = 1
+
+
+def layout(elf: Path) -> KernelLayout | None:
+    """_text, __bss_stop and _end (physical) from an ELF's section headers: .text's start,
+    .bss's end, .brk's end page-aligned (vmlinux.lds.S: ``. = ALIGN(PAGE_SIZE); _end = .``).
+    None for a file that is no x86_64 kernel ELF with those sections."""
+    try:
+        with open(elf, "rb") as f:
+            head = f.read(64)
+            if head[:5] != b"\x7fELF\x02":
+                return None
+            phoff, shoff = struct.unpack_from("<QQ", head, 0x20)
+            phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from("<HHHHH", head,
+                                                                              0x36)
+            f.seek(phoff)
+            programs = f.read(phentsize * phnum)
+            f.seek(shoff)
+            table = f.read(shentsize * shnum)
+            sections = [_SECTION.unpack_from(table, i * shentsize) for i in range(shnum)]
+            names_at = sections[shstrndx][4]
+            f.seek(names_at)
+            names = f.read(sections[shstrndx][5])
+    except (OSError, struct.error, IndexError):
+        return None
+    found = {}
+    for name_off, _type, _flags, addr, _off, size, *_ in sections:
+        name = names[name_off:names.find(b"\0", name_off)].decode(errors="replace")
+        if name in (".text", ".bss", ".brk"):
+            found[name] = (addr - START_KERNEL_MAP, addr + size - START_KERNEL_MAP)
+    if {".text", ".bss", ".brk"} - set(found):
+        return None
+    end = -(-found[".brk"][1] // PAGE_SIZE) * PAGE_SIZE
+    loads = [_PROGRAM.unpack_from(programs, i * phentsize) for i in range(phnum)]
+    image_end = max((paddr + memsz for kind, _f, _o, _v, paddr, _fs, memsz, _a in loads
+                     if kind == PT_LOAD), default=end)
+    return KernelLayout(found[".text"][0], found[".bss"][1], end, image_end)
+
+
+def kernel_layout(bzimage: Path, sha256: str, store: Store | None = None) -> KernelLayout | None:
+    """The layout of the kernel in ``bzimage`` (its ELF unpacked and cached as for Xen)."""
+    image = elf_for_xen(bzimage, sha256, store)
+    return layout(image.path) if image.form == "elf" else None
+
+
 def gc(store: Store, keep: set[str]) -> list[Path]:
     """Remove unpacked ELFs whose bzImage is no longer in the cache."""
     removed = []
@@ -158,4 +209,4 @@ def gc(store: Store, keep: set[str]) -> list[Path]:
     return removed
 
 
-__all__ = ["MAGICS", "Image", "elf_for_xen", "gc", "payload"]
+__all__ = ["MAGICS", "Image", "elf_for_xen", "gc", "kernel_layout", "layout", "payload"]

@@ -1,0 +1,180 @@
+"""Linux's checks of Xen's allocations for a PV dom0 against its E820, and the ACPI NVS it
+swaps away (arch/x86/xen/setup.c; the 2024 series "xen: fix dom0 PV boot on some AMD machines"
+and its 2026 fixes, rig.model.kernel.FIXES). Pure.
+
+A correct kernel (all fixes) checks the kernel image [_text, _end), the start info and the page
+tables Xen built (``xen_chk_is_e820_usable``, in that order). Before each check an ACPI NVS
+entry in the way is swapped with the top of the first RAM entry that lies wholly above nr_pages
+(``xen_e820_resolve_conflicts``, ``xen_e820_swap_entry_with_ram``): the NVS moves there (its
+offset in its first page kept) and its own pages become RAM; the loop restarts after each swap,
+since the map was re-sorted. At most NR_NONRAM_REMAP (4) swaps. Anything else in the way (a
+gap, reserved, ACPI data) and the kernel stops: "Xen hypervisor allocated <component> memory
+conflicts with E820 map". Kernels without a fix behave as the fix's commit says they did:
+``fixes`` names the ones a kernel has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rig.domain.e820 import E820Entry, E820Type, sanitize
+from rig.domain.units import PAGE_SIZE
+from rig.model.kernel import ALL_FIXES, Kernel
+
+#: arch/x86/xen/p2m.c
+NR_NONRAM_REMAP = 4
+#: sizeof(struct start_info) on x86_64 (xen/include/public/xen.h): Linux checks this much
+START_INFO_SIZE = 0x490
+
+
+@dataclass(frozen=True)
+class Allocations:
+    """Where Xen put a PV dom0's kernel and what it built for it, in dom0's pseudo-physical
+    space (Xen's "Dom0 kernel: paddr" and VIRTUAL MEMORY ARRANGEMENT lines)."""
+
+    #: [pstart, pend) Xen loaded (past the kernel's _end: .init.scratch)
+    image: tuple[int, int]
+    start_info: tuple[int, int] | None = None
+    page_tables: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Swap:
+    """One NVS entry moved away from Xen's allocations."""
+
+    entry: E820Entry
+    moved: E820Entry
+
+    @property
+    def pages(self) -> int:
+        """What "Remapped N non-RAM page(s)" counts for it (p2m.c: PFN_DOWN..PFN_UP)."""
+        first = self.entry.start // PAGE_SIZE
+        return -(-(self.entry.end) // PAGE_SIZE) - first
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Why the kernel stops: the component whose memory an entry of its map is in."""
+
+    component: str
+    range: tuple[int, int]
+    entry: E820Entry
+    message: str
+
+
+@dataclass
+class Resolution:
+    view: list[E820Entry]
+    swaps: list[Swap] = field(default_factory=list)
+    conflict: Conflict | None = None
+    #: what was checked, for the model's inputs
+    checked: list[tuple[str, tuple[int, int]]] = field(default_factory=list)
+
+    @property
+    def nonram_pages(self) -> int:
+        return sum(s.pages for s in self.swaps)
+
+
+def checked_ranges(kernel: Kernel, alloc: Allocations,
+                   fixes: frozenset[str]) -> list[tuple[str, tuple[int, int]]]:
+    """The ranges the kernel checks, in its order, with the names it prints them by."""
+    image = alloc.image
+    if kernel.layout is not None:
+        end = kernel.layout.end if "end-of-kernel" in fixes else kernel.layout.bss_stop
+        image = (kernel.layout.text, end)
+    out = [("kernel", image)]
+    if alloc.start_info is not None and "start-info-check" in fixes:
+        s = alloc.start_info[0]
+        out.append(("xen_start_info", (s, s + START_INFO_SIZE)))
+    if alloc.page_tables is not None:
+        out.append(("page table", alloc.page_tables))
+    return out
+
+
+def _usable(view: Sequence[E820Entry], start: int, end: int) -> bool:
+    """xen_is_e820_reserved() is false: one RAM entry holds all of [start, end)."""
+    return any(e.is_ram and e.start <= start and end <= e.end for e in view)
+
+
+def _in_the_way(view: Sequence[E820Entry], start: int, end: int) -> E820Entry:
+    """The lowest non-RAM entry or gap that overlaps [start, end)."""
+    ordered = sorted(view, key=lambda e: e.start)
+    candidates = [e for e in ordered if not e.is_ram]
+    covered = 0
+    for e in ordered:
+        if e.start > covered:
+            candidates.append(E820Entry(covered, e.start, E820Type.OTHER))
+        covered = max(covered, e.end)
+    candidates.append(E820Entry(covered, max(covered, end), E820Type.OTHER))
+    hits = [e for e in candidates if e.start < end and start < e.end]
+    return min(hits, key=lambda e: e.start, default=E820Entry(start, end, E820Type.OTHER))
+
+
+def _swap(view: list[E820Entry], nvs: E820Entry, mem_end: int,
+          offset_fixed: bool) -> tuple[list[E820Entry], Swap] | None:
+    """xen_e820_swap_entry_with_ram(): the first RAM entry whose top swap_size bytes lie at or
+    above mem_end gives them up to the NVS."""
+    swap_addr = nvs.start // PAGE_SIZE * PAGE_SIZE
+    swap_size = -(-(nvs.start - swap_addr + nvs.size) // PAGE_SIZE) * PAGE_SIZE
+    offset = nvs.start - swap_addr
+    for e in view:
+        if e.is_ram and e.size >= swap_size and e.end - swap_size >= mem_end:
+            to = e.end - swap_size
+            if to % PAGE_SIZE:
+                return None  # p2m.c's BUG_ON: the new place must keep the page offset
+            # before 28e03f78e69c the offset was subtracted: the entry landed 2*offset low
+            at = to + offset if offset_fixed else to - offset
+            moved = E820Entry(at, at + nvs.size, E820Type.NVS)
+            rest = [x for x in view if x != nvs and x != e]
+            rest += [E820Entry(e.start, to, E820Type.RAM), moved,
+                     E820Entry(swap_addr, swap_addr + swap_size, E820Type.RAM)]
+            return sanitize(rest), Swap(nvs, moved)
+    return None
+
+
+def resolve(view: Sequence[E820Entry], kernel: Kernel, alloc: Allocations, nr_pages: int,
+            fixes: frozenset[str] = ALL_FIXES) -> Resolution:
+    """What the kernel makes of its map's entries in the way of Xen's allocations."""
+    out = Resolution(sanitize(view))
+    out.checked = checked_ranges(kernel, alloc, fixes)
+    for component, (start, end) in out.checked:
+        if end <= start:
+            continue
+        if "nvs-swap" in fixes:
+            conflict = _resolve_one(out, start, end, nr_pages, fixes)
+            if conflict is not None:
+                out.conflict = conflict
+                return out
+        if not _usable(out.view, start, end):
+            e = _in_the_way(out.view, start, end)
+            out.conflict = Conflict(component, (start, end), e,
+                                    f"Xen hypervisor allocated {component} memory conflicts "
+                                    "with E820 map")
+            return out
+    return out
+
+
+def _resolve_one(out: Resolution, start: int, end: int, nr_pages: int,
+                 fixes: frozenset[str]) -> Conflict | None:
+    """xen_e820_resolve_conflicts() on [start, end): the NVS entries in it swapped away."""
+    i = 0
+    while i < len(out.view):
+        e = out.view[i]
+        if e.start >= end:
+            return None
+        if e.end > start and e.type is E820Type.NVS:
+            if len(out.swaps) >= NR_NONRAM_REMAP:
+                return Conflict("kernel", (start, end), e, "Number of required E820 entry "
+                                "remapping actions exceed maximum value")
+            done = _swap(out.view, e, nr_pages * PAGE_SIZE, "nvs-swap-offset" in fixes)
+            if done is None:
+                return Conflict("kernel", (start, end), e, "No suitable area found for "
+                                "required E820 entry remapping action")
+            out.view, swap = done
+            out.swaps.append(swap)
+            if "resolve-restart" in fixes:
+                i = 0  # the map was re-sorted and merged: start again
+                continue
+        i += 1
+    return None

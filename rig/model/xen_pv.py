@@ -1,0 +1,49 @@
+"""Where Xen puts what it builds for a PV dom0, in dom0's pseudo-physical space, as
+xen/arch/x86/pv/dom0_build.c lays it out (the same in 4.17 and 4.20). Pure.
+
+For a Linux dom0 (XEN_ELFNOTE_MOD_START_PFN and a p2m_base: neither the initrd nor the P2M
+in the initial mapping): the kernel at its ELF's [pstart, pend); the start info on the next
+page; the page tables on the page after it (start info and the VGA console info take less than
+a page), as many as map [virt_base, v_end) with 4 KiB pages; one page of boot stack; v_end
+that rounded up to 4 MiB, another 4 MiB if that leaves less than 512 KiB. A boot's own lines
+("Start info:", "Page tables:") say it exactly; this is for `rig predict`, before a boot.
+"""
+
+from __future__ import annotations
+
+from rig.domain.units import PAGE_SIZE, MiB
+from rig.model.conflicts import Allocations
+from rig.model.kernel import KernelLayout
+
+#: x86_64 Linux's VIRT_BASE (__START_KERNEL_map); pfn = (vaddr - VIRT_BASE) >> 12
+VIRT_BASE = 0xFFFFFFFF80000000
+_L4, _L3, _L2 = 39, 30, 21
+
+
+def _nr(lo: int, hi: int, shift: int) -> int:
+    """dom0_build.c's NR(): page-table pages of one level that map [lo, hi)."""
+    mask = (1 << shift) - 1
+    return (((hi + mask) & ~mask) - (lo & ~mask)) >> shift
+
+
+def _up(value: int, to: int) -> int:
+    return -(-value // to) * to
+
+
+def allocations(layout: KernelLayout) -> Allocations:
+    v_start = VIRT_BASE
+    start_info = _up(layout.image_end, PAGE_SIZE)
+    pt_start = start_info + PAGE_SIZE
+    nr_pt = 2
+    while True:
+        stack_end = VIRT_BASE + pt_start + (nr_pt + 1) * PAGE_SIZE
+        v_end = _up(stack_end, 4 * MiB)
+        if v_end - stack_end < 512 * 1024:
+            v_end += 4 * MiB
+        needed = 1 + _nr(v_start, v_end, _L4) + _nr(v_start, v_end, _L3) + \
+            _nr(v_start, v_end, _L2)
+        if needed <= nr_pt:
+            break
+        nr_pt += 1
+    return Allocations((layout.text, layout.image_end), (start_info, start_info + PAGE_SIZE),
+                       (pt_start, pt_start + nr_pt * PAGE_SIZE))

@@ -1,0 +1,62 @@
+"""The checks of typed entries can fail: the recorded boots of rig's test firmware (tests/boots)
+judged again with one fact of their console edited."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rig.judge.result import Status
+from tests.conftest import TESTS
+from tests.unit.test_golden_boots import rejudge
+
+BOOTS = TESTS / "boots"
+
+
+def edited(tmp_path: Path, name: str, old: str, new: str) -> dict[str, Status]:
+    folder = tmp_path / name
+    shutil.copytree(BOOTS / name, folder)
+    log = folder / "console.log"
+    text = log.read_text()
+    assert old in text
+    log.write_text(text.replace(old, new, 1))
+    result, _ = rejudge(folder)
+    return {c.name: c.status for c in result.checks}
+
+
+def test_the_recorded_boots_pass_or_fail_as_they_did() -> None:
+    for name, verdict in (("typed-entries", "pass"), ("nvs-on-kernel", "pass"),
+                          ("nvs-on-kernel-6.1", "crash")):
+        result, _ = rejudge(BOOTS / name)
+        assert result.verdict.value == verdict, name
+    checks = {c.name: c for c in rejudge(BOOTS / "nvs-on-kernel-6.1")[0].checks}
+    assert checks["refusal"].status is Status.FAIL
+    assert "be35d91c8880" in checks["refusal"].message
+
+
+def test_a_swapped_count_that_differs_fails(tmp_path: Path) -> None:
+    checks = edited(tmp_path, "nvs-on-kernel", "Remapped 18 non-RAM page(s)",
+                    "Remapped 17 non-RAM page(s)")
+    assert checks["nonram_remapped"] is Status.FAIL
+
+
+def test_an_nvs_left_in_place_fails(tmp_path: Path) -> None:
+    # dom0's map as a kernel that did not move the NVS would print it
+    checks = edited(tmp_path, "nvs-on-kernel",
+                    "Xen: [mem 0x000000007ffce000-0x000000007ffdffff] ACPI NVS",
+                    "Xen: [mem 0x0000000004200000-0x0000000004211fff] ACPI NVS")
+    assert checks["nonram_moved"] is Status.FAIL
+
+
+def test_a_typed_entry_of_another_type_is_not_the_layout_asked_for(tmp_path: Path) -> None:
+    checks = edited(tmp_path, "typed-entries",
+                    "(XEN)  [0000000020000000, 0000000020002fff] (ACPI NVS)",
+                    "(XEN)  [0000000020000000, 0000000020002fff] (reserved)")
+    assert checks["layout"] is Status.ERROR
+
+
+def test_a_typed_entry_rounded_to_pages_is_not_the_layout_asked_for(tmp_path: Path) -> None:
+    checks = edited(tmp_path, "typed-entries",
+                    "(XEN)  [0000000030000f26, 0000000030002159] (ACPI data)",
+                    "(XEN)  [0000000030000000, 0000000030002fff] (ACPI data)")
+    assert checks["layout"] is Status.ERROR
