@@ -4,7 +4,6 @@ pages went, Xen's own count, and Xen's sizing of it. Pure."""
 from __future__ import annotations
 
 from rig.domain.dom0mem import Dom0Size
-from rig.domain.e820 import E820Type
 from rig.domain.pages import PfnRange, total
 from rig.domain.units import pages_mib
 from rig.judge.inputs import Inputs
@@ -77,9 +76,9 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
     if hit is not None:
         if pred is None:
             return None  # no model to say whether the refusal was due: the crash check tells
+        why, known = _a_correct_kernel_boots(pred, inp)
         return Check("refusal", Status.FAIL, "boot", "refused",
-                     f"dom0 refused a layout {_a_correct_kernel_boots(pred, inp)} (line "
-                     f"{hit.line_no}: {hit.text})")
+                     f"dom0 refused a layout {why} (line {hit.line_no}: {hit.text}){known}")
     went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
     return Check("refusal", Status.FAIL if went_on else Status.INCOMPLETE, "refuse",
                  "went on" if went_on else None,
@@ -88,25 +87,30 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
                     "the log ends before it says so"))
 
 
-def _a_correct_kernel_boots(pred: Prediction, inp: Inputs) -> str:
+def _a_correct_kernel_boots(pred: Prediction, inp: Inputs) -> tuple[str, str]:
     """Why a refusal was wrong: what a correct kernel does with the map, and the fixes without
-    which the model refuses it too (the kernel behaves as one that lacks them)."""
+    which the model refuses it too (the kernel behaves as one that lacks them); and, when the
+    kernel's version predates them all, the sentence that makes it a known bug."""
     assert inp.nr_pages is not None and inp.kernel is not None
     swaps = pred.resolution.swaps if pred.resolution is not None else []
     if not swaps:
-        return "in which what Xen allocated for its kernel lies inside RAM"
+        return "in which what Xen allocated for its kernel lies inside RAM", ""
     moved = ", ".join(f"{s.entry.type.value} [{s.entry.start:#x}, {s.entry.end:#x}) (to "
                       f"{s.moved.start:#x})" for s in swaps)
     lacking = [f for f in FIXES if predict(
         inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel, inp.allocations,
         ALL_FIXES - {f.name}).conflict is not None]
     version = inp.kernel.version
-    named = "; ".join(
-        f"{f.commit} (\"{f.title}\", Linux {'.'.join(map(str, f.mainline))}"
-        + ("" if f.in_version(version) else
-           f", not in {'.'.join(map(str, version))}") + ")" for f in lacking)
+    # the fixes its version predates explain it; if it should have them all (a build with a fix
+    # reverted, a backport missing), every fix whose absence the model repeats is named
+    predates = [f for f in lacking if not f.in_version(version)]
+    lacking = predates or lacking
+    named = "; ".join(f"{f.commit} (\"{f.title}\", Linux {'.'.join(map(str, f.mainline))})"
+                      for f in lacking)
+    known = (f". Known: this kernel's version predates {', '.join(f.commit for f in predates)} "
+             f"({'.'.join(map(str, version))})" if predates else "")
     return (f"a correct kernel boots: it swaps {moved} with RAM above nr_pages and goes on"
-            + (f"; it behaves as a kernel without {named}" if named else ""))
+            + (f"; it behaves as a kernel without {named}" if named else ""), known)
 
 
 def _nonram(log: ParsedLog, pred: Prediction, inp: Inputs) -> list[Check]:
@@ -121,13 +125,19 @@ def _nonram(log: ParsedLog, pred: Prediction, inp: Inputs) -> list[Check]:
                        linux.remapped_nonram_pages, "Remapped N non-RAM page(s)")]
     swaps = pred.resolution.swaps if pred.resolution is not None else []
     if swaps and linux.e820:
-        missing = [s.moved for s in swaps if s.moved not in linux.e820]
-        want = [f"{m.type.value} [{m.start:#x}, {m.end:#x})" for s in swaps for m in [s.moved]]
-        out.append(Check("nonram_moved", Status.FAIL if missing else Status.PASS, want,
+        # each swapped entry where the model's map has it (merged with its neighbours of one
+        # type, as e820__update_table() merges them)
+        want = sorted({e for w in swaps for e in pred.e820
+                       if e.type is w.moved.type and e.start <= w.moved.start
+                       and w.moved.end <= e.end})
+        missing = [e for e in want if e not in linux.e820]
+        kinds = {e.type for e in want}
+        out.append(Check("nonram_moved", Status.FAIL if missing else Status.PASS,
+                         [f"{e.type.value} [{e.start:#x}, {e.end:#x})" for e in want],
                          [f"{e.type.value} [{e.start:#x}, {e.end:#x})" for e in linux.e820
-                          if e.type is not E820Type.RAM and e.type is swaps[0].moved.type],
-                         (f"dom0's map lacks {len(missing)} swapped entr(y/ies) where a correct "
-                          "kernel puts them" if missing else
+                          if e.type in kinds],
+                         (f"dom0's map lacks {len(missing)} of the entries the swapped ones "
+                          "make where a correct kernel puts them" if missing else
                           "each swapped entry is in dom0's map where a correct kernel puts it")))
     return out
 

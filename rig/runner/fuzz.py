@@ -29,6 +29,8 @@ WHO = {
     "firmware": "firmware", "predicted_remap": "firmware", "model": "rig", "boot": "boot",
     "console": "boot", "pvh_map": "Xen", "linux_map": "kernel", "predicted_pvh": "rig",
 }
+#: what the refusal check says of a kernel that lacks a fix its version predates
+KNOWN_FIX = "Known: this kernel's version predates"
 #: the statuses that are a disagreement (warnings: rig's own model being off)
 DISAGREE = (Status.FAIL, Status.CRASH, Status.ERROR, Status.INCOMPLETE, Status.WARN)
 
@@ -43,8 +45,15 @@ class Disagreement:
 
     @property
     def explained(self) -> bool:
-        """Every check is a warning whose cause rig knows and names ("Known: ...")."""
-        return all(st == "warn" and "Known:" in m for _, st, _, m in self.checks)
+        """Every check is a warning whose cause rig knows and names ("Known: ..."), or the
+        kernel refused a layout for want of a fix its version predates (rig.model.kernel.FIXES:
+        a known bug, fixed later) and the rest is what that refusal leaves: the crash line,
+        the console's end, the counts never printed."""
+        known_fix = any(n == "refusal" and st == "fail" and KNOWN_FIX in m
+                        for n, st, _, m in self.checks)
+        return all((st == "warn" and "Known:" in m)
+                   or (known_fix and (n == "refusal" or st in ("crash", "incomplete")))
+                   for n, st, _, m in self.checks)
 
     def to_json(self) -> dict[str, object]:
         return {"scenario": self.scenario, "verdict": self.verdict, "folder": self.folder,

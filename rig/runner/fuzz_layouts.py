@@ -12,7 +12,7 @@ from dataclasses import replace
 from rig.domain.qemu_ram import MAX_BELOW_4G, Q35_MAX_BELOW_4G
 from rig.domain.scenario import Hole, Scenario, ScenarioError, validate
 from rig.domain.units import PAGE_SIZE, GiB, MiB, format_size, parse_size
-from rig.model.firmware import over_firmware_tables
+from rig.model.firmware import firmware_problem
 
 #: RAM from 1 GiB to this (the issue's range), in 256 MiB steps
 MAX_MEMORY = 64 * GiB
@@ -44,7 +44,7 @@ def one(seed: int, index: int, *, kernel: str = "6.1", xen: str = "4.17",
             validate(s)
         except ScenarioError:
             continue
-        if over_firmware_tables(s) is not None:
+        if firmware_problem(s) is not None:
             continue
         return s
     raise RuntimeError(f"{name}: no valid layout in {TRIES} draws")  # pragma: no cover

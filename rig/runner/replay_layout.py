@@ -9,7 +9,7 @@ What cannot be expressed is reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rig.domain.dom0mem import Dom0Mem
 from rig.domain.e820 import E820Entry, E820Type, sanitize
@@ -19,7 +19,7 @@ from rig.domain.scenario import MAX_MEMORY, TYPED, Hole, Scenario, validate
 from rig.domain.units import GiB, MiB
 from rig.errors import UsageError
 from rig.model import cost
-from rig.model.firmware import emulated_machine, seabios_top_reserve
+from rig.model.firmware import emulated_machine, firmware_problem, seabios_top_reserve
 from rig.model.kernel import parse_version
 from rig.model.pv import predict
 from rig.parse.collect import ParsedLog
@@ -208,6 +208,16 @@ def _scenario(name: str, source: str, nr: int, kernel: str, xen: str, top: int, 
         machine_type="pc", memory=below_4g + high, below_4g=below_4g, holes=tuple(holes),
         xen_version=xen, dom0_mem=f"{amount},max:{amount}", kernel=kernel)
     validate(scenario)
+    if firmware_problem(scenario) is not None and any(h.kind == "gap" for h in holes):
+        # more entries than SeaBIOS holds: GRUB cuts the gaps, the firmware makes the rest
+        grub = replace(scenario, loader="grub")
+        validate(grub)
+        if firmware_problem(grub) is None:
+            notes.append("the map has more entries than SeaBIOS holds: its gaps are cut by GRUB "
+                         "(machine.loader = \"grub\"), its typed entries made by rig's firmware")
+            scenario = grub
+    if (problem := firmware_problem(scenario)) is not None:
+        raise ReplayError(f"rig's test firmware cannot make this machine's map: {problem}")
     return scenario
 
 

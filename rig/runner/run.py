@@ -46,7 +46,7 @@ from rig.machine import build, images, render
 from rig.machine.console import Stage, drive, silence_for, timeouts_for
 from rig.machine.images import Artifact, grub, initramfs, seabios, vmlinux
 from rig.machine.qemu import AccelChoice, Machine, choose_accel, qemu_binary, qemu_version
-from rig.model.firmware import over_firmware_tables
+from rig.model.firmware import firmware_problem
 from rig.model.kernel import BootedKernel
 from rig.model.prediction import predict_scenario
 from rig.parse.collect import ParsedLog
@@ -102,7 +102,7 @@ def validate(s: Scenario) -> None:
                          "xen.efi, so xen.version must be an artifact key (4.17, 4.20)")
     build.check("xen", s.xen_version)
     build.check("kernel", s.kernel)
-    if (problem := over_firmware_tables(s)) is not None:
+    if (problem := firmware_problem(s)) is not None:
         raise UsageError(problem)
 
 

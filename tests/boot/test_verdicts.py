@@ -99,6 +99,15 @@ def test_nvs_on_dom0s_allocations_halts_6_1(tmp_path: Path, no_leaked_qemu: obje
     assert checks["layout"]["status"] == "pass"
 
 
+def test_two_nvs_halt_debian_13s_kernel(tmp_path: Path, no_leaked_qemu: object) -> None:
+    """Two one-page NVS entries in the kernel's place: 6.12.118 swaps the first and steps over
+    the second (it lacks 5f8719945244), and rig names that fix at once."""
+    doc, checks = boot("two-nvs-on-kernel", tmp_path)
+    assert doc["verdict"] == "crash"
+    assert "without 5f8719945244" in checks["refusal"]["message"]
+    assert "Known: this kernel's version predates 5f8719945244" in checks["refusal"]["message"]
+
+
 def test_dom0_mem_max_clamps_the_amount(tmp_path: Path, no_leaked_qemu: object) -> None:
     """dom0_mem=2G,max:1G: Xen gives 1 GiB (its clamp), as rig.domain.dom0mem says from Xen's
     source."""

@@ -9,7 +9,8 @@ from rig.domain.scenario import validate
 from rig.domain.scenario_file import load
 from rig.judge.records import CheckRecord
 from rig.judge.result import Status
-from rig.runner.fuzz import disagreements
+from rig.model.firmware import firmware_problem
+from rig.runner.fuzz import Disagreement, disagreements
 from rig.runner.fuzz_layouts import generate, one
 from tests.conftest import LOGS
 from tests.unit.test_corpus import judged
@@ -39,6 +40,11 @@ def test_the_draws_cover_the_space() -> None:
     assert any(s.qemu_machine == "pc-i440fx-1.7" for s in scenarios)  # low RAM past 3 GiB
     assert any(h.start >= 1 << 32 for h in holes)  # holes above 4 GiB
     assert any(h.kind == "badram" for h in holes)
+    assert {h.kind for h in holes} == {"gap", "badram", "reserved", "acpi", "nvs", "unusable"}
+    assert any(h.start % 4096 or h.size % 4096 for h in holes)  # typed entries at bytes
+    # entries on Xen's allocations for dom0 (16 MiB to past 6.1's image)
+    assert any(h.kind != "gap" and 0x1000000 <= h.start < 0x4C00000 for h in holes)
+    assert all(firmware_problem(s) is None for s in scenarios)
     assert min(len(s.holes) for s in scenarios) == 0
     assert max(len(s.holes) for s in scenarios) >= 12
     forms = {("none" if s.dom0_mem is None else
@@ -59,6 +65,23 @@ def test_disagreements_name_who_disagrees() -> None:
     doc.checks = [CheckRecord(name="x", status=Status.PASS)]
     assert disagreements(doc) == []
     assert disagreements(None)[0][1] == "error"
+
+
+def test_a_refusal_for_want_of_a_later_fix_is_explained() -> None:
+    """A kernel whose version predates a fix refuses what a correct kernel boots: a known bug,
+    fixed later; the crash and the counts never printed are what it leaves."""
+    known = ("dom0 refused a layout a correct kernel boots: ... (line 141: ...). Known: this "
+             "kernel's version predates be35d91c8880 (6.1.192)")
+    checks = [("crash", "crash", "kernel", "e820-conflict at line 141"),
+              ("refusal", "fail", "kernel", known),
+              ("remapped", "incomplete", "kernel", "no 'Remapped N page(s)' line"),
+              ("console", "crash", "boot", "e820-conflict during stage linux")]
+    assert Disagreement("s", "crash", checks, "f").explained
+    unknown = [(n, st, w, m.replace("Known:", "")) for n, st, w, m in checks]
+    assert not Disagreement("s", "crash", unknown, "f").explained
+    # a count that differs is never explained by a refusal elsewhere
+    assert not Disagreement("s", "crash", [*checks, ("released", "fail", "kernel", "x")],
+                            "f").explained
 
 
 def test_pvh_mode_draws_q35_layouts_only() -> None:

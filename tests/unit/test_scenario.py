@@ -156,13 +156,25 @@ def test_a_layout_q35_cannot_hold_has_no_pvh_form() -> None:
 
 
 def test_an_entry_over_seabios_tables_is_refused() -> None:
-    from rig.model.firmware import over_firmware_tables
+    from rig.model.firmware import firmware_problem
 
     machine = {"memory": "4G", "below_4g": "2G"}
     top = {"name": "t", "machine": machine,
            "holes": [{"start": "0x7fff0000", "size": "64K", "kind": "nvs"}]}
-    problem = over_firmware_tables(from_dict(top))
+    problem = firmware_problem(from_dict(top))
     assert problem is not None and "holes[0].start = 0x7fff0000" in problem
     assert "where SeaBIOS keeps its tables" in problem
     below = {**top, "holes": [{"start": "0x7ff00000", "size": "64K", "kind": "nvs"}]}
-    assert over_firmware_tables(from_dict(below)) is None
+    assert firmware_problem(from_dict(below)) is None
+
+
+def test_more_entries_than_seabios_holds_are_refused() -> None:
+    from rig.model.firmware import firmware_problem
+
+    holes = [{"start": hex(0x10000000 + i * 0x200000), "size": "4K", "kind": "nvs"}
+             for i in range(12)]
+    data = {"name": "t", "machine": {"memory": "4G", "below_4g": "2G"}, "holes": holes}
+    assert firmware_problem(from_dict(data)) is None  # SeaBIOS's 8 entries + 2 a hole: 32
+    more = {**data, "holes": [*holes, {"start": "0x30000000", "size": "4K", "kind": "acpi"}]}
+    problem = firmware_problem(from_dict(more))
+    assert problem is not None and "SeaBIOS holds 32" in problem
