@@ -6,6 +6,7 @@ from __future__ import annotations
 from rig.domain.dom0mem import Dom0Size
 from rig.domain.pages import PfnRange, total
 from rig.domain.units import pages_mib
+from rig.judge.balloon import balloon_target
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, count_check
@@ -52,6 +53,12 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
             checks.extend(_setup_checks(log, prediction))
             checks.extend(_nonram(log, prediction, inp))
         checks.append(_nothing_lost(log, inp.nr_pages))
+        if prediction is not None:
+            own_kb, own_rule, lacking = _own_balloon(inp)
+            want = prediction.balloon_current_kb
+            rule = own_rule if own_kb == want and own_rule else prediction.balloon_rule
+            checks.append(balloon_target(log, {want: rule or ""} if want is not None else {},
+                                         expect_init, own_kb, lacking))
         checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect_init))
     checks.append(_nr_pages(log, inp))
 
@@ -111,6 +118,18 @@ def _a_correct_kernel_boots(pred: Prediction, inp: Inputs) -> tuple[str, str]:
              f"({'.'.join(map(str, version))})" if predates else "")
     return (f"a correct kernel boots: it swaps {moved} with RAM above nr_pages and goes on"
             + (f"; it behaves as a kernel without {named}" if named else ""), known)
+
+
+def _own_balloon(inp: Inputs) -> tuple[int | None, str | None, str]:
+    """The target the model gives a kernel with only the fixes its version carries, and the
+    balloon fixes it lacks."""
+    assert inp.nr_pages is not None and inp.kernel is not None
+    version = inp.kernel.version
+    own = predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel, inp.allocations,
+                  fixes_of(version))
+    lacking = [f"{f.commit} (\"{f.title}\")" for f in FIXES
+               if f.name.startswith("balloon-") and not f.in_version(version)]
+    return own.balloon_current_kb, own.balloon_rule, "; ".join(lacking)
 
 
 def _nonram(log: ParsedLog, pred: Prediction, inp: Inputs) -> list[Check]:

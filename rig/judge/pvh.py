@@ -16,11 +16,13 @@ from rig.domain.pages import (
     whole_ram_pages,
 )
 from rig.domain.units import PAGE_SIZE
+from rig.judge.balloon import balloon_target
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status
 from rig.judge.verdict import close, crash_check
-from rig.model import pvh
+from rig.model import balloon, pvh
+from rig.model.kernel import FIXES, fixes_of
 from rig.parse.collect import ParsedLog
 
 
@@ -52,11 +54,34 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
         checks.append(_pvh_map(printed, prediction))
         checks.append(_pvh_linux_map(log, printed))
         checks.append(_pvh_balloon(log, prediction))
+        checks.append(_pvh_target(log, prediction, inp, expect_init))
         checks.append(_pvh_accounting(log, prediction, inp.size, expect_init))
     # nr_pages of a PVH dom0 is what Xen's printed map holds (rig.parse.xen): none without it
     checks.append(_pvh_nr_pages(inp.nr_pages if printed else None, inp.mem))
     close(log, checks, expect_init, refused=False)
     return Judgement(checks, None, inp.record, False, prediction)
+
+
+def _pvh_target(log: ParsedLog, p: pvh.PvhPrediction, inp: Inputs,
+                expect_init: bool) -> Check:
+    """A correct PVH dom0's balloon starts from Xen's count (b13cd24c15d7) or, before it, from
+    the RAM Linux counts; never with the extra RAM reserved for the balloon counted in
+    (6.9 to 6.14, 87af633689ce)."""
+    want = {balloon.BalloonStart(p.xen_pages, "").kb:
+            "Xen's count, XENMEM_current_reservation (b13cd24c15d7): nr_pages less the shared "
+            "info page",
+            balloon.BalloonStart(p.own_pages, "").kb: "get_num_physpages(): the RAM Linux "
+            "counts (before b13cd24c15d7)"}
+    own_kb, lacking = None, ""
+    if inp.kernel is not None:
+        version = inp.kernel.version
+        extra = sum(pfn_down(e.end) - pfn_up(e.start) for e in p.built
+                    if e.type is E820Type.UNUSABLE and pfn_down(e.end) > pfn_up(e.start))
+        own_kb = balloon.pvh_start(fixes_of(version), version, p.xen_pages, p.own_pages,
+                                   extra).kb
+        lacking = "; ".join(f"{f.commit} (\"{f.title}\")" for f in FIXES
+                            if f.name == "balloon-pvh-target" and not f.in_version(version))
+    return balloon_target(log, want, expect_init, own_kb, lacking)
 
 
 def _pvh_map(printed: list[E820Entry], p: pvh.PvhPrediction) -> Check:

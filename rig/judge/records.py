@@ -142,12 +142,15 @@ class InitRecord(Record, kw_only=True):
     uname: str | None
     meminfo_total_kb: int | None
     balloon: dict[str, int] | None
+    #: seconds /init waited for the balloon's count to reach its target (newer /init only)
+    settle_s: int | UnsetType = UNSET
 
     @staticmethod
     def of(i: InitInfo) -> InitRecord:
         return InitRecord(stages=list(i.stages), uname=i.uname,
                           meminfo_total_kb=i.meminfo_kb.get("MemTotal"),
-                          balloon=dict(i.balloon_kb) or None)
+                          balloon=dict(i.balloon_kb) or None,
+                          settle_s=UNSET if i.settle_s is None else i.settle_s)
 
 
 class PredictionRecord:

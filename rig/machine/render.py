@@ -101,11 +101,14 @@ def dom0_cmdline(s: Scenario) -> str:
 #: seconds /init waits after its report before it powers off: rig reads Xen's own count of
 #: dom0's pages meanwhile (a fraction of a second) and then stops the machine itself
 INIT_HOLD_S = 20
+#: seconds /init waits at most for the balloon's count to reach its target (no wait when they
+#: agree, as on every kernel rig ships: no toolstack sets another target)
+INIT_SETTLE_S = 30
 
 
 def init_script(extra_commands: list[str] | None = None) -> str:
     return render("init.sh.j2", marker=MARKER, extra_commands=extra_commands or [],
-                  hold=INIT_HOLD_S)
+                  hold=INIT_HOLD_S, settle=INIT_SETTLE_S)
 
 
 def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,

@@ -172,6 +172,17 @@ FIXES: tuple[Fix, ...] = (
         (7, 1), (((6, 12), (6, 12, 94)),)),
     Fix("resolve-restart", "5f8719945244",
         "x86/xen: Fix a potential problem in xen_e820_resolve_conflicts()", (7, 1)),
+    # the balloon's start (rig.model.balloon): stable releases from the review mails and the
+    # sources of 6.12.33/6.12.94; "at the latest" where only a later source was read
+    Fix("balloon-pvh-target", "87af633689ce",
+        "x86/xen: fix balloon target initialization for PVH dom0", (6, 15),
+        (((6, 14), (6, 14, 3)), ((6, 12), (6, 12, 24)), ((6, 6), (6, 6, 88)))),
+    Fix("balloon-pv-partial-revert", "0949c646d646",
+        "Partial revert \"x86/xen: fix balloon target initialization for PVH dom0\"", (7, 0),
+        (((6, 12), (6, 12, 94)),)),
+    Fix("balloon-current-reservation", "b13cd24c15d7",
+        "xen/balloon: improve accuracy of initial balloon target for dom0", (7, 0),
+        (((6, 12), (6, 12, 118)), ((7, 2), (7, 2, 13)))),
 )
 FIX = {f.name: f for f in FIXES}
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from rig.domain.dom0mem import UINT_MAX
 from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import PfnRange, clip, nonram_areas, pfn_down, pfn_up, total
+from rig.model import balloon
 from rig.model.conflicts import Allocations, Conflict, Resolution, resolve
 from rig.model.kernel import ALL_FIXES, IBFT_RESERVE, Era, Kernel
 
@@ -42,6 +43,8 @@ class Prediction:
     #: pages dom0 holds after setup (Xen's tot_pages)
     dom0_pages: int = 0
     balloon_current_kb: int | None = None
+    #: how balloon_init counted it (rig.model.balloon)
+    balloon_rule: str | None = None
     #: the non-RAM entry that makes the kernel refuse to boot (Xen's allocations not in one
     #: RAM entry): "Xen hypervisor allocated <component> memory conflicts with E820 map"
     kernel_conflict: E820Entry | None = None
@@ -197,13 +200,10 @@ def predict(
                 "'Unable to find available pfn range' and releases the rest"
             )
         pred.dom0_pages = nr - pred.released_pages
-    # Balloon current_kb at boot (drivers/xen/balloon.c balloon_init): for PV, 3.2–6.14 start
-    # from min(nr − xen_released_pages, max_pfn), where xen_released_pages = released −
-    # populated. 6.15 counted get_num_physpages() − released and took the extra regions off
-    # again (the remap targets are not in them), until a later fix returned PV to the old
-    # formula: both give nr − released when nothing had to be released. Older kernels, and
-    # the release fallback on 6.15+, are not modelled.
-    if (3, 2) <= tuple(kernel.version[:2]) <= (6, 14) or (
-            kernel.version[:2] >= (6, 15) and pred.released_pages == 0):
-        pred.balloon_current_kb = 4 * pred.dom0_pages
+    # the balloon's count at boot, and its target at /init (rig.model.balloon); kernels before
+    # 3.2 are not modelled
+    if tuple(kernel.version[:2]) >= (3, 2):
+        start = balloon.pv_start(fixes, pred.dom0_pages, pred.released_pages,
+                                 balloon.low_pages_not_counted(view))
+        pred.balloon_current_kb, pred.balloon_rule = start.kb, start.rule
     return pred

@@ -22,6 +22,8 @@ class InitInfo:
     meminfo_kb: dict[str, int] = field(default_factory=dict)
     balloon_kb: dict[str, int] = field(default_factory=dict)
     balloon_missing: list[str] = field(default_factory=list)
+    #: seconds /init waited for the balloon's count to reach its target
+    settle_s: int | None = None
     poweroff_failed: bool = False
 
     @property
@@ -55,6 +57,8 @@ class InitParser:
                 info.balloon_kb[args[0].removeprefix("info/")] = int(args[1])
             else:
                 info.balloon_missing.append(args[0])
+        elif what == "settle" and args and args[0].isdigit():
+            info.settle_s = int(args[0])
         elif what == "poweroff-failed":
             info.poweroff_failed = True
 

@@ -14,6 +14,20 @@ while read -r key value unit; do
 done < /proc/meminfo
 echo "RIG: meminfo$line"
 b=/sys/devices/system/xen_memory/xen_memory0
+# the balloon moves toward its target once it runs (a kernel whose target is above what it holds
+# populates up to it): wait until its count is its target, at most rig.settle= seconds, so that
+# the figures below and Xen's count after them are the settled ones
+settle=30
+for word in $(cat /proc/cmdline); do
+  case "$word" in rig.settle=*) settle="${word#rig.settle=}" ;; esac
+done
+waited=0
+while [ -r "$b/target_kb" ] && [ "$(cat "$b/target_kb")" != "$(cat "$b/info/current_kb")" ] \
+    && [ "$waited" -lt "$settle" ]; do
+  sleep 1
+  waited=$((waited + 1))
+done
+echo "RIG: settle $waited"
 for f in target_kb info/current_kb info/low_kb info/high_kb; do
   if [ -r "$b/$f" ]; then
     echo "RIG: balloon $f $(cat "$b/$f")"

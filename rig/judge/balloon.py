@@ -1,0 +1,40 @@
+"""The balloon's target at /init against the model (rig.model.balloon). Pure."""
+
+from __future__ import annotations
+
+from rig.judge.result import Check, Status
+from rig.parse.collect import ParsedLog
+
+
+def balloon_target(log: ParsedLog, want: dict[int, str], expect_init: bool,
+                   own_kb: int | None = None, lacking: str = "") -> Check:
+    """``want``: the targets a correct kernel may start from, in kB, each with the rule that
+    gives it (no toolstack sets another: it is what dom0_mem's amount gave dom0); ``own_kb``:
+    the model's for a kernel with only the fixes its version carries (``lacking``: the
+    balloon fixes it has not), to say what a wrong target is."""
+    balloon = log.init.balloon_kb
+    target = balloon.get("target_kb")
+    expected: object = next(iter(want)) if len(want) == 1 else sorted(want)
+    if not want:
+        return Check("balloon_target", Status.SKIP, None, target,
+                     "the balloon's start is not modelled for this kernel")
+    if target is None:
+        status = Status.INCOMPLETE if expect_init else Status.SKIP
+        return Check("balloon_target", status, expected, None,
+                     "no balloon target in the log (rig's /init prints target_kb)")
+    current = balloon.get("current_kb")
+    settled = ("" if current is None or current == target else
+               f"; the balloon had not reached it after {log.init.settle_s or 0} s "
+               f"(current_kb {current})")
+    if target in want:
+        return Check("balloon_target", Status.PASS, expected, target,
+                     f"the balloon's target is {target} kB, what dom0_mem's amount gave dom0 "
+                     f"({want[target]}){settled}")
+    why = ""
+    if own_kb is not None and own_kb == target and lacking:
+        why = (f"; it is what the model gives a kernel without {lacking}. Known: this kernel's "
+               "version predates them")
+    rules = "; ".join(f"{kb} kB: {rule}" for kb, rule in sorted(want.items()))
+    return Check("balloon_target", Status.FAIL, expected, target,
+                 f"the balloon's target is {target} kB, not what dom0_mem's amount gave dom0 "
+                 f"({rules}){why}{settled}")
