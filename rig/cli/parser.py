@@ -12,6 +12,7 @@ from rig.cli import (
     matrix,
     parse,
     predict,
+    regressions,
     render,
     replay,
     report,
@@ -23,8 +24,8 @@ from rig.cli.options import EPILOG, Parser
 DESCRIPTION = ("rig: reproduce Xen dom0 memory layouts under QEMU and judge what the Linux "
                "kernel does with them")
 #: in the order ``rig --help`` lists them
-COMMANDS = (run, parse, predict, render, matrix, compare, report, replay, fuzz, lava, kernel,
-            images, scenarios)
+COMMANDS = (run, parse, predict, render, matrix, compare, regressions, report, replay, fuzz,
+            lava, kernel, images, scenarios)
 
 
 def parser() -> Parser:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rig.judge.result import Check, Status
 from rig.parse.collect import ParsedLog
+from rig.parse.crash import Kind
 
 
 def balloon_target(log: ParsedLog, want: dict[int, str], expect_init: bool,
@@ -14,6 +15,11 @@ def balloon_target(log: ParsedLog, want: dict[int, str], expect_init: bool,
     balloon fixes it has not), to say what a wrong target is."""
     balloon = log.init.balloon_kb
     target = balloon.get("target_kb")
+    gave_up = next((h for h in log.crashes if h.kind is Kind.BALLOON_UNDERFLOW), None)
+    if gave_up is not None:
+        return Check("balloon_target", Status.FAIL, next(iter(want), None), None,
+                     f"the balloon driver gave up at boot (line {gave_up.line_no}: "
+                     f"{gave_up.text}): dom0 has no balloon")
     expected: object = next(iter(want)) if len(want) == 1 else sorted(want)
     if not want:
         return Check("balloon_target", Status.SKIP, None, target,

@@ -4,6 +4,7 @@ pages went, Xen's own count, and Xen's sizing of it. Pure."""
 from __future__ import annotations
 
 from rig.domain.dom0mem import Dom0Size
+from rig.domain.e820 import E820Entry
 from rig.domain.pages import PfnRange, total
 from rig.domain.units import pages_mib
 from rig.judge.balloon import balloon_target
@@ -44,7 +45,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
     checks.append(crash_check(log, refusal))
     if refusal is not None:
         checks.append(refusal)
-    refused = refusal is not None and refusal.status is Status.PASS
+    refused = refusal is not None and refusal.status is Status.PASS and refusal.expected == "refuse"
     if refused:
         checks.append(Check("setup", Status.SKIP,
                             message="dom0 refused the layout, as predicted: nothing to count"))
@@ -71,8 +72,19 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
     entry after it swapped the ACPI NVS in the way (rig.model.conflicts), and only then."""
     hit = next((h for h in log.crashes if h.kind is Kind.E820_CONFLICT), None)
     conflict = pred.conflict if pred is not None else None
+    swaps = pred.resolution.swaps if pred is not None and pred.resolution is not None else []
     if hit is None and conflict is None:
-        return None
+        if not swaps:
+            return None
+        went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
+        moved = ", ".join(f"{s.entry.type.value} [{s.entry.start:#x}, {s.entry.end:#x})"
+                          for s in swaps)
+        return Check("refusal", Status.PASS if went_on else Status.INCOMPLETE, "boot",
+                     "went on" if went_on else None,
+                     f"{moved} lies in what Xen allocated for dom0, which a correct kernel "
+                     "swaps with RAM above nr_pages: " + (
+                         "dom0 went on with its memory setup, as it must" if went_on else
+                         "the log ends before dom0's memory setup says whether it went on"))
     where = (f"{conflict.entry.type.value} [{conflict.entry.start:#x}, {conflict.entry.end:#x}) "
              f"lies inside the {_WHAT.get(conflict.component, conflict.component)} Xen placed"
              if conflict else "")
@@ -132,6 +144,20 @@ def _own_balloon(inp: Inputs) -> tuple[int | None, str | None, str]:
     return own.balloon_current_kb, own.balloon_rule, "; ".join(lacking)
 
 
+def _moved_as_without(printed: list[E820Entry], inp: Inputs) -> str:
+    """The fixes without which the model puts the swapped entries where dom0 printed them."""
+    assert inp.nr_pages is not None and inp.kernel is not None
+    named = []
+    for f in FIXES:
+        p = predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel, inp.allocations,
+                    ALL_FIXES - {f.name})
+        moved = [w.moved for w in (p.resolution.swaps if p.resolution else [])]
+        if moved and all(any(e.type is m.type and e.start <= m.start and m.end <= e.end
+                             for e in printed) for m in moved):
+            named.append(f"{f.commit} (\"{f.title}\")")
+    return f"; it put them where a kernel without {', '.join(named)} does" if named else ""
+
+
 def _nonram(log: ParsedLog, pred: Prediction, inp: Inputs) -> list[Check]:
     """6.12+ (be35d91c8880) prints "Remapped N non-RAM page(s)" once the NVS it swapped is
     remapped (p2m.c xen_do_remap_nonram(), unconditionally), and its map has each swapped
@@ -151,13 +177,14 @@ def _nonram(log: ParsedLog, pred: Prediction, inp: Inputs) -> list[Check]:
                        and w.moved.end <= e.end})
         missing = [e for e in want if e not in linux.e820]
         kinds = {e.type for e in want}
+        message = ("each swapped entry is in dom0's map where a correct kernel puts it"
+                   if not missing else
+                   f"dom0's map lacks {len(missing)} of the entries the swapped ones make "
+                   "where a correct kernel puts them" + _moved_as_without(linux.e820, inp))
         out.append(Check("nonram_moved", Status.FAIL if missing else Status.PASS,
                          [f"{e.type.value} [{e.start:#x}, {e.end:#x})" for e in want],
                          [f"{e.type.value} [{e.start:#x}, {e.end:#x})" for e in linux.e820
-                          if e.type in kinds],
-                         (f"dom0's map lacks {len(missing)} of the entries the swapped ones "
-                          "make where a correct kernel puts them" if missing else
-                          "each swapped entry is in dom0's map where a correct kernel puts it")))
+                          if e.type in kinds], message))
     return out
 
 

@@ -22,8 +22,9 @@ from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status
 from rig.judge.verdict import close, crash_check
 from rig.model import balloon, pvh
-from rig.model.kernel import FIXES, fixes_of
+from rig.model.kernel import FIXES, fixes_of, parse_version
 from rig.parse.collect import ParsedLog
+from rig.parse.crash import Kind
 
 
 def judge_pvh(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
@@ -47,7 +48,11 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
             f"it, nr_pages {inp.nr_pages} ({inp.record.nr_pages_source})"
             + (f", {stolen} bytes of it taken for Xen's ACPI tables (Xen's Dom0 memory map)"
                if stolen is not None else "") + "; " + "; ".join(inp.notes)).rstrip("; ")))
-    checks.append(crash_check(log, None))
+    place = _kernel_place(log, prediction, inp)
+    checks.append(crash_check(log, place if place is not None and place.expected == "refuse"
+                              else None, (Kind.XEN_PANIC,)))
+    if place is not None:
+        checks.append(place)
     checks.append(Check("setup", Status.SKIP, message="PVH dom0: Linux's PV memory setup "
                         "(Released/Remapped) does not run; Xen builds the map"))
     if prediction is not None:
@@ -60,6 +65,56 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
     checks.append(_pvh_nr_pages(inp.nr_pages if printed else None, inp.mem))
     close(log, checks, expect_init, refused=False)
     return Judgement(checks, None, inp.record, False, prediction)
+
+
+def _kernel_place(log: ParsedLog, p: pvh.PvhPrediction | None, inp: Inputs) -> Check | None:
+    """Where Xen put the PVH kernel (rig.model.pvh.kernel_placement), when its place is not
+    RAM in dom0's map; nothing to judge otherwise."""
+    xen = log.xen
+    # the place its ELF asks for: as Xen's loader printed it, else (Xen before 4.19 fails
+    # before it prints) from the booted kernel's ELF
+    layout = inp.kernel.layout if inp.kernel is not None else None
+    image = xen.elf_memory or ((layout.text, layout.image_end) if layout else None)
+    if p is None or image is None or not xen.version:
+        return None
+    try:
+        version = parse_version(xen.version)
+    except ValueError:
+        return None
+    place = pvh.kernel_placement(p.built, image, version, xen.phys32_reloc)
+    a, b = place.image
+    where = f"[{a:#x}, {b:#x})"
+    if place.conflict is None:
+        if xen.kernel_moved is None:
+            return None
+        return Check("kernel_place", Status.FAIL, "in place", "moved",
+                     f"the kernel's place {where} is RAM, yet Xen moved it")
+    c = place.conflict
+    what = f"{c.type.value} [{c.start:#x}, {c.end:#x}) lies in the kernel's place {where}"
+    built = not log.linux.seen and any(h.kind is Kind.XEN_PANIC for h in log.crashes)
+    if place.outcome == "moved":
+        moved = xen.kernel_moved
+        if moved is not None and place.fits(p.built, moved):
+            return Check("kernel_place", Status.PASS, "moved", "moved",
+                         f"{what}: Xen moved the kernel to [{moved[0]:#x}, {moved[1]:#x}), RAM "
+                         f"its PHYS32_RELOC note allows ({pvh.RELOCATION_COMMIT}, Xen 4.19)")
+        return Check("kernel_place", Status.FAIL, "moved",
+                     None if moved is None else f"[{moved[0]:#x}, {moved[1]:#x})",
+                     f"{what}: Xen must move the kernel to RAM its PHYS32_RELOC note allows, "
+                     + ("but did not" if moved is None else "but its new place is not such"))
+    if place.outcome == "refused":
+        ok = xen.kernel_not_relocatable
+        return Check("kernel_place", Status.PASS if ok else Status.FAIL, "refuse",
+                     "refused" if ok else None,
+                     f"{what} and the kernel has no PHYS32_RELOC note (Linux before 6.12): "
+                     "Xen cannot move it, " + ("and refused it, as it must" if ok else
+                                               "but did not say 'not relocatable'"))
+    version_text = ".".join(map(str, version))
+    return Check("kernel_place", Status.FAIL, "moved", "Xen failed" if built else None,
+                 f"{what}: a Xen with {pvh.RELOCATION_COMMIT} (\"x86/pvh: Support relocating "
+                 "dom0 kernel\", Xen 4.19) moves the kernel; this one "
+                 + ("could not build dom0" if built else "went on") +
+                 f". Known: Xen {version_text} predates {pvh.RELOCATION_COMMIT}")
 
 
 def _pvh_target(log: ParsedLog, p: pvh.PvhPrediction, inp: Inputs,

@@ -72,11 +72,15 @@ def _evidence(checks: list[Check], refused: bool) -> Check | None:
                  + "; ".join(lacking))
 
 
-def crash_check(log: ParsedLog, refusal: Check | None) -> Check:
+def crash_check(log: ParsedLog, refusal: Check | None,
+                refused_by: tuple[Kind, ...] = (Kind.E820_CONFLICT, Kind.DOM0_HALT)) -> Check:
+    """``refusal``: a predicted refusal; when it passed, the crash lines of ``refused_by`` are
+    the refusal (PV: Linux's BUG() and Xen's halt; PVH: Xen's panic when it cannot place a
+    kernel that cannot be moved)."""
     hits = [h for h in log.crashes if h.fatal]
     if refusal is not None and refusal.status is Status.PASS:
-        # the refusal (and the halt that follows it) is what a correct kernel does
-        hits = [h for h in hits if h.kind not in (Kind.E820_CONFLICT, Kind.DOM0_HALT)]
+        # the refusal (and the halt that follows it) is what a correct machine does
+        hits = [h for h in hits if h.kind not in refused_by]
     if not hits:
         return Check("crash", Status.PASS, None, None, "no crash line")
     hit = hits[0]

@@ -92,12 +92,12 @@ def checked_ranges(kernel: Kernel, alloc: Allocations,
     return out
 
 
-def _usable(view: Sequence[E820Entry], start: int, end: int) -> bool:
+def usable(view: Sequence[E820Entry], start: int, end: int) -> bool:
     """xen_is_e820_reserved() is false: one RAM entry holds all of [start, end)."""
     return any(e.is_ram and e.start <= start and end <= e.end for e in view)
 
 
-def _in_the_way(view: Sequence[E820Entry], start: int, end: int) -> E820Entry:
+def in_the_way(view: Sequence[E820Entry], start: int, end: int) -> E820Entry:
     """The lowest non-RAM entry or gap that overlaps [start, end)."""
     ordered = sorted(view, key=lambda e: e.start)
     candidates = [e for e in ordered if not e.is_ram]
@@ -146,8 +146,8 @@ def resolve(view: Sequence[E820Entry], kernel: Kernel, alloc: Allocations, nr_pa
             if conflict is not None:
                 out.conflict = conflict
                 return out
-        if not _usable(out.view, start, end):
-            e = _in_the_way(out.view, start, end)
+        if not usable(out.view, start, end):
+            e = in_the_way(out.view, start, end)
             out.conflict = Conflict(component, (start, end), e,
                                     f"Xen hypervisor allocated {component} memory conflicts "
                                     "with E820 map")

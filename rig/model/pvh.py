@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import pfn_down, pfn_up, whole_ram_pages
 from rig.domain.units import GIB4, PAGE_SIZE
+from rig.model.conflicts import in_the_way, usable
 
 #: pages Xen counts less than it gave, after Linux maps its shared info over a RAM page
 SHARED_INFO_PAGES = 1
@@ -142,3 +143,49 @@ def ram_entry_differences(got: Sequence[E820Entry], want: Sequence[E820Entry]) -
 
 __all__ = ["PvhPrediction", "acpi_steal", "dom0_map", "predict", "ram_entry_differences",
            "with_steal"]
+
+
+#: Xen 4.19: dfc9fab003785fc533e1e3190e19ddc3101da442 "x86/pvh: Support relocating dom0 kernel"
+XEN_PVH_RELOCATION = (4, 19)
+RELOCATION_COMMIT = "dfc9fab003"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where Xen can load a PVH dom0's kernel: at the place its ELF asks for when that is RAM
+    in dom0's map; else Xen 4.19+ moves a kernel that carries XEN_ELFNOTE_PHYS32_RELOC (Linux
+    6.12+ on x86_64) to RAM within the note's [min, max] at its alignment; a kernel without the
+    note is refused ("Address conflict and not relocatable"), and older Xen loads the kernel
+    only where it asks and fails to build dom0 ("Failed to load kernel", "Could not construct
+    domain 0")."""
+
+    image: tuple[int, int]
+    conflict: E820Entry | None
+    outcome: str  # in place | moved | refused | xen fails
+    reloc: tuple[int, int, int] | None = None
+
+    def fits(self, dom0_map: Sequence[E820Entry], moved: tuple[int, int]) -> bool:
+        """Whether ``moved`` is a place the note allows: inside one RAM entry, aligned, within
+        [min, max]."""
+        if self.reloc is None:
+            return False
+        align, lo, hi = self.reloc
+        start, end = moved
+        return (start % align == 0 and lo <= start and end - 1 <= hi
+                and end - start == self.image[1] - self.image[0]
+                and usable(dom0_map, start, end))
+
+
+def kernel_placement(dom0_map: Sequence[E820Entry], image: tuple[int, int],
+                     xen_version: tuple[int, ...], reloc: tuple[int, int, int] | None
+                     ) -> Placement:
+    """``image``: [start, end) the kernel's ELF asks for (Xen's "ELF: memory"); ``reloc``:
+    its PHYS32_RELOC note (align, min, max), when it has one."""
+    if usable(dom0_map, *image):
+        return Placement(image, None, "in place", reloc)
+    conflict = in_the_way(dom0_map, *image)
+    if tuple(xen_version[:2]) < XEN_PVH_RELOCATION:
+        return Placement(image, conflict, "xen fails", reloc)
+    if reloc is None:
+        return Placement(image, conflict, "refused", reloc)
+    return Placement(image, conflict, "moved", reloc)

@@ -40,3 +40,20 @@ def write(results: Sequence[Cell], scenario: str, path: Path) -> None:
     for key, value in counts.items():
         suite.set(key, str(value))
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_cases(suite_name: str, cases: Sequence[tuple[str, float, str | None, str]],
+                path: Path) -> None:
+    """A suite of named cases, each (name, seconds, None | "failure" | "error", message)."""
+    suite = ET.Element("testsuite", name=suite_name, tests=str(len(cases)))
+    counts = {"failures": 0, "errors": 0}
+    for name, seconds, kind, message in cases:
+        case = ET.SubElement(suite, "testcase", classname=suite_name.replace(" ", "."),
+                             name=name, time=f"{seconds:.3f}")
+        if kind is not None:
+            counts["failures" if kind == "failure" else "errors"] += 1
+            el = ET.SubElement(case, kind, message=message[:1000], type=kind)
+            el.text = message
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

@@ -27,6 +27,9 @@ class Kind(StrEnum):
     #: dom0 shut the machine down; a crash only when it happens before dom0's kernel said
     #: anything (the parsers decide from the order of lines)
     DOM0_HALT = "dom0-halt"
+    #: balloon_init gave up (WARN, -ERANGE): no xen_memory0, no balloon (drivers/xen/balloon.c
+    #: since 87af633689ce); the boot goes on, the balloon_target check fails
+    BALLOON_UNDERFLOW = "balloon-underflow"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(Kind.LINUX_OOPS, Source.LINUX, re.compile(r"^Oops: |^Oops\b|\bOops: \d{4}"), True),
     Pattern(Kind.LINUX_BUG, Source.LINUX, re.compile(r"^BUG: |^kernel BUG at "), True),
     Pattern(Kind.LINUX_WARNING, Source.LINUX, re.compile(r"^WARNING: CPU: \d+ PID: \d+"), False),
+    Pattern(Kind.BALLOON_UNDERFLOW, Source.LINUX,
+            re.compile(r"(?:Released|Extra) pages underflow current target"), False),
     # printed with xen_raw_console_write() before BUG(), so they reach Xen's console even when
     # the kernel's own console is not up; 6.12+ names the component ("kernel", "page table"...)
     Pattern(Kind.E820_CONFLICT, None,
@@ -64,9 +69,10 @@ PATTERNS: tuple[Pattern, ...] = (
 
 #: what the file scan looks for: a word of each pattern
 HINTS = ("Panic", "Kernel panic", "Oops", "BUG", "WARNING", "Dom0 crashed", "Domain 0 ",
-         "Dom0 halted", "conflicts with E820", "E820 map conflict", "E820 entry remapping")
+         "Dom0 halted", "conflicts with E820", "E820 map conflict", "E820 entry remapping",
+         "underflow current target")
 #: a cheap test before the patterns' regexes, per line
-KEYS = re.compile(r"Panic|crashed|panic|Oops|BUG|WARNING|halted|conflict|E820 entry")
+KEYS = re.compile(r"Panic|crashed|panic|Oops|BUG|WARNING|halted|conflict|E820 entry|underflow")
 
 # Live matching (pexpect) works on raw bytes before line normalisation: these are the fatal
 # patterns as regexes over the raw stream.

@@ -45,6 +45,14 @@ _Q_HEADER = re.compile(r"^'q' pressed -> dumping domain info")
 _Q_DOMAIN = re.compile(r"^General information for domain (\d+):")
 _Q_PAGES = re.compile(r"^\s*(?:refcnt=\d+ dying=\d+ )?nr_pages=(\d+) .*max_pages=(\d+)\s*$")
 _U_TOTAL = re.compile(r"^(?:Domain 0|d0) \(total: (\d+)\):")
+#: a PVH dom0's kernel, as Xen's ELF loader and dom0 builder print it (hvm/dom0_build.c):
+#: where the ELF asks to be, the kernel's relocation note, and where Xen 4.19+ moved it
+_ELF_MEMORY = re.compile(r"^ELF: memory: (0x[0-9a-fA-F]+) -> (0x[0-9a-fA-F]+)\s*$")
+_ELF_RELOC = re.compile(r"^ELF: note: PHYS32_RELOC align: (0x[0-9a-fA-F]+) min: "
+                        r"(0x[0-9a-fA-F]+) max: (0x[0-9a-fA-F]+)\s*$")
+_KERNEL_MOVED = re.compile(r"^d0 kernel: Moving \[([0-9a-fA-F]+), ([0-9a-fA-F]+)\] -> "
+                           r"\[([0-9a-fA-F]+), ([0-9a-fA-F]+)\]\s*$")
+_NOT_RELOCATABLE = re.compile(r"^d0 kernel: Address conflict and not relocatable")
 
 
 
@@ -80,6 +88,12 @@ class XenInfo:
     #: (a wrap, noise after its number): the arithmetic is not known
     alloc_cut: bool = False
     seen: bool = False  # any Xen line at all
+    #: a PVH dom0's kernel: [start, end) its ELF asks for, its PHYS32_RELOC note (align, min,
+    #: max), and [start, end) where Xen moved it (4.19+, "d0 kernel: Moving")
+    elf_memory: tuple[int, int] | None = None
+    phys32_reloc: tuple[int, int, int] | None = None
+    kernel_moved: tuple[int, int] | None = None
+    kernel_not_relocatable: bool = False
 
     @property
     def dom0_mem(self) -> str | None:
@@ -192,6 +206,18 @@ class XenParser:
     def _version(self, m: re.Match[str]) -> None:
         self.info.version = m.group(1)
 
+    def _elf_memory(self, m: re.Match[str]) -> None:
+        self.info.elf_memory = (int(m.group(1), 16), int(m.group(2), 16))
+
+    def _elf_reloc(self, m: re.Match[str]) -> None:
+        self.info.phys32_reloc = (int(m.group(1), 16), int(m.group(2), 16), int(m.group(3), 16))
+
+    def _kernel_moved(self, m: re.Match[str]) -> None:
+        self.info.kernel_moved = (int(m.group(3), 16), int(m.group(4), 16) + 1)
+
+    def _not_relocatable(self, m: re.Match[str]) -> None:
+        self.info.kernel_not_relocatable = True
+
     def _cmdline(self, m: re.Match[str]) -> None:
         self.info.cmdline = m.group(1)
         self.info.dom0_mem_values = DOM0_MEM.findall(self.info.cmdline)
@@ -279,6 +305,10 @@ MESSAGES: tuple[Message, ...] = (
     Message("System RAM", _SYSTEM_RAM, XenParser._system_ram),
     Message(r"\*\*\*", BUILD, XenParser._build),
     Message("Dom0 kernel", DOM0_KERNEL, XenParser._dom0_kernel),
+    Message("ELF: memory", _ELF_MEMORY, XenParser._elf_memory),
+    Message("PHYS32_RELOC", _ELF_RELOC, XenParser._elf_reloc),
+    Message("d0 kernel: ", _KERNEL_MOVED, XenParser._kernel_moved),
+    Message("d0 kernel: ", _NOT_RELOCATABLE, XenParser._not_relocatable),
     Message("ARRANGEMENT", _SECTION, XenParser._section_header),
     Message("Loaded kernel|Start info|Page tables", _VIRTUAL, XenParser._virtual,
             lambda p: p._section == "VIRTUAL"),

@@ -1,5 +1,5 @@
 """A kernel built from Debian's linux-source-6.1: the stock build passes, the build with the
-seed's bug re-injected (tests/regress-seed-6.1.patch) fails with the loss stated."""
+seed's bug re-injected (rig/regressions/regress-seed-6.1.patch) fails with the loss stated."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 
 from rig.domain import scenario_file
 from rig.machine import build
+from rig.runner import regressions
 from rig.runner.run import RunOptions, run
-from tests.conftest import TESTS
 
 pytestmark = pytest.mark.boot
 
-PATCH = TESTS / "regress-seed-6.1.patch"
+PATCH = regressions.folder() / "regress-seed-6.1.patch"
 # 4 GiB pc, 2 GiB of RAM below 4 GiB, dom0_mem=3G,max:3G: nr_pages = pfn 0xc0000. By hand, the
 # non-RAM below it: pfn 0x9f-0x100 (97) + SeaBIOS's top 128 KiB and the PCI hole from pfn 0x7ffe0
 # to 0xc0000 (262176) = 262273 pages (the count issue #10 saw printed by the patched kernel).

@@ -14,15 +14,17 @@ from rig.domain import scenario_file
 from rig.domain.dom0mem import xen_overhead_pages
 from rig.domain.e820 import E820Entry, E820Type
 from rig.domain.pages import ram_pages, total
+from rig.runner import regressions
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
 HERE = Path(__file__).parent / "scenarios"
+LAYOUTS = regressions.folder() / "layouts"
 
 
 def boot(name: str, tmp_path: Path, **overrides: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    s = scenario_file.load(str(HERE / f"{name}.toml") if (HERE / f"{name}.toml").exists() else name,
-                      overrides)
+    found = [d / f"{name}.toml" for d in (HERE, LAYOUTS) if (d / f"{name}.toml").exists()]
+    s = scenario_file.load(str(found[0]) if found else name, overrides)
     doc_result, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
     doc = doc_result.to_json()
     return doc, {c["name"]: c for c in doc["checks"]}
@@ -75,37 +77,6 @@ def test_typed_entries_reach_xen_at_their_exact_bounds(tmp_path: Path,
     xen = {(e["start"], e["end"]): e["type"] for e in doc["xen"]["e820"]}
     assert xen[(0x30000F26, 0x3000215A)] == "ACPI data"
     assert xen[(0x20000000, 0x20003000)] == "ACPI NVS"
-
-
-def test_nvs_on_dom0s_allocations_is_swapped_by_6_12(tmp_path: Path,
-                                                     no_leaked_qemu: object) -> None:
-    """ACPI NVS on the start info Xen 4.20 put after Debian's 6.12: the kernel swaps it with
-    RAM above nr_pages (be35d91c8880) and remaps its 18 pages, as the model predicts."""
-    doc, checks = boot("nvs-on-kernel", tmp_path)
-    assert doc["verdict"] == "pass", doc["checks"]
-    assert checks["nonram_remapped"]["observed"] == 18 == checks["nonram_remapped"]["expected"]
-    assert checks["nonram_moved"]["status"] == "pass"
-
-
-def test_nvs_on_dom0s_allocations_halts_6_1(tmp_path: Path, no_leaked_qemu: object) -> None:
-    """The same machine with Xen 4.17 and Debian's 6.1, which lacks the swap: it halts, and rig
-    says at once that a correct kernel would have booted, naming the fix."""
-    t0 = time.monotonic()
-    doc, checks = boot("nvs-on-kernel", tmp_path, **{"xen.version": "4.17", "dom0.kernel": "6.1"})
-    assert time.monotonic() - t0 < 60
-    assert doc["verdict"] == "crash"
-    assert checks["refusal"]["status"] == "fail"
-    assert "be35d91c8880" in checks["refusal"]["message"]
-    assert checks["layout"]["status"] == "pass"
-
-
-def test_two_nvs_halt_debian_13s_kernel(tmp_path: Path, no_leaked_qemu: object) -> None:
-    """Two one-page NVS entries in the kernel's place: 6.12.118 swaps the first and steps over
-    the second (it lacks 5f8719945244), and rig names that fix at once."""
-    doc, checks = boot("two-nvs-on-kernel", tmp_path)
-    assert doc["verdict"] == "crash"
-    assert "without 5f8719945244" in checks["refusal"]["message"]
-    assert "Known: this kernel's version predates 5f8719945244" in checks["refusal"]["message"]
 
 
 def test_dom0_mem_max_clamps_the_amount(tmp_path: Path, no_leaked_qemu: object) -> None:

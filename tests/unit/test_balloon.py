@@ -51,3 +51,12 @@ def test_the_recorded_target_passes(tmp_path: Path) -> None:
     checks = edited(tmp_path, "pci-hole", "RIG: balloon target_kb 1048576",
                     "RIG: balloon target_kb 1048576")
     assert checks["balloon_target"] is Status.PASS
+
+
+def test_a_balloon_that_gave_up_fails(tmp_path: Path) -> None:
+    """balloon_init's WARN ("Extra pages underflow current target", 74287971dbb3 without
+    5d00a11d484e and CONFIG_XEN_UNPOPULATED_ALLOC): no balloon at all."""
+    checks = edited(tmp_path, "pci-hole", "RIG: balloon target_kb 1048576",
+                    "[    2.000000] Extra pages underflow current target\nRIG: balloon target_kb "
+                    "1048576")
+    assert checks["balloon_target"] is Status.FAIL

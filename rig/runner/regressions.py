@@ -1,0 +1,339 @@
+"""``rig regressions``: every public regression of dom0's memory setup rig knows
+(rig/regressions/registry.toml), each booted on its layout and judged by the check that
+catches it; ``--prove`` boots each on a kernel (or Xen) with the fix and one without, and the
+check must PASS on the first and FAIL on the second. Kernels without a fix that no Debian
+binary lacks are built from Debian's source with the fix taken out (a patch kept beside the
+registry), once: the build is cached."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rig.errors import UsageError
+from rig.judge.document import Result
+from rig.judge.result import Status
+from rig.machine import build
+from rig.runner.matrix import Cell, CellResult, expect, run_matrix
+
+#: the names of the checks an entry may name (the checks of rig.judge that judge a kernel or
+#: Xen against the model)
+CHECKS = ("nothing_lost", "refusal", "nonram_moved", "nonram_remapped", "balloon_target",
+          "linux_map", "kernel_place", "remapped", "released")
+
+
+class RegistryError(UsageError):
+    """The registry (or a file it names) is broken: a bug of rig's, said with the field."""
+
+
+def folder() -> Path:
+    return Path(str(resources.files("rig") / "regressions"))
+
+
+@dataclass(frozen=True)
+class Side:
+    """A machine's software for one side of an entry: artifact keys, or a Debian source built
+    with a patch that takes the fix out, or why it cannot be had here."""
+
+    kernel: str | None = None
+    xen: str | None = None
+    source: str | None = None
+    patch: str | None = None
+    cannot: str | None = None
+
+    def describe(self) -> str:
+        if self.cannot:
+            return "-"
+        kernel = (f"{self.source} source − {Path(self.patch or '').stem}" if self.source
+                  else self.kernel or "(layout's)")
+        return kernel + (f", Xen {self.xen}" if self.xen else "")
+
+
+@dataclass(frozen=True)
+class Regression:
+    id: str
+    year: int
+    commit: str
+    title: str
+    landed: str
+    layout: Path
+    check: str
+    fixed: Side
+    broken: Side
+    notes: str = ""
+
+    @property
+    def fix(self) -> str:
+        return f"{self.commit or '(no id)'} \"{self.title}\""
+
+
+def _side(entry: dict[str, Any], key: str, where: str) -> Side:
+    raw = entry.get(key)
+    if not isinstance(raw, dict):
+        raise RegistryError(f"{where}.{key}: expected a table (kernel, xen, source, patch, "
+                            "cannot)")
+    unknown = set(raw) - {"kernel", "xen", "source", "patch", "cannot"}
+    if unknown:
+        raise RegistryError(f"{where}.{key}: unknown field(s) {', '.join(sorted(unknown))}")
+    side = Side(**{k: str(v) for k, v in raw.items()})
+    if side.patch and not (folder() / side.patch).is_file():
+        raise RegistryError(f"{where}.{key}.patch = {side.patch!r}: no such file in "
+                            f"{folder()}")
+    if bool(side.source) != bool(side.patch):
+        raise RegistryError(f"{where}.{key}: source and patch come together")
+    return side
+
+
+def registry(path: Path | None = None) -> list[Regression]:
+    """The entries, each checked: its layout loads, its check is one rig has, its sides are
+    complete."""
+    from rig.domain import scenario_file
+
+    path = path or folder() / "registry.toml"
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RegistryError(f"{path}: {exc}") from None
+    out = []
+    for i, entry in enumerate(data.get("regression", [])):
+        where = f"{path.name}: regression[{i}]"
+        layout = folder() / "layouts" / f"{entry.get('layout')}.toml"
+        if not layout.is_file():
+            raise RegistryError(f"{where}.layout = {entry.get('layout')!r}: no such layout")
+        scenario_file.load(str(layout))
+        if entry.get("check") not in CHECKS:
+            raise RegistryError(f"{where}.check = {entry.get('check')!r}: expected one of "
+                                f"{', '.join(CHECKS)}")
+        out.append(Regression(str(entry["id"]), int(entry["year"]), str(entry["commit"]),
+                              str(entry["title"]), str(entry["landed"]), layout,
+                              str(entry["check"]), _side(entry, "fixed", where),
+                              _side(entry, "broken", where), str(entry.get("notes", ""))))
+    ids = [r.id for r in out]
+    if len(set(ids)) != len(ids):
+        raise RegistryError(f"{path.name}: an id is given twice")
+    return out
+
+
+def select(entries: list[Regression], only: str | None) -> list[Regression]:
+    if not only:
+        return entries
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    known = {r.id for r in entries}
+    if bad := [w for w in wanted if w not in known]:
+        raise UsageError(f"--only {only!r}: no entry {', '.join(bad)} (rig regressions --list "
+                         f"names them: {', '.join(sorted(known))})")
+    return [r for r in entries if r.id in wanted]
+
+
+class Outcome(StrEnum):
+    CAUGHT = "caught"  # the check did what it must on every side booted
+    BACK = "back"  # the fixed side (or the given kernel) fails the check: the bug is back
+    MISSED = "missed"  # the broken side passes the check: rig does not catch it
+    UNJUDGED = "unjudged"  # the check has no verdict (incomplete, skipped, absent)
+    ERROR = "error"  # the machine or rig failed: nothing was tested
+
+    @property
+    def exit_code(self) -> int:
+        return {Outcome.CAUGHT: 0, Outcome.ERROR: 125}.get(self, 1)
+
+
+@dataclass
+class Run:
+    """One entry on one side."""
+
+    entry: Regression
+    side: str  # fixed | broken | given
+    kernel: str | None
+    xen: str | None
+    result: CellResult | None = None
+
+    def check_status(self) -> Status | None:
+        doc = self.result.doc if self.result else None
+        if doc is None:
+            return None
+        return next((c.status for c in doc.checks if c.name == self.entry.check), None)
+
+    def message(self) -> str:
+        doc: Result | None = self.result.doc if self.result else None
+        if doc is None:
+            return "no result document"
+        return next((c.message for c in doc.checks if c.name == self.entry.check),
+                    f"no {self.entry.check} check in the result")
+
+
+@dataclass
+class Report:
+    entry: Regression
+    runs: list[Run] = field(default_factory=list)
+    cannot: str | None = None  # --prove: why the broken side was not booted
+
+    @property
+    def outcome(self) -> Outcome:
+        for r in self.runs:
+            doc = r.result.doc if r.result else None
+            if doc is None or doc.verdict is Status.ERROR:
+                return Outcome.ERROR
+        for r in self.runs:
+            status = r.check_status()
+            if r.side == "broken":
+                if status is Status.PASS:
+                    return Outcome.MISSED
+                if status not in (Status.FAIL, Status.CRASH):
+                    return Outcome.UNJUDGED
+            elif status in (Status.FAIL, Status.CRASH):
+                return Outcome.BACK
+            elif status is not Status.PASS:
+                return Outcome.UNJUDGED
+        return Outcome.CAUGHT
+
+
+@dataclass
+class Request:
+    only: str | None = None
+    prove: bool = False
+    kernel: str | None = None
+    xen: str | None = None
+    jobs: int = 1
+    results: Path | None = None
+    accel: str = "auto"
+    offline: bool = False
+
+
+def plan(req: Request) -> list[Run]:
+    """The boots: each entry on its fixed side (or on the kernel and Xen given), and with
+    ``prove`` on its broken side too, when it can be had here."""
+    entries = select(registry(), req.only)
+    runs = []
+    for e in entries:
+        if req.kernel or req.xen:
+            runs.append(Run(e, "given", req.kernel or e.fixed.kernel, req.xen or e.fixed.xen))
+            continue
+        runs.append(Run(e, "fixed", e.fixed.kernel, e.fixed.xen))
+        if req.prove and not e.broken.cannot:
+            runs.append(Run(e, "broken", e.broken.kernel, e.broken.xen))
+    return runs
+
+
+def build_kernels(runs: list[Run], req: Request) -> None:
+    """Build the kernels without their fix (once: cached by the tree's state and the patch)
+    and point the runs at them."""
+    for r in runs:
+        side = r.entry.broken if r.side == "broken" else None
+        if side is None or not side.source or not side.patch:
+            continue
+        source = build.debian_source(side.source, offline=req.offline)
+        built = build.build(source, patches=[folder() / side.patch])
+        r.kernel = str(built.bzimage)
+
+
+def boot(runs: list[Run], req: Request, out: Path) -> list[Report]:
+    """Boot every run (``jobs`` at once) and gather them by entry."""
+    from rig.domain import scenario_file
+
+    # entries that share a layout and software share a boot
+    keys = [(str(r.entry.layout), r.kernel, r.xen) for r in runs]
+    unique = list(dict.fromkeys(keys))
+    cells = []
+    for i, (layout, kernel, xen) in enumerate(unique):
+        overrides = tuple((k, v) for k, v in (("dom0.kernel", kernel), ("xen.version", xen))
+                          if v)
+        s = scenario_file.load(layout, dict(overrides))
+        seconds, key = expect(s, req.accel)
+        names = [f"{r.entry.id} {r.side}" for r, k in zip(runs, keys, strict=True)
+                 if k == (layout, kernel, xen)]
+        cells.append(Cell(i, overrides, scenario=layout, label=", ".join(names),
+                          expected_s=seconds, history_key=key))
+    args = ["--accel", req.accel] + (["--offline"] if req.offline else [])
+    results = run_matrix("", cells, jobs=req.jobs, results=out, run_args=args)
+    for r, k in zip(runs, keys, strict=True):
+        r.result = results[unique.index(k)]
+    reports: dict[str, Report] = {}
+    for r in runs:
+        reports.setdefault(r.entry.id, Report(r.entry)).runs.append(r)
+    for rep in reports.values():
+        if req.prove and rep.entry.broken.cannot:
+            rep.cannot = rep.entry.broken.cannot
+    return list(reports.values())
+
+
+def regressions(req: Request, out: Path) -> list[Report]:
+    """Plan, build what the proof needs, boot, report."""
+    runs = plan(req)
+    build_kernels(runs, req)
+    return boot(runs, req, out)
+
+
+def listing(entries: list[Regression]) -> str:
+    """``rig regressions --list``."""
+    lines = []
+    for e in entries:
+        broken = (e.broken.describe() if not e.broken.cannot
+                  else "cannot be had here: " + e.broken.cannot)
+        lines += [f"{e.id}  ({e.year}, {e.landed})",
+                  f"  fix     {e.fix}",
+                  f"  layout  {e.layout.stem}: {_description(e.layout)}",
+                  f"  check   {e.check}",
+                  f"  fixed   {e.fixed.describe()}",
+                  f"  broken  {broken}"]
+        if e.notes:
+            lines.append(f"  note    {e.notes}")
+    return "\n".join(lines)
+
+
+def _description(layout: Path) -> str:
+    from rig.domain import scenario_file
+
+    return scenario_file.load(str(layout)).description
+
+
+def table(reports: list[Report]) -> str:
+    """One row a boot, then each entry's outcome."""
+    rows = [("entry", "side", "kernel / xen", "verdict", "check", "status", "time")]
+    for rep in reports:
+        for r in rep.runs:
+            doc = r.result.doc if r.result else None
+            status = r.check_status()
+            rows.append((rep.entry.id, r.side, f"{_short(r.kernel)} / {r.xen or '-'}",
+                         doc.verdict.label if doc else "error", rep.entry.check,
+                         status.label if status else "-",
+                         f"{r.result.seconds:.1f}s" if r.result else "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+           for row in rows]
+    out.append("")
+    for rep in reports:
+        line = f"{rep.entry.id:<26} {rep.outcome.value:<9} {rep.entry.fix}"
+        if rep.cannot:
+            line += f"; not proved here: {rep.cannot}"
+        out.append(line)
+        if rep.outcome is not Outcome.CAUGHT:
+            out += [f"    {r.side}: {r.message()}" for r in rep.runs]
+    return "\n".join(out)
+
+
+def junit_case(rep: Report) -> tuple[str, float, str | None, str]:
+    """The entry as a JUnit case: a failure unless caught, an error when nothing was tested."""
+    seconds = sum(r.result.seconds for r in rep.runs if r.result)
+    outcome = rep.outcome
+    kind = None if outcome is Outcome.CAUGHT else "error" if outcome is Outcome.ERROR \
+        else "failure"
+    message = f"{outcome.value}: {rep.entry.fix}; " + "; ".join(
+        f"{r.side}: {r.message()}" for r in rep.runs)
+    return rep.entry.id, seconds, kind, message
+
+
+def _short(kernel: str | None) -> str:
+    if not kernel:
+        return "-"
+    return kernel if "/" not in kernel else "built " + Path(kernel).name[:12]
+
+
+def worst(reports: list[Report]) -> int:
+    """The exit code: 0 when every entry was caught, 125 when a machine failed (git bisect
+    skips), else 1."""
+    codes = {rep.outcome.exit_code for rep in reports}
+    return 125 if 125 in codes else max(codes, default=0)

@@ -1,0 +1,42 @@
+"""`rig regressions --prove` on real QEMU: every entry that can be had here is caught with its
+fix (the check passes) and without it (the check fails: Debian's binary that lacks the fix, or
+Debian's source built with it taken out, cached after the first run); and a kernel given with
+--kernel that lacks a fix fails the entry, naming the fix."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from rig.cli import main
+from rig.runner import regressions as rg
+
+pytestmark = pytest.mark.boot
+
+
+def test_every_regression_is_caught_with_and_without_its_fix(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], no_leaked_qemu: object) -> None:
+    junit = tmp_path / "regressions.xml"
+    code = main(["regressions", "--prove", "-j", "2", "--accel", "tcg",
+                 "--results", str(tmp_path / "r"), "--junit", str(junit)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    outcomes = {line.split()[0]: line.split()[1] for line in out.splitlines()
+                if line.split() and line.split()[0] in {e.id for e in rg.registry()}
+                and len(line.split()) > 1 and line.split()[1] in {o.value for o in rg.Outcome}}
+    assert outcomes == {e.id: "caught" for e in rg.registry()}, out
+    suite = ET.parse(junit).getroot()
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == \
+        (str(len(rg.registry())), "0", "0")
+
+
+def test_a_kernel_without_the_fix_brings_the_bug_back(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], no_leaked_qemu: object) -> None:
+    code = main(["regressions", "--kernel", "6.1", "--only", "amd-nvs-swap", "--accel", "tcg",
+                 "--results", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "amd-nvs-swap               back" in out
+    assert "be35d91c8880" in out and "Known: this kernel's version predates" in out

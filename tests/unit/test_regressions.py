@@ -1,0 +1,85 @@
+"""`rig regressions`: the registry (every entry's layout loads, its check exists, its sides are
+whole), the plan of boots, and how the outcome of each entry is decided."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rig.cli import main
+from rig.errors import UsageError
+from rig.judge.records import CheckRecord
+from rig.judge.result import Status
+from rig.model.kernel import FIX
+from rig.runner import regressions as rg
+from rig.runner.matrix import Cell, CellResult
+from tests.conftest import LOGS
+from tests.unit.test_corpus import judged
+
+
+def test_the_registry_names_at_least_eight_fixes_with_their_commits() -> None:
+    entries = rg.registry()
+    assert len(entries) >= 8
+    assert sum(bool(e.commit) for e in entries) >= 8
+    # each Linux fix the model knows by name is in the registry with the same commit
+    commits = {e.commit for e in entries}
+    for name in ("nvs-swap", "nvs-swap-offset", "resolve-restart", "balloon-pvh-target",
+                 "balloon-pv-partial-revert"):
+        assert FIX[name].commit in commits, name
+    for e in entries:
+        assert e.layout.is_file() and e.check in rg.CHECKS
+        assert e.broken.cannot or e.broken.kernel or e.broken.source or e.broken.xen
+
+
+def test_prove_boots_both_sides_where_it_can() -> None:
+    default = rg.plan(rg.Request())
+    assert [r.side for r in default] == ["fixed"] * len(rg.registry())
+    proof = rg.plan(rg.Request(prove=True))
+    broken = {r.entry.id for r in proof if r.side == "broken"}
+    assert {"seed-populate", "amd-nvs-swap", "nvs-swap-offset", "resolve-restart",
+            "xen-pvh-relocate"} <= broken
+    assert "balloon-initial-target" not in broken  # it says why it cannot
+    given = rg.plan(rg.Request(kernel="6.1", only="amd-nvs-swap"))
+    assert [(r.side, r.kernel, r.xen) for r in given] == [("given", "6.1", "4.20")]
+
+
+def test_an_unknown_entry_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="no entry nope"):
+        rg.select(rg.registry(), "nope")
+
+
+def _run(entry: rg.Regression, side: str, status: str, verdict: str = "fail") -> rg.Run:
+    doc = judged(LOGS / "rig-pci-hole-6.1.log")[1]
+    doc.verdict = Status(verdict)
+    doc.checks = [CheckRecord(name=entry.check, status=Status(status), message="m")]
+    run = rg.Run(entry, side, None, None)
+    run.result = CellResult(Cell(0, ()), Path("/nonexistent"), 1, 1.0, doc)
+    return run
+
+
+def test_the_outcome_of_an_entry() -> None:
+    e = next(x for x in rg.registry() if x.id == "amd-nvs-swap")
+    caught = rg.Report(e, [_run(e, "fixed", "pass", "pass"), _run(e, "broken", "fail")])
+    assert caught.outcome is rg.Outcome.CAUGHT
+    back = rg.Report(e, [_run(e, "given", "fail")])
+    assert back.outcome is rg.Outcome.BACK and rg.worst([back]) == 1
+    missed = rg.Report(e, [_run(e, "fixed", "pass", "pass"), _run(e, "broken", "pass")])
+    assert missed.outcome is rg.Outcome.MISSED
+    unjudged = rg.Report(e, [_run(e, "fixed", "incomplete")])
+    assert unjudged.outcome is rg.Outcome.UNJUDGED
+    error = rg.Report(e, [_run(e, "fixed", "pass", "error")])
+    assert error.outcome is rg.Outcome.ERROR and rg.worst([caught, error]) == 125
+    assert rg.worst([caught]) == 0
+    name, _, kind, message = rg.junit_case(missed)
+    assert (name, kind) == ("amd-nvs-swap", "failure") and "be35d91c8880" in message
+
+
+def test_list_names_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["regressions", "--list"]) == 0
+    out = capsys.readouterr().out
+    for e in rg.registry():
+        assert e.id in out
+    assert "cannot be had here" in out
+    assert main(["regressions", "--only", "nope"]) == 2
+    assert main(["regressions", "--prove", "--kernel", "6.1"]) == 2
