@@ -26,6 +26,9 @@ def add(sub: Commands) -> None:
     fz.add_argument("--results", type=Path, metavar="DIR")
     fz.add_argument("--accel", default="auto", choices=ACCELS)
     fz.add_argument("--offline", action="store_true")
+    fz.add_argument("--full", action="store_true",
+                    help="boot each layout to its end (/init, the balloon); by default a fuzz "
+                         "boot stops once Linux's memory setup is over (rig run --quick)")
     fz.set_defaults(func=main)
 
 
@@ -39,7 +42,7 @@ def main(a: argparse.Namespace) -> int:
     if a.mode == "pvh":  # a PVH dom0 needs Xen 4.20 and a kernel that boots as one here
         kernel, xen = kernel or "6.12", xen or "4.20"
     req = fuzz.FuzzRequest(a.count, a.seed, kernel or "6.1", xen or "4.17", a.max_memory,
-                           a.jobs, a.results, a.accel, a.offline, a.mode)
+                           a.jobs, a.results, a.accel, a.offline, a.mode, quick=not a.full)
     plan = fuzz.prepare(req)
     print(f"rig: fuzz seed {req.seed}: {len(plan.cells)} scenario(s), {req.jobs} at a time, "
           f"results in {plan.folder}", file=sys.stderr)

@@ -30,7 +30,7 @@ def request(a: argparse.Namespace) -> MatrixRequest:
 
     return MatrixRequest(a.scenario, a.set, jobs=a.jobs, shard=getattr(a, "shard", None),
                          junit=getattr(a, "junit", None), html=a.html, results=a.results,
-                         accel=a.accel, offline=a.offline, timeouts=a.timeout)
+                         accel=a.accel, offline=a.offline, timeouts=a.timeout, quick=a.quick)
 
 
 def main(a: argparse.Namespace) -> int:

@@ -61,3 +61,5 @@ def many_boots(p: argparse.ArgumentParser) -> None:
     p.add_argument("--accel", default="auto", choices=ACCELS)
     p.add_argument("--offline", action="store_true")
     p.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS")
+    p.add_argument("--quick", action="store_true",
+                   help="each boot stops once Linux's memory setup is over (rig run --quick)")

@@ -47,7 +47,7 @@ def main(a: argparse.Namespace) -> int:
     if a.junit:
         check_output(a.junit, "--junit")
     req = rg.Request(only=a.only, prove=a.prove, kernel=a.kernel, xen=a.xen, jobs=a.jobs,
-                     results=a.results, accel=a.accel, offline=a.offline)
+                     results=a.results, accel=a.accel, offline=a.offline, quick=a.quick)
     out = results_folder(a.results, "regressions")
     print(f"rig: {len(entries)} regression(s){' (proof)' if a.prove else ''}, results in "
           f"{out}", file=sys.stderr)

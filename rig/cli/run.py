@@ -28,6 +28,9 @@ def add(sub: Commands) -> None:
                    help=f"QEMU CPU model (default {DEFAULT_CPU}; plain 'max' crashes dom0 "
                         "under TCG, a handy fault to test)")
     r.add_argument("--offline", action="store_true", help="never fetch: use the cache only")
+    r.add_argument("--quick", action="store_true",
+                   help="stop once Linux's memory setup is over and Xen has given its count "
+                        "(the remap checks judged; /init and the balloon not)")
     r.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS",
                    help="seconds allowed to reach a stage: xen, dom0-build, linux, init, done, "
                         "xen-query (e.g. init=600)")
@@ -58,7 +61,7 @@ def main(a: argparse.Namespace) -> int:
             html.write_page([(s.name, result)], a.html, f"rig run {s.name}")
 
     options = RunOptions(accel=a.accel, results=a.results, keep=a.keep, offline=a.offline,
-                         timeouts=timeouts, cpu=a.cpu, on_result=deliver)
+                         timeouts=timeouts, cpu=a.cpu, on_result=deliver, quick=a.quick)
     doc, out_dir = run(s, options)
     print(summary(doc))
     if options.keep and doc.machine is not None:

@@ -77,6 +77,7 @@ class Result(Record, kw_only=True):
     log: str | None = None
     machine: QemuCommand | None = None
     firmware_log: str | UnsetType = UNSET
+    mode: str | UnsetType = UNSET
     notes: list[str] | UnsetType = UNSET
 
     @property
@@ -156,6 +157,7 @@ def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] 
         log=live.log,
         machine=live.machine,
         firmware_log=live.firmware_log,
+        mode=live.mode,
     )
 
 

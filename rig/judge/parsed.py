@@ -8,6 +8,7 @@ counts predicted and observed equal, and dom0's pages accounted for.
 
 from __future__ import annotations
 
+from rig.judge.expect import Expect
 from rig.judge.inputs import inputs
 from rig.judge.judgement import Judgement
 from rig.judge.pv import judge_pv
@@ -20,14 +21,14 @@ def judge(
     log: ParsedLog,
     *,
     dom0_mem: str | None = None,
-    expect_init: bool = False,
+    expect: Expect = Expect.SAVED,
     booted: BootedKernel | None = None,
 ) -> Judgement:
     """Judge a parsed log. ``dom0_mem`` stands in for Xen's command line when the log has none;
     ``booted``: what a live run knows of the kernel from its artifact (configuration, release,
-    the image's layout); ``expect_init`` says rig's own /init ran (live runs), so its markers
-    must be there."""
+    the image's layout); ``expect`` says what the log must hold (rig's own boots: /init's
+    report and Xen's count, or in quick mode Xen's count after Linux's setup)."""
     inp = inputs(log, dom0_mem, booted or BootedKernel())
     if log.xen.dom0_kind == "PVH":
-        return judge_pvh(log, inp, expect_init)
-    return judge_pv(log, inp, expect_init)
+        return judge_pvh(log, inp, expect)
+    return judge_pv(log, inp, expect)

@@ -8,6 +8,7 @@ from rig.domain.e820 import E820Entry
 from rig.domain.pages import PfnRange, total
 from rig.domain.units import pages_mib
 from rig.judge.balloon import balloon_target
+from rig.judge.expect import Expect
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, count_check
@@ -19,8 +20,8 @@ from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
 
 
-def judge_pv(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
-    """``expect_init``: rig's own /init ran (live runs), so its markers must be there."""
+def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
+    """``expect``: what the log must hold (rig.judge.expect)."""
     checks: list[Check] = []
     prediction: Prediction | None = None
     if inp.missing:
@@ -59,11 +60,11 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
             want = prediction.balloon_current_kb
             rule = own_rule if own_kb == want and own_rule else prediction.balloon_rule
             checks.append(balloon_target(log, {want: rule or ""} if want is not None else {},
-                                         expect_init, own_kb, lacking))
-        checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect_init))
+                                         expect, own_kb, lacking))
+        checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect.xen_count))
     checks.append(_nr_pages(log, inp))
 
-    close(log, checks, expect_init, refused)
+    close(log, checks, expect, refused)
     return Judgement(checks, prediction, inp.record, refused)
 
 

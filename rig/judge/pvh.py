@@ -17,6 +17,7 @@ from rig.domain.pages import (
 )
 from rig.domain.units import PAGE_SIZE
 from rig.judge.balloon import balloon_target
+from rig.judge.expect import Expect
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status
@@ -27,7 +28,7 @@ from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
 
 
-def judge_pvh(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
+def judge_pvh(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
     """Xen built dom0's map itself (pvh_setup_e820) and printed it (dom0=verbose); Linux reads
     it by hypercall. Judged: Xen's map against its source, Linux's against Xen's, the balloon
     and Xen's own count against both."""
@@ -59,11 +60,11 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect_init: bool) -> Judgement:
         checks.append(_pvh_map(printed, prediction))
         checks.append(_pvh_linux_map(log, printed))
         checks.append(_pvh_balloon(log, prediction))
-        checks.append(_pvh_target(log, prediction, inp, expect_init))
-        checks.append(_pvh_accounting(log, prediction, inp.size, expect_init))
+        checks.append(_pvh_target(log, prediction, inp, expect))
+        checks.append(_pvh_accounting(log, prediction, inp.size, expect.xen_count))
     # nr_pages of a PVH dom0 is what Xen's printed map holds (rig.parse.xen): none without it
     checks.append(_pvh_nr_pages(inp.nr_pages if printed else None, inp.mem))
-    close(log, checks, expect_init, refused=False)
+    close(log, checks, expect, refused=False)
     return Judgement(checks, None, inp.record, False, prediction)
 
 
@@ -118,7 +119,7 @@ def _kernel_place(log: ParsedLog, p: pvh.PvhPrediction | None, inp: Inputs) -> C
 
 
 def _pvh_target(log: ParsedLog, p: pvh.PvhPrediction, inp: Inputs,
-                expect_init: bool) -> Check:
+                expect: Expect) -> Check:
     """A correct PVH dom0's balloon starts from Xen's count (b13cd24c15d7) or, before it, from
     the RAM Linux counts; never with the extra RAM reserved for the balloon counted in
     (6.9 to 6.14, 87af633689ce)."""
@@ -136,7 +137,7 @@ def _pvh_target(log: ParsedLog, p: pvh.PvhPrediction, inp: Inputs,
                                    extra).kb
         lacking = "; ".join(f"{f.commit} (\"{f.title}\")" for f in FIXES
                             if f.name == "balloon-pvh-target" and not f.in_version(version))
-    return balloon_target(log, want, expect_init, own_kb, lacking)
+    return balloon_target(log, want, expect, own_kb, lacking)
 
 
 def _pvh_map(printed: list[E820Entry], p: pvh.PvhPrediction) -> Check:

@@ -463,3 +463,5 @@ class Live(Record, kw_only=True):
     machine: QemuCommand | None = None
     #: the firmware's debug console (SeaBIOS's own E820 map), when the boot wrote one
     firmware_log: str | UnsetType = UNSET
+    #: "quick": the boot was stopped once Linux's memory setup was over (``--quick``)
+    mode: str | UnsetType = UNSET

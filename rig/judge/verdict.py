@@ -3,6 +3,7 @@ end, LAVA's own verdict when the log is a LAVA job's, and the evidence rule for 
 
 from __future__ import annotations
 
+from rig.judge.expect import Expect
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, verdict_of
 from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
@@ -10,10 +11,15 @@ from rig.parse.lava import INFRASTRUCTURE as LAVA_INFRASTRUCTURE
 from rig.parse.lava import LavaInfo
 
 
-def close(log: ParsedLog, checks: list[Check], expect_init: bool, refused: bool) -> None:
+def close(log: ParsedLog, checks: list[Check], expect: Expect, refused: bool) -> None:
     """What every judgement ends with, PV or PVH: whether rig's /init ran to the end, LAVA's
     own verdict when the log is a LAVA job's, and the evidence rule for a PASS."""
-    if expect_init:
+    if expect is Expect.QUICK:
+        checks.append(Check("boot", Status.SKIP, None, None,
+                            "quick mode: rig stopped once Linux's memory setup was over (its "
+                            "Memory: line) and Xen had given its count; /init, the balloon and "
+                            "what dom0 holds after boot were not judged"))
+    if expect.init:
         init = log.init
         if refused:
             checks.append(Check("boot", Status.SKIP, "done", None,

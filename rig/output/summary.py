@@ -45,6 +45,8 @@ def summary(r: Result) -> str:
     if timings is not None and timings.stages:
         stages = "  ".join(f"{k} {v:.1f}s" for k, v in timings.stages.items())
         out.append(f"stages    {stages}")
+    if r.mode == "quick":
+        out.append("mode      quick: stopped once Linux's memory setup was over (--quick)")
     if timings is not None and timings.total_s is not UNSET:
         out.append(f"time      {timings.total_s:.1f} s in all")
     out.append("checks")

@@ -29,6 +29,8 @@ MARKERS: tuple[Marker, ...] = (
     Marker("xen", Source.XEN, xen.VERSION),
     Marker("dom0-build", Source.XEN, xen.BUILD),
     Marker("linux", Source.LINUX, linux.VERSION),
+    # mem_init's summary: Linux's memory setup (Released, Remapped, the E820 it kept) is over
+    Marker("setup", Source.LINUX, linux.MEMORY),
     Marker("init", Source.LINUX, init.stage_line("init")),
     Marker("done", Source.LINUX, init.stage_line("done")),
 )

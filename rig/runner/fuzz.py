@@ -83,6 +83,8 @@ class FuzzRequest:
     accel: str = "auto"
     offline: bool = False
     mode: str = "pv"
+    #: each boot stops once Linux's memory setup is over (``--full``: to the end)
+    quick: bool = True
 
 
 @dataclass
@@ -122,7 +124,8 @@ def boot(fuzz: Fuzz) -> Fuzz:
     """Boot every scenario (``-j`` at once), keep each disagreement as a reproducer, write
     fuzz.json."""
     req, folder = fuzz.req, fuzz.folder
-    args = ["--accel", req.accel] + (["--offline"] if req.offline else [])
+    args = (["--accel", req.accel] + (["--offline"] if req.offline else [])
+            + (["--quick"] if req.quick else []))
     fuzz.results = run_matrix("", fuzz.cells, jobs=req.jobs, results=folder / "runs",
                               run_args=args)
     fuzz.found = []

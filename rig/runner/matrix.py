@@ -228,9 +228,10 @@ class MatrixRequest:
     accel: str = "auto"
     offline: bool = False
     timeouts: list[str] = field(default_factory=list)
+    quick: bool = False
 
     def run_args(self) -> list[str]:
-        out = ["--accel", self.accel]
+        out = ["--accel", self.accel] + (["--quick"] if self.quick else [])
         if self.offline:
             out.append("--offline")
         for t in self.timeouts:

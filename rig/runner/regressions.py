@@ -201,6 +201,7 @@ class Request:
     results: Path | None = None
     accel: str = "auto"
     offline: bool = False
+    quick: bool = False
 
 
 def plan(req: Request) -> list[Run]:
@@ -247,7 +248,8 @@ def boot(runs: list[Run], req: Request, out: Path) -> list[Report]:
                  if k == (layout, kernel, xen)]
         cells.append(Cell(i, overrides, scenario=layout, label=", ".join(names),
                           expected_s=seconds, history_key=key))
-    args = ["--accel", req.accel] + (["--offline"] if req.offline else [])
+    args = (["--accel", req.accel] + (["--offline"] if req.offline else [])
+            + (["--quick"] if req.quick else []))
     results = run_matrix("", cells, jobs=req.jobs, results=out, run_args=args)
     for r, k in zip(runs, keys, strict=True):
         r.result = results[unique.index(k)]

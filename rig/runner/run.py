@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from msgspec import UNSET
+
 from rig.domain.e820 import E820Entry
 from rig.domain.kconfig import KernelConfig
 from rig.domain.scenario import Scenario
 from rig.errors import ArtifactError, RigError, UsageError
 from rig.judge.document import Result, document, write
+from rig.judge.expect import Expect
 from rig.judge.live import (
     console_check,
     firmware_read,
@@ -70,6 +73,8 @@ class RunOptions:
     #: called with the result however the run ends (a pass, a failure, SIGTERM), once
     #: result.json is written: ``rig run`` writes --json-out and --html there
     on_result: Callable[[Result], None] | None = None
+    #: stop once Linux's memory setup is over and Xen has given its count (``--quick``)
+    quick: bool = False
 
 
 def results_base() -> Path:
@@ -113,7 +118,8 @@ def run(s: Scenario, opts: RunOptions) -> tuple[Result, Path]:
     out_dir = results_folder(opts.results, s.name)
     log_path = out_dir / "console.log"
     result_path = out_dir / "result.json"
-    live = Live(scenario=ScenarioRecord.of(s), log=str(log_path), timings=TimingsRecord())
+    live = Live(scenario=ScenarioRecord.of(s), log=str(log_path), timings=TimingsRecord(),
+                mode="quick" if opts.quick else UNSET)
     # the QMP socket lives in a private (0700) folder with a short path, always removed; the
     # rendered files live beside it, or in the results folder with --keep
     sock_dir = Path(tempfile.mkdtemp(prefix="rig-"))
@@ -292,7 +298,8 @@ class _Boot:
             except RigError:
                 pass  # QEMU already gone: the console result says why
             console = drive(m.console, timeouts_for(choice.accel, opts.timeouts),
-                            opts.silence or silence_for(choice.accel), started_at=m.started_at)
+                            opts.silence or silence_for(choice.accel), started_at=m.started_at,
+                            stop_at=Stage.SETUP if opts.quick else None)
             m.stop()
             timings.qemu_stopped_s = self._since(t_boot)
             timings.qemu_peak_rss_kb = m.peak_rss_kb
@@ -314,17 +321,20 @@ class _Boot:
                               vmlinux.kernel_layout(kernel.path, kernel.record.sha256),
                               images.kernel_upstream(kernel.path))
         return judge_boot(self.s, parsed, self.live, booted=booted, recorded=recorded,
-                          exit_status=exit_status, console=console, firmware=firmware)
+                          exit_status=exit_status, console=console, firmware=firmware,
+                          quick=self.opts.quick)
 
 
 def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, booted: BootedKernel,
                recorded: list[E820Entry] | None, exit_status: int | None,
-               console: ConsoleRecord, firmware: list[E820Entry] | None = None) -> Result:
+               console: ConsoleRecord, firmware: list[E820Entry] | None = None,
+               quick: bool = False) -> Result:
     """The result of a finished boot of ``s`` from its parsed console log: the judgement of
     the log (as ``rig parse`` judges it), the checks of the machine rig built, and how the
     console saw the boot end. ``live`` gets the scenario's prediction; the rest of it is as the
-    run recorded it. ``firmware``: the firmware's own map as its debug console showed it."""
-    judgement = judge(parsed, expect_init=True, booted=booted)
+    run recorded it. ``firmware``: the firmware's own map as its debug console showed it;
+    ``quick``: the boot was stopped once Linux's memory setup was over (``--quick``)."""
+    judgement = judge(parsed, expect=Expect.QUICK if quick else Expect.FULL, booted=booted)
     kernel = model_kernel(parsed, s, booted)
     fw_map, fw_source = firmware_read(s, parsed, firmware)
     emulated = predict_scenario(s, recorded, kernel=kernel)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from rig.judge.document import Result, document
+from rig.judge.expect import Expect
 from rig.judge.parsed import judge
 from rig.judge.result import Status
 from rig.parse import mail, scan
@@ -94,7 +95,7 @@ def test_truncated_log_is_incomplete_not_an_error() -> None:
     _, body = load_case(LOGS / "rig-pci-hole-6.1.log")
     cut = body[: body.index("Remapped 97")]
     log = parse_lines(io.StringIO(cut, newline="\n"))
-    doc = document(log, judge(log, expect_init=True))
+    doc = document(log, judge(log, expect=Expect.FULL))
     assert doc.verdict is Status.INCOMPLETE
     assert doc.linux.remapped_pages is None
     assert doc.xen.dom0_nr_pages == 262144

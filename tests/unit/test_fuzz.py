@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rig.judge.document import document
+from rig.judge.expect import Expect
 from rig.judge.parsed import judge
 from rig.judge.result import Status
 from rig.parse.collect import parse_lines
@@ -24,7 +25,7 @@ INTERESTING = [ln for ln in CORPUS_LINES if any(k in ln for k in (
 
 def _judge_all(lines: list[str]) -> None:
     log = parse_lines(lines)
-    document(log, judge(log, expect_init=True))
+    document(log, judge(log, expect=Expect.FULL))
     document(log, judge(log, dom0_mem="1G,max:1G"))
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from rig.domain.scenario_file import load
 from rig.judge.document import Result, document
+from rig.judge.expect import Expect
 from rig.judge.live import scenario_checks
 from rig.judge.parsed import judge
 from rig.judge.records import Live, ScenarioPredictionRecord
@@ -27,7 +28,7 @@ def rig_doc(log: str, preset: str) -> Result:
     _, body = load_case(LOGS / log)
     parsed = parse_lines(io.StringIO(body, newline="\n"))
     sp = predict_scenario(load(preset))
-    judgement = judge(parsed, expect_init=True)
+    judgement = judge(parsed, expect=Expect.FULL)
     return document(parsed, judgement, scenario_checks(parsed, sp, sp, judgement),
                     Live(scenario_prediction=ScenarioPredictionRecord.of(sp), log="console.log"))
 

@@ -1,0 +1,36 @@
+"""A quick boot's log (rig run --quick: stopped once Linux's memory setup was over, Xen asked
+for its count then), judged: the remap checks and Xen's count are judged and PASS; /init and
+the balloon are skipped, said so, never passed."""
+
+from __future__ import annotations
+
+from rig.judge.expect import Expect
+from rig.judge.parsed import judge
+from rig.judge.result import Status, verdict_of
+from rig.parse.collect import parse_lines
+from tests.conftest import TESTS
+
+
+def quick_log() -> list[str]:
+    """The recorded pci-hole boot cut after Linux's Memory: line, with Xen's 'q' dump after it
+    (where a quick boot asks for it)."""
+    lines = (TESTS / "boots" / "pci-hole" / "console.log").read_text().splitlines(True)
+    cut = next(i for i, ln in enumerate(lines) if "] Memory: " in ln)
+    dump = [ln for ln in lines if "(XEN)" in ln and ("'q' pressed" in ln or "General information"
+                                                      in ln or "max_pages=" in ln)]
+    return lines[:cut + 1] + dump
+
+
+def test_a_quick_log_passes_on_what_it_saw() -> None:
+    checks = {c.name: c for c in judge(parse_lines(quick_log()), expect=Expect.QUICK).checks}
+    for name in ("remapped", "released", "nothing_lost", "xen_accounting", "nr_pages"):
+        assert checks[name].status is Status.PASS, (name, checks[name].message)
+    assert checks["boot"].status is Status.SKIP and "quick mode" in checks["boot"].message
+    assert checks["balloon_target"].status is Status.SKIP
+    assert verdict_of(list(checks.values())) is Status.PASS
+
+
+def test_a_quick_log_without_xens_count_is_incomplete() -> None:
+    lines = [ln for ln in quick_log() if "max_pages=" not in ln]
+    checks = {c.name: c for c in judge(parse_lines(lines), expect=Expect.QUICK).checks}
+    assert checks["xen_accounting"].status is Status.INCOMPLETE
