@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.live import Live
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported when a matrix shows its progress: 41 ms of every start
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
 
 
 def say(message: str) -> None:
@@ -29,6 +31,8 @@ class MatrixProgress:
     (tests)."""
 
     def __init__(self, total: int, jobs: int, console: Console | None = None) -> None:
+        from rich.console import Console
+
         self.total, self.jobs = total, jobs
         self.console = console or (Console(stderr=True) if sys.stderr.isatty() else None)
         self._live: Live | None = None
@@ -36,6 +40,9 @@ class MatrixProgress:
 
     def __enter__(self) -> MatrixProgress:
         if self.console is not None:
+            from rich.live import Live
+            from rich.text import Text
+
             self._live = Live(Text(""), console=self.console, refresh_per_second=4,
                               transient=False)
             self._live.__enter__()
@@ -51,6 +58,8 @@ class MatrixProgress:
                left: list[float]) -> Text:
         """``running``: (cell, seconds so far, expected seconds); ``left``: expected seconds of
         the cells not started."""
+        from rich.text import Text
+
         remaining = sum(left) + sum(max(0.0, exp - sofar) for _, sofar, exp in running)
         eta = remaining / max(1, self.jobs)
         head = (f"rig matrix: {done}/{self.total} done, {len(running)} running, {len(left)} "

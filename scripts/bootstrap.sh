@@ -105,4 +105,15 @@ if [ ! -x "$rig_venv/bin/python" ] || [ "$(cat "$rig_stamp" 2>/dev/null)" != "$r
   "$rig_venv/bin/python" -m pip install -q -e "$RIG_TOP[test]" >&2
   echo "$rig_want" > "$rig_stamp"
 fi
+# rig's own bytecode: an editable install compiles none, and where PYTHONDONTWRITEBYTECODE is
+# set (it is on the machines rig's CI runs on) Python compiled every module on every start:
+# 0.18 s of each run's 1.3 s beyond QEMU's (measured 2026-12-02). Compiled again when a source
+# is newer than the last compile; the stamp is touched first, so a file changed meanwhile is
+# compiled the next time.
+rig_compiled="$rig_venv/.rig-compiled"
+if [ ! -e "$rig_compiled" ] || \
+    [ -n "$(find "$RIG_TOP/rig" -name '*.py' -newer "$rig_compiled" -print -quit)" ]; then
+  touch "$rig_compiled"
+  "$rig_venv/bin/python" -m compileall -q -j 0 "$RIG_TOP/rig" >/dev/null || true
+fi
 export PATH="$rig_venv/bin:$PATH"

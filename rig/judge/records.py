@@ -417,10 +417,14 @@ class TimingsRecord(Record, kw_only=True):
 
     artifacts_s: float | UnsetType = UNSET
     iso_s: float | UnsetType = UNSET
+    #: when QEMU was started (what rig did before: artifacts, render, initramfs)
+    qemu_start_s: float | UnsetType = UNSET
     qemu_stopped_s: float | UnsetType = UNSET
     qemu_peak_rss_kb: int | UnsetType | None = UNSET
     boot_s: float | UnsetType = UNSET
     stages: dict[str, float] | UnsetType = UNSET
+    #: when the judgement was done (from the run's start; total_s adds writing the result)
+    judged_s: float | UnsetType = UNSET
     total_s: float | UnsetType = UNSET
 
 

@@ -18,9 +18,8 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, TypeAlias
-
-import yaml
 
 #: one record of LAVA's log or results, as YAML gives it (LAVA's format, not rig's)
 Record: TypeAlias = dict[str, Any]
@@ -63,6 +62,13 @@ def looks_like_log(head: bytes) -> bool:
     return False
 
 
+def _yaml() -> ModuleType:
+    """PyYAML, imported when a LAVA file is read: 23 ms of every start otherwise."""
+    import yaml
+
+    return yaml
+
+
 def _record(line: str) -> Record | None:
     text = line.strip()
     if text.startswith("- "):
@@ -72,6 +78,7 @@ def _record(line: str) -> Record | None:
     try:
         data = json.loads(text)
     except ValueError:
+        yaml = _yaml()
         try:
             data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError:
@@ -119,6 +126,7 @@ def read_results(text: str) -> LavaInfo:
     """A ``results.yaml`` (lavacli's or the server's results of a job): a YAML list of
     results, each with suite/definition, name/case, result and metadata. ResultsError says
     what is wrong with one that is not (the YAML error, with its line)."""
+    yaml = _yaml()
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:

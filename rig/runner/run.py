@@ -48,6 +48,7 @@ from rig.judge.result import Check, Status
 from rig.machine import build, images, render
 from rig.machine.console import Stage, drive, silence_for, timeouts_for
 from rig.machine.images import Artifact, grub, initramfs, seabios, vmlinux
+from rig.machine.images.store import Store
 from rig.machine.qemu import AccelChoice, Machine, choose_accel, qemu_binary, qemu_version
 from rig.model.firmware import firmware_problem
 from rig.model.kernel import BootedKernel
@@ -205,6 +206,8 @@ class _Boot:
         self.timings: TimingsRecord = live.timings
         #: rig's test firmware, when the scenario has entries only it makes
         self.bios: Path | None = None
+        #: what Xen was handed as dom0's kernel (found while rendering)
+        self.image: vmlinux.Image | None = None
         #: SeaBIOS's debug console, kept beside the console log
         self.firmware_log = log_path.with_name("firmware.log")
 
@@ -238,7 +241,9 @@ class _Boot:
                                              qemu_version=qemu_version(binary), cpu=opts.cpu)
         argv, esp = self._render(binary, choice, xen, kernel, busybox)
         console, exit_status = self._boot(argv, choice)
-        return self._judge(kernel, console, exit_status, esp)
+        result = self._judge(kernel, console, exit_status, esp)
+        self.timings.judged_s = self._since(self.t0)
+        return result
 
     def _render(self, binary: str, choice: AccelChoice, xen: Artifact, kernel: Artifact,
                 busybox: Artifact) -> tuple[list[str], Path | None]:
@@ -246,13 +251,15 @@ class _Boot:
         s, run_dir, live = self.s, self.run_dir, self.live
         assert live.artifacts is not None and live.accelerator is not None
         image = dom0_image(s, kernel)
+        self.image = image
         live.artifacts.kernel.loaded = _loaded(image)
         # short, space-free names inside the private run folder for the multiboot module lines
         for name, path in (("xen", xen.path), ("vmlinuz", image.path)):
             (run_dir / name).symlink_to(path)
         init_text = render.init_script(list(self.opts.init_commands))
         (run_dir / "init").write_text(init_text)
-        initramfs.build(busybox.path, init_text, run_dir / "initrd.gz")
+        initramfs.build_cached(busybox.path, busybox.record.sha256, init_text,
+                               run_dir / "initrd.gz", Store())
         uefi: dict[str, str] = {}
         if s.boot == "uefi":
             uefi = ovmf.uefi_files(s, run_dir, self.opts.offline)
@@ -291,6 +298,7 @@ class _Boot:
         live, timings, opts = self.live, self.timings, self.opts
         assert live.accelerator is not None
         t_boot = time.monotonic()
+        timings.qemu_start_s = self._since(self.t0)
         with open(self.log_path, "wb") as log, Machine(argv, log, self.qmp_socket) as m:
             try:
                 kvm = m.query("query-kvm")
@@ -317,8 +325,11 @@ class _Boot:
         if self.firmware_log.is_file():
             with open(self.firmware_log, errors="replace") as f:
                 firmware = seabios_map(f)
+        # the ELF Xen loaded on a direct boot has the layout; else unpack (or find) it now
+        layout = (vmlinux.layout(self.image.path) if self.image and self.image.form == "elf"
+                  else vmlinux.kernel_layout(kernel.path, kernel.record.sha256))
         booted = BootedKernel(kernel_config(kernel), images.kernel_release(kernel.path),
-                              vmlinux.kernel_layout(kernel.path, kernel.record.sha256),
+                              layout,
                               images.kernel_upstream(kernel.path))
         return judge_boot(self.s, parsed, self.live, booted=booted, recorded=recorded,
                           exit_status=exit_status, console=console, firmware=firmware,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import stat
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from rig.errors import ArtifactError, UsageError
 from rig.machine import images
 from rig.machine.images import apt, initramfs
+from rig.machine.images import store as store_module
 from rig.machine.images.apt import SourceEntry, _deb822, _one_line, sources_for
 from rig.machine.images.store import Record, Store, sha256_file
 
@@ -240,3 +242,61 @@ def test_gc_keeps_what_the_manifest_names(tmp_path: Path) -> None:
     stray.write_bytes(b"stray")
     assert images.gc(store) == [stray]
     assert store.object_path(rec.sha256).exists()
+
+
+def test_a_hash_is_read_again_only_when_the_file_changed(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    store, rec = _store_with(tmp_path, b"busybox bytes")
+    path = store.object_path(rec.sha256)
+    os.utime(path, (1, 1))  # hashed long after its last change: not racy, so stamped
+    reads: list[Path] = []
+    real = store_module.sha256_file
+
+    def counted(p: Path) -> str:
+        reads.append(p)
+        return real(p)
+
+    monkeypatch.setattr(store_module, "sha256_file", counted)
+    assert store.verified(rec.sha256) == path and store.verified(rec.sha256) == path
+    assert reads == [path]  # the second time the stamp said it had not changed
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0x01
+    path.write_bytes(bytes(data))  # same size and inode, a new mtime
+    assert store.verified(rec.sha256) is None and not path.exists()
+
+
+def test_a_stamp_does_not_hide_a_change_from_images_verify(tmp_path: Path) -> None:
+    store, rec = _store_with(tmp_path, b"some kernel bytes")
+    path = store.object_path(rec.sha256)
+    os.utime(path, (1, 1))
+    assert store.verified(rec.sha256) == path
+    path.write_bytes(b"Some kernel bytes")
+    os.utime(path, (1, 1))  # changed in place with its stamp's size, mtime and inode
+    assert store.verified(rec.sha256) == path  # what the stamp cannot see...
+    assert images.verify(store) == [(rec, False)]  # ...a full verify reads
+
+
+def test_the_initramfs_is_kept_by_what_it_holds(tmp_path: Path) -> None:
+    store = Store(tmp_path / "cache")
+    bb = tmp_path / "busybox"
+    bb.write_bytes(b"\x7fELF fake busybox")
+    (tmp_path / "r1").mkdir()
+    first = initramfs.build_cached(bb, "a" * 64, "#!/bin/sh\n", tmp_path / "r1" / "initrd.gz",
+                                   store)
+    assert first.is_symlink()
+    kept = first.resolve()
+    assert _read_newc(gzip.decompress(kept.read_bytes()))["init"][1] == b"#!/bin/sh\n"
+    (tmp_path / "r2").mkdir()
+    second = initramfs.build_cached(bb, "a" * 64, "#!/bin/sh\n", tmp_path / "r2" / "initrd.gz",
+                                    store)
+    assert second.resolve() == kept
+    (tmp_path / "r3").mkdir()
+    other = initramfs.build_cached(bb, "a" * 64, "#!/bin/sh\necho\n",
+                                   tmp_path / "r3" / "initrd.gz", store)
+    assert other.resolve() != kept
+    kept.write_bytes(b"damaged")  # a kept archive that changed is built again
+    (tmp_path / "r4").mkdir()
+    again = initramfs.build_cached(bb, "a" * 64, "#!/bin/sh\n", tmp_path / "r4" / "initrd.gz",
+                                   store)
+    assert gzip.decompress(again.read_bytes())
+    assert initramfs.gc(store, {"b" * 64}) and not kept.exists()

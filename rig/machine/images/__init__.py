@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rig.domain import kconfig
 from rig.errors import ArtifactError, UsageError
-from rig.machine.images import vmlinux
+from rig.machine.images import initramfs, vmlinux
 from rig.machine.images.apt import AptRoot
 from rig.machine.images.store import Record, Store, sha256_file
 from rig.parse.linux import DISTRO_RELEASE
@@ -340,7 +340,7 @@ def verify(store: Store | None = None) -> list[tuple[Record, bool]]:
     """Re-hash every cached artifact; corrupt ones are removed (and re-fetched on next use)."""
     store = store or Store()
     with store.locked():
-        return [(rec, store.verified(rec.sha256) is not None)
+        return [(rec, store.verified(rec.sha256, full=True) is not None)
                 for rec in store.manifest().values()]
 
 
@@ -357,6 +357,7 @@ def gc(store: Store | None = None) -> list[Path]:
                     obj.unlink()
                     removed.append(obj)
         removed += vmlinux.gc(store, keep)
+        removed += initramfs.gc(store, keep)
         tmp = store.root / "tmp"
         if tmp.is_dir():
             shutil.rmtree(tmp)

@@ -5,6 +5,7 @@ Layout under ``$RIG_CACHE`` (default ``~/.cache/rig``)::
     lock                 flock'd while the cache is changed
     manifest.json        artifact key → package, version, suite, sha256 of the .deb and the file
     objects/<sha256>     the extracted files, named by their content's hash
+    hashed/<key>         a kept file's size, mtime and inode when it was last hashed, and the hash
     apt/                 the private apt root (lists, archives)
 """
 
@@ -16,11 +17,15 @@ import fcntl
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rig.errors import ArtifactError
+
+#: a file modified this recently when hashed may change again within its mtime's tick
+_RACY_S = 2.0
 
 
 def cache_root() -> Path:
@@ -107,15 +112,38 @@ class Store:
         self._replace(src, dest)
         return sha, dest.stat().st_size
 
-    def verified(self, sha: str) -> Path | None:
-        """The object's path if present and intact; a corrupt object is removed."""
+    def verified(self, sha: str, full: bool = False) -> Path | None:
+        """The object's path if present and intact; a corrupt object is removed. ``full``
+        reads it whatever its stamp says (``rig images verify``)."""
         path = self.object_path(sha)
         if not path.exists():
             return None
-        if sha256_file(path) != sha:
+        if (sha256_file(path) if full else self.hashed(path)) != sha:
             path.unlink(missing_ok=True)
             return None
         return path
+
+    def hashed(self, path: Path) -> str:
+        """The sha256 of a file rig keeps (an object, an unpacked ELF), read again only when
+        its size, modification time or inode changed since it was last hashed, as git's index
+        does: every run re-read every object it used (0.24 s of pci-hole's 1.3 s beyond QEMU's,
+        measured 2026-12-02). A change in place that keeps all three goes unseen; a file
+        changed within ``_RACY_S`` of its hashing is hashed every time (git's racy entries)."""
+        st = path.stat()
+        key = f"{st.st_size} {st.st_mtime_ns} {st.st_ino}"
+        stamp = self.root / "hashed" / hashlib.sha256(str(path.absolute()).encode()).hexdigest()
+        with contextlib.suppress(OSError):
+            seen, _, sha = stamp.read_text().rpartition(" ")
+            if seen == key and len(sha) == 64:
+                return sha
+        sha = sha256_file(path)
+        if time.time() - st.st_mtime > _RACY_S:
+            with contextlib.suppress(OSError):
+                stamp.parent.mkdir(parents=True, exist_ok=True)
+                tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}")
+                tmp.write_text(f"{key} {sha}")
+                tmp.replace(stamp)
+        return sha
 
     def write_atomic(self, dest: Path, data: bytes) -> None:
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")

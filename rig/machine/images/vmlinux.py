@@ -32,7 +32,7 @@ from pathlib import Path
 
 from rig.domain.units import PAGE_SIZE
 from rig.errors import ArtifactError
-from rig.machine.images.store import Store, sha256_file
+from rig.machine.images.store import Store
 from rig.model.kernel import KernelLayout
 
 #: the payload's first bytes → its compression, as the kernel's build writes them
@@ -121,7 +121,7 @@ def elf_for_xen(bzimage: Path, sha256: str, store: Store | None = None) -> Image
         return Image(bzimage, "bzImage", why="no bzImage payload this rig knows")
     name, packed, size = found
     sidecar = cached.with_name(f"{sha256}.sha256")
-    if cached.is_file() and sidecar.is_file() and sha256_file(cached) == sidecar.read_text():
+    if cached.is_file() and sidecar.is_file() and store.hashed(cached) == sidecar.read_text():
         return Image(cached, "elf", unpacked_from=name)  # else (damaged, half) unpack again
     if size > MAX_ELF:
         return Image(bzimage, "bzImage", why=f"its recorded size {size} is no kernel's")
