@@ -182,8 +182,10 @@ def matrix(results: Path) -> dict[str, Any]:
             if code != 0:
                 raise SystemExit(f"matrix -j {jobs} failed:\n{text[-2000:]}")
             times.append(seconds)
+            # each cell's --json-out, beside its results folder (which holds the console log)
             cells.append(sorted(json.loads(p.read_text())["timings"]["boot_s"]
-                                for p in folder.glob("*/result.json")))
+                                for p in folder.rglob("result.json")
+                                if not (p.parent / "console.log").exists()))
         out[f"j{jobs}_s"] = stats(times)
         # what holds it: each cell's own QEMU time (three cells on two cores: the longest pair
         # and the third after it), against one pci-hole boot
