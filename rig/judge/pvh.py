@@ -123,18 +123,13 @@ def _pvh_target(log: ParsedLog, p: pvh.PvhPrediction, inp: Inputs,
     """A correct PVH dom0's balloon starts from Xen's count (b13cd24c15d7) or, before it, from
     the RAM Linux counts; never with the extra RAM reserved for the balloon counted in
     (6.9 to 6.14, 87af633689ce)."""
-    want = {balloon.BalloonStart(p.xen_pages, "").kb:
-            "Xen's count, XENMEM_current_reservation (b13cd24c15d7): nr_pages less the shared "
-            "info page",
-            balloon.BalloonStart(p.own_pages, "").kb: "get_num_physpages(): the RAM Linux "
-            "counts (before b13cd24c15d7)"}
+    xen, own = balloon.pvh_xen_count(p.xen_pages), balloon.pvh_own_count(p.own_pages)
+    want = {xen.kb: xen.rule, own.kb: f"{own.rule} (before b13cd24c15d7)"}
     own_kb, lacking = None, ""
     if inp.kernel is not None:
         version = inp.kernel.version
-        extra = sum(pfn_down(e.end) - pfn_up(e.start) for e in p.built
-                    if e.type is E820Type.UNUSABLE and pfn_down(e.end) > pfn_up(e.start))
         own_kb = balloon.pvh_start(fixes_of(version), version, p.xen_pages, p.own_pages,
-                                   extra).kb
+                                   p.extra_pages).kb
         lacking = "; ".join(f"{f.commit} (\"{f.title}\")" for f in FIXES
                             if f.name == "balloon-pvh-target" and not f.in_version(version))
     return balloon_target(log, want, expect, own_kb, lacking)

@@ -76,16 +76,26 @@ def pv_start(fixes: frozenset[str], dom0_pages: int, released: int,
     return BalloonStart(dom0_pages, "min(nr_pages − xen_released_pages, max_pfn)")
 
 
+def pvh_xen_count(xen_pages: int) -> BalloonStart:
+    """A PVH dom0's balloon from Xen's count (b13cd24c15d7 on)."""
+    return BalloonStart(xen_pages, "Xen's count, XENMEM_current_reservation (b13cd24c15d7): "
+                                   "nr_pages less the shared info page")
+
+
+def pvh_own_count(own_pages: int) -> BalloonStart:
+    """A PVH dom0's balloon from the RAM Linux counts as its own (before b13cd24c15d7)."""
+    return BalloonStart(own_pages, "get_num_physpages(): the RAM Linux counts")
+
+
 def pvh_start(fixes: frozenset[str], version: tuple[int, ...], xen_pages: int,
               own_pages: int, extra_pages: int) -> BalloonStart:
     """A PVH dom0: ``xen_pages`` = Xen's count once Linux runs, ``own_pages`` = the RAM Linux
     counts as its own, ``extra_pages`` = Xen's UNUSABLE RAM that 6.9+ turns back into RAM for
     the balloon (xen_reserve_extra_memory)."""
     if "balloon-current-reservation" in fixes:
-        return BalloonStart(xen_pages, "Xen's count, XENMEM_current_reservation "
-                                       "(b13cd24c15d7): nr_pages less the shared info page")
+        return pvh_xen_count(xen_pages)
     if "balloon-pvh-target" in fixes or tuple(version[:2]) < (6, 9):
-        return BalloonStart(own_pages, "get_num_physpages(): the RAM Linux counts")
+        return pvh_own_count(own_pages)
     return BalloonStart(own_pages + extra_pages,
                         "get_num_physpages() with the extra RAM for the balloon (the PVH "
                         "bug of 6.9 to 6.14, fixed by 87af633689ce)")

@@ -108,6 +108,13 @@ class PvhPrediction:
         Debian's 6.12.118), or the RAM Linux counts (before it, e.g. 6.1)."""
         return (self.xen_pages, self.own_pages)
 
+    @property
+    def extra_pages(self) -> int:
+        """Xen's UNUSABLE RAM in dom0's map, which Linux 6.9+ turns back into RAM for the
+        balloon (xen_reserve_extra_memory)."""
+        return sum(pfn_down(e.end) - pfn_up(e.start) for e in self.built
+                   if e.type is E820Type.UNUSABLE and pfn_down(e.end) > pfn_up(e.start))
+
 
 def predict(host: Sequence[E820Entry], nr_pages: int,
             stolen: int | None = None) -> PvhPrediction:

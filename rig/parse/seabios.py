@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from rig.domain.e820 import E820Entry, E820Type
 
@@ -21,6 +22,14 @@ _ENTRY = re.compile(r"^\s*\d+: ([0-9a-fA-F]{16}) - ([0-9a-fA-F]{16}) = (\d+) ")
 #: src/e820map.h
 _TYPES = {1: E820Type.RAM, 2: E820Type.RESERVED, 3: E820Type.ACPI, 4: E820Type.NVS,
           5: E820Type.UNUSABLE}
+
+
+def map_in_file(path: Path) -> list[E820Entry] | None:
+    """``e820_map`` of a saved debug console (a run's firmware.log); None without the file."""
+    if not path.is_file():
+        return None
+    with open(path, errors="replace") as f:
+        return e820_map(f)
 
 
 def e820_map(lines: Iterable[str]) -> list[E820Entry] | None:

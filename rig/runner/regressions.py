@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rig.errors import UsageError
+from rig.errors import INFRASTRUCTURE_EXIT, UsageError
 from rig.judge.document import Result
 from rig.judge.result import Status
 from rig.machine import build
@@ -138,7 +138,7 @@ class Outcome(StrEnum):
 
     @property
     def exit_code(self) -> int:
-        return {Outcome.CAUGHT: 0, Outcome.ERROR: 125}.get(self, 1)
+        return {Outcome.CAUGHT: 0, Outcome.ERROR: INFRASTRUCTURE_EXIT}.get(self, 1)
 
 
 @dataclass
@@ -338,4 +338,4 @@ def worst(reports: list[Report]) -> int:
     """The exit code: 0 when every entry was caught, 125 when a machine failed (git bisect
     skips), else 1."""
     codes = {rep.outcome.exit_code for rep in reports}
-    return 125 if 125 in codes else max(codes, default=0)
+    return INFRASTRUCTURE_EXIT if INFRASTRUCTURE_EXIT in codes else max(codes, default=0)

@@ -53,9 +53,9 @@ from rig.machine.qemu import AccelChoice, Machine, choose_accel, qemu_binary, qe
 from rig.model.firmware import firmware_problem
 from rig.model.kernel import BootedKernel
 from rig.model.prediction import predict_scenario
+from rig.parse import seabios as seabios_log
 from rig.parse.collect import ParsedLog
 from rig.parse.scan import parse_file
-from rig.parse.seabios import e820_map as seabios_map
 from rig.runner import ovmf
 
 
@@ -231,10 +231,7 @@ class _Boot:
         if s.firmware_entries:
             record, path = seabios.firmware(offline=opts.offline)
             self.bios = path
-            live.artifacts.firmware = ArtifactRecord(
-                key=record.key, package=record.package, version=record.version,
-                suite=record.suite, sha256=record.sha256, path=str(path), note=None,
-                config=None)
+            live.artifacts.firmware = _artifact(Artifact(record, path))
         self.timings.artifacts_s = self._since(self.t0)
         choice = choose_accel(opts.accel, xen.path, binary)
         live.accelerator = AcceleratorRecord(accel=choice.accel, reason=choice.reason,
@@ -321,10 +318,7 @@ class _Boot:
                esp: Path | None) -> Result:
         parsed = parse_file(self.log_path)
         recorded = ovmf.recorded_map(self.s, parsed.xen.e820, esp)
-        firmware = None
-        if self.firmware_log.is_file():
-            with open(self.firmware_log, errors="replace") as f:
-                firmware = seabios_map(f)
+        firmware = seabios_log.map_in_file(self.firmware_log)
         # the ELF Xen loaded on a direct boot has the layout; else unpack (or find) it now
         layout = (vmlinux.layout(self.image.path) if self.image and self.image.form == "elf"
                   else vmlinux.kernel_layout(kernel.path, kernel.record.sha256))

@@ -11,7 +11,7 @@ import textwrap
 import pexpect
 
 from rig.judge.records import Outcome
-from rig.machine.console import Stage, drive
+from rig.machine.console import ConsoleResult, Stage, drive
 
 CONSOLE = textwrap.dedent(r"""
     import sys, tty
@@ -44,48 +44,37 @@ CONSOLE = textwrap.dedent(r"""
 """)
 
 
-def spawn(lost: int = 0) -> pexpect.spawn:
+def boot(limit: float, stop_at: Stage | None = None, lost: int = 0) -> ConsoleResult:
+    """The fake console driven as rig drives QEMU's: each stage allowed ``limit`` seconds;
+    ``lost``: CTRL-a the line loses before Xen sees any."""
     child = pexpect.spawn(sys.executable, ["-u", "-c", CONSOLE, str(lost)], timeout=10)
     child.setecho(False)
     child.logfile_read = io.BytesIO()  # the console log, as rig.machine.qemu gives it a file
-    return child
+    try:
+        return drive(child, {s: limit for s in Stage}, 5.0, stop_at=stop_at)
+    finally:
+        child.close(force=True)
 
 
 def test_a_quick_boot_is_done_at_linuxs_memory_setup() -> None:
-    child = spawn()
-    try:
-        result = drive(child, {s: 5.0 for s in Stage}, 5.0, stop_at=Stage.SETUP)
-    finally:
-        child.close(force=True)
+    result = boot(5.0, Stage.SETUP)
     assert result.outcome is Outcome.DONE and result.stage is Stage.SETUP
     assert {"xen", "dom0-build", "linux", "setup", "xen-query"} <= set(result.timeline)
     assert "init" not in result.timeline
 
 
 def test_a_full_boot_waits_for_init() -> None:
-    child = spawn()
-    try:
-        result = drive(child, {s: 1.0 for s in Stage}, 5.0)
-    finally:
-        child.close(force=True)
+    result = boot(1.0)
     assert result.outcome is Outcome.TIMEOUT and result.stage is Stage.SETUP
 
 
 def test_a_lost_switch_to_xen_is_sent_again() -> None:
     # two of the three CTRL-a lost: Xen has seen one when rig sends the switch again, so the
     # second one's second byte switches, and its third starts a count of its own
-    child = spawn(lost=2)
-    try:
-        result = drive(child, {s: 1.0 for s in Stage}, 5.0, stop_at=Stage.SETUP)
-    finally:
-        child.close(force=True)
+    result = boot(1.0, Stage.SETUP, lost=2)
     assert result.outcome is Outcome.DONE and "xen-query" in result.timeline
 
 
 def test_xen_that_never_answers_leaves_the_boot_done_without_the_dump() -> None:
-    child = spawn(lost=100)
-    try:
-        result = drive(child, {s: 0.3 for s in Stage}, 5.0, stop_at=Stage.SETUP)
-    finally:
-        child.close(force=True)
+    result = boot(0.3, Stage.SETUP, lost=100)
     assert result.outcome is Outcome.DONE and "xen-query" not in result.timeline

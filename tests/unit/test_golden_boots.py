@@ -24,8 +24,8 @@ from rig.domain.scenario_file import from_dict
 from rig.judge.document import Result
 from rig.judge.records import Live
 from rig.model.kernel import BootedKernel, KernelLayout
+from rig.parse import seabios
 from rig.parse.scan import parse_file
-from rig.parse.seabios import e820_map as seabios_map
 from rig.runner.run import judge_boot
 from tests.conftest import TESTS
 
@@ -50,10 +50,7 @@ def rejudge(folder: Path, log: Path | None = None) -> tuple[Result, str]:
     config = KernelConfig.load(folder / "kernel.config", facts["config_source"])
     layout = KernelLayout(**facts["layout"]) if "layout" in facts else None
     booted = BootedKernel(config, facts["release"], layout, facts.get("upstream"))
-    firmware = None
-    if (folder / "firmware.log").is_file():
-        with open(folder / "firmware.log", errors="replace") as f:
-            firmware = seabios_map(f)
+    firmware = seabios.map_in_file(folder / "firmware.log")
     result = judge_boot(s, parse_file(log or folder / "console.log"), live, booted=booted,
                         recorded=None, exit_status=facts["exit_status"],
                         console=recorded.console, firmware=firmware)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from rig.judge.result import Status
 from tests.conftest import TESTS
 from tests.unit.test_golden_boots import rejudge
@@ -56,15 +58,14 @@ def test_an_nvs_left_in_place_fails(tmp_path: Path) -> None:
     assert checks["nonram_moved"] is Status.FAIL
 
 
-def test_a_typed_entry_of_another_type_is_not_the_layout_asked_for(tmp_path: Path) -> None:
-    checks = edited(tmp_path, "typed-entries",
-                    "(XEN)  [0000000020000000, 0000000020002fff] (ACPI NVS)",
-                    "(XEN)  [0000000020000000, 0000000020002fff] (reserved)")
-    assert checks["layout"] is Status.ERROR
-
-
-def test_a_typed_entry_rounded_to_pages_is_not_the_layout_asked_for(tmp_path: Path) -> None:
-    checks = edited(tmp_path, "typed-entries",
-                    "(XEN)  [0000000030000f26, 0000000030002159] (ACPI data)",
-                    "(XEN)  [0000000030000000, 0000000030002fff] (ACPI data)")
-    assert checks["layout"] is Status.ERROR
+@pytest.mark.parametrize(("entry", "seen"), [
+    # another type at the same bytes
+    ("(XEN)  [0000000020000000, 0000000020002fff] (ACPI NVS)",
+     "(XEN)  [0000000020000000, 0000000020002fff] (reserved)"),
+    # the same type rounded to whole pages
+    ("(XEN)  [0000000030000f26, 0000000030002159] (ACPI data)",
+     "(XEN)  [0000000030000000, 0000000030002fff] (ACPI data)"),
+], ids=["another-type", "rounded-to-pages"])
+def test_a_typed_entry_not_as_asked_is_not_the_layout(tmp_path: Path, entry: str,
+                                                      seen: str) -> None:
+    assert edited(tmp_path, "typed-entries", entry, seen)["layout"] is Status.ERROR

@@ -11,6 +11,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from rig.errors import ArtifactError
 from rig.machine.images.store import Store, sha256_file
 
 _TRAILER = "TRAILER!!!"
@@ -100,16 +101,11 @@ def build_cached(busybox: Path, busybox_sha: str, init_script: str, dest: Path,
     store rig cannot write costs the build, not the run."""
     key = hashlib.sha256(f"{busybox_sha}\n{init_script}".encode()).hexdigest()
     kept = store.root / "initramfs" / f"{busybox_sha[:16]}-{key[:32]}.gz"
-    sidecar = kept.with_suffix(".sha256")
     try:
-        if not (kept.is_file() and sidecar.is_file()
-                and store.hashed(kept) == sidecar.read_text()):
+        if not store.intact(kept):
             kept.parent.mkdir(parents=True, exist_ok=True)
-            build(busybox, init_script, kept)
-            tmp = sidecar.with_name(f".{sidecar.name}.{os.getpid()}")
-            tmp.write_text(sha256_file(kept))
-            tmp.replace(sidecar)
-    except OSError:
+            store.seal(build(busybox, init_script, kept), sha256_file(kept))
+    except (OSError, ArtifactError):
         return build(busybox, init_script, dest)
     with contextlib.suppress(FileNotFoundError):
         dest.unlink()
@@ -119,12 +115,5 @@ def build_cached(busybox: Path, busybox_sha: str, init_script: str, dest: Path,
 
 def gc(store: Store, keep: set[str]) -> list[Path]:
     """Remove kept archives whose busybox is no longer in the cache."""
-    removed = []
-    folder = store.root / "initramfs"
-    if folder.is_dir():
-        prefixes = {sha[:16] for sha in keep}
-        for path in folder.iterdir():
-            if path.name.split("-", 1)[0] not in prefixes:
-                path.unlink()
-                removed.append(path)
-    return removed
+    prefixes = {sha[:16] for sha in keep}
+    return store.prune("initramfs", lambda path: path.name.split("-", 1)[0] in prefixes)

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -138,12 +138,33 @@ class Store:
                 return sha
         sha = sha256_file(path)
         if time.time() - st.st_mtime > _RACY_S:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ArtifactError):  # a stamp is only a shortcut
                 stamp.parent.mkdir(parents=True, exist_ok=True)
-                tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}")
-                tmp.write_text(f"{key} {sha}")
-                tmp.replace(stamp)
+                self.write_atomic(stamp, f"{key} {sha}".encode())
         return sha
+
+    def intact(self, kept: Path) -> bool:
+        """Whether a file rig made and kept (an unpacked ELF, an initramfs) is as it was
+        written: its hash is the one ``seal`` recorded beside it (``.sha256``)."""
+        try:
+            return kept.is_file() and self.hashed(kept) == kept.with_suffix(".sha256").read_text()
+        except OSError:
+            return False
+
+    def seal(self, kept: Path, sha: str) -> None:
+        """Record the hash of a file rig made and kept, for ``intact``."""
+        self.write_atomic(kept.with_suffix(".sha256"), sha.encode())
+
+    def prune(self, folder: str, wanted: Callable[[Path], bool]) -> list[Path]:
+        """Remove the files of ``root/folder`` that are not ``wanted``; the paths removed."""
+        removed = []
+        where = self.root / folder
+        if where.is_dir():
+            for path in where.iterdir():
+                if not wanted(path):
+                    path.unlink()
+                    removed.append(path)
+        return removed
 
     def write_atomic(self, dest: Path, data: bytes) -> None:
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")

@@ -18,11 +18,9 @@ anything else keeps the bzImage and says why.
 from __future__ import annotations
 
 import bz2
-import contextlib
 import gzip
 import hashlib
 import lzma
-import os
 import shutil
 import struct
 import subprocess
@@ -120,8 +118,7 @@ def elf_for_xen(bzimage: Path, sha256: str, store: Store | None = None) -> Image
     if found is None:
         return Image(bzimage, "bzImage", why="no bzImage payload this rig knows")
     name, packed, size = found
-    sidecar = cached.with_name(f"{sha256}.sha256")
-    if cached.is_file() and sidecar.is_file() and store.hashed(cached) == sidecar.read_text():
+    if store.intact(cached):
         return Image(cached, "elf", unpacked_from=name)  # else (damaged, half) unpack again
     if size > MAX_ELF:
         return Image(bzimage, "bzImage", why=f"its recorded size {size} is no kernel's")
@@ -132,18 +129,13 @@ def elf_for_xen(bzimage: Path, sha256: str, store: Store | None = None) -> Image
         what = "an ELF" if elf.startswith(b"\x7fELF") else "no ELF"
         return Image(bzimage, "bzImage", why=f"its {name} payload unpacked to {len(elf)} bytes "
                                              f"of {what}; the bzImage records {size}")
-    tmp = cached.with_name(f".{sha256}.{os.getpid()}")
     try:
         store.ensure()
         cached.parent.mkdir(exist_ok=True)
-        tmp.write_bytes(elf)
-        tmp.replace(cached)  # atomic: a concurrent run sees the whole file or none
-        tmp.write_text(hashlib.sha256(elf).hexdigest())
-        tmp.replace(sidecar)
+        store.write_atomic(cached, elf)  # a concurrent run sees the whole file or none
+        store.seal(cached, hashlib.sha256(elf).hexdigest())
     except (OSError, ArtifactError) as exc:
         # a cache rig cannot write costs the seconds of Xen's unpacking, not the run
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         return Image(bzimage, "bzImage", why=f"the unpacked ELF could not be cached: {exc}")
     return Image(cached, "elf", unpacked_from=name)
 
@@ -199,14 +191,7 @@ def kernel_layout(bzimage: Path, sha256: str, store: Store | None = None) -> Ker
 
 def gc(store: Store, keep: set[str]) -> list[Path]:
     """Remove unpacked ELFs whose bzImage is no longer in the cache."""
-    removed = []
-    folder = store.root / "elf"
-    if folder.is_dir():
-        for path in folder.iterdir():
-            if path.name.removesuffix(".sha256") not in keep:
-                path.unlink()
-                removed.append(path)
-    return removed
+    return store.prune("elf", lambda path: path.name.removesuffix(".sha256") in keep)
 
 
 __all__ = ["MAGICS", "Image", "elf_for_xen", "gc", "kernel_layout", "layout", "payload"]
