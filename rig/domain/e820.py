@@ -29,9 +29,9 @@ class E820Type(StrEnum):
     def from_text(cls, text: str) -> E820Type:
         """Map a printed type word (with or without parentheses) to a type."""
         word = text.strip().strip("()").strip()
-        for member in cls:
-            if word == member.value:
-                return member
+        member = _BY_WORD.get(word)
+        if member is not None:
+            return member
         lowered = word.lower()
         if lowered in ("ram", "system ram", "kernel usable ram"):
             return cls.RAM
@@ -40,6 +40,10 @@ class E820Type(StrEnum):
         if lowered in ("device reserved",):
             return cls.RESERVED
         return cls.OTHER
+
+
+#: each type by its printed word (a dict: this runs for every E820 line a log has)
+_BY_WORD: dict[str, E820Type] = {m.value: m for m in E820Type}
 
 
 @dataclass(frozen=True, order=True)

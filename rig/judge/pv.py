@@ -43,7 +43,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
                             f"'{note[1]}' message could not be rejoined: {note[2]!r}"))
 
     refusal = _refusal(log, prediction, inp)
-    checks.append(crash_check(log, refusal))
+    checks.append(crash_check(log, refusal, expect))
     if refusal is not None:
         checks.append(refusal)
     refused = refusal is not None and refusal.status is Status.PASS and refusal.expected == "refuse"

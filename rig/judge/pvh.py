@@ -51,7 +51,7 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
                if stolen is not None else "") + "; " + "; ".join(inp.notes)).rstrip("; ")))
     place = _kernel_place(log, prediction, inp)
     checks.append(crash_check(log, place if place is not None and place.expected == "refuse"
-                              else None, (Kind.XEN_PANIC,)))
+                              else None, expect, (Kind.XEN_PANIC,)))
     if place is not None:
         checks.append(place)
     checks.append(Check("setup", Status.SKIP, message="PVH dom0: Linux's PV memory setup "

@@ -19,12 +19,14 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pexpect
 
 from rig.errors import MachineError
-from rig.machine.qmp import Qmp
+
+if TYPE_CHECKING:
+    from rig.machine.qmp import Qmp
 
 QEMU = "qemu-system-x86_64"
 _PR_SET_PDEATHSIG = 1
@@ -213,6 +215,10 @@ class Machine:
         at most ``timeout`` s, and for QEMU's greeting at most Qmp's bound."""
         if self._qmp is not None:
             return self._qmp
+        # asyncio and qemu.qmp are imported here, once QEMU runs: their ~40 ms then overlap
+        # QEMU's own start (it makes the socket only after ~0.1 s)
+        from rig.machine.qmp import Qmp
+
         deadline = time.monotonic() + timeout
         while not self.qmp_socket.exists():
             if not self.alive() or time.monotonic() >= deadline:

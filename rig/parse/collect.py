@@ -74,7 +74,7 @@ class Collector:
     def feed(self, no: int, raw: str, unterminated: bool = False) -> None:
         """``unterminated``: the file's last line, without its line end: the capture stopped
         inside it, so a number at its end may be cut ("max_pages=26214" of 262144 was seen)."""
-        lines = list(split(no, raw))
+        lines = split(no, raw)
         if unterminated and lines and _ENDS_IN_NUMBER.search(lines[-1].text):
             for line in lines:
                 self.cut.append((line.no, "the log's last line (no line end)", line.text))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rig.domain.e820 import E820Entry, E820Type
 
@@ -34,6 +35,9 @@ def _entry(m: re.Match[str]) -> E820Entry | None:
         return None
 
 
+# A few lines kept: the wrap check (rig.parse.wrap) reads each entry line just before its
+# parser does. Only the last lines: a log's repeats far apart are read again.
+@lru_cache(maxsize=4)
 def xen_entry(text: str) -> E820Entry | None:
     m = _XEN_ENTRY.match(text)
     return _entry(m) if m else None
@@ -49,6 +53,7 @@ def linux_gap(text: str) -> bool:
     return _LINUX_GAP.match(text) is not None
 
 
+@lru_cache(maxsize=4)
 def linux_entry(text: str) -> E820Entry | None:
     m = _LINUX_ENTRY.match(text)
     if not m or m.group("who") not in _LINUX_WHO:

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Source(StrEnum):
@@ -29,8 +29,10 @@ class Source(StrEnum):
     LINUX = "linux"  # dom0's kernel, its userspace (rig's /init) and anything unprefixed
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
+    """One normalised line (a tuple: one is made for every line a parser wants, and a frozen
+    dataclass costs several times as much to build)."""
+
     no: int  # 1-based line number in the input
     source: Source
     text: str  # prefixes and timestamps removed, no trailing whitespace
@@ -58,7 +60,6 @@ _DMESG_LEVEL = re.compile(r"^(?:<\d+>|\w+\s*:\w+\s*: )")
 _LINUX_STAMP = re.compile(
     r"^\[(?:\s*\d+\.\d+|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d "
     r"\d\d:\d\d:\d\d \d{4})\]\s?")
-_XEN = re.compile(r"\(XEN\) ?")
 # "(XEN) [2024-01-01 00:00:00] " / "(XEN) [    1.234567] " / "(XEN) [2024-...] "
 _XEN_STAMP = re.compile(r"^\[[^\]]{1,40}\] ?")
 
@@ -94,12 +95,10 @@ def _clean(raw: str) -> tuple[str, bool]:
 
 def _strip_linux(text: str) -> tuple[str, bool]:
     stripped = False
-    if text.startswith("<") or ":" in text[:12]:
-        new = _DMESG_LEVEL.sub("", text, count=1)
-        stripped, text = new != text, new
-    if text.startswith("["):
-        new = _LINUX_STAMP.sub("", text, count=1)
-        stripped, text = stripped or new != text, new
+    if (text.startswith("<") or ":" in text[:12]) and (m := _DMESG_LEVEL.match(text)):
+        text, stripped = text[m.end():], True
+    if text.startswith("[") and (m := _LINUX_STAMP.match(text)) is not None:
+        text, stripped = text[m.end():], True
     return text, stripped
 
 
@@ -110,8 +109,8 @@ def _strip_outer(text: str) -> tuple[str, bool]:
         m = _XENCONSOLED.match(text)
         if m:
             text, prefixed = text[m.end():], True
-    m = _SYSLOG.match(text)
-    if m:
+    # every syslog / journal header ends in " kernel:": a line without it is none
+    if "kernel:" in text and (m := _SYSLOG.match(text)) is not None:
         text, prefixed = text[m.end():], True
     return text, prefixed
 
@@ -125,26 +124,30 @@ def has_prefix(raw: str) -> bool:
     return _strip_linux(text)[1]
 
 
-def split(no: int, raw: str) -> Iterator[Line]:
-    """One raw line → one or more normalised lines (two when a Xen line cut into a Linux one)."""
+def split(no: int, raw: str) -> list[Line]:
+    """One raw line → its normalised lines: none (a blank line), one, or two (a Xen line cut
+    into a Linux one). A list, not a generator: it runs for every line a parser wants."""
     text, cut = _clean(raw)
     if not text:
-        return
+        return []
     text, prefixed = _strip_outer(text)
     idx = text.find("(XEN)")
     if idx < 0:
         body, stamped = _strip_linux(text)
-        yield Line(no, Source.LINUX, body, prefixed or stamped, cut)
-        return
+        return [Line(no, Source.LINUX, body, prefixed or stamped, cut)]
+    out = []
     if idx > 0:
         head = text[:idx].rstrip()
         if head:
             body, stamped = _strip_linux(head)
-            yield Line(no, Source.LINUX, body, prefixed or stamped)
-    rest = _XEN.sub("", text[idx:], count=1)
-    if rest.startswith("["):
-        rest = _XEN_STAMP.sub("", rest, count=1)
-    yield Line(no, Source.XEN, rest.rstrip(), True, cut)
+            out.append(Line(no, Source.LINUX, body, prefixed or stamped))
+    rest = text[idx + 5:]  # after "(XEN)" and the one blank Xen puts after it
+    if rest.startswith(" "):
+        rest = rest[1:]
+    if rest.startswith("[") and (m := _XEN_STAMP.match(rest)) is not None:
+        rest = rest[m.end():]
+    out.append(Line(no, Source.XEN, rest.rstrip(), True, cut))
+    return out
 
 
 def normalise(raw_lines: Iterable[str]) -> Iterator[Line]:

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rig.domain.e820 import E820Entry
 from rig.domain.pages import PfnRange
 from rig.parse.e820 import linux_entry, linux_gap
+from rig.parse.messages import Message, Table
 
 VERSION = re.compile(r"^Linux version (\S+)(.*)")
 #: Debian's build string (after "#1", past the compiler's "Debian 12.2.0") names the upstream
@@ -93,14 +93,10 @@ class LinuxParser:
                 return  # 6.16+ prints the gaps between entries too: the map goes on
             self._map_state = 2
             info.e820_cut = cut
-        if cut or not KEYS.search(text):
+        if cut or (found := TABLE.find(text)) is None:
             return
         info.seen = True
-        for message in MESSAGES:
-            if (message.when is None or message.when(self)) and \
-                    (m := message.regex.match(text)) is not None:
-                message.read(self, m)
-                return
+        TABLE.read(self, text, found)
 
     # -- one reader per message (MESSAGES) --------------------------------------------------
 
@@ -165,19 +161,7 @@ class LinuxParser:
         return self.info
 
 
-@dataclass(frozen=True)
-class Message:
-    """One message dom0's kernel prints that rig reads: the text every line of it holds
-    (``hint``, a regex fragment: the file scan looks for it), its whole form, and its reader.
-    The first message whose ``when`` allows and whose regex matches reads the line."""
-
-    hint: str
-    regex: re.Pattern[str]
-    read: Callable[[LinuxParser, re.Match[str]], None]
-    when: Callable[[LinuxParser], bool] | None = None
-
-
-MESSAGES: tuple[Message, ...] = (
+MESSAGES: tuple[Message[LinuxParser], ...] = (
     Message("RAM map", _MAP_HEADER, LinuxParser._map_header, lambda p: p._map_state == 0),
     Message("Linux version", VERSION, LinuxParser._version, lambda p: p.info.version is None),
     Message("Xen version: ", _XEN_VERSION, LinuxParser._xen_version,
@@ -195,6 +179,6 @@ MESSAGES: tuple[Message, ...] = (
     Message("Memory:", MEMORY, LinuxParser._memory, lambda p: p.info.memory_line is None),
 )
 #: what a line must hold before the messages are tried
-KEYS = re.compile("|".join(dict.fromkeys(m.hint for m in MESSAGES)))
+TABLE = Table(MESSAGES)
 #: what the file scan looks for: the messages, and the printed map's own lines ("BIOS-")
-HINTS = (*dict.fromkeys(m.hint for m in MESSAGES), "BIOS-")
+HINTS = (*TABLE.hints, "BIOS-")

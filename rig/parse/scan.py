@@ -1,17 +1,17 @@
 """``parse_file``: a file read as ``parse_lines`` reads its lines, found faster.
 
-The regex scan for hints (rig.parse.hints; the costly part) runs over the mapped file, in
-parallel slices for large files; the parsers then see, in order, only the hinted lines and the
-E820 blocks they open. LAVA's logs and results, and mails, are decoded first.
+A scan finds the lines that hold a hint (rig.parse.hints): Python's regex here, grep for a
+large file (rig.machine.logscan hands it in: a process is no part of this pure layer). The
+parsers then see, in order, only those lines and the lines of the blocks they open (an E820
+map, a message that may go on); every other line is counted, never decoded. LAVA's logs and
+results, and mails, are decoded first.
 """
 
 from __future__ import annotations
 
 import io
-import itertools
 import mmap
-import multiprocessing
-import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rig.errors import UsageError
@@ -19,16 +19,17 @@ from rig.parse import lava, mail
 from rig.parse.collect import Collector, ParsedLog, parse_lines, tail_of
 from rig.parse.hints import HINT_BYTES, HINT_LITERALS
 
-#: files from this size on are scanned by several processes
-PARALLEL_MIN = 32 << 20
-_WORKERS = 4
 _SLICE = 1 << 24
 
+#: a hinted line: its number (1-based), the offset it starts at, and its bytes without "\n"
+Hinted = tuple[int, int, bytes]
+#: finds a mapped file's hinted lines, in order: (path, the mapping, its size) -> lines
+Scanner = Callable[[Path, mmap.mmap, int], Iterator[Hinted]]
 
-def parse_file(path: Path, tail: int = 20) -> ParsedLog:
-    """Parse a file: the same result as ``parse_lines`` over its lines, found faster. The regex
-    scan for hints (the costly part) runs over the mapped file in parallel slices; the parsers
-    then see, in order, only the hinted lines and the E820 blocks they open."""
+
+def parse_file(path: Path, tail: int = 20, scan: Scanner | None = None) -> ParsedLog:
+    """Parse a file: the same result as ``parse_lines`` over its lines, found faster.
+    ``scan`` finds the hinted lines (default: ``python_scan``)."""
     c = Collector()
     size = path.stat().st_size
     if size == 0:
@@ -54,33 +55,43 @@ def parse_file(path: Path, tail: int = 20) -> ParsedLog:
         log.decoded = "a mail: its text/plain parts, transfer-decoded"
         return log
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        offsets = _hinted_lines(path, mm, size)
-        pos = 0  # everything before pos has been fed or skipped
-        counted_to = count = 0  # newlines in mm[:counted_to]
-
-        def feed_from(start: int) -> int:
-            nonlocal counted_to, count
-            count += _count_newlines(mm, counted_to, start)
-            counted_to = start
-            end = mm.find(b"\n", start)
-            end = size if end < 0 else end + 1
-            c.feed(count + 1, mm[start:end].decode("utf-8", "replace"),
-                   unterminated=end == size and mm[size - 1:size] != b"\n" and start > 0)
-            return end
-
-        for start in offsets:
-            if start < pos:
-                continue
-            pos = feed_from(start)
-            while c.in_block and pos < size:
-                pos = feed_from(pos)
-        lines = count + _count_newlines(mm, counted_to, size)
-        if mm[size - 1:size] != b"\n":
-            lines += 1  # a last line without its newline
+        lines, rest = _feed_hinted(c, mm, (scan or python_scan)(path, mm, size), size)
+        if rest < size:  # the lines after the last one fed: only counted
+            lines += _count_newlines(mm, rest, size)
+            if mm[size - 1:size] != b"\n":
+                lines += 1  # a last line without its newline
         end_text = mm[max(0, size - 65536):].decode("utf-8", "replace").split("\n")
     if end_text and end_text[-1] == "":
         end_text.pop()
     return c.result(lines, tail_of(end_text[-tail:], tail))
+
+
+def _feed_hinted(c: Collector, mm: mmap.mmap, hinted: Iterator[Hinted], size: int
+                 ) -> tuple[int, int]:
+    """Feed the hinted lines, and after each the lines of the block it opens (an E820 map, a
+    message that may go on). The number of the last line fed and the offset after it (past the
+    file's end when that line had no line end)."""
+    pos = 0  # everything before pos has been fed or skipped
+    no = 0  # the number of the line that ends at pos (0: none yet)
+    terminated = mm[size - 1:size] == b"\n"
+
+    def feed(line_no: int, start: int, body: bytes) -> int:
+        end = start + len(body)  # where its "\n" is (or the file's end)
+        last = end >= size
+        c.feed(line_no, (body if last and not terminated else body + b"\n"
+                         ).decode("utf-8", "replace"),
+               unterminated=last and not terminated and start > 0)
+        return end + 1
+
+    for line_no, start, body in hinted:
+        if start < pos:
+            continue  # fed already, inside a block
+        pos, no = feed(line_no, start, body), line_no
+        while c.in_block and pos < size:
+            nl = mm.find(b"\n", pos)
+            end = size if nl < 0 else nl
+            pos, no = feed(no + 1, pos, mm[pos:end]), no + 1
+    return no, pos
 
 
 def _count_newlines(mm: mmap.mmap, start: int, end: int) -> int:
@@ -92,27 +103,15 @@ def _count_newlines(mm: mmap.mmap, start: int, end: int) -> int:
     return count
 
 
-def _hinted_lines(path: Path, mm: mmap.mmap, size: int) -> list[int]:
-    """Start offsets of the lines holding a hint, in order; large files in parallel slices."""
-    workers = min(os.cpu_count() or 1, _WORKERS)
-    if size < PARALLEL_MIN or workers < 2:
-        return _scan_range(mm, 0, size)
-    cuts = [0]
-    for i in range(1, workers):
-        nl = mm.find(b"\n", size * i // workers)
-        cuts.append(size if nl < 0 else nl + 1)
-    cuts.append(size)
-    ranges = [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
-    # spawn, not fork: forking a process that may hold threads (pytest, a caller) can deadlock
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(len(ranges)) as pool:
-        parts = pool.starmap(_scan_file_range, [(str(path), a, b) for a, b in ranges])
-    return [off for part in parts for off in part]
-
-
-def _scan_file_range(path: str, start: int, end: int) -> list[int]:
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return _scan_range(mm, start, end)
+def python_scan(path: Path, mm: mmap.mmap, size: int) -> Iterator[Hinted]:
+    """The lines holding a hint, in order, found by Python's regex (rig.parse.hints). For a
+    large file rig.machine.logscan hands grep's scan in instead: same lines, at grep's speed."""
+    no = counted_to = 0  # newlines in mm[:counted_to]
+    for start in _scan_range(mm, 0, size):
+        no += _count_newlines(mm, counted_to, start)
+        counted_to = start
+        end = mm.find(b"\n", start)
+        yield no + 1, start, mm[start:size if end < 0 else end]
 
 
 def _scan_range(mm: mmap.mmap, start: int, end: int) -> list[int]:

@@ -97,8 +97,17 @@ _BY_PLACE: dict[tuple[Source, bool], tuple[Known, ...]] = {
     for src in Source for in_map in (False, True)}
 
 
+#: any start of a place's messages, in one regex: most lines start none, and are then done
+#: with one match instead of one per message
+_ANY_START: dict[tuple[Source, bool], re.Pattern[str]] = {
+    place: re.compile("|".join(f"(?:{k.start.pattern})" for k in ks) or "(?!)")
+    for place, ks in _BY_PLACE.items()}
+
+
 def started(source: Source, text: str, in_map: bool) -> Known | None:
     """The known message ``text`` starts, when it is cut, or complete but may go on."""
+    if _ANY_START[(source, in_map)].match(text) is None:
+        return None
     for k in _BY_PLACE[(source, in_map)]:
         if not k.start.match(text):
             continue

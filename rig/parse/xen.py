@@ -10,13 +10,14 @@ an input.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rig.domain.e820 import E820Entry
 from rig.domain.pages import whole_ram_pages
 from rig.domain.units import GIB4, PAGE_SIZE
 from rig.parse.e820 import xen_entry
+from rig.parse.messages import Message, Table
 
 VERSION = re.compile(r"^Xen version (\S+)")
 _CMDLINE = re.compile(r"^Command line: ?(.*)$")
@@ -185,13 +186,8 @@ class XenParser:
             if _ALLOC_LINE.search(text) and self._section != "VIRTUAL":
                 info.alloc_cut = True
             return
-        if not KEYS.search(text):
-            return
-        for message in MESSAGES:
-            if (message.when is None or message.when(self)) and \
-                    (m := message.regex.match(text)) is not None:
-                message.read(self, m)
-                return
+        if (found := TABLE.find(text)) is not None:
+            TABLE.read(self, text, found)
 
     # -- one reader per message (MESSAGES) --------------------------------------------------
 
@@ -285,19 +281,7 @@ class XenParser:
         return self.info
 
 
-@dataclass(frozen=True)
-class Message:
-    """One message Xen prints that rig reads: the text every line of it holds (``hint``, a
-    regex fragment: the file scan looks for it), its whole form, and its reader. The first
-    message whose ``when`` allows and whose regex matches reads the line."""
-
-    hint: str
-    regex: re.Pattern[str]
-    read: Callable[[XenParser, re.Match[str]], None]
-    when: Callable[[XenParser], bool] | None = None
-
-
-MESSAGES: tuple[Message, ...] = (
+MESSAGES: tuple[Message[XenParser], ...] = (
     Message("RAM map", _MAP_HEADER, XenParser._map_header),
     Message("Dom0 memory map", _DOM0_MAP, XenParser._dom0_map),
     Message("Xen version [0-9]", VERSION, XenParser._version, lambda p: p.info.version is None),
@@ -321,5 +305,5 @@ MESSAGES: tuple[Message, ...] = (
     Message(r"\(total: ", _U_TOTAL, XenParser._u_total),
 )
 #: what the file scan looks for, and what a line must hold before the messages are tried
-HINTS = tuple(dict.fromkeys(m.hint for m in MESSAGES))
-KEYS = re.compile("|".join(HINTS))
+TABLE = Table(MESSAGES)
+HINTS = TABLE.hints

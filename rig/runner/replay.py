@@ -10,11 +10,11 @@ from pathlib import Path
 
 from rig.judge.document import Result
 from rig.judge.records import ScenarioRecord
+from rig.machine.logscan import parse_file
 from rig.machine.qemu import host_memory_available
 from rig.model.kernel import parse_version
 from rig.output.paths import check_output, check_output_dir
 from rig.parse.collect import ParsedLog
-from rig.parse.scan import parse_file
 from rig.runner.replay_layout import Fidelity, Replay, derive, fidelity
 from rig.runner.run import RunOptions, run
 from rig.runner.saved_logs import read

@@ -49,13 +49,13 @@ from rig.machine import build, images, render
 from rig.machine.console import Stage, drive, silence_for, timeouts_for
 from rig.machine.images import Artifact, grub, initramfs, seabios, vmlinux
 from rig.machine.images.store import Store
+from rig.machine.logscan import parse_file
 from rig.machine.qemu import AccelChoice, Machine, choose_accel, qemu_binary, qemu_version
 from rig.model.firmware import firmware_problem
 from rig.model.kernel import BootedKernel
 from rig.model.prediction import predict_scenario
 from rig.parse import seabios as seabios_log
 from rig.parse.collect import ParsedLog
-from rig.parse.scan import parse_file
 from rig.runner import ovmf
 
 

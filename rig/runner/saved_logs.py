@@ -16,8 +16,8 @@ from rig.errors import UsageError
 from rig.judge.document import Result, document
 from rig.judge.parsed import judge
 from rig.judge.records import Live
+from rig.machine.logscan import parse_file
 from rig.parse.collect import ParsedLog, combine, one_boot, parse_lines
-from rig.parse.scan import parse_file
 
 
 @dataclass

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from rig.judge.document import Result, document
 from rig.judge.expect import Expect
 from rig.judge.parsed import judge
 from rig.judge.result import Status
+from rig.machine import logscan
 from rig.parse import mail, scan
 from rig.parse.collect import ParsedLog, combine, parse_lines
 from rig.parse.hints import HINT
@@ -116,8 +118,8 @@ def test_every_line_counts_once() -> None:
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_file_reader_sees_what_the_line_reader_sees(path: Path, tmp_path: Path) -> None:
-    """parse_file's fast path gives the same document as the plain line iterator, also when
-    the scan is split across processes (an E820 block may straddle a slice boundary)."""
+    """parse_file gives the same document as the plain line iterator, whichever scan finds
+    the hinted lines: Python's regex or grep's (which rig uses for large files)."""
     _, body = load_case(path)
     raw = tmp_path / "raw.log"
     raw.write_bytes(body.encode())
@@ -125,12 +127,10 @@ def test_file_reader_sees_what_the_line_reader_sees(path: Path, tmp_path: Path) 
     slow = parse_lines(io.StringIO(body if text is None else text, newline="\n"))
     if text is not None:
         slow.decoded = "a mail: its text/plain parts, transfer-decoded"
-    for parallel_min in (scan.PARALLEL_MIN, 1):  # one process, and slices across processes
-        scan.PARALLEL_MIN, saved = parallel_min, scan.PARALLEL_MIN
-        try:
-            fast = scan.parse_file(raw)
-        finally:
-            scan.PARALLEL_MIN = saved
+    grep = shutil.which("grep")
+    assert grep is not None
+    for how in (scan.python_scan, lambda p, _mm, _size: logscan.grep_scan(grep, p)):
+        fast = scan.parse_file(raw, scan=how)
         assert document(fast, judge(fast)) == document(slow, judge(slow))
 
 
@@ -153,3 +153,28 @@ def test_the_file_scan_finds_every_hint_the_line_reader_does(tmp_path: Path) -> 
     starts = [0] + [i + 1 for i, b in enumerate(data) if b == 0x0A]
     expected = [s for s, line in zip(starts, samples, strict=True) if HINT.search(line)]
     assert found == expected and len(expected) == len(samples) - 3
+
+
+def test_grep_finds_the_lines_python_finds(tmp_path: Path) -> None:
+    """grep -E reads the hints as Python does, also in lines of serial noise: CRs, NULs, bytes
+    that are no UTF-8, ANSI sequences, a hint at a line's very end and a last line without
+    its line end; numbers and offsets are the lines' own."""
+    noise = [b"(XEN) Xen version 4.17.7 \x00\xff\xfe", b"\x1b[1;1H\x1b[J  Booting `rig'",
+             b"[    0.000000] Released 0 page(s)\r\r", b"\xc3\x28 Memory: 1K/2K available",
+             b"Freeing  9f-100 pfn range: 97 pages", b"Freeing 9f-100", b"Init. r", b"Init r",
+             b"(XEN) (total: 5)", b"***", b"**", b"end with a hint: Oops", b"", b"\r",
+             b"Xen version x", b"ramdisk_pages=1 and _pages=2", b"BIOS-e820: [mem 0x0-0x1] usable"]
+    corpus = b"".join(p.read_bytes() for p in sorted(LOGS.glob("*.log")))
+    data = corpus + b"\n".join(noise) + b"\nlast line with RIG: no end"
+    raw = tmp_path / "noise.log"
+    raw.write_bytes(data)
+    import mmap
+
+    grep = shutil.which("grep")
+    assert grep is not None
+    with open(raw, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        python = list(scan.python_scan(raw, mm, len(data)))
+    by_grep = list(logscan.grep_scan(grep, raw))
+    assert by_grep == python
+    assert len(python) > 100 and python[-1][2] == b"last line with RIG: no end"
+    assert all(data[start:start + len(body)] == body for _no, start, body in python)
