@@ -166,7 +166,8 @@ MESSAGES: tuple[Message[LinuxParser], ...] = (
     Message("Linux version", VERSION, LinuxParser._version, lambda p: p.info.version is None),
     Message("Xen version: ", _XEN_VERSION, LinuxParser._xen_version,
             lambda p: p.info.xen_version is None),
-    Message("Command line", _CMDLINE, LinuxParser._cmdline, lambda p: p.info.cmdline is None),
+    # "Command line:" early in setup_arch, "Kernel command line:" later (and alone in some logs)
+    Message("ommand line", _CMDLINE, LinuxParser._cmdline, lambda p: p.info.cmdline is None),
     Message("Remapped", REMAPPED_NONRAM, LinuxParser._remapped_nonram),
     Message("Remapped", REMAPPED, LinuxParser._remapped),
     Message("Released", RELEASED, LinuxParser._released),

@@ -52,7 +52,10 @@ class Table(Generic[P]):
             (h for rx, h in self._patterns if rx.fullmatch(text_found)), None)
         if hint is not None and self._try(self._by_hint[hint], parser, text):
             return True
-        # the first hint in the line was not its message's: every message, in order
+        # the first hint in the line was not its message's: when the line holds another (a
+        # message's line holds its hint), every message, in order
+        if self.keys.search(text, found.start() + 1) is None:
+            return False
         return self._try(self.messages, parser, text)
 
     @staticmethod

@@ -1,0 +1,70 @@
+"""A parser's table reads a line by the hint it holds (rig.parse.messages): on every line of
+the corpus it picks the message the plain walk of the table in order picks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from rig.parse import linux, xen
+from rig.parse.lines import Source, split
+from rig.parse.messages import Message, Table
+from tests.conftest import LOGS, TESTS
+
+
+def corpus_lines() -> list[tuple[Source, str]]:
+    paths = [*sorted(LOGS.glob("*.log")), *sorted((TESTS / "boots").glob("*/console.log"))]
+    out = []
+    for path in paths:
+        for no, raw in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+            out += [(ln.source, ln.text) for ln in split(no, raw)]
+    return out
+
+
+LINES = corpus_lines()
+TABLES: dict[Source, Table[Any]] = {Source.XEN: xen.TABLE, Source.LINUX: linux.TABLE}
+
+
+class _Seen:
+    """A parser that only notes which message read the line; every ``when`` allows."""
+
+    def __init__(self) -> None:
+        self.read: str | None = None
+
+
+def _noting(table: Table[Any]) -> Table[_Seen]:
+    def reader(name: str) -> Callable[[_Seen, re.Match[str]], None]:
+        def read(p: _Seen, m: re.Match[str]) -> None:
+            p.read = name
+        return read
+    return Table(tuple(Message(m.hint, m.regex, reader(f"{i}"))
+                       for i, m in enumerate(table.messages)))
+
+
+@pytest.mark.parametrize("source", list(TABLES), ids=lambda s: s.value)
+def test_the_table_reads_as_the_walk_in_order(source: Source) -> None:
+    table = TABLES[source]
+    noting = _noting(table)
+    read = 0
+    for src, text in LINES:
+        if src is not source:
+            continue
+        walk = next((str(i) for i, m in enumerate(table.messages) if m.regex.match(text)), None)
+        seen = _Seen()
+        if (found := noting.find(text)) is not None:
+            noting.read(seen, text, found)
+        assert seen.read == walk, text
+        read += walk is not None
+    assert read > 200  # the corpus exercises the table
+
+
+@pytest.mark.parametrize("source", list(TABLES), ids=lambda s: s.value)
+def test_every_message_line_holds_its_hint(source: Source) -> None:
+    """What the file scan and the table both rely on: a line a message reads holds its hint."""
+    for src, text in LINES:
+        for m in TABLES[source].messages:
+            if src is source and m.regex.match(text):
+                assert re.search(m.hint, text), (m.hint, text)
