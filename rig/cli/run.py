@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rig.cli.options import ACCELS, EPILOG, Commands, sets
-from rig.machine.render import DEFAULT_CPU
+from rig.machine.cpu import DEFAULT_CPU
+
+if TYPE_CHECKING:
+    from rig.judge.document import Result
 
 
 def add(sub: Commands) -> None:
@@ -38,12 +42,11 @@ def add(sub: Commands) -> None:
 
 
 def main(a: argparse.Namespace) -> int:
+    # what comes after the boot (the document, the report, the summary) is imported after it:
+    # rig.runner.run imports the judge while QEMU boots
     from rig.domain import scenario_file
-    from rig.judge.document import Result, write
     from rig.machine.console import parse_timeouts
-    from rig.output import html
     from rig.output.paths import check_output, check_output_dir
-    from rig.output.summary import summary
     from rig.runner.run import RunOptions, run
 
     timeouts = parse_timeouts(a.timeout)
@@ -55,6 +58,9 @@ def main(a: argparse.Namespace) -> int:
 
     def deliver(result: Result) -> None:
         """The documents asked for, however the run ends (an interrupted run's too)."""
+        from rig.judge.document import write
+        from rig.output import html
+
         if a.json_out:
             write(result, a.json_out)
         if a.html:
@@ -63,6 +69,8 @@ def main(a: argparse.Namespace) -> int:
     options = RunOptions(accel=a.accel, results=a.results, keep=a.keep, offline=a.offline,
                          timeouts=timeouts, cpu=a.cpu, on_result=deliver, quick=a.quick)
     doc, out_dir = run(s, options)
+    from rig.output.summary import summary
+
     print(summary(doc))
     if options.keep and doc.machine is not None:
         print(f"kept      {out_dir / 'run'}")

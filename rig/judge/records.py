@@ -10,7 +10,7 @@ not the same as ``None`` (written as null).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -20,13 +20,18 @@ from rig.domain.pages import PfnRange
 from rig.domain.scenario import Scenario
 from rig.domain.units import PAGE_SHIFT, format_size
 from rig.judge.result import Status
-from rig.model.prediction import ScenarioPrediction
-from rig.model.pv import Prediction
-from rig.model.pvh import PvhPrediction
-from rig.parse.crash import Hit
-from rig.parse.init import InitInfo
-from rig.parse.linux import LinuxInfo
-from rig.parse.xen import XenInfo
+
+if TYPE_CHECKING:
+    # what the ``of`` constructors read; no field is of these types. Not imported at run
+    # time: a live run builds its records before QEMU starts, and the model and the parsers'
+    # tables are then imported while QEMU boots (rig.runner.run)
+    from rig.model.prediction import ScenarioPrediction
+    from rig.model.pv import Prediction
+    from rig.model.pvh import PvhPrediction
+    from rig.parse.crash import Hit
+    from rig.parse.init import InitInfo
+    from rig.parse.linux import LinuxInfo
+    from rig.parse.xen import XenInfo
 
 #: a section as JSON builtins (what json.dumps writes)
 Builtins: TypeAlias = dict[str, Any]

@@ -17,11 +17,10 @@ from rig.domain.qemu_ram import LEGACY_PC
 from rig.domain.scenario import GRUB_UNSAFE, Scenario
 from rig.domain.units import format_size
 from rig.errors import UsageError
+from rig.machine.cpu import DEFAULT_CPU
 from rig.parse.init import MARKER
 from rig.resources import data_dir
 
-# "-cpu max" makes dom0 crash at once under TCG (emulated SMAP); without SMAP it boots
-DEFAULT_CPU = "max,-smap"
 LEGACY_CPU_WHY = ("full-cpuid-auto-level=on: pc-i440fx-1.7's compat properties turn it off, "
                   "and \"max\" then offers no extended CPUID leaves: Xen stopped at once with "
                   "\"Not a 64-bit CPU!\" (seen 2026-11-30)")

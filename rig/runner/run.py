@@ -7,31 +7,23 @@ Whatever happens, the log and a result document are kept and no QEMU process out
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from msgspec import UNSET
 
-from rig.domain.e820 import E820Entry
-from rig.domain.kconfig import KernelConfig
 from rig.domain.scenario import Scenario
 from rig.errors import ArtifactError, RigError, UsageError
-from rig.judge.document import Result, document, write
-from rig.judge.expect import Expect
-from rig.judge.live import (
-    console_check,
-    firmware_read,
-    grub_checks,
-    model_kernel,
-    scenario_checks,
-)
-from rig.judge.parsed import judge
 from rig.judge.records import (
     AcceleratorRecord,
     ArtifactRecord,
@@ -40,23 +32,24 @@ from rig.judge.records import (
     Live,
     LoadedRecord,
     QemuCommand,
-    ScenarioPredictionRecord,
     ScenarioRecord,
     TimingsRecord,
 )
 from rig.judge.result import Check, Status
 from rig.machine import build, images, render
 from rig.machine.console import Stage, drive, silence_for, timeouts_for
+from rig.machine.cpu import DEFAULT_CPU
 from rig.machine.images import Artifact, grub, initramfs, seabios, vmlinux
 from rig.machine.images.store import Store
-from rig.machine.logscan import parse_file
 from rig.machine.qemu import AccelChoice, Machine, choose_accel, qemu_binary, qemu_version
 from rig.model.firmware import firmware_problem
-from rig.model.kernel import BootedKernel
-from rig.model.prediction import predict_scenario
-from rig.parse import seabios as seabios_log
-from rig.parse.collect import ParsedLog
 from rig.runner import ovmf
+
+if TYPE_CHECKING:
+    from rig.judge.document import Result
+
+#: what comes after a boot (parsers, model, judge): imported while QEMU boots (rig.runner.judged)
+AFTER_BOOT = "rig.runner.judged"
 
 
 @dataclass
@@ -66,7 +59,7 @@ class RunOptions:
     keep: bool = False
     offline: bool = False
     timeouts: dict[Stage, float] | None = None
-    cpu: str = render.DEFAULT_CPU
+    cpu: str = DEFAULT_CPU
     #: seconds without console output that count as a hang (default: scaled for the accel)
     silence: float | None = None
     #: extra shell lines for /init before it reports (fault tests make the guest misbehave)
@@ -135,15 +128,18 @@ def run(s: Scenario, opts: RunOptions) -> tuple[Result, Path]:
             result = boot.run()
         except UsageError as exc:
             # found late (e.g. a src: tree that does not build): keep what there is, exit 2
+            boot.imports_done()
             result = _partial(log_path, live, Check("usage", Status.ERROR, message=str(exc)))
             boot.finish(result, result_path)
             raise
         except RigError as exc:
+            boot.imports_done()
             result = _partial(log_path, live, Check("infrastructure", Status.ERROR,
                                                     message=str(exc)))
         except BaseException as exc:
             # Ctrl-C, SIGTERM, a bug: keep what there is, say why, and let it propagate
             why = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+            boot.imports_done()
             result = _partial(log_path, live, Check("interrupted", Status.ERROR,
                                                     message=f"the run was stopped ({why})"))
             boot.finish(result, result_path)
@@ -165,12 +161,9 @@ def dom0_image(s: Scenario, kernel: Artifact) -> vmlinux.Image:
 
 
 def _partial(log_path: Path, live: Live, why: Check) -> Result:
-    """The result of a run that ended early: whatever the log holds, plus why."""
-    log_path.touch()
-    parsed = parse_file(log_path)
-    result = document(parsed, judge(parsed), [why], live)
-    result.verdict = Status.ERROR
-    return result
+    from rig.runner import judged
+
+    return judged.partial(log_path, live, why)
 
 
 def _artifact(art: Artifact) -> ArtifactRecord:
@@ -183,15 +176,6 @@ def _artifact(art: Artifact) -> ArtifactRecord:
 def _loaded(image: vmlinux.Image) -> LoadedRecord:
     return LoadedRecord(form=image.form, path=str(image.path), unpacked_from=image.unpacked_from,
                         why=image.why)
-
-
-def kernel_config(kernel: Artifact) -> KernelConfig | None:
-    """The booted kernel's build configuration, named by where it came from."""
-    if not kernel.config:
-        return None
-    rec = kernel.record
-    return KernelConfig.load(kernel.config, f"{rec.config_file} of {rec.package}"
-                             if rec.config_file else str(kernel.config))
 
 
 class _Boot:
@@ -210,11 +194,20 @@ class _Boot:
         self.image: vmlinux.Image | None = None
         #: SeaBIOS's debug console, kept beside the console log
         self.firmware_log = log_path.with_name("firmware.log")
+        #: the thread importing what comes after the boot, once QEMU runs
+        self.imports: threading.Thread | None = None
+
+    def imports_done(self) -> None:
+        """Wait for the imports made while QEMU booted (one import of a module at a time)."""
+        if self.imports is not None:
+            self.imports.join()
 
     def _since(self, t: float) -> float:
         return round(time.monotonic() - t, 3)
 
     def finish(self, result: Result, path: Path) -> None:
+        from rig.judge.document import write
+
         self.timings.total_s = self._since(self.t0)
         write(result, path)
         if self.opts.on_result is not None:
@@ -297,6 +290,7 @@ class _Boot:
         t_boot = time.monotonic()
         timings.qemu_start_s = self._since(self.t0)
         with open(self.log_path, "wb") as log, Machine(argv, log, self.qmp_socket) as m:
+            self.imports = _import_after_boot()
             try:
                 kvm = m.query("query-kvm")
                 live.accelerator.kvm_enabled = bool(kvm.get("enabled"))
@@ -316,38 +310,21 @@ class _Boot:
 
     def _judge(self, kernel: Artifact, console: ConsoleRecord, exit_status: int | None,
                esp: Path | None) -> Result:
-        parsed = parse_file(self.log_path)
-        recorded = ovmf.recorded_map(self.s, parsed.xen.e820, esp)
-        firmware = seabios_log.map_in_file(self.firmware_log)
-        # the ELF Xen loaded on a direct boot has the layout; else unpack (or find) it now
-        layout = (vmlinux.layout(self.image.path) if self.image and self.image.form == "elf"
-                  else vmlinux.kernel_layout(kernel.path, kernel.record.sha256))
-        booted = BootedKernel(kernel_config(kernel), images.kernel_release(kernel.path),
-                              layout,
-                              images.kernel_upstream(kernel.path))
-        return judge_boot(self.s, parsed, self.live, booted=booted, recorded=recorded,
-                          exit_status=exit_status, console=console, firmware=firmware,
-                          quick=self.opts.quick)
+        self.imports_done()
+        from rig.runner import judged
+
+        return judged.finished(self.s, self.live, self.log_path, self.firmware_log, kernel,
+                               self.image, console, exit_status, esp, self.opts.quick)
 
 
-def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, booted: BootedKernel,
-               recorded: list[E820Entry] | None, exit_status: int | None,
-               console: ConsoleRecord, firmware: list[E820Entry] | None = None,
-               quick: bool = False) -> Result:
-    """The result of a finished boot of ``s`` from its parsed console log: the judgement of
-    the log (as ``rig parse`` judges it), the checks of the machine rig built, and how the
-    console saw the boot end. ``live`` gets the scenario's prediction; the rest of it is as the
-    run recorded it. ``firmware``: the firmware's own map as its debug console showed it;
-    ``quick``: the boot was stopped once Linux's memory setup was over (``--quick``)."""
-    judgement = judge(parsed, expect=Expect.QUICK if quick else Expect.FULL, booted=booted)
-    kernel = model_kernel(parsed, s, booted)
-    fw_map, fw_source = firmware_read(s, parsed, firmware)
-    emulated = predict_scenario(s, recorded, kernel=kernel)
-    sp = predict_scenario(s, recorded, firmware_map=fw_map, firmware_source=fw_source,
-                          kernel=kernel) if fw_map else emulated
-    live.scenario_prediction = ScenarioPredictionRecord.of(emulated)
-    extra = scenario_checks(parsed, sp, emulated, judgement)
-    extra += grub_checks(parsed)
-    extra += [c for c in [console_check(console, exit_status, judgement.refused)]
-              if c is not None]
-    return document(parsed, judgement, extra, live)
+def _import_after_boot() -> threading.Thread:
+    """Import what judging needs in a thread, started once QEMU runs: the console's reader
+    waits on QEMU most of the time, so the imports cost the run nothing (they cost ~0.1 s
+    before QEMU started). A failed import fails again where it is used, and says so there."""
+    def work() -> None:
+        with contextlib.suppress(Exception):  # raised again, with its traceback, where used
+            importlib.import_module(AFTER_BOOT)
+
+    t = threading.Thread(target=work, name="rig-after-boot-imports", daemon=True)
+    t.start()
+    return t

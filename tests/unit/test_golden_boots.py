@@ -26,7 +26,7 @@ from rig.judge.records import Live
 from rig.model.kernel import BootedKernel, KernelLayout
 from rig.parse import seabios
 from rig.parse.scan import parse_file
-from rig.runner.run import judge_boot
+from rig.runner.judged import judge_boot
 from tests.conftest import TESTS
 
 BOOTS = sorted(p for p in (TESTS / "boots").iterdir() if p.is_dir())

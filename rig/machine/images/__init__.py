@@ -22,7 +22,6 @@ from rig.errors import ArtifactError, UsageError
 from rig.machine.images import initramfs, vmlinux
 from rig.machine.images.apt import AptRoot
 from rig.machine.images.store import Record, Store, sha256_file
-from rig.parse.linux import DISTRO_RELEASE
 from rig.progress import say
 
 __all__ = ["Artifact", "Record", "Store", "fetch", "gc", "recipes", "resolve", "verify"]
@@ -267,6 +266,10 @@ def kernel_release(image: Path) -> str | None:
 def kernel_upstream(image: Path) -> str | None:
     """The upstream release a distribution's build string in the header names ("Debian
     6.1.192-3" → "6.1.192"), which its ABI name (6.1.0-57) hides."""
+    # the Linux parser's own rule for the banner; imported here, after the boot, as the
+    # parsers' tables are (rig.runner.run)
+    from rig.parse.linux import DISTRO_RELEASE
+
     m = DISTRO_RELEASE.search(" ".join(_header_version(image)[1:]))
     return m.group(1) if m else None
 
