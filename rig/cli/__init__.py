@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import traceback
 from types import FrameType
 
 from rig.cli.parser import parser
@@ -32,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except Exception:
         # a bug in rig, not a verdict on the kernel: 125 so that `git bisect run` skips
+        import traceback  # only here: it costs every start ~10 ms
+
         traceback.print_exc()
         print("rig: internal error (the traceback above is a bug in rig; logs are kept)",
               file=sys.stderr)

@@ -13,7 +13,7 @@ from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, count_check
 from rig.judge.verdict import close, crash_check
-from rig.model.kernel import ALL_FIXES, FIXES, Era, fixes_of
+from rig.model.kernel import ALL_FIXES, FIXES, Era, Fix, fixes_of
 from rig.model.pv import WHAT as _WHAT
 from rig.model.pv import Prediction, predict
 from rig.parse.collect import ParsedLog
@@ -107,6 +107,14 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
                     "the log ends before it says so"))
 
 
+def _without_each_fix(inp: Inputs) -> list[tuple[Fix, Prediction]]:
+    """The model's prediction for a kernel with every fix but one, for each fix: what names
+    the fixes a kernel behaves as lacking."""
+    assert inp.nr_pages is not None and inp.kernel is not None
+    return [(f, predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel,
+                        inp.allocations, ALL_FIXES - {f.name})) for f in FIXES]
+
+
 def _a_correct_kernel_boots(pred: Prediction, inp: Inputs) -> tuple[str, str]:
     """Why a refusal was wrong: what a correct kernel does with the map, and the fixes without
     which the model refuses it too (the kernel behaves as one that lacks them); and, when the
@@ -117,9 +125,7 @@ def _a_correct_kernel_boots(pred: Prediction, inp: Inputs) -> tuple[str, str]:
         return "in which what Xen allocated for its kernel lies inside RAM", ""
     moved = ", ".join(f"{s.entry.type.value} [{s.entry.start:#x}, {s.entry.end:#x}) (to "
                       f"{s.moved.start:#x})" for s in swaps)
-    lacking = [f for f in FIXES if predict(
-        inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel, inp.allocations,
-        ALL_FIXES - {f.name}).conflict is not None]
+    lacking = [f for f, p in _without_each_fix(inp) if p.conflict is not None]
     version = inp.kernel.version
     # the fixes its version predates explain it; if it should have them all (a build with a fix
     # reverted, a backport missing), every fix whose absence the model repeats is named
@@ -147,11 +153,8 @@ def _own_balloon(inp: Inputs) -> tuple[int | None, str | None, str]:
 
 def _moved_as_without(printed: list[E820Entry], inp: Inputs) -> str:
     """The fixes without which the model puts the swapped entries where dom0 printed them."""
-    assert inp.nr_pages is not None and inp.kernel is not None
     named = []
-    for f in FIXES:
-        p = predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel, inp.allocations,
-                    ALL_FIXES - {f.name})
+    for f, p in _without_each_fix(inp):
         moved = [w.moved for w in (p.resolution.swaps if p.resolution else [])]
         if moved and all(any(e.type is m.type and e.start <= m.start and m.end <= e.end
                              for e in printed) for m in moved):

@@ -13,6 +13,14 @@ def _text(value: object) -> str:
     return "-" if value is None else str(value)
 
 
+def columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as aligned text: every column but the last padded to its widest value, two blanks
+    between columns, no blank at a line's end. The one way rig lines up a table."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([*(v.ljust(w) for v, w in zip(row, widths, strict=False)),
+                       row[-1]]).rstrip() for row in rows]
+
+
 def matrix_table(results: Sequence[Cell]) -> str:
     rows = [("cell", "verdict", "remapped", "predicted", "nr_pages", "time", "log")]
     for r in results:
@@ -24,10 +32,7 @@ def matrix_table(results: Sequence[Cell]) -> str:
                      "(pvh)" if pvh else str(pred.remapped_pages) if pred else "-",
                      str(d.xen.dom0_nr_pages) if d else "-",
                      f"{r.seconds:.1f}s", str((d.log if d else None) or r.folder / "stdout.txt")))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
-             for row in rows]
-    return "\n".join(lines)
+    return "\n".join(columns(rows))
 
 
 def compare_table(results: Sequence[Cell], kernels: list[str], variants: list[str]) -> str:
@@ -50,10 +55,7 @@ def compare_table(results: Sequence[Cell], kernels: list[str], variants: list[st
             rows.append(_compare_row(r, mark, variant, kernel))
             line = r.doc.linux.memory_line if r and r.doc else None
             memory_lines.append(f"{mark or ' '}{line or '(no Memory: line)'}")
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    text = "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-                     for row in rows)
-    return text + "\n\n" + "\n".join(memory_lines)
+    return "\n".join(columns(rows)) + "\n\n" + "\n".join(memory_lines)
 
 
 def _compare_row(r: Cell | None, mark: str, variant: str, kernel: str) -> tuple[str, ...]:

@@ -23,6 +23,8 @@ from rig.parse.xen import XenInfo, XenParser
 
 #: continuation lines one message may have (a wrapped command line)
 _MAX_JOINS = 4
+#: as a module name: an enum member's lookup costs ~0.2 µs, twice for every line fed
+_XEN = Source.XEN
 
 
 @dataclass
@@ -109,7 +111,7 @@ class Collector:
             else:
                 self._dispatch(line)  # complete, and nothing went on
         for line in lines:
-            in_map = self.xen.in_map if line.source is Source.XEN else self.linux.in_map
+            in_map = self.xen.in_map if line.source is _XEN else self.linux.in_map
             starts = wrap.started(line.source, line.text, in_map)
             if starts is not None and line is lines[-1]:
                 self._pending = (line, starts, len(raw.rstrip("\r\n")))
@@ -117,7 +119,7 @@ class Collector:
             self._dispatch(line)
 
     def _dispatch(self, line: Line, cut: bool = False) -> None:
-        if line.source is Source.XEN:
+        if line.source is _XEN:
             self.grub.xen_started = True
             self.xen.feed(line.text, cut)
         else:

@@ -78,8 +78,8 @@ def _feed_hinted(c: Collector, mm: mmap.mmap, hinted: Iterator[Hinted], size: in
     def feed(line_no: int, start: int, body: bytes) -> int:
         end = start + len(body)  # where its "\n" is (or the file's end)
         last = end >= size
-        c.feed(line_no, (body if last and not terminated else body + b"\n"
-                         ).decode("utf-8", "replace"),
+        # without its line end: the collector reads a line without it (its rstrip("\r\n"))
+        c.feed(line_no, body.decode("utf-8", "replace"),
                unterminated=last and not terminated and start > 0)
         return end + 1
 

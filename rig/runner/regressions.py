@@ -18,6 +18,7 @@ from rig.errors import INFRASTRUCTURE_EXIT, UsageError
 from rig.judge.document import Result
 from rig.judge.result import Status
 from rig.machine import build
+from rig.output.tables import columns
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix
 
 #: the names of the checks an entry may name (the checks of rig.judge that judge a kernel or
@@ -65,6 +66,8 @@ class Regression:
     fixed: Side
     broken: Side
     notes: str = ""
+    #: the layout's own description (read once, when the registry is checked)
+    description: str = ""
 
     @property
     def fix(self) -> str:
@@ -104,14 +107,15 @@ def registry(path: Path | None = None) -> list[Regression]:
         layout = folder() / "layouts" / f"{entry.get('layout')}.toml"
         if not layout.is_file():
             raise RegistryError(f"{where}.layout = {entry.get('layout')!r}: no such layout")
-        scenario_file.load(str(layout))
+        description = scenario_file.load(str(layout)).description
         if entry.get("check") not in CHECKS:
             raise RegistryError(f"{where}.check = {entry.get('check')!r}: expected one of "
                                 f"{', '.join(CHECKS)}")
         out.append(Regression(str(entry["id"]), int(entry["year"]), str(entry["commit"]),
                               str(entry["title"]), str(entry["landed"]), layout,
                               str(entry["check"]), _side(entry, "fixed", where),
-                              _side(entry, "broken", where), str(entry.get("notes", ""))))
+                              _side(entry, "broken", where), str(entry.get("notes", "")),
+                              description))
     ids = [r.id for r in out]
     if len(set(ids)) != len(ids):
         raise RegistryError(f"{path.name}: an id is given twice")
@@ -277,19 +281,13 @@ def listing(entries: list[Regression]) -> str:
                   else "cannot be had here: " + e.broken.cannot)
         lines += [f"{e.id}  ({e.year}, {e.landed})",
                   f"  fix     {e.fix}",
-                  f"  layout  {e.layout.stem}: {_description(e.layout)}",
+                  f"  layout  {e.layout.stem}: {e.description}",
                   f"  check   {e.check}",
                   f"  fixed   {e.fixed.describe()}",
                   f"  broken  {broken}"]
         if e.notes:
             lines.append(f"  note    {e.notes}")
     return "\n".join(lines)
-
-
-def _description(layout: Path) -> str:
-    from rig.domain import scenario_file
-
-    return scenario_file.load(str(layout)).description
 
 
 def table(reports: list[Report]) -> str:
@@ -303,10 +301,7 @@ def table(reports: list[Report]) -> str:
                          doc.verdict.label if doc else "error", rep.entry.check,
                          status.label if status else "-",
                          f"{r.result.seconds:.1f}s" if r.result else "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    out = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-           for row in rows]
-    out.append("")
+    out = [*columns(rows), ""]
     for rep in reports:
         line = f"{rep.entry.id:<26} {rep.outcome.value:<9} {rep.entry.fix}"
         if rep.cannot:
