@@ -124,7 +124,8 @@ def overhead(results: Path) -> dict[str, Any]:
         imports, _, _ = timed([sys.executable, "-c", "import rig.cli.parser, rig.runner.run"])
         parts.setdefault("interpreter_s", []).append(bare_py)
         parts.setdefault("imports_s", []).append(imports - bare_py)
-    return {"rig_s": stats(rig_t), "quick_s": stats(quick_t), "bare_qemu_s": stats(bare_t),
+    return {"stages_s": doc["timings"].get("stages", {}),  # the last full run's
+            "rig_s": stats(rig_t), "quick_s": stats(quick_t), "bare_qemu_s": stats(bare_t),
             "ratio": stats([a / b for a, b in zip(rig_t, bare_t, strict=True)]),
             "quick_ratio": stats([q / b for q, b in zip(quick_t, bare_t, strict=True)]),
             "fixed_cost_s": stats(fixed), "quick_fixed_cost_s": stats(quick_fixed),
@@ -181,6 +182,7 @@ def matrix(results: Path) -> dict[str, Any]:
     for jobs in (1, 2):
         times: list[float] = []
         cells: list[list[float]] = []
+        stages: list[dict[str, Any]] = []
         for _ in range(max(1, RUNS - 1)):
             folder = results / f"matrix-j{jobs}-{len(times)}"
             seconds, code, text = timed([*RIG, "matrix", "seed-8g", *sets, "-j", str(jobs),
@@ -189,14 +191,19 @@ def matrix(results: Path) -> dict[str, Any]:
                 raise SystemExit(f"matrix -j {jobs} failed:\n{text[-2000:]}")
             times.append(seconds)
             # each cell's --json-out, beside its results folder (which holds the console log)
-            cells.append(sorted(json.loads(p.read_text())["timings"]["boot_s"]
-                                for p in folder.rglob("result.json")
-                                if not (p.parent / "console.log").exists()))
+            docs = [json.loads(p.read_text()) for p in folder.rglob("result.json")
+                    if not (p.parent / "console.log").exists()]
+            cells.append(sorted(d["timings"]["boot_s"] for d in docs))
+            # where each cell's time goes: its stages (s from QEMU's start), by dom0_mem
+            stages.append({(d["scenario"]["xen"].get("dom0_mem") or "(none)"):
+                           d["timings"].get("stages", {}) for d in docs})
         out[f"j{jobs}_s"] = stats(times)
         # what holds it: each cell's own QEMU time (three cells on two cores: the longest pair
         # and the third after it), against one pci-hole boot
         # (those of the run whose wall time is the median, the lower of two)
-        out[f"j{jobs}_cell_boot_s"] = cells[times.index(statistics.median_low(times))]
+        median = times.index(statistics.median_low(times))
+        out[f"j{jobs}_cell_boot_s"] = cells[median]
+        out[f"j{jobs}_cell_stages_s"] = stages[median]
     return out
 
 
@@ -361,10 +368,12 @@ def held_by(r: dict[str, Any]) -> dict[str, str]:
         why["fixed_cost_s"] = why["full_ratio"] = text
         why["quick_ratio"] = text
     if m.get("j2_cell_boot_s"):
+        setup = {k: v.get("setup") for k, v in m.get("j2_cell_stages_s", {}).items()}
         why["seed_matrix_ratio"] = (
             f"the cells' own QEMU times {m['j2_cell_boot_s']} s at -j 2 (three cells on two "
             f"cores: two rounds), against pci-hole's whole run {o.get('rig_s', {}).get('median')}"
-            " s")
+            f" s; Linux's memory setup ends at {setup} s (dom0_mem: s from QEMU's start), "
+            f"pci-hole's at {o.get('stages_s', {}).get('setup')} s")
     st = p.get("stages")
     if st:
         why["parse_vs_grep"] = (

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from msgspec import UNSET
 
 from rig.domain.scenario import Scenario
-from rig.errors import ArtifactError, RigError, UsageError
+from rig.errors import ArtifactError, MachineError, RigError, UsageError
 from rig.judge.records import (
     AcceleratorRecord,
     ArtifactRecord,
@@ -128,18 +128,18 @@ def run(s: Scenario, opts: RunOptions) -> tuple[Result, Path]:
             result = boot.run()
         except UsageError as exc:
             # found late (e.g. a src: tree that does not build): keep what there is, exit 2
-            boot.imports_done()
+            boot.settle()
             result = _partial(log_path, live, Check("usage", Status.ERROR, message=str(exc)))
             boot.finish(result, result_path)
             raise
         except RigError as exc:
-            boot.imports_done()
+            boot.settle()
             result = _partial(log_path, live, Check("infrastructure", Status.ERROR,
                                                     message=str(exc)))
         except BaseException as exc:
             # Ctrl-C, SIGTERM, a bug: keep what there is, say why, and let it propagate
             why = type(exc).__name__ + (f": {exc}" if str(exc) else "")
-            boot.imports_done()
+            boot.settle()
             result = _partial(log_path, live, Check("interrupted", Status.ERROR,
                                                     message=f"the run was stopped ({why})"))
             boot.finish(result, result_path)
@@ -196,11 +196,19 @@ class _Boot:
         self.firmware_log = log_path.with_name("firmware.log")
         #: the thread importing what comes after the boot, once QEMU runs
         self.imports: threading.Thread | None = None
+        self.binary: str | None = None
 
-    def imports_done(self) -> None:
-        """Wait for the imports made while QEMU booted (one import of a module at a time)."""
+    def settle(self) -> None:
+        """What a result needs before it is made: the imports made while QEMU booted (one
+        import of a module at a time), and QEMU's version when QMP did not give it."""
         if self.imports is not None:
             self.imports.join()
+        acc = self.live.accelerator
+        if acc is not None and not acc.qemu_version and self.binary:
+            try:
+                acc.qemu_version = qemu_version(self.binary)
+            except MachineError:
+                acc.qemu_version = "unknown"
 
     def _since(self, t: float) -> float:
         return round(time.monotonic() - t, 3)
@@ -227,8 +235,11 @@ class _Boot:
             live.artifacts.firmware = _artifact(Artifact(record, path))
         self.timings.artifacts_s = self._since(self.t0)
         choice = choose_accel(opts.accel, xen.path, binary)
+        self.binary = binary
+        # QEMU's version comes from QMP once it runs (query-version): `qemu --version` cost
+        # every run ~25 ms before QEMU started
         live.accelerator = AcceleratorRecord(accel=choice.accel, reason=choice.reason,
-                                             qemu_version=qemu_version(binary), cpu=opts.cpu)
+                                             qemu_version="", cpu=opts.cpu)
         argv, esp = self._render(binary, choice, xen, kernel, busybox)
         console, exit_status = self._boot(argv, choice)
         result = self._judge(kernel, console, exit_status, esp)
@@ -294,7 +305,9 @@ class _Boot:
             try:
                 kvm = m.query("query-kvm")
                 live.accelerator.kvm_enabled = bool(kvm.get("enabled"))
-            except RigError:
+                q = m.query("query-version")["qemu"]
+                live.accelerator.qemu_version = f"{q['major']}.{q['minor']}.{q['micro']}"
+            except (RigError, KeyError, TypeError):
                 pass  # QEMU already gone: the console result says why
             console = drive(m.console, timeouts_for(choice.accel, opts.timeouts),
                             opts.silence or silence_for(choice.accel), started_at=m.started_at,
@@ -310,7 +323,7 @@ class _Boot:
 
     def _judge(self, kernel: Artifact, console: ConsoleRecord, exit_status: int | None,
                esp: Path | None) -> Result:
-        self.imports_done()
+        self.settle()
         from rig.runner import judged
 
         return judged.finished(self.s, self.live, self.log_path, self.firmware_log, kernel,

@@ -8,6 +8,7 @@ it in the content-addressed store. Later calls use the manifest and never touch 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import gzip
 import shutil
 import subprocess
@@ -51,6 +52,13 @@ class Recipe:
 
 
 def recipes() -> dict[str, Recipe]:
+    """The artifact recipes (images/recipes.toml), read once per process: a run asks for
+    several artifacts, and each parse of the file cost ~3 ms."""
+    return dict(_recipes())
+
+
+@functools.cache
+def _recipes() -> dict[str, Recipe]:
     data = tomllib.loads((data_dir("images") / "recipes.toml").read_text())
     suites = data.get("suites", {})
     out: dict[str, Recipe] = {}
