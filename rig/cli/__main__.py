@@ -1,7 +1,5 @@
 """``python -m rig.cli``: what the ``rig`` console script runs (matrix cells run rig so)."""
 
-import sys
+from rig.cli import entry
 
-from rig.cli import main
-
-sys.exit(main())
+entry()

@@ -5,6 +5,7 @@ document (rig.runner.judged, imported in a thread while QEMU boots), not QMP's a
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 
@@ -32,3 +33,31 @@ def test_a_run_imports_no_judge_before_qemu_starts() -> None:
 
 def test_the_command_line_imports_no_renderer() -> None:
     assert "jinja2" not in imported("import rig.cli.parser")
+
+
+def rig(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rig.cli", *args], capture_output=True,
+                          text=True, cwd=TESTS.parent)
+
+
+def test_the_command_ends_with_mains_code_and_all_its_output() -> None:
+    """rig.cli.entry skips the interpreter's teardown: the exit code is still main's, and
+    nothing it printed is lost."""
+    assert rig("--version").returncode == 0 and rig("--version").stdout.startswith("rig ")
+    bad = rig("nosuch")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    log = TESTS / "logs" / "rig-pci-hole-6.1.log"
+    parsed = rig("parse", "--json", str(log))
+    assert parsed.returncode == 0 and json.loads(parsed.stdout)["verdict"] == "pass"
+
+
+def test_a_reader_that_goes_away_costs_no_traceback() -> None:
+    """`rig parse LOG | head`: no internal error (125 would make git bisect skip), no
+    traceback: the exit a closed pipe gives any process, 128 + SIGPIPE."""
+    log = TESTS / "logs" / "rig-pci-hole-6.1.log"
+    proc = subprocess.Popen([sys.executable, "-m", "rig.cli", "parse", str(log)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=TESTS.parent)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # as `| head -0` does, before rig writes
+    assert proc.wait() == 128 + signal.SIGPIPE and b"Traceback" not in proc.stderr.read()
+    proc.stderr.close()
