@@ -139,13 +139,18 @@ def fuzz(results: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     count = int(os.environ.get("BENCH_FUZZ", "10"))  # 6 packed too unevenly on 2 cores
     for jobs in (1, 2):
+        folder = results / f"fuzz-j{jobs}"
         seconds, _code, text = timed([*RIG, "fuzz", str(count), "--seed", "7", "-j", str(jobs),
                                       "--accel", "tcg", "--max-memory", "8G",
-                                      "--results", str(results)])
+                                      "--results", str(folder)])
         if "boot(s)" not in text:
             raise SystemExit(f"fuzz -j {jobs} failed:\n{text[-2000:]}")
         out[f"j{jobs}_s"] = round(seconds, 1)
         out[f"j{jobs}_per_hour"] = round(count * 3600 / seconds, 1)
+        # each boot's own QEMU time: two QEMUs at once may each run slower than one alone
+        boots = [json.loads(p.read_text())["timings"].get("boot_s") for p in
+                 folder.rglob("result.json") if not (p.parent / "console.log").exists()]
+        out[f"j{jobs}_boot_s"] = stats([b for b in boots if b]) if any(boots) else None
     out["layouts"] = count
     return out
 
@@ -370,9 +375,11 @@ def held_by(r: dict[str, Any]) -> dict[str, str]:
     if m.get("j2_cell_boot_s"):
         setup = {k: v.get("setup") for k, v in m.get("j2_cell_stages_s", {}).items()}
         why["seed_matrix_ratio"] = (
-            f"the cells' own QEMU times {m['j2_cell_boot_s']} s at -j 2 (three cells on two "
-            f"cores: two rounds), against pci-hole's whole run {o.get('rig_s', {}).get('median')}"
-            f" s; Linux's memory setup ends at {setup} s (dom0_mem: s from QEMU's start), "
+            f"the cells' own QEMU times {m['j2_cell_boot_s']} s at -j 2 ({m.get('j1_cell_boot_s')}"
+            " s one at a time; three cells on two cores are two rounds, so cells as long as "
+            "pci-hole's run make the matrix at least twice that), against pci-hole's whole run "
+            f"{o.get('rig_s', {}).get('median')} s; Linux's memory setup ends at {setup} s "
+            "(dom0_mem: s from QEMU's start), "
             f"pci-hole's at {o.get('stages_s', {}).get('setup')} s")
     st = p.get("stages")
     if st:
@@ -384,6 +391,13 @@ def held_by(r: dict[str, Any]) -> dict[str, str]:
     if f.get("j1_s"):
         why["fuzz_scaling"] = (f"-j 1 {f['j1_s']} s, -j 2 {f['j2_s']} s for {f['layouts']} "
                                "layouts")
+        b1, b2 = f.get("j1_boot_s"), f.get("j2_boot_s")
+        if b1 and b2:
+            why["fuzz_scaling"] += (
+                f"; a boot's own QEMU time is {b2['median']} s at -j 2 against {b1['median']} "
+                f"s at -j 1 (medians): two QEMUs on this host's two cores run "
+                f"{b2['median'] / b1['median']:.2f}x slower each, so -j 2 gives at most "
+                f"{2 * b1['median'] / b2['median']:.2f}x")
     return {k: v for k, v in why.items() if met(r.get(k), TARGETS[k]) is False}
 
 
@@ -426,6 +440,8 @@ def main() -> int:
             t = time.monotonic()
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             r[name] = fn(results)
+            # a partial run keeps the other sections: each says when it was measured
+            r.setdefault("measured", {})[name] = time.strftime("%Y-%m-%d %H:%M")
             print(f"bench: {name} took {time.monotonic() - t:.0f} s", file=sys.stderr)
             save()
     finally:
