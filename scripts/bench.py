@@ -411,7 +411,9 @@ def main() -> int:
     if only and (OUT / "results.json").exists():
         # a partial run updates the sections it measures and keeps the others
         r = json.loads((OUT / "results.json").read_text())
-    r.update({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()})
+    # "date" is the last whole run's; a partial run says when it measured its sections only
+    r.update({"machine": machine()} if only else
+             {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "measured": {}})
     def save() -> None:
         # after every section: a section that fails must not lose the ones measured before it
         o, m, p, f = (r.get(k, {}) for k in ("overhead", "matrix", "parse", "fuzz"))
