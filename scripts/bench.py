@@ -315,9 +315,11 @@ def machine() -> dict[str, Any]:
 
 def markdown(r: dict[str, Any]) -> str:
     o, m, p = r["overhead"], r["matrix"], r["parse"]
+    later = [f"{k} at {v}" for k, v in r.get("measured", {}).items() if v != r["date"]]
     lines = [f"Measured {r['date']} on {r['machine']['cores']} cores ({r['machine']['cpu']}), "
-             f"{r['machine']['accelerator'].upper()}, {r['machine']['qemu']}. Medians "
-             "(min–max).", "", "| figure | value | target |", "|---|---|---|"]
+             f"{r['machine']['accelerator'].upper()}, {r['machine']['qemu']}"
+             + (f" (measured again later: {', '.join(later)})" if later else "")
+             + ". Medians (min–max).", "", "| figure | value | target |", "|---|---|---|"]
     lines += [f"| `{k}` | {r.get(k)} | {t} |" for k, t in TARGETS.items()]
     lines += ["", *(f"- `{k}` not met; held by {v}." for k, v in r.get("held_by", {}).items())]
     lines += ["", "| what | rig | reference | target |", "|---|---|---|---|",
