@@ -13,7 +13,7 @@ import sys
 from types import FrameType
 
 from rig.cli.parser import parser
-from rig.errors import Interrupted, RigError
+from rig.errors import INFRASTRUCTURE_EXIT, Interrupted, RigError
 
 __all__ = ["entry", "main", "parser"]
 
@@ -62,7 +62,16 @@ def entry() -> None:
         if exc.code is not None and not isinstance(exc.code, int):
             print(exc.code, file=sys.stderr)
         code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a reader gone (rig parse ... | head)
-            stream.flush()
+    # standard output to a pipe or a file is block-buffered: what main printed may be written
+    # only now, and a failure here is the run's to report (the teardown used to report it)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # its reader went away (rig parse ... | head)
+        code = code or 128 + signal.SIGPIPE
+    except (OSError, ValueError) as exc:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"rig: error: writing the output: {exc}", file=sys.stderr)
+        code = code or INFRASTRUCTURE_EXIT
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     os._exit(code)

@@ -8,6 +8,7 @@ handed in from here.
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import shutil
@@ -15,7 +16,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from rig.errors import UsageError
+from rig.errors import RigError
 from rig.parse import scan
 from rig.parse.collect import ParsedLog
 from rig.parse.hints import HINTS
@@ -30,8 +31,23 @@ def parse_file(path: Path, tail: int = 20) -> ParsedLog:
 
 
 def hinted(path: Path, mm: mmap.mmap, size: int) -> Iterator[scan.Hinted]:
-    grep = shutil.which("grep") if size >= GREP_MIN else None
+    grep = gnu_grep() if size >= GREP_MIN else None
     return grep_scan(grep, path) if grep else scan.python_scan(path, mm, size)
+
+
+@functools.cache
+def gnu_grep() -> str | None:
+    """GNU grep, whose -b and -a rig relies on (busybox's grep has no -b): else the Python
+    scan is used."""
+    grep = shutil.which("grep")
+    if grep is None:
+        return None
+    try:
+        version = subprocess.run([grep, "--version"], capture_output=True, text=True,
+                                 timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return grep if "GNU grep" in version else None
 
 
 def grep_scan(grep: str, path: Path) -> Iterator[scan.Hinted]:
@@ -49,9 +65,10 @@ def grep_scan(grep: str, path: Path) -> Iterator[scan.Hinted]:
             j = line.index(b":", i + 1)
             yield int(line[:i]), int(line[i + 1:j]), line[j + 1:].removesuffix(b"\n")
         err = proc.stderr.read()
-        if proc.wait() > 1:  # 1: no line matched
-            raise UsageError(f"{path}: grep could not scan it: "
-                             f"{err.decode(errors='replace').strip()}")
+        code = proc.wait()
+        if code not in (0, 1):  # 1: no line matched; a signal (OOM, kill) is negative
+            raise RigError(f"{path}: grep could not scan it (exit {code}): "
+                           f"{err.decode(errors='replace').strip()}", command=argv)
     finally:
         if proc.poll() is None:  # the reader stopped early
             proc.kill()

@@ -3,8 +3,9 @@
 Each message names the text every line of it holds (its hint, a regex fragment the file scan
 also looks for), its whole form, and its reader; the first message, in the table's order,
 whose ``when`` allows and whose regex matches reads the line. A line is first searched for
-all hints at once; only the messages of the hint found are tried then (a table of twenty
-messages used to try each of them on every Xen line that held any hint).
+all hints at once; when it holds only one, only that hint's messages are tried (a table of
+twenty messages used to try each of them on every Xen line that held any hint); a line with
+two hints is walked through the whole table, in order.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class Table(Generic[P]):
         self._by_hint = {h: tuple(m for m in messages if m.hint == h) for h in self.hints}
         self._literal = {h: h for h in self.hints if not any(c in h for c in _META)}
         self._patterns = tuple((re.compile(h), h) for h in self.hints if h not in self._literal)
+        # where one plain hint starts another, the alternation finds the first at the other's
+        # place and the other's messages would never be tried
+        assert not [(a, b) for a in self._literal for b in self._literal
+                    if a != b and b.startswith(a)], "a plain hint is another's start"
 
     def find(self, text: str) -> re.Match[str] | None:
         """The first hint ``text`` holds: None, and no message can read it."""
@@ -47,16 +52,14 @@ class Table(Generic[P]):
     def read(self, parser: P, text: str, found: re.Match[str]) -> bool:
         """Read ``text`` (which holds the hint ``found``) with the first message that takes it;
         whether one did."""
+        if self.keys.search(text, found.start() + 1) is not None:
+            # more than one hint: more than one message may take the line, and the table's
+            # order decides (a message's line holds its hint, so one hint means its messages)
+            return self._try(self.messages, parser, text)
         text_found = found.group()
         hint = self._literal.get(text_found) or next(
             (h for rx, h in self._patterns if rx.fullmatch(text_found)), None)
-        if hint is not None and self._try(self._by_hint[hint], parser, text):
-            return True
-        # the first hint in the line was not its message's: when the line holds another (a
-        # message's line holds its hint), every message, in order
-        if self.keys.search(text, found.start() + 1) is None:
-            return False
-        return self._try(self.messages, parser, text)
+        return hint is not None and self._try(self._by_hint[hint], parser, text)
 
     @staticmethod
     def _try(messages: tuple[Message[P], ...], parser: P, text: str) -> bool:

@@ -84,6 +84,8 @@ def _feed_hinted(c: Collector, mm: mmap.mmap, hinted: Iterator[Hinted], size: in
         return end + 1
 
     for line_no, start, body in hinted:
+        if start >= size:
+            break  # the file grew after it was mapped: its end then is the log's
         if start < pos:
             continue  # fed already, inside a block
         pos, no = feed(line_no, start, body), line_no

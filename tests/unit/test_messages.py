@@ -68,3 +68,18 @@ def test_every_message_line_holds_its_hint(source: Source) -> None:
         for m in TABLES[source].messages:
             if src is source and m.regex.match(text):
                 assert re.search(m.hint, text), (m.hint, text)
+
+
+def test_a_line_with_two_hints_is_read_in_the_tables_order() -> None:
+    """The first hint in a line need not be its message's: a message whose regex begins with
+    .* ("Unable to find") may take a line that starts with another's hint."""
+    table = TABLES[Source.LINUX]
+    noting = _noting(table)
+    for text in ("Memory: 1K/2K available, Unable to find available pfn range, not remapping "
+                 "identity pages", "Released 5 pages of unused memory",
+                 "Remapped 97 page(s) Memory: 1K/2K available (1K kernel code)"):
+        walk = next((str(i) for i, m in enumerate(table.messages) if m.regex.match(text)), None)
+        seen = _Seen()
+        if (found := noting.find(text)) is not None:
+            noting.read(seen, text, found)
+        assert seen.read == walk, text

@@ -5,6 +5,7 @@ document (rig.runner.judged, imported in a thread while QEMU boots), not QMP's a
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -35,9 +36,14 @@ def test_the_command_line_imports_no_renderer() -> None:
     assert "jinja2" not in imported("import rig.cli.parser")
 
 
+#: as a user's shell runs rig: output to a pipe or file block-buffered (this sandbox sets
+#: PYTHONUNBUFFERED, which hid that what main printed is written only at the end)
+BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
 def rig(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rig.cli", *args], capture_output=True,
-                          text=True, cwd=TESTS.parent)
+                          text=True, cwd=TESTS.parent, env=BUFFERED)
 
 
 def test_the_command_ends_with_mains_code_and_all_its_output() -> None:
@@ -56,8 +62,19 @@ def test_a_reader_that_goes_away_costs_no_traceback() -> None:
     traceback: the exit a closed pipe gives any process, 128 + SIGPIPE."""
     log = TESTS / "logs" / "rig-pci-hole-6.1.log"
     proc = subprocess.Popen([sys.executable, "-m", "rig.cli", "parse", str(log)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=TESTS.parent)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=TESTS.parent,
+                            env=BUFFERED)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # as `| head -0` does, before rig writes
     assert proc.wait() == 128 + signal.SIGPIPE and b"Traceback" not in proc.stderr.read()
     proc.stderr.close()
+
+
+def test_output_that_cannot_be_written_is_an_error() -> None:
+    """A full disk under `rig parse --json LOG > FILE`: said, and not exit 0."""
+    log = TESTS / "logs" / "rig-pci-hole-6.1.log"
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "rig.cli", "parse", "--json", str(log)],
+                              stdout=full, stderr=subprocess.PIPE, text=True,
+                              cwd=TESTS.parent, env=BUFFERED)
+    assert proc.returncode == 125 and "writing the output" in proc.stderr
