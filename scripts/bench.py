@@ -120,8 +120,10 @@ def overhead(results: Path) -> dict[str, Any]:
                                      - float(t["boot_s"]))
     # the start alone: the interpreter, and the imports a run makes before QEMU starts
     for _ in range(PAIRS):
-        bare_py, _, _ = timed([sys.executable, "-c", "pass"])
-        imports, _, _ = timed([sys.executable, "-c", "import rig.cli.parser, rig.runner.run"])
+        # both end as rig does (rig.cli.entry: no teardown), so the difference is the imports
+        bare_py, _, _ = timed([sys.executable, "-c", "import os; os._exit(0)"])
+        imports, _, _ = timed([sys.executable, "-c",
+                               "import os, rig.cli.parser, rig.runner.run; os._exit(0)"])
         parts.setdefault("interpreter_s", []).append(bare_py)
         parts.setdefault("imports_s", []).append(imports - bare_py)
     return {"stages_s": doc["timings"].get("stages", {}),  # the last full run's

@@ -238,6 +238,15 @@ class Machine:
     def query(self, command: str) -> Any:
         return self.qmp().cmd(command)
 
+    def version(self) -> str | None:
+        """QEMU's version as ``qemu_version`` reads it from ``--version`` ("7.2.22"), asked
+        of the running QEMU (no process of its own); None when QMP does not say."""
+        try:
+            q = self.query("query-version")["qemu"]
+            return f"{q['major']}.{q['minor']}.{q['micro']}"
+        except (MachineError, KeyError, TypeError):
+            return None
+
     def alive(self) -> bool:
         return self.console is not None and bool(self.console.isalive())
 

@@ -38,7 +38,7 @@ class Table(Generic[P]):
         # the text it matched instead
         self.keys = re.compile("|".join(self.hints))
         self._by_hint = {h: tuple(m for m in messages if m.hint == h) for h in self.hints}
-        self._literal = {h: h for h in self.hints if not any(c in h for c in _META)}
+        self._literal = frozenset(h for h in self.hints if not any(c in h for c in _META))
         self._patterns = tuple((re.compile(h), h) for h in self.hints if h not in self._literal)
         # where one plain hint starts another, the alternation finds the first at the other's
         # place and the other's messages would never be tried
@@ -57,7 +57,7 @@ class Table(Generic[P]):
             # order decides (a message's line holds its hint, so one hint means its messages)
             return self._try(self.messages, parser, text)
         text_found = found.group()
-        hint = self._literal.get(text_found) or next(
+        hint = text_found if text_found in self._literal else next(
             (h for rx, h in self._patterns if rx.fullmatch(text_found)), None)
         return hint is not None and self._try(self._by_hint[hint], parser, text)
 

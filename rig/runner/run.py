@@ -305,9 +305,8 @@ class _Boot:
             try:
                 kvm = m.query("query-kvm")
                 live.accelerator.kvm_enabled = bool(kvm.get("enabled"))
-                q = m.query("query-version")["qemu"]
-                live.accelerator.qemu_version = f"{q['major']}.{q['minor']}.{q['micro']}"
-            except (RigError, KeyError, TypeError):
+                live.accelerator.qemu_version = m.version() or ""
+            except RigError:
                 pass  # QEMU already gone: the console result says why
             console = drive(m.console, timeouts_for(choice.accel, opts.timeouts),
                             opts.silence or silence_for(choice.accel), started_at=m.started_at,
