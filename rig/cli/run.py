@@ -45,7 +45,7 @@ def main(a: argparse.Namespace) -> int:
     # what comes after the boot (the document, the report, the summary) is imported after it:
     # rig.runner.run imports the judge while QEMU boots
     from rig.domain import scenario_file
-    from rig.machine.console import parse_timeouts
+    from rig.machine.timeouts import parse_timeouts
     from rig.output.paths import check_output, check_output_dir
     from rig.runner.run import RunOptions, run
 

@@ -9,50 +9,20 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import pexpect
 
-from rig.errors import UsageError
 from rig.judge.records import ConsoleRecord, Outcome
+from rig.machine.timeouts import WAITED_FOR, Stage, silence_for, timeouts_for
 from rig.parse import crash
 from rig.parse.stages import MARKERS
 
-
-class Stage(Enum):
-    """Boot stages in order; each is reached when its line appears."""
-
-    FIRMWARE = "firmware"  #: QEMU started, nothing seen yet
-    XEN = "xen"  #: Xen's banner
-    DOM0_BUILD = "dom0-build"  #: Xen builds dom0
-    LINUX = "linux"  #: dom0's kernel prints its version
-    SETUP = "setup"  #: its memory setup is over ("Memory: ...K/...K available")
-    INIT = "init"  #: rig's /init runs
-    DONE = "done"  #: /init printed everything
-    XEN_QUERY = "xen-query"  #: Xen dumped its own view of dom0 (debug key 'q')
-    EXIT = "exit"  #: QEMU exited after the guest powered off
-
-
 #: each stage's line on the raw console, from the parsers' own messages (rig.parse.stages)
 STAGE_PATTERNS: tuple[tuple[Stage, bytes], ...] = tuple((Stage(m.stage), m.live) for m in MARKERS)
+# the stages a run waits for, as rig.machine.timeouts names them before this module is imported
+assert (*(s for s, _ in STAGE_PATTERNS), Stage.XEN_QUERY) == WAITED_FOR, "stages differ"
 
-#: seconds allowed to reach each stage from the previous one with KVM; under TCG they are
-#: multiplied by ``TCG_SLOWDOWN`` (syzkaller's rule: scale, but cap the factor). boot-recipe.md:
-#: a whole TCG boot takes 7–17 s; a 1 TiB layout spends ~50 s in Xen before dom0 is built.
-BASE_TIMEOUTS: dict[Stage, float] = {
-    Stage.XEN: 20,
-    Stage.DOM0_BUILD: 80,
-    Stage.LINUX: 20,
-    Stage.SETUP: 40,
-    Stage.INIT: 80,
-    Stage.DONE: 20,
-    Stage.XEN_QUERY: 3,
-    Stage.EXIT: 10,
-}
-TCG_SLOWDOWN = 3.0
-#: no console output for this long (scaled likewise) is a hang of its own kind
-BASE_SILENCE_S = 20.0
 #: after a fatal line, keep reading this long so the log holds the whole crash report
 CRASH_DRAIN_S = 1.0
 #: lines quoted in a failure message
@@ -67,43 +37,6 @@ QUERY_SENDS = 6
 #: debug key 'q' dumps every domain; dom0's page counts follow its header. Up to the line's end:
 #: matched on "max_pages=\d+" alone, rig once stopped QEMU after "max_pages=26214" of 262144
 _Q_DUMP = rb"General information for domain 0:[^\n]*\n(?:[^\n]*\n){0,3}?[^\n]*max_pages=\d+[^\n]*\n"
-
-
-#: the stages a run waits for, whose time limit ``--timeout STAGE=SECONDS`` may change
-WAITED_FOR = (*(s for s, _ in STAGE_PATTERNS), Stage.XEN_QUERY)
-
-
-def parse_timeouts(pairs: list[str]) -> dict[Stage, float]:
-    """``--timeout STAGE=SECONDS`` values; a stage rig does not wait for, or a time that is
-    not a positive number of seconds, is a usage error naming it."""
-    names = {s.value: s for s in WAITED_FOR}
-    out: dict[Stage, float] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise UsageError(f"--timeout {pair!r}: expected STAGE=SECONDS, e.g. init=600")
-        if key not in names:
-            raise UsageError(f"--timeout {pair!r}: {key!r} is not a stage rig waits for "
-                             f"(stages: {', '.join(names)})")
-        try:
-            seconds = float(value)
-        except ValueError:
-            raise UsageError(f"--timeout {pair!r}: {value!r} is not a number of seconds") \
-                from None
-        if not 0 < seconds <= 86400 or seconds != seconds:
-            raise UsageError(f"--timeout {pair!r}: {value!r} must be more than 0 and at most "
-                             "86400 seconds")
-        out[names[key]] = seconds
-    return out
-
-
-def timeouts_for(accel: str, overrides: dict[Stage, float] | None = None) -> dict[Stage, float]:
-    scale = TCG_SLOWDOWN if accel == "tcg" else 1.0
-    return {**{k: v * scale for k, v in BASE_TIMEOUTS.items()}, **(overrides or {})}
-
-
-def silence_for(accel: str) -> float:
-    return BASE_SILENCE_S * (TCG_SLOWDOWN if accel == "tcg" else 1.0)
 
 
 @dataclass

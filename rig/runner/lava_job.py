@@ -24,8 +24,8 @@ from rig.domain.scenario import Scenario
 from rig.domain.units import format_size
 from rig.errors import UsageError
 from rig.machine import build, render
-from rig.machine.console import BASE_TIMEOUTS, TCG_SLOWDOWN, Stage
 from rig.machine.images import seabios
+from rig.machine.timeouts import BASE_TIMEOUTS, TCG_SLOWDOWN, Stage
 from rig.parse.init import MARKER
 from rig.runner.render_folder import render_folder
 from rig.runner.run import validate

@@ -24,8 +24,8 @@ from rig.judge.document import Result, load
 from rig.judge.records import ScenarioRecord
 from rig.judge.result import Status
 from rig.machine import build, history
-from rig.machine.console import parse_timeouts
 from rig.machine.qemu import die_with_parent
+from rig.machine.timeouts import parse_timeouts
 from rig.model import cost
 from rig.output.paths import check_output, check_output_dir
 from rig.progress import MatrixProgress

@@ -37,11 +37,11 @@ from rig.judge.records import (
 )
 from rig.judge.result import Check, Status
 from rig.machine import build, images, render
-from rig.machine.console import Stage, drive, silence_for, timeouts_for
 from rig.machine.cpu import DEFAULT_CPU
 from rig.machine.images import Artifact, grub, initramfs, seabios, vmlinux
 from rig.machine.images.store import Store
 from rig.machine.qemu import AccelChoice, Machine, choose_accel, qemu_binary, qemu_version
+from rig.machine.timeouts import Stage, silence_for, timeouts_for
 from rig.model.firmware import firmware_problem
 from rig.runner import ovmf
 
@@ -302,6 +302,10 @@ class _Boot:
         timings.qemu_start_s = self._since(self.t0)
         with open(self.log_path, "wb") as log, Machine(argv, log, self.qmp_socket) as m:
             self.imports = _import_after_boot()
+            # the console's stage and crash patterns (the parsers' tables, compiled on import)
+            # are needed only once QEMU prints: its output waits in the pty meanwhile
+            from rig.machine.console import drive
+
             try:
                 kvm = m.query("query-kvm")
                 live.accelerator.kvm_enabled = bool(kvm.get("enabled"))

@@ -11,7 +11,8 @@ import textwrap
 import pexpect
 
 from rig.judge.records import Outcome
-from rig.machine.console import ConsoleResult, Stage, drive
+from rig.machine.console import ConsoleResult, drive
+from rig.machine.timeouts import Stage
 
 CONSOLE = textwrap.dedent(r"""
     import sys, tty

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rig.domain.scenario_file import from_dict, load
@@ -99,3 +101,21 @@ def test_paths_with_spaces_are_refused() -> None:
     with pytest.raises(Exception, match="white space"):
         render.machine_spec(s, accel="tcg", xen="/x", kernel="/a b/vmlinuz", initrd="/i",
                             qmp_socket="/q")
+
+
+def test_templates_compiled_once_render_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    """The compiled templates kept in rig's cache give what compiling them gives; a cache that
+    cannot be written (a file in its way) only means compiling them again."""
+    outputs = []
+    for cache in (tmp_path / "cache", tmp_path / "cache", tmp_path / "file" / "cache"):
+        (tmp_path / "file").touch()
+        monkeypatch.setenv("RIG_CACHE", str(cache))
+        render._env.cache_clear()
+        try:
+            outputs.append(rendered("seed-8g"))
+        finally:
+            render._env.cache_clear()
+        kept = list((tmp_path / "cache" / "templates").iterdir())
+        assert kept and all(p.stat().st_size for p in kept)
+    assert outputs[0] == outputs[1] == outputs[2]
