@@ -264,9 +264,11 @@ def parse_speed(results: Path) -> dict[str, Any]:
     # beside the parsers: rig's time is about the start plus the longer of the two); the
     # parsers over the lines fed to them (the hinted ones and the blocks they open)
     startup, _, _ = timed([*RIG, "--version"])
-    probe = subprocess.run([sys.executable, "-c", SCAN_PROBE, str(big)], capture_output=True,
-                           text=True, check=True)
-    scan_s, parsers_s, hinted, fed = json.loads(probe.stdout)
+    one = results / "one-boot.log"
+    one.write_bytes(body)
+    probe = subprocess.run([sys.executable, "-c", SCAN_PROBE, str(big), str(one)],
+                           capture_output=True, text=True, check=True)
+    scan_s, parsers_s, hinted, fed, full_s, full_fed, one_ms = json.loads(probe.stdout)
     big.unlink()
     rig_s = statistics.median(rig_t)
     return {"log_mb": round(size_mb, 1), "rig_parse_s": stats(rig_t), "grep_c_s": stats(grep_t),
@@ -275,34 +277,51 @@ def parse_speed(results: Path) -> dict[str, Any]:
             "stages": {"startup_s": round(startup, 3), "scan_s": round(scan_s, 3),
                        "parsers_s": round(parsers_s, 3), "hinted_lines": hinted,
                        "fed_lines": fed,
-                       "parsers_us_per_fed_line": round(parsers_s / max(fed, 1) * 1e6, 1)}}
+                       "parsers_us_per_fed_line": round(parsers_s / max(fed, 1) * 1e6, 1),
+                       # the log is one boot's, many times: rig judges the last and reads the
+                       # boots before only for their markers and crash lines; read in full,
+                       # every boot costs what one log of one boot costs
+                       "every_boot_in_full_s": round(full_s, 3),
+                       "every_boot_fed_lines": full_fed,
+                       "every_boot_us_per_fed_line": round(full_s / max(full_fed, 1) * 1e6, 1),
+                       "boots": int(size_mb * 1e6) // len(body),
+                       "one_boot_parse_ms": round(one_ms, 2), "one_boot_kb": len(body) // 1000}}
 
 
-#: times the scan alone (grep's, as rig parse runs it) and the parsers alone over what it found;
-#: prints [scan seconds, parser seconds, hinted lines, fed lines]
+#: times the scan alone (grep's, as rig parse runs it) and the parsers alone over what it found:
+#: as rig reads it (the boots before the last only for their markers and crash lines) and with
+#: every boot read in full; and one boot's log alone. Prints [scan s, parsers s, hinted lines,
+#: fed lines, parsers s every boot in full, fed lines then, one boot's parse_file ms]
 SCAN_PROBE = """
 import json, mmap, sys, time
 from pathlib import Path
 from rig.machine import logscan
 from rig.parse import scan
 from rig.parse.collect import Collector
-path = Path(sys.argv[1])
+path, one = Path(sys.argv[1]), Path(sys.argv[2])
 size = path.stat().st_size
+def fed_by(last_boot):
+    c, fed = Collector(), [0]
+    feed = c.feed
+    def counted(*a, **k):
+        fed[0] += 1
+        feed(*a, **k)
+    c.feed = counted
+    t = time.monotonic()
+    scan._feed_hinted(c, mm, iter(hinted), size, last_boot)
+    return time.monotonic() - t, fed[0]
 with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
     t = time.monotonic()
     hinted = list(logscan.hinted(path, mm, size))
     scan_s = time.monotonic() - t
-    c = Collector()
-    fed = 0
-    feed = c.feed
-    def counted(*a, **k):
-        global fed
-        fed += 1
-        feed(*a, **k)
-    c.feed = counted
+    parsers_s, fed = fed_by(scan.last_boot_start(mm, size))
+    full_s, full_fed = fed_by(0)
+times = []
+for _ in range(20):
     t = time.monotonic()
-    scan._feed_hinted(c, mm, iter(hinted), size)
-    print(json.dumps([scan_s, time.monotonic() - t, len(hinted), fed]))
+    logscan.parse_file(one)
+    times.append(time.monotonic() - t)
+print(json.dumps([scan_s, parsers_s, len(hinted), fed, full_s, full_fed, min(times) * 1e3]))
 """
 
 

@@ -79,6 +79,10 @@ class Result(Record, kw_only=True):
     firmware_log: str | UnsetType = UNSET
     mode: str | UnsetType = UNSET
     notes: list[str] | UnsetType = UNSET
+    #: a log of several boots (the last is judged): where each after the first begins, and the
+    #: crash lines of the boots before the judged one
+    log_boot_starts: list[int] | UnsetType = UNSET
+    earlier_crashes: list[HitRecord] | UnsetType = UNSET
 
     @property
     def pv_prediction(self) -> PvPredictionRecord | None:
@@ -158,6 +162,9 @@ def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] 
         machine=live.machine,
         firmware_log=live.firmware_log,
         mode=live.mode,
+        log_boot_starts=list(parsed.boot_starts) if parsed.boot_starts else UNSET,
+        earlier_crashes=[HitRecord.of(h) for h in parsed.earlier_crashes]
+        if parsed.boot_starts else UNSET,
     )
 
 

@@ -32,9 +32,24 @@ def close(log: ParsedLog, checks: list[Check], expect: Expect, refused: bool) ->
                                 f"rig's /init did not finish (last stage: {seen})"))
     if log.lava is not None:
         checks.append(_lava(log.lava))
+    if log.boot_starts:
+        checks.append(_boots(log))
     evidence = _evidence(checks, refused)
     if evidence is not None:
         checks.append(evidence)
+
+
+def _boots(log: ParsedLog) -> Check:
+    """A log of several boots is judged by its last: the checks above are that boot's alone
+    (judging a mix, one boot's dom0_mem against another's nr_pages, failed boots that were
+    fine). The boots before it do not change the verdict; their crashes are said."""
+    n, last = len(log.boot_starts) + 1, log.boot_starts[-1]
+    fatal = [h for h in log.earlier_crashes if h.fatal]
+    said = (f"; {len(fatal)} crash line(s) in the boots before it, the first {fatal[0].kind.value}"
+            f" at line {fatal[0].line_no}: {fatal[0].text}") if fatal else \
+        "; no crash line in the boots before it"
+    return Check("boots", Status.WARN, 1, n, f"the log holds {n} boots: the last one, from line "
+                 f"{last}, is judged{said}")
 
 
 def _lava(info: LavaInfo) -> Check:

@@ -3,6 +3,13 @@
 Pure: the parsers take raw lines and never know whether they come from a live console or a
 file. ``parse_lines`` reads any iterable of lines; rig.parse.scan reads files faster, with the
 same result.
+
+A log may hold several boots (a serial capture across reboots, a journal of every boot): the
+last one is parsed, and the boots before it leave only where they began and their crash lines.
+A boot begins at Xen's banner when the log already had one, or at dom0's "Linux version" when
+the boot had one already (a log of dom0's kernel alone). The halves of one boot in one file
+(``xl dmesg`` then ``dmesg``) hold one banner each, and stay one boot. What a later boot's
+GRUB printed before Xen's banner stays with the boot before (rig's own logs hold one boot).
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from rig.parse.hints import HINT
 from rig.parse.init import InitInfo, InitParser
 from rig.parse.lava import LavaInfo
 from rig.parse.lines import Line, Source, has_prefix, split
+from rig.parse.linux import VERSION as LINUX_VERSION
 from rig.parse.linux import LinuxInfo, LinuxParser
+from rig.parse.xen import VERSION as XEN_VERSION
 from rig.parse.xen import XenInfo, XenParser
 
 #: continuation lines one message may have (a wrapped command line)
@@ -38,13 +47,17 @@ class ParsedLog:
     tail: list[str] = field(default_factory=list)
     #: known messages that were cut (wrapped) and could not be rejoined: (line, what, text)
     cut: list[tuple[int, str, str]] = field(default_factory=list)
-    #: how many cut messages were rejoined with their continuation
+    #: how many cut messages (of the parsed boot) were rejoined with their continuation
     rejoined: int = 0
     grub: GrubInfo = field(default_factory=GrubInfo)
     #: how the file was unpacked before its lines were read (a mail's decoded text parts)
     decoded: str | None = None
     #: LAVA's own results, when the log is a LAVA job's (log.yaml, results.yaml)
     lava: LavaInfo | None = None
+    #: where each boot after the log's first begins (its line): the last one is parsed
+    boot_starts: list[int] = field(default_factory=list)
+    #: the crash lines of the boots before the parsed one
+    earlier_crashes: list[crash.Hit] = field(default_factory=list)
 
     @property
     def fatal(self) -> crash.Hit | None:
@@ -60,14 +73,26 @@ class Collector:
     waits for the next raw line, which may be its wrapped continuation (rig.parse.wrap)."""
 
     def __init__(self) -> None:
+        self._boot()
+        self.boot_starts: list[int] = []
+        self.earlier_crashes: list[crash.Hit] = []
+        #: a known message that may go on in the next raw line, and its raw line's length
+        self._pending: tuple[Line, wrap.Known, int] | None = None
+        self._joins = 0
+
+    def _boot(self) -> None:
+        """A boot's parsers, empty."""
         self.xen, self.linux, self.init = XenParser(), LinuxParser(), InitParser()
         self.grub = GrubParser()
         self.crashes: list[crash.Hit] = []
         self.cut: list[tuple[int, str, str]] = []
         self.rejoined = 0
-        #: a known message that may go on in the next raw line, and its raw line's length
-        self._pending: tuple[Line, wrap.Known, int] | None = None
-        self._joins = 0
+
+    def _next_boot(self, line: Line) -> None:
+        """``line`` begins another boot: the one before leaves its start and crash lines."""
+        self.boot_starts.append(line.no)
+        self.earlier_crashes.extend(self.crashes)
+        self._boot()
 
     @property
     def in_block(self) -> bool:
@@ -119,10 +144,17 @@ class Collector:
             self._dispatch(line)
 
     def _dispatch(self, line: Line, cut: bool = False) -> None:
+        text = line.text
         if line.source is _XEN:
+            if text.startswith("Xen version ") and self.xen.info.version is not None and \
+                    XEN_VERSION.match(text):
+                self._next_boot(line)
             self.grub.xen_started = True
             self.xen.feed(line.text, cut)
         else:
+            if text.startswith("Linux version ") and self.linux.info.version is not None and \
+                    LINUX_VERSION.match(text):
+                self._next_boot(line)
             self.linux.feed(line.text, cut)
             if not cut:  # a cut line's numbers are not read, rig's own lines' neither
                 self.init.feed(line.text)
@@ -133,7 +165,8 @@ class Collector:
                 fatal = pattern.fatal
                 if pattern.kind is crash.Kind.DOM0_HALT:
                     # a halt before dom0's kernel printed anything of its own ended the boot;
-                    # after that it is the machine being shut down
+                    # after that it is the machine being shut down (rig.parse.hints.EARLIER_BOOT
+                    # keeps these lines of the boots before a log's last)
                     li = self.linux.info
                     fatal = not (li.version or li.memory_line or self.init.info.stages)
                 self.crashes.append(crash.Hit(pattern.kind, line.no, line.text, fatal))
@@ -142,7 +175,8 @@ class Collector:
         if self._pending is not None:
             self.feed(count + 1, "")  # the log ended: a waiting message stays as it was
         return ParsedLog(self.xen.finish(), self.linux.finish(), self.init.finish(),
-                         self.crashes, count, tail, self.cut, self.rejoined, self.grub.finish())
+                         self.crashes, count, tail, self.cut, self.rejoined, self.grub.finish(),
+                         boot_starts=self.boot_starts, earlier_crashes=self.earlier_crashes)
 
 
 def combine(dom0: ParsedLog, xen: ParsedLog) -> ParsedLog:
@@ -159,6 +193,8 @@ def combine(dom0: ParsedLog, xen: ParsedLog) -> ParsedLog:
         cut=dom0.cut + xen.cut,
         rejoined=dom0.rejoined + xen.rejoined,
         grub=dom0.grub,
+        boot_starts=dom0.boot_starts,
+        earlier_crashes=dom0.earlier_crashes + xen.earlier_crashes,
     )
 
 

@@ -22,3 +22,9 @@ LOWER_LED = tuple(h for h in HINTS if h[0].islower() or h[0] == "_")
 assert not any(c in h for h in LOWER_LED for c in ".^$*+?{}[]\\|()"), "plain text only"
 HINT_BYTES = re.compile("|".join(h for h in HINTS if h not in LOWER_LED).encode())
 HINT_LITERALS = tuple(h.encode() for h in LOWER_LED)
+
+#: what a boot before a log's last needs (rig.parse.collect keeps only where it began and its
+#: crash lines): the crash table's hints, the boots' markers, and what tells whether Xen's
+#: "Dom0 halted" was a crash (dom0's kernel had printed its version or Memory:, /init a stage)
+EARLIER_BOOT = re.compile("|".join(
+    (*crash.HINTS, "Xen version ", "Linux version ", "Memory:", init.MARKER + " stage")).encode())

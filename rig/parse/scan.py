@@ -5,6 +5,11 @@ large file (rig.machine.logscan hands it in: a process is no part of this pure l
 parsers then see, in order, only those lines and the lines of the blocks they open (an E820
 map, a message that may go on); every other line is counted, never decoded. LAVA's logs and
 results, and mails, are decoded first.
+
+A log of several boots is judged by its last (rig.parse.collect). Once the last Xen banner that
+begins a boot is found (from the file's end, at memory speed), the lines before it are the
+boots before: of those only the lines they need (rig.parse.hints.EARLIER_BOOT: their markers
+and crash lines) are fed, with the same result as feeding them all.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from pathlib import Path
 from rig.errors import UsageError
 from rig.parse import lava, mail
 from rig.parse.collect import Collector, ParsedLog, parse_lines, tail_of
-from rig.parse.hints import HINT_BYTES, HINT_LITERALS
+from rig.parse.hints import EARLIER_BOOT, HINT_BYTES, HINT_LITERALS
+from rig.parse.lines import Source, split
+from rig.parse.xen import VERSION as XEN_VERSION
 
 _SLICE = 1 << 24
 
@@ -55,7 +62,8 @@ def parse_file(path: Path, tail: int = 20, scan: Scanner | None = None) -> Parse
         log.decoded = "a mail: its text/plain parts, transfer-decoded"
         return log
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        lines, rest = _feed_hinted(c, mm, (scan or python_scan)(path, mm, size), size)
+        lines, rest = _feed_hinted(c, mm, (scan or python_scan)(path, mm, size), size,
+                                   last_boot_start(mm, size))
         if rest < size:  # the lines after the last one fed: only counted
             lines += _count_newlines(mm, rest, size)
             if mm[size - 1:size] != b"\n":
@@ -66,11 +74,34 @@ def parse_file(path: Path, tail: int = 20, scan: Scanner | None = None) -> Parse
     return c.result(lines, tail_of(end_text[-tail:], tail))
 
 
-def _feed_hinted(c: Collector, mm: mmap.mmap, hinted: Iterator[Hinted], size: int
-                 ) -> tuple[int, int]:
+def last_boot_start(mm: mmap.mmap, size: int) -> int:
+    """Where the line of the log's last Xen banner begins, when a banner comes before it (so
+    that it begins a boot of its own); else 0."""
+    last = _banner_before(mm, size)
+    if last is None or _banner_before(mm, last) is None:
+        return 0
+    return last
+
+
+def _banner_before(mm: mmap.mmap, end: int) -> int | None:
+    """The start of the last line before ``end`` that holds Xen's banner (Linux prints "Xen
+    version: " too, and a line may quote it: each is read as the parsers read it)."""
+    while (at := mm.rfind(b"Xen version ", 0, end)) >= 0:
+        start = mm.rfind(b"\n", 0, at) + 1
+        stop = mm.find(b"\n", at)
+        text = mm[start:stop if stop >= 0 else len(mm)].decode("utf-8", "replace")
+        if any(ln.source is Source.XEN and XEN_VERSION.match(ln.text) for ln in split(0, text)):
+            return start
+        end = start
+    return None
+
+
+def _feed_hinted(c: Collector, mm: mmap.mmap, hinted: Iterator[Hinted], size: int,
+                 last_boot: int = 0) -> tuple[int, int]:
     """Feed the hinted lines, and after each the lines of the block it opens (an E820 map, a
-    message that may go on). The number of the last line fed and the offset after it (past the
-    file's end when that line had no line end)."""
+    message that may go on); before ``last_boot`` (the offset where the log's last boot
+    begins) only those an earlier boot needs. The number of the last line fed and the offset
+    after it (past the file's end when that line had no line end)."""
     pos = 0  # everything before pos has been fed or skipped
     no = 0  # the number of the line that ends at pos (0: none yet)
     terminated = mm[size - 1:size] == b"\n"
@@ -88,6 +119,8 @@ def _feed_hinted(c: Collector, mm: mmap.mmap, hinted: Iterator[Hinted], size: in
             break  # the file grew after it was mapped: its end then is the log's
         if start < pos:
             continue  # fed already, inside a block
+        if start < last_boot and EARLIER_BOOT.search(body) is None:
+            continue  # of a boot before the last: read only for its start and crash lines
         pos, no = feed(line_no, start, body), line_no
         while c.in_block and pos < size:
             nl = mm.find(b"\n", pos)
