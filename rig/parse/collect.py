@@ -64,6 +64,13 @@ class ParsedLog:
         return next((h for h in self.crashes if h.fatal), None)
 
 
+def xen_banner(line: Line) -> bool:
+    """Whether ``line`` is Xen's banner, which begins each of its boots (Linux prints "Xen
+    version: " too, on its own lines)."""
+    return line.source is _XEN and line.text.startswith("Xen version ") and \
+        XEN_VERSION.match(line.text) is not None
+
+
 #: a line that ends in a number (decimal, or hex holding a digit) may have lost digits
 _ENDS_IN_NUMBER = re.compile(r"\b(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]+$")
 
@@ -144,16 +151,14 @@ class Collector:
             self._dispatch(line)
 
     def _dispatch(self, line: Line, cut: bool = False) -> None:
-        text = line.text
         if line.source is _XEN:
-            if text.startswith("Xen version ") and self.xen.info.version is not None and \
-                    XEN_VERSION.match(text):
+            if self.xen.info.version is not None and xen_banner(line):
                 self._next_boot(line)
             self.grub.xen_started = True
             self.xen.feed(line.text, cut)
         else:
-            if text.startswith("Linux version ") and self.linux.info.version is not None and \
-                    LINUX_VERSION.match(text):
+            if self.linux.info.version is not None and line.text.startswith("Linux version ") \
+                    and LINUX_VERSION.match(line.text):
                 self._next_boot(line)
             self.linux.feed(line.text, cut)
             if not cut:  # a cut line's numbers are not read, rig's own lines' neither

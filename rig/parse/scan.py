@@ -21,10 +21,9 @@ from pathlib import Path
 
 from rig.errors import UsageError
 from rig.parse import lava, mail
-from rig.parse.collect import Collector, ParsedLog, parse_lines, tail_of
+from rig.parse.collect import Collector, ParsedLog, parse_lines, tail_of, xen_banner
 from rig.parse.hints import EARLIER_BOOT, HINT_BYTES, HINT_LITERALS
-from rig.parse.lines import Source, split
-from rig.parse.xen import VERSION as XEN_VERSION
+from rig.parse.lines import split
 
 _SLICE = 1 << 24
 
@@ -90,7 +89,7 @@ def _banner_before(mm: mmap.mmap, end: int) -> int | None:
         start = mm.rfind(b"\n", 0, at) + 1
         stop = mm.find(b"\n", at)
         text = mm[start:stop if stop >= 0 else len(mm)].decode("utf-8", "replace")
-        if any(ln.source is Source.XEN and XEN_VERSION.match(ln.text) for ln in split(0, text)):
+        if any(xen_banner(ln) for ln in split(0, text)):
             return start
         end = start
     return None
