@@ -206,6 +206,9 @@ class Machine:
                 preexec_fn=die_with_parent, echo=False, env=dict(os.environ, LC_ALL="C"))
         except (pexpect.ExceptionPexpect, OSError) as exc:
             raise MachineError(f"QEMU did not start: {exc}", command=self.argv) from exc
+        # pexpect sleeps 0.05 s before every send (for programs that echo before they read):
+        # QEMU's serial reads at once, and the two keys of Xen's query paid 0.1 s for nothing
+        self.console.delaybeforesend = None
         self.console.logfile_read = self.log
         self.started_at = time.monotonic()
         self.state = State.RUNNING
