@@ -383,7 +383,7 @@ def markdown(r: dict[str, Any]) -> str:
              f"| rig parse, {p['log_mb']} MB log | {p['rig_mb_s']} MB/s | grep -c: "
              f"{p['grep_mb_s']} MB/s | ≥ 50 MB/s |"]
     cold = r["presets"].get("pci-hole_cold", {})
-    lines += ["", "| preset | warm s | QEMU peak RSS | stages (s from start) |",
+    lines += ["", "| preset | warm s | QEMU peak RSS | stages (s from QEMU's start) |",
               "|---|---|---|---|"]
     if cold:
         lines.append(f"| pci-hole, empty cache | {cold['total_s']} | - | artifacts "

@@ -43,7 +43,7 @@ _Q_DUMP = rb"General information for domain 0:[^\n]*\n(?:[^\n]*\n){0,3}?[^\n]*ma
 class ConsoleResult:
     outcome: Outcome
     stage: Stage  # the last stage reached
-    timeline: dict[str, float] = field(default_factory=dict)  # stage → seconds since start
+    timeline: dict[str, float] = field(default_factory=dict)  # stage → s since QEMU started
     crash_kind: str | None = None
     waited_for: Stage | None = None
     message: str = ""
@@ -107,9 +107,11 @@ class _Watch:
         self.child, self.limits, self.quiet = child, limits, quiet
         self.counter = _Counter(child.logfile_read)
         child.logfile_read = self.counter
-        self.t0 = time.monotonic()
+        #: the timeline counts from QEMU's start, as its readers are told, not from this
+        #: watch's, which begins after QMP's queries (~0.1 s later)
+        self.t0 = started_at if started_at is not None else time.monotonic()
         #: when output last arrived (or QEMU started)
-        self.last_seen = started_at if started_at is not None else self.t0
+        self.last_seen = self.t0
         self._last_count = 0
         self.timeline: dict[str, float] = {Stage.FIRMWARE.value: 0.0}
         self.fatal = [(kind, re.compile(rx.encode())) for kind, rx in crash.LIVE_FATAL]
