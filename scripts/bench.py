@@ -16,9 +16,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 TOP = Path(__file__).resolve().parent.parent
 RIG = [sys.executable, "-m", "rig.cli"]
@@ -88,6 +89,8 @@ def kept_command(args: list[str], results: Path) -> list[str]:
 
 #: Linux's last line before it asks Xen to power off (kernel/reboot.c, kernel_power_off)
 POWER_DOWN = b"reboot: Power down"
+#: a bare run that has not ended by then is stuck
+BARE_LIMIT_S = 600
 
 
 def bare_to_end(argv: list[str]) -> tuple[float, float | None]:
@@ -100,15 +103,28 @@ def bare_to_end(argv: list[str]) -> tuple[float, float | None]:
     rtc_set_date_from_host: offset 0), so a bare run ends a whole number of seconds after it
     began, plus QEMU's exit."""
     t0 = time.monotonic()
-    power_down = None
+    stamps: list[float] = []
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             stdin=subprocess.DEVNULL)
+
+    def read(out: IO[bytes]) -> None:
+        for line in out:
+            if not stamps and POWER_DOWN in line:
+                stamps.append(time.monotonic() - t0)
+
+    # read in a thread, so that the time limit holds even for a guest that hangs silent
     assert proc.stdout is not None
-    for line in proc.stdout:
-        if power_down is None and POWER_DOWN in line:
-            power_down = time.monotonic() - t0
-    proc.wait(timeout=600)
-    return time.monotonic() - t0, power_down
+    reader = threading.Thread(target=read, args=(proc.stdout,), daemon=True)
+    reader.start()
+    try:
+        proc.wait(timeout=BARE_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise SystemExit(f"bare QEMU still ran after {BARE_LIMIT_S} s: {argv}") from None
+    end = time.monotonic() - t0
+    reader.join(timeout=5)
+    return end, stamps[0] if stamps else None
 
 
 def overhead(results: Path) -> dict[str, Any]:

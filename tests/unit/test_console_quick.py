@@ -50,6 +50,7 @@ def boot(limit: float, stop_at: Stage | None = None, lost: int = 0) -> ConsoleRe
     ``lost``: CTRL-a the line loses before Xen sees any."""
     child = pexpect.spawn(sys.executable, ["-u", "-c", CONSOLE, str(lost)], timeout=10)
     child.setecho(False)
+    child.delaybeforesend = None  # keys go out at once, as rig.machine.qemu sends them
     child.logfile_read = io.BytesIO()  # the console log, as rig.machine.qemu gives it a file
     try:
         return drive(child, {s: limit for s in Stage}, 5.0, stop_at=stop_at)
