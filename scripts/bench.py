@@ -56,8 +56,8 @@ def rig_run(args: list[str], results: Path, env: dict[str, str] | None = None
 
 def bare_qemu(argv: list[str]) -> tuple[float, int]:
     """The same QEMU command without rig, stopped where rig stops it: when /init has printed
-    its last line (rig then reads Xen's count, 0.01-0.03 s, and stops QEMU; /init itself would wait
-    20 s for that). /usr/bin/time reports the peak RSS."""
+    its last line (rig then reads Xen's count, about 0.01 s, and stops QEMU; /init itself would
+    wait 20 s for that). /usr/bin/time reports the peak RSS."""
     t0 = time.monotonic()
     proc = subprocess.Popen(["/usr/bin/time", "-f", "RSS %M", *argv], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
@@ -437,16 +437,15 @@ def held_by(r: dict[str, Any]) -> dict[str, str]:
                 f"artifacts, render "
                 f"and initramfs before QEMU {parts['before_qemu_s']} s; stopping QEMU, parse, "
                 f"judge and write after it {parts['after_qemu_s']} s")
-        why["fixed_cost_s"] = why["full_ratio"] = why["quick_ratio"] = text
+        why["fixed_cost_s"] = why["quick_ratio"] = text
         down, after = o.get("bare_power_down_s"), o.get("bare_after_power_down_s")
         st = o.get("stages_s", {})
-        if down and after:
-            why["full_ratio"] = (
-                f"{text}; rig's run has /init's last line at {st.get('done')} s and Xen's count "
-                f"at {st.get('xen-query')} s of QEMU's time, bare QEMU's guest asks to power off "
-                f"at {down['median']} s and its run ends {after['median']} s later "
-                f"({after['min']}-{after['max']}: Xen's power-off waits for the RTC's next "
-                "whole second of QEMU's run, then QEMU exits)")
+        why["full_ratio"] = text + (
+            f"; rig's run has /init's last line at {st.get('done')} s and Xen's count at "
+            f"{st.get('xen-query')} s of QEMU's time, bare QEMU's guest asks to power off at "
+            f"{down['median']} s and its run ends {after['median']} s later ({after['min']}-"
+            f"{after['max']}: Xen's power-off waits for the RTC's next whole second of QEMU's "
+            "run, then QEMU exits)" if down and after else "")
     if m.get("j2_cell_boot_s"):
         setup = {k: v.get("setup") for k, v in m.get("j2_cell_stages_s", {}).items()}
         why["seed_matrix_ratio"] = (
