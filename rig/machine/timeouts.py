@@ -68,10 +68,20 @@ def parse_timeouts(pairs: list[str]) -> dict[Stage, float]:
     return out
 
 
-def timeouts_for(accel: str, overrides: dict[Stage, float] | None = None) -> dict[Stage, float]:
-    scale = TCG_SLOWDOWN if accel == "tcg" else 1.0
+def timeouts_for(accel: str, overrides: dict[Stage, float] | None = None,
+                 machine: float = 1.0) -> dict[Stage, float]:
+    """The stage limits: the base ones scaled for the accelerator and for the machine
+    (``machine``: how much longer than the reference machine its boot is expected to take,
+    rig.model.cost.limit_scale), then ``--timeout``'s, which are taken as given."""
+    scale = _factor(accel, machine)
     return {**{k: v * scale for k, v in BASE_TIMEOUTS.items()}, **(overrides or {})}
 
 
-def silence_for(accel: str) -> float:
-    return BASE_SILENCE_S * (TCG_SLOWDOWN if accel == "tcg" else 1.0)
+def silence_for(accel: str, machine: float = 1.0) -> float:
+    """The silence limit, scaled as the stages are: a big dom0's console starts late (its
+    memory setup runs before the console is up), so its first line may follow a long quiet."""
+    return BASE_SILENCE_S * _factor(accel, machine)
+
+
+def _factor(accel: str, machine: float) -> float:
+    return (TCG_SLOWDOWN if accel == "tcg" else 1.0) * max(1.0, machine)

@@ -31,6 +31,7 @@ from rig.judge.records import (
     ConsoleRecord,
     Live,
     LoadedRecord,
+    Outcome,
     QemuCommand,
     ScenarioRecord,
     TimingsRecord,
@@ -312,9 +313,17 @@ class _Boot:
                 live.accelerator.qemu_version = m.version() or ""
             except RigError:
                 pass  # QEMU already gone: the console result says why
-            console = drive(m.console, timeouts_for(choice.accel, opts.timeouts),
-                            opts.silence or silence_for(choice.accel), started_at=m.started_at,
+            # the model is imported once QEMU runs (its output waits in the pty meanwhile)
+            from rig.model.cost import limit_scale
+
+            scale = limit_scale(self.s)
+            console = drive(m.console, timeouts_for(choice.accel, opts.timeouts, scale),
+                            opts.silence or silence_for(choice.accel, scale),
+                            started_at=m.started_at,
                             stop_at=Stage.SETUP if opts.quick else None)
+            if console.outcome in (Outcome.TIMEOUT, Outcome.SILENT) and scale > 1:
+                console.message += (f" (limits scaled x{scale:.2f}: rig.model.cost expects this "
+                                     "machine's boot to take that much longer than pci-hole's)")
             m.stop()
             timings.qemu_stopped_s = self._since(t_boot)
             timings.qemu_peak_rss_kb = m.peak_rss_kb
