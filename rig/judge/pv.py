@@ -80,6 +80,9 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
         went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
         moved = ", ".join(f"{s.entry.type.value} [{s.entry.start:#x}, {s.entry.end:#x})"
                           for s in swaps)
+        halt = None if went_on or pred is None else _silent_halt(log, pred, inp, moved)
+        if halt is not None:
+            return halt
         return Check("refusal", Status.PASS if went_on else Status.INCOMPLETE, "boot",
                      "went on" if went_on else None,
                      f"{moved} lies in what Xen allocated for dom0, which a correct kernel "
@@ -107,6 +110,31 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
                     "the log ends before it says so"))
 
 
+def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str) -> Check | None:
+    """dom0 stopped before its memory setup said it went on, with no refusal message of its
+    own, where a correct kernel swaps the NVS in its way: a kernel bug when the model without
+    a fix stops there silently too (rig's finding of the unaligned swap target)."""
+    stop = next((h for h in log.crashes if h.fatal and h.kind in _HALTS), None)
+    if stop is None:
+        return None
+    lacking = [(f, p.conflict) for f, p in _without_each_fix(inp)
+               if p.conflict is not None and not p.conflict.printed]
+    if not lacking:
+        return None
+    assert inp.kernel is not None
+    version = inp.kernel.version
+    predates = [f for f, _ in lacking if not f.in_version(version)]
+    return Check("refusal", Status.FAIL, "boot", "halted",
+                 f"dom0 halted (line {stop.line_no}: {stop.text}) where a correct kernel swaps "
+                 f"{moved} with RAM above nr_pages and goes on; it behaves as a kernel without "
+                 + "; ".join(f.named() for f, _ in lacking) + f": {lacking[0][1].message}"
+                 + _known(predates, version))
+
+
+#: how a kernel that stops without a message of its own shows in the log
+_HALTS = (Kind.DOM0_HALT, Kind.DOM0_CRASH, Kind.LINUX_BUG)
+
+
 def _without_each_fix(inp: Inputs) -> list[tuple[Fix, Prediction]]:
     """The model's prediction for a kernel with every fix but one, for each fix: what names
     the fixes a kernel behaves as lacking."""
@@ -131,12 +159,24 @@ def _a_correct_kernel_boots(pred: Prediction, inp: Inputs) -> tuple[str, str]:
     # reverted, a backport missing), every fix whose absence the model repeats is named
     predates = [f for f in lacking if not f.in_version(version)]
     lacking = predates or lacking
-    named = "; ".join(f"{f.commit} (\"{f.title}\", Linux {'.'.join(map(str, f.mainline))})"
-                      for f in lacking)
-    known = (f". Known: this kernel's version predates {', '.join(f.commit for f in predates)} "
-             f"({'.'.join(map(str, version))})" if predates else "")
+    named = "; ".join(f.named() for f in lacking)
     return (f"a correct kernel boots: it swaps {moved} with RAM above nr_pages and goes on"
-            + (f"; it behaves as a kernel without {named}" if named else ""), known)
+            + (f"; it behaves as a kernel without {named}" if named else ""),
+            _known(predates, version))
+
+
+def _known(predates: list[Fix], version: tuple[int, ...]) -> str:
+    """The sentence that makes a failure a known bug: the fixes the kernel's version predates,
+    and rig's findings, which no kernel has a fix for yet."""
+    released = [f.commit for f in predates if f.mainline is not None]
+    findings = [f for f in predates if f.mainline is None]
+    said = []
+    if released:
+        said.append(f"this kernel's version predates {', '.join(released)} "
+                    f"({'.'.join(map(str, version))})")
+    if findings:
+        said.append("rig's finding (README, Findings), which no kernel fixes yet")
+    return ". Known: " + "; ".join(said) if said else ""
 
 
 def _own_balloon(inp: Inputs) -> tuple[int | None, str | None, str]:

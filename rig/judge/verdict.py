@@ -108,7 +108,9 @@ def crash_check(log: ParsedLog, refusal: Check | None, expect: Expect,
                      Expect.QUICK else "no crash line up to Linux's memory setup (its Memory: "
                      "line, where a quick run stops; a crash after it is not looked for)")
     hit = hits[0]
+    why = ("; the refusal check says why" if refusal is not None and refusal.status is
+           Status.FAIL and hit.kind in refused_by else "")
     return Check("crash", Status.CRASH, None, hit.text,
-                 f"{hit.kind.value} at line {hit.line_no}: {hit.text}")
+                 f"{hit.kind.value} at line {hit.line_no}: {hit.text}{why}")
 
 

@@ -11,6 +11,13 @@ since the map was re-sorted. At most NR_NONRAM_REMAP (4) swaps. Anything else in
 gap, reserved, ACPI data) and the kernel stops: "Xen hypervisor allocated <component> memory
 conflicts with E820 map". Kernels without a fix behave as the fix's commit says they did:
 ``fixes`` names the ones a kernel has.
+
+One way a kernel halts is rig's finding, not a refusal: every kernel with be35d91c8880 takes
+the swap's new place as the RAM entry's end less the swap's size, and when that end is not on a
+page the place is not either; xen_add_remap_nonram() (arch/x86/xen/p2m.c) then finds the
+pseudo-physical and machine addresses at different page offsets and its BUG_ON stops dom0
+before its console is up, with no message of its own. A correct kernel takes the entry's end
+down to a page (fix "swap-target-aligned", rig/regressions/fix-swap-target-aligned.patch).
 """
 
 from __future__ import annotations
@@ -60,7 +67,11 @@ class Conflict:
     component: str
     range: tuple[int, int]
     entry: E820Entry
+    #: the line the kernel prints before it stops, or (``printed`` false) what stops it
     message: str
+    #: False: the kernel stops without a message of its own (a BUG_ON before its console is
+    #: up); only Xen's "Hardware Dom0 halted" is seen
+    printed: bool = True
 
 
 @dataclass
@@ -111,26 +122,39 @@ def in_the_way(view: Sequence[E820Entry], start: int, end: int) -> E820Entry:
     return min(hits, key=lambda e: e.start, default=E820Entry(start, end, E820Type.OTHER))
 
 
-def _swap(view: list[E820Entry], nvs: E820Entry, mem_end: int,
-          offset_fixed: bool) -> tuple[list[E820Entry], Swap] | None:
-    """xen_e820_swap_entry_with_ram(): the first RAM entry whose top swap_size bytes lie at or
-    above mem_end gives them up to the NVS."""
+def _span(nvs: E820Entry) -> tuple[int, int]:
+    """The whole pages an entry touches, as xen_e820_swap_entry_with_ram() swaps them: their
+    start and size."""
     swap_addr = nvs.start // PAGE_SIZE * PAGE_SIZE
-    swap_size = -(-(nvs.start - swap_addr + nvs.size) // PAGE_SIZE) * PAGE_SIZE
-    offset = nvs.start - swap_addr
+    return swap_addr, -(-(nvs.end - swap_addr) // PAGE_SIZE) * PAGE_SIZE
+
+
+def _target(view: Sequence[E820Entry], swap_size: int, mem_end: int,
+            aligned: bool) -> tuple[E820Entry, int] | None:
+    """The first RAM entry whose top ``swap_size`` bytes lie at or above ``mem_end``, and where
+    its top ends (xen_e820_swap_entry_with_ram(): the entry's end; with the fix
+    "swap-target-aligned", that end taken down to a page, so the rest keeps whole pages)."""
     for e in view:
-        if e.is_ram and e.size >= swap_size and e.end - swap_size >= mem_end:
-            to = e.end - swap_size
-            if to % PAGE_SIZE:
-                return None  # p2m.c's BUG_ON: the new place must keep the page offset
-            # before 28e03f78e69c the offset was subtracted: the entry landed 2*offset low
-            at = to + offset if offset_fixed else to - offset
-            moved = E820Entry(at, at + nvs.size, E820Type.NVS)
-            rest = [x for x in view if x != nvs and x != e]
-            rest += [E820Entry(e.start, to, E820Type.RAM), moved,
-                     E820Entry(swap_addr, swap_addr + swap_size, E820Type.RAM)]
-            return sanitize(rest), Swap(nvs, moved)
+        end = e.end // PAGE_SIZE * PAGE_SIZE if aligned else e.end
+        if e.is_ram and end - swap_size >= max(mem_end, e.start):
+            return e, end
     return None
+
+
+def _swap(view: list[E820Entry], nvs: E820Entry, target: E820Entry, end: int,
+          offset_fixed: bool) -> tuple[list[E820Entry], Swap]:
+    """xen_e820_swap_entry_with_ram(): ``target``'s top pages below ``end`` go to the NVS (a
+    part page above ``end`` is left out of the map), the NVS's own pages become RAM."""
+    swap_addr, swap_size = _span(nvs)
+    offset = nvs.start - swap_addr
+    to = end - swap_size
+    # before 28e03f78e69c the offset was subtracted: the entry landed 2*offset low
+    at = to + offset if offset_fixed else to - offset
+    moved = E820Entry(at, at + nvs.size, E820Type.NVS)
+    rest = [x for x in view if x != nvs and x != target]
+    rest += [E820Entry(target.start, to, E820Type.RAM), moved,
+             E820Entry(swap_addr, swap_addr + swap_size, E820Type.RAM)]
+    return sanitize(rest), Swap(nvs, moved)
 
 
 def resolve(view: Sequence[E820Entry], kernel: Kernel, alloc: Allocations, nr_pages: int,
@@ -167,14 +191,27 @@ def _resolve_one(out: Resolution, start: int, end: int, nr_pages: int,
             if len(out.swaps) >= NR_NONRAM_REMAP:
                 return Conflict("kernel", (start, end), e, "Number of required E820 entry "
                                 "remapping actions exceed maximum value")
-            done = _swap(out.view, e, nr_pages * PAGE_SIZE, "nvs-swap-offset" in fixes)
-            if done is None:
+            swap_size = _span(e)[1]
+            found = _target(out.view, swap_size, nr_pages * PAGE_SIZE,
+                            "swap-target-aligned" in fixes)
+            if found is None:
                 return Conflict("kernel", (start, end), e, "No suitable area found for "
                                 "required E820 entry remapping action")
-            out.view, swap = done
+            target, top = found
+            if top % PAGE_SIZE:
+                return Conflict("kernel", (start, end), e, _unaligned(target, top - swap_size),
+                                printed=False)
+            out.view, swap = _swap(out.view, e, target, top, "nvs-swap-offset" in fixes)
             out.swaps.append(swap)
             if "resolve-restart" in fixes:
                 i = 0  # the map was re-sorted and merged: start again
                 continue
         i += 1
     return None
+
+
+def _unaligned(target: E820Entry, to: int) -> str:
+    return (f"BUG_ON in xen_add_remap_nonram() (arch/x86/xen/p2m.c): the swap's target, RAM "
+            f"[{target.start:#x}, {target.end:#x}), ends inside a page, so the NVS's new place "
+            f"{to:#x} is not page-aligned and its page offset differs from its machine "
+            "address's; dom0 halts before its console is up")

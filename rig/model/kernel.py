@@ -140,10 +140,15 @@ class Fix:
     name: str
     commit: str
     title: str
-    mainline: tuple[int, int]
+    #: the first mainline release with the fix; None: no kernel has it yet (rig's finding)
+    mainline: tuple[int, int] | None
     stable: tuple[tuple[tuple[int, int], tuple[int, int, int]], ...] = ()
+    #: rig's finding: the patch that makes the fix (in rig/regressions/)
+    patch: str = ""
 
     def in_version(self, version: tuple[int, ...]) -> bool:
+        if self.mainline is None:
+            return False
         if tuple(version[:2]) >= self.mainline:
             return True
         for series, first in self.stable:
@@ -152,7 +157,15 @@ class Fix:
         return False
 
     def cite(self) -> str:
-        return f"{self.commit} \"{self.title}\""
+        return f"{self.commit or 'rig'} \"{self.title}\""
+
+    def named(self) -> str:
+        """The fix as a judgement names it: commit, title and where it landed, or, for rig's
+        finding, that no kernel has it and where its patch is."""
+        if self.mainline is None:
+            return (f"rig's fix \"{self.title}\" (no kernel has it yet: "
+                    f"rig/regressions/{self.patch})")
+        return f"{self.commit} (\"{self.title}\", Linux {'.'.join(map(str, self.mainline))})"
 
 
 #: the fixes rig's model assumes of a correct kernel, and the kernels known to carry each
@@ -172,6 +185,9 @@ FIXES: tuple[Fix, ...] = (
         (7, 1), (((6, 12), (6, 12, 94)),)),
     Fix("resolve-restart", "5f8719945244",
         "x86/xen: Fix a potential problem in xen_e820_resolve_conflicts()", (7, 1)),
+    # rig's finding (rig.model.conflicts): the swap's target end taken down to a page
+    Fix("swap-target-aligned", "", "x86/xen: Align the RAM end an E820 entry is swapped to",
+        None, patch="fix-swap-target-aligned.patch"),
     # the balloon's start (rig.model.balloon): stable releases from the review mails and the
     # sources of 6.12.33/6.12.94; "at the latest" where only a later source was read
     Fix("balloon-pvh-target", "87af633689ce",

@@ -46,11 +46,13 @@ class Side:
     patch: str | None = None
     cannot: str | None = None
 
-    def describe(self) -> str:
+    def describe(self, adds: bool = False) -> str:
+        """``adds``: the patch puts the fix in (rig's own findings, which no kernel has), not
+        takes it out."""
         if self.cannot:
             return "-"
-        kernel = (f"{self.source} source − {Path(self.patch or '').stem}" if self.source
-                  else self.kernel or "(layout's)")
+        kernel = (f"{self.source} source {'+' if adds else '−'} {Path(self.patch or '').stem}"
+                  if self.source else self.kernel or "(layout's)")
         return kernel + (f", Xen {self.xen}" if self.xen else "")
 
 
@@ -70,8 +72,13 @@ class Regression:
     description: str = ""
 
     @property
+    def finding(self) -> bool:
+        """rig's own finding: the fixed side is a source with rig's patch, no kernel has it."""
+        return bool(self.fixed.patch)
+
+    @property
     def fix(self) -> str:
-        return f"{self.commit or '(no id)'} \"{self.title}\""
+        return f"{self.commit or ('rig' if self.finding else '(no id)')} \"{self.title}\""
 
 
 def _side(entry: dict[str, Any], key: str, where: str) -> Side:
@@ -224,10 +231,11 @@ def plan(req: Request) -> list[Run]:
 
 
 def build_kernels(runs: list[Run], req: Request) -> None:
-    """Build the kernels without their fix (once: cached by the tree's state and the patch)
-    and point the runs at them."""
+    """Build the kernels from Debian's source with their patch, the fix taken out (or, for
+    rig's findings, put in), once: cached by the tree's state and the patch; point the runs at
+    them."""
     for r in runs:
-        side = r.entry.broken if r.side == "broken" else None
+        side = {"broken": r.entry.broken, "fixed": r.entry.fixed}.get(r.side)
         if side is None or not side.source or not side.patch:
             continue
         source = build.debian_source(side.source, offline=req.offline)
@@ -283,7 +291,7 @@ def listing(entries: list[Regression]) -> str:
                   f"  fix     {e.fix}",
                   f"  layout  {e.layout.stem}: {e.description}",
                   f"  check   {e.check}",
-                  f"  fixed   {e.fixed.describe()}",
+                  f"  fixed   {e.fixed.describe(adds=e.finding)}",
                   f"  broken  {broken}"]
         if e.notes:
             lines.append(f"  note    {e.notes}")

@@ -121,3 +121,32 @@ def test_the_prediction_counts_what_the_swap_remaps() -> None:
     refused = predict(machine(nvs), NR, None, Kernel((6, 1, 192), layout=LAYOUT_61), ALLOC_61,
                       fixes_of((6, 1, 192)))
     assert refused.conflict is not None and refused.kernel_conflict == nvs
+
+
+def test_a_swap_target_ending_inside_a_page_halts_every_kernel_with_the_swap() -> None:
+    """rig's finding: the RAM entry the NVS is swapped to ends at 0x419aba6e (ACPI data
+    follows it at its byte, as on real firmware). Every kernel with be35d91c8880 places the NVS
+    at that end less the swap's size, not on a page, and p2m.c's BUG_ON halts it with no
+    message (Debian's 6.12.118 and 7.2.13 on the issue's layout); the fix takes the end down
+    to a page. The layout: pc, 2 GiB, RAM below 4 GiB to 0xa0000000, dom0_mem=1G."""
+    nvs = E820Entry(0x1DDE000, 0x1DE0000, NVS)
+    acpi = E820Entry(0x419ABA6E, 0x419ABA6E + 0xBE000, E820Type.ACPI)
+    two_gib = [E820Entry(0, 0x9FC00, RAM), E820Entry(0x9FC00, 0xA0000, RES),
+               E820Entry(0xF0000, 0x100000, RES), E820Entry(0x100000, 0x7FFE0000, RAM)]
+    view = [*two_gib, nvs, acpi]
+    now = resolve(view, KERNEL, ALLOC, NR, ALL_FIXES - {"swap-target-aligned"})
+    assert now.conflict is not None and not now.conflict.printed
+    assert "0x419a9a6e" in now.conflict.message  # the end less two pages: not page-aligned
+    fixed = resolve(view, KERNEL, ALLOC, NR)
+    assert fixed.conflict is None
+    [swap] = fixed.swaps
+    assert swap.moved == E820Entry(0x419A9000, 0x419AB000, NVS)
+    # the part page between the last whole page and the ACPI data is in no entry
+    assert not any(e.start < 0x419ABA6E and e.end > 0x419AB000 and e.type is RAM
+                   for e in fixed.view)
+    # a kernel of any version lacks it: no release has the fix
+    assert "swap-target-aligned" not in fixes_of((7, 2, 13))
+    # a target that ends on a page was never affected
+    aligned = E820Entry(0x419AB000, 0x419AB000 + 0xBE000, E820Type.ACPI)
+    assert resolve([*two_gib, nvs, aligned], KERNEL, ALLOC, NR,
+                   fixes_of((6, 12, 118))).conflict is None

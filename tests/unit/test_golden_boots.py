@@ -7,7 +7,10 @@ booted direct. SeaBIOS's debug console is in firmware.log where the boot had one
 same log with the same live facts must give the same document, byte for byte. A deliberate
 change of the judgement rewrites them with ``pytest --regen`` (the diff is the review;
 2026-12-01: the kernel's checks of Xen's allocations gained what they checked, and Debian's
-kernels their upstream release)."""
+kernels their upstream release). The nvs-swap-target-unaligned pair (2026-12-06, Debian's
+6.12.118 and 7.2.13 on Xen 4.20) are rig's first finding: both halt with no message of their
+own, and the refusal check names the bug. ``scripts/record-boot RESULT-DIR NAME`` keeps a run
+here."""
 
 from __future__ import annotations
 
