@@ -13,7 +13,7 @@ from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, count_check
 from rig.judge.verdict import close, crash_check
-from rig.model.kernel import ALL_FIXES, FIXES, Era, Fix, fixes_of
+from rig.model.kernel import ALL_FIXES, FIX, FIXES, Era, Fix, fixes_of
 from rig.model.pv import WHAT as _WHAT
 from rig.model.pv import Prediction, predict
 from rig.parse.collect import ParsedLog
@@ -43,7 +43,9 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
                             f"'{note[1]}' message could not be rejoined: {note[2]!r}"))
 
     refusal = _refusal(log, prediction, inp)
-    checks.append(crash_check(log, refusal, expect))
+    extra = _extra_mem(log, inp) if prediction is not None else None
+    checks.append(crash_check(log, refusal, expect, explained=extra if extra is not None
+                              and extra.status is Status.FAIL else None))
     if refusal is not None:
         checks.append(refusal)
     refused = refusal is not None and refusal.status is Status.PASS and refusal.expected == "refuse"
@@ -54,6 +56,8 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
         if prediction is not None:
             checks.extend(_setup_checks(log, prediction))
             checks.extend(_nonram(log, prediction, inp))
+        if extra is not None:
+            checks.append(extra)
         checks.append(_nothing_lost(log, inp.nr_pages))
         if prediction is not None:
             own_kb, own_rule, lacking = _own_balloon(inp)
@@ -108,6 +112,34 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
                  f"dom0 must refuse this layout ({where}) but "
                  + ("went on with its memory setup" if went_on else
                     "the log ends before it says so"))
+
+
+def _extra_mem(log: ParsedLog, inp: Inputs) -> Check | None:
+    """rig's finding (rig.model.extra_mem): on a layout where a kernel that counts its extra
+    memory in bytes from an unaligned RAM start remaps a page past its extra-memory region,
+    whether the kernel's remap completed ("Remapped N page(s)" is printed after
+    xen_remap_memory() took every remapped run out of the regions) or BUGged there."""
+    assert inp.nr_pages is not None and inp.kernel is not None
+    fix = FIX["extra-mem-whole-pages"]
+    without = predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel,
+                      inp.allocations, ALL_FIXES - {fix.name}).short_region
+    if without is None:
+        return None
+    if log.linux.remapped_pages is not None:
+        return Check("extra_mem", Status.PASS, "remap done", "remap done",
+                     "the remap's pages all lie in the extra memory the kernel registered "
+                     f"(it printed 'Remapped {log.linux.remapped_pages} page(s)'), where a "
+                     f"kernel without {fix.named()} BUGs: {without.message()}")
+    bug = next((h for h in log.crashes if h.kind is Kind.LINUX_BUG
+                and "arch/x86/xen/setup.c" in h.text), None)
+    if bug is None:
+        return Check("extra_mem", Status.INCOMPLETE, "remap done", None,
+                     "the log ends before dom0's remap says whether it fit its extra memory "
+                     f"(a kernel without {fix.named()} BUGs there)")
+    version = inp.kernel.version
+    return Check("extra_mem", Status.FAIL, "remap done", "BUG",
+                 f"line {bug.line_no}: {bug.text}: {without.message()}; it behaves as a "
+                 f"kernel without {fix.named()}" + _known([fix], version))
 
 
 def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str) -> Check | None:

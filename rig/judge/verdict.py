@@ -94,11 +94,13 @@ def _evidence(checks: list[Check], refused: bool) -> Check | None:
 
 
 def crash_check(log: ParsedLog, refusal: Check | None, expect: Expect,
-                refused_by: tuple[Kind, ...] = (Kind.E820_CONFLICT, Kind.DOM0_HALT)) -> Check:
+                refused_by: tuple[Kind, ...] = (Kind.E820_CONFLICT, Kind.DOM0_HALT),
+                explained: Check | None = None) -> Check:
     """``refusal``: a predicted refusal; when it passed, the crash lines of ``refused_by`` are
     the refusal (PV: Linux's BUG() and Xen's halt; PVH: Xen's panic when it cannot place a
-    kernel that cannot be moved). A quick run's PASS says how far it looked: its log ends at
-    Linux's memory setup, and a crash after it was never seen."""
+    kernel that cannot be moved). ``explained``: a failed check that names the kernel bug
+    behind the crash. A quick run's PASS says how far it looked: its log ends at Linux's memory
+    setup, and a crash after it was never seen."""
     hits = [h for h in log.crashes if h.fatal]
     if refusal is not None and refusal.status is Status.PASS:
         # the refusal (and the halt that follows it) is what a correct machine does
@@ -108,8 +110,10 @@ def crash_check(log: ParsedLog, refusal: Check | None, expect: Expect,
                      Expect.QUICK else "no crash line up to Linux's memory setup (its Memory: "
                      "line, where a quick run stops; a crash after it is not looked for)")
     hit = hits[0]
-    why = ("; the refusal check says why" if refusal is not None and refusal.status is
-           Status.FAIL and hit.kind in refused_by else "")
+    if explained is None and refusal is not None and refusal.status is Status.FAIL \
+            and hit.kind in refused_by:
+        explained = refusal
+    why = f"; the {explained.name} check says why" if explained is not None else ""
     return Check("crash", Status.CRASH, None, hit.text,
                  f"{hit.kind.value} at line {hit.line_no}: {hit.text}{why}")
 

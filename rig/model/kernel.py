@@ -188,6 +188,10 @@ FIXES: tuple[Fix, ...] = (
     # rig's finding (rig.model.conflicts): the swap's target end taken down to a page
     Fix("swap-target-aligned", "", "x86/xen: Align the RAM end an E820 entry is swapped to",
         None, patch="fix-swap-target-aligned.patch"),
+    # rig's finding (rig.model.extra_mem): the extra-memory budget counted in whole pages
+    Fix("extra-mem-whole-pages", "",
+        "x86/xen: Count extra memory in whole pages from an unaligned RAM start", None,
+        patch="fix-extra-mem-whole-pages.patch"),
     # the balloon's start (rig.model.balloon): stable releases from the review mails and the
     # sources of 6.12.33/6.12.94; "at the latest" where only a later source was read
     Fix("balloon-pvh-target", "87af633689ce",

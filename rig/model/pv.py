@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from rig.domain.dom0mem import UINT_MAX
 from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import PfnRange, clip, nonram_areas, pfn_down, pfn_up, total
-from rig.model import balloon
+from rig.model import balloon, extra_mem
 from rig.model.conflicts import Allocations, Conflict, Resolution, resolve
 from rig.model.kernel import ALL_FIXES, IBFT_RESERVE, Era, Kernel
 
@@ -51,6 +51,8 @@ class Prediction:
     notes: list[str] = field(default_factory=list)
     #: Linux's checks of Xen's allocations against its map (rig.model.conflicts)
     resolution: Resolution | None = None
+    #: a remapped page no extra-memory region holds: the kernel BUGs (rig.model.extra_mem)
+    short_region: extra_mem.ShortRegion | None = None
 
     @property
     def nonram_remapped_pages(self) -> int:
@@ -200,6 +202,9 @@ def predict(
                 "'Unable to find available pfn range' and releases the rest"
             )
         pred.dom0_pages = nr - pred.released_pages
+        if kernel.version[:2] >= extra_mem.FIRST_READ:
+            pred.short_region = extra_mem.check(view, nr, maxp, MAXMEM_PFN, hole_pages,
+                                                "extra-mem-whole-pages" in fixes)
     # the balloon's count at boot, and its target at /init (rig.model.balloon); kernels before
     # 3.2 are not modelled
     if tuple(kernel.version[:2]) >= (3, 2):

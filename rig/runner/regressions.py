@@ -24,7 +24,7 @@ from rig.runner.matrix import Cell, CellResult, expect, run_matrix
 #: the names of the checks an entry may name (the checks of rig.judge that judge a kernel or
 #: Xen against the model)
 CHECKS = ("nothing_lost", "refusal", "nonram_moved", "nonram_remapped", "balloon_target",
-          "linux_map", "kernel_place", "remapped", "released")
+          "linux_map", "kernel_place", "remapped", "released", "extra_mem")
 
 
 class RegistryError(UsageError):
