@@ -95,17 +95,22 @@ def _run(cmd: Sequence[str], log: Path, cwd: Path | None = None) -> None:
 
 
 def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = (),
-          jobs: int | None = None, store: Store | None = None) -> Built:
+          jobs: int | None = None, store: Store | None = None,
+          extra_config: Sequence[Path] = ()) -> Built:
+    """``extra_config``: fragments merged after ``fragment`` (a registry entry's options, e.g.
+    CONFIG_XEN_PVH=y, on top of rig's minimal dom0)."""
     src = src.expanduser().resolve()
     if not (src / "Makefile").is_file() or not (src / "arch" / "x86").is_dir():
         raise UsageError(f"{src}: not a Linux source tree (no Makefile and arch/x86)")
     fragment = (fragment or default_fragment()).resolve()
-    for p in (fragment, *patches):
+    fragments = [fragment, *(p.resolve() for p in extra_config)]
+    for p in (*fragments, *patches):
         if not p.is_file():
             raise UsageError(f"{p}: no such file")
     store = store or Store()
     recipe = hashlib.sha256(str(src).encode())
-    recipe.update(fragment.read_bytes())
+    for f in fragments:
+        recipe.update(f.read_bytes())
     for p in patches:
         recipe.update(p.read_bytes())
     work = store.root / "builds" / recipe.hexdigest()[:16]
@@ -125,13 +130,14 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
         out = work / "out"
         config = out / ".config"
         if not config.exists():
-            say(f"configuring {tree} (tinyconfig + {fragment.name})")
+            say(f"configuring {tree} (tinyconfig + {' + '.join(f.name for f in fragments)})")
             out.mkdir(parents=True, exist_ok=True)
             _run(["make", "-C", str(tree), f"O={out}", "tinyconfig"], log)
             _run([str(tree / "scripts/kconfig/merge_config.sh"), "-m", "-O", str(out),
-                  str(config), str(fragment)], log, cwd=tree)
+                  str(config), *map(str, fragments)], log, cwd=tree)
             _run(["make", "-C", str(tree), f"O={out}", "olddefconfig"], log)
-            _check_config(config, fragment, log)
+            for f in fragments:
+                _check_config(config, f, log)
         say(f"building bzImage (log: {log})")
         _run(["make", "-C", str(tree), f"O={out}", f"-j{jobs or os.cpu_count() or 1}",
               "bzImage"], log)

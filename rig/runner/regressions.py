@@ -43,7 +43,10 @@ class Side:
     kernel: str | None = None
     xen: str | None = None
     source: str | None = None
-    patch: str | None = None
+    #: patches applied to ``source`` in order (a revert chain: the fix and what sits on it)
+    patches: tuple[str, ...] = ()
+    #: a Kconfig fragment (in rig/regressions/) merged after rig's minimal dom0's
+    config: str | None = None
     cannot: str | None = None
 
     def describe(self, adds: bool = False) -> str:
@@ -51,7 +54,9 @@ class Side:
         takes it out."""
         if self.cannot:
             return "-"
-        kernel = (f"{self.source} source {'+' if adds else '−'} {Path(self.patch or '').stem}"
+        sign = " + " if adds else " − "
+        kernel = (f"{self.source} source{sign}{sign.join(Path(p).stem for p in self.patches)}"
+                  + (f", {self.config}" if self.config else "")
                   if self.source else self.kernel or "(layout's)")
         return kernel + (f", Xen {self.xen}" if self.xen else "")
 
@@ -74,7 +79,7 @@ class Regression:
     @property
     def finding(self) -> bool:
         """rig's own finding: the fixed side is a source with rig's patch, no kernel has it."""
-        return bool(self.fixed.patch)
+        return bool(self.fixed.patches)
 
     @property
     def fix(self) -> str:
@@ -86,15 +91,19 @@ def _side(entry: dict[str, Any], key: str, where: str) -> Side:
     if not isinstance(raw, dict):
         raise RegistryError(f"{where}.{key}: expected a table (kernel, xen, source, patch, "
                             "cannot)")
-    unknown = set(raw) - {"kernel", "xen", "source", "patch", "cannot"}
+    unknown = set(raw) - {"kernel", "xen", "source", "patch", "config", "cannot"}
     if unknown:
         raise RegistryError(f"{where}.{key}: unknown field(s) {', '.join(sorted(unknown))}")
-    side = Side(**{k: str(v) for k, v in raw.items()})
-    if side.patch and not (folder() / side.patch).is_file():
-        raise RegistryError(f"{where}.{key}.patch = {side.patch!r}: no such file in "
-                            f"{folder()}")
-    if bool(side.source) != bool(side.patch):
+    patch = raw.get("patch", [])
+    patches = tuple(str(p) for p in (patch if isinstance(patch, list) else [patch]))
+    side = Side(**{k: str(v) for k, v in raw.items() if k != "patch"}, patches=patches)
+    for name, f in [*(("patch", p) for p in patches), ("config", side.config)]:
+        if f and not (folder() / f).is_file():
+            raise RegistryError(f"{where}.{key}.{name} = {f!r}: no such file in {folder()}")
+    if bool(side.source) != bool(side.patches):
         raise RegistryError(f"{where}.{key}: source and patch come together")
+    if side.config and not side.source:
+        raise RegistryError(f"{where}.{key}.config: only a side built from source has one")
     return side
 
 
@@ -236,10 +245,11 @@ def build_kernels(runs: list[Run], req: Request) -> None:
     them."""
     for r in runs:
         side = {"broken": r.entry.broken, "fixed": r.entry.fixed}.get(r.side)
-        if side is None or not side.source or not side.patch:
+        if side is None or not side.source or not side.patches:
             continue
         source = build.debian_source(side.source, offline=req.offline)
-        built = build.build(source, patches=[folder() / side.patch])
+        built = build.build(source, patches=[folder() / p for p in side.patches],
+                            extra_config=[folder() / side.config] if side.config else [])
         r.kernel = str(built.bzimage)
 
 
