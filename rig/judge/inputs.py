@@ -146,7 +146,8 @@ def _kernel(linux: LinuxInfo, booted: BootedKernel, notes: list[str],
         return None
     version, source = found
     ibft, how = _ibft(linux, booted.config, version, notes)
-    kernel = Kernel(version, source, ibft, how, booted.layout)
+    driver = booted.config.enabled("CONFIG_XEN_BALLOON") if booted.config else None
+    kernel = Kernel(version, source, ibft, how, booted.layout, driver)
     record.kernel_version = ".".join(map(str, version))
     record.kernel_version_source = source
     record.ibft_reserve = kernel.ibft_reserve

@@ -64,7 +64,8 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
             want = prediction.balloon_current_kb
             rule = own_rule if own_kb == want and own_rule else prediction.balloon_rule
             checks.append(balloon_target(log, {want: rule or ""} if want is not None else {},
-                                         expect, own_kb, lacking))
+                                         expect, own_kb, lacking,
+                                         inp.kernel.balloon_driver if inp.kernel else None))
         checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect.xen_count))
     checks.append(_nr_pages(log, inp))
 

@@ -132,7 +132,8 @@ def _pvh_target(log: ParsedLog, p: pvh.PvhPrediction, inp: Inputs,
                                    p.extra_pages).kb
         lacking = "; ".join(f"{f.commit} (\"{f.title}\")" for f in FIXES
                             if f.name == "balloon-pvh-target" and not f.in_version(version))
-    return balloon_target(log, want, expect, own_kb, lacking)
+    return balloon_target(log, want, expect, own_kb, lacking,
+                          inp.kernel.balloon_driver if inp.kernel else None)
 
 
 def _pvh_map(printed: list[E820Entry], p: pvh.PvhPrediction) -> Check:

@@ -118,6 +118,9 @@ class Kernel:
     config_source: str | None = None
     #: the image's parts, when the kernel's ELF was read (a live run)
     layout: KernelLayout | None = None
+    #: CONFIG_XEN_BALLOON, when the kernel's build configuration is known: a dom0 built with
+    #: it must have a balloon (xen_memory0) at /init
+    balloon_driver: bool | None = None
 
     @property
     def era(self) -> Era:

@@ -24,7 +24,7 @@ from rig.runner.matrix import Cell, CellResult, expect, run_matrix
 #: the names of the checks an entry may name (the checks of rig.judge that judge a kernel or
 #: Xen against the model)
 CHECKS = ("nothing_lost", "refusal", "nonram_moved", "nonram_remapped", "balloon_target",
-          "linux_map", "kernel_place", "remapped", "released", "extra_mem")
+          "linux_map", "kernel_place", "remapped", "released", "extra_mem", "crash")
 
 
 class RegistryError(UsageError):
@@ -55,7 +55,7 @@ class Side:
         if self.cannot:
             return "-"
         sign = " + " if adds else " − "
-        kernel = (f"{self.source} source{sign}{sign.join(Path(p).stem for p in self.patches)}"
+        kernel = (f"{self.source} source" + "".join(sign + Path(p).stem for p in self.patches)
                   + (f", {self.config}" if self.config else "")
                   if self.source else self.kernel or "(layout's)")
         return kernel + (f", Xen {self.xen}" if self.xen else "")
@@ -100,8 +100,8 @@ def _side(entry: dict[str, Any], key: str, where: str) -> Side:
     for name, f in [*(("patch", p) for p in patches), ("config", side.config)]:
         if f and not (folder() / f).is_file():
             raise RegistryError(f"{where}.{key}.{name} = {f!r}: no such file in {folder()}")
-    if bool(side.source) != bool(side.patches):
-        raise RegistryError(f"{where}.{key}: source and patch come together")
+    if side.patches and not side.source:
+        raise RegistryError(f"{where}.{key}.patch: only a side built from source has one")
     if side.config and not side.source:
         raise RegistryError(f"{where}.{key}.config: only a side built from source has one")
     return side
@@ -245,7 +245,7 @@ def build_kernels(runs: list[Run], req: Request) -> None:
     them."""
     for r in runs:
         side = {"broken": r.entry.broken, "fixed": r.entry.fixed}.get(r.side)
-        if side is None or not side.source or not side.patches:
+        if side is None or not side.source:
             continue
         source = build.debian_source(side.source, offline=req.offline)
         built = build.build(source, patches=[folder() / p for p in side.patches],

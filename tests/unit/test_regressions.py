@@ -18,10 +18,13 @@ from tests.conftest import LOGS
 from tests.unit.test_corpus import judged
 
 
-def test_the_registry_names_at_least_eight_fixes_with_their_commits() -> None:
+def test_the_registry_names_at_least_thirteen_fixes_with_their_commits() -> None:
     entries = rg.registry()
-    assert len(entries) >= 8
-    assert sum(bool(e.commit) for e in entries) >= 8
+    assert len(entries) >= 13
+    assert sum(bool(e.commit) for e in entries) >= 10
+    # rig's own findings: no commit, the fix a patch of rig's on the fixed side
+    assert {e.id for e in entries if e.finding} == {"nvs-swap-target-unaligned",
+                                                     "extra-mem-unaligned"}
     # each Linux fix the model knows by name is in the registry with the same commit
     commits = {e.commit for e in entries}
     for name in ("nvs-swap", "nvs-swap-offset", "resolve-restart", "balloon-pvh-target",
@@ -37,9 +40,8 @@ def test_prove_boots_both_sides_where_it_can() -> None:
     assert [r.side for r in default] == ["fixed"] * len(rg.registry())
     proof = rg.plan(rg.Request(prove=True))
     broken = {r.entry.id for r in proof if r.side == "broken"}
-    assert {"seed-populate", "amd-nvs-swap", "nvs-swap-offset", "resolve-restart",
-            "xen-pvh-relocate"} <= broken
-    assert "balloon-initial-target" not in broken  # it says why it cannot
+    # every entry is proven both ways here: none says it cannot be had
+    assert broken == {e.id for e in rg.registry()}
     given = rg.plan(rg.Request(kernel="6.1", only="amd-nvs-swap"))
     assert [(r.side, r.kernel, r.xen) for r in given] == [("given", "6.1", "4.20")]
 
@@ -80,6 +82,31 @@ def test_list_names_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for e in rg.registry():
         assert e.id in out
-    assert "cannot be had here" in out
+    # a chain taken out of a source is listed in its order, with the options it is built with
+    assert ("6.12 source − revert-5d00a11d484e − revert-b13cd24c15d7 − revert-0949c646d646 − "
+            "revert-74287971dbb3 − revert-87af633689ce, pvh.config") in out
+    assert "6.12 source + fix-swap-target-aligned" in out
     assert main(["regressions", "--only", "nope"]) == 2
     assert main(["regressions", "--prove", "--kernel", "6.1"]) == 2
+
+
+def test_a_side_names_its_files_and_they_must_exist(tmp_path: Path) -> None:
+    layouts = rg.folder() / "layouts"
+    entry = (f'[[regression]]\nid = "x"\nyear = 2026\ncommit = "c"\ntitle = "t"\n'
+             f'landed = "l"\nlayout = "{next(layouts.glob("*.toml")).stem}"\n'
+             'check = "refusal"\nfixed = { kernel = "6.12" }\n')
+    good = tmp_path / "good.toml"
+    good.write_text(entry + 'broken = { source = "6.12", patch = ["revert-5d00a11d484e.patch", '
+                    '"revert-b13cd24c15d7.patch"], config = "pvh.config" }\n')
+    [e] = rg.registry(good)
+    assert e.broken.patches == ("revert-5d00a11d484e.patch", "revert-b13cd24c15d7.patch")
+    assert e.broken.config == "pvh.config"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(entry + 'broken = { source = "6.12", patch = "revert-5d00a11d484e.patch", '
+                   'config = "nope.config" }\n')
+    with pytest.raises(rg.RegistryError, match=r"config = 'nope\.config': no such file"):
+        rg.registry(bad)
+    alone = tmp_path / "alone.toml"
+    alone.write_text(entry + 'broken = { kernel = "6.1", config = "pvh.config" }\n')
+    with pytest.raises(rg.RegistryError, match="only a side built from source"):
+        rg.registry(alone)
