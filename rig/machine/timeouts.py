@@ -72,7 +72,7 @@ def timeouts_for(accel: str, overrides: dict[Stage, float] | None = None,
                  machine: float = 1.0) -> dict[Stage, float]:
     """The stage limits: the base ones scaled for the accelerator and for the machine
     (``machine``: how much longer than the reference machine its boot is expected to take,
-    rig.model.cost.limit_scale), then ``--timeout``'s, which are taken as given."""
+    rig.model.cost.limit_scale, 1 to 6), then ``--timeout``'s, which are taken as given."""
     scale = _factor(accel, machine)
     return {**{k: v * scale for k, v in BASE_TIMEOUTS.items()}, **(overrides or {})}
 
@@ -84,4 +84,4 @@ def silence_for(accel: str, machine: float = 1.0) -> float:
 
 
 def _factor(accel: str, machine: float) -> float:
-    return (TCG_SLOWDOWN if accel == "tcg" else 1.0) * max(1.0, machine)
+    return (TCG_SLOWDOWN if accel == "tcg" else 1.0) * machine

@@ -321,7 +321,9 @@ class _Boot:
                             opts.silence or silence_for(choice.accel, scale),
                             started_at=m.started_at,
                             stop_at=Stage.SETUP if opts.quick else None)
-            if console.outcome in (Outcome.TIMEOUT, Outcome.SILENT) and scale > 1:
+            given = (opts.silence is not None if console.outcome is Outcome.SILENT
+                     else console.waited_for in (opts.timeouts or {}))
+            if console.outcome in (Outcome.TIMEOUT, Outcome.SILENT) and scale > 1 and not given:
                 console.message += (f" (limits scaled x{scale:.2f}: rig.model.cost expects this "
                                      "machine's boot to take that much longer than pci-hole's)")
             m.stop()
