@@ -92,6 +92,22 @@ def whole_ram_pages(entries: Sequence[E820Entry]) -> int:
     return sum(pfn_down(e.end) - pfn_up(e.start) for e in entries if e.is_ram)
 
 
+def ram_from(entries: Sequence[E820Entry], first_pfn: int, pages: int) -> list[PfnRange]:
+    """The first ``pages`` whole RAM pages from ``first_pfn`` up, in map order: where Linux
+    puts pages above nr_pages (era C's populate, xen_populate_chunk; the remap's destinations,
+    xen_find_pfn_range)."""
+    out: list[PfnRange] = []
+    for e in sorted(entries, key=lambda x: x.start):
+        if not e.is_ram or pages <= 0:
+            continue
+        lo, hi = max(pfn_up(e.start), first_pfn), pfn_down(e.end)
+        if hi > lo:
+            take = min(hi - lo, pages)
+            out.append(PfnRange(lo, lo + take))
+            pages -= take
+    return out
+
+
 def subtract(a: Sequence[PfnRange], b: Sequence[PfnRange]) -> list[PfnRange]:
     """Page ranges in ``a`` and not in ``b`` (both sorted, each without overlaps)."""
     out: list[PfnRange] = []

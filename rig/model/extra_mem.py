@@ -28,10 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rig.domain.e820 import E820Entry
-from rig.domain.pages import PfnRange, pfn_down, pfn_up
+from rig.domain.pages import PfnRange, pfn_down, pfn_up, ram_from, subtract
 from rig.domain.units import PAGE_SIZE
 
-#: include/xen/xen.h (Linux 6.1 and later)
+#: arch/x86/xen/xen-ops.h:184 in 6.12 (setup.c:73 in 6.1)
 EXTRA_MEM_RATIO = 10
 #: the first kernels whose source rig read for this (6.1.192, 6.12.118, 7.x): earlier ones are
 #: not modelled
@@ -76,7 +76,10 @@ def regions(view: Sequence[E820Entry], nr_pages: int, budget: int,
         else:
             # PFN_PHYS(budget) bytes from inside a page hold budget - 1 whole pages; the budget
             # stays at 1 and the rest of the entry is walked 4 KiB at a time, none of which
-            # holds a whole page
+            # holds a whole page. Not modelled: when the entry's end lies further into its
+            # page than its start, the walk's last chunk gives n_pfns = -1 (unsigned: the
+            # budget grows to 2 and a region of ULONG_MAX pages is added); on such maps the
+            # model's regions after this entry may differ from the kernel's
             pages = budget - 1
         if pages:
             out.append(PfnRange(first, first + pages))
@@ -84,35 +87,15 @@ def regions(view: Sequence[E820Entry], nr_pages: int, budget: int,
     return out
 
 
-def destinations(view: Sequence[E820Entry], nr_pages: int, pages: int) -> list[PfnRange]:
-    """The whole RAM pages from nr_pages up that take ``pages`` remapped pages, in map order
-    (xen_find_pfn_range())."""
-    out: list[PfnRange] = []
-    for e in sorted(view, key=lambda x: x.start):
-        if not e.is_ram or pages <= 0:
-            continue
-        lo, hi = max(pfn_up(e.start), nr_pages), pfn_down(e.end)
-        if hi <= lo:
-            continue
-        take = min(hi - lo, pages)
-        out.append(PfnRange(lo, lo + take))
-        pages -= take
-    return out
-
-
 def check(view: Sequence[E820Entry], nr_pages: int, max_pages: int, maxmem_pfn: int,
           remap_pages: int, whole_pages: bool) -> ShortRegion | None:
     """The remapped page no region holds, if any. ``max_pages``: Xen's max_pages for dom0;
     ``remap_pages``: the pages of the non-RAM areas below nr_pages (what the kernel counts,
-    xen_count_remap_pages())."""
+    xen_count_remap_pages()). The remap's destinations are the first whole RAM pages from
+    nr_pages up (xen_find_pfn_range())."""
     limit = min(max_pages, maxmem_pfn) + remap_pages
     budget = min(EXTRA_MEM_RATIO * min(nr_pages, maxmem_pfn), max(0, limit - nr_pages))
     held = regions(view, nr_pages, budget, whole_pages)
-    dest = destinations(view, nr_pages, remap_pages)
-    for d in dest:
-        for pfn in (d.start, d.end - 1):
-            if not any(r.start <= pfn < r.end for r in held):
-                outside = next(p for p in range(d.start, d.end)
-                               if not any(r.start <= p < r.end for r in held))
-                return ShortRegion(tuple(held), tuple(dest), outside)
-    return None
+    dest = ram_from(view, nr_pages, remap_pages)
+    outside = subtract(dest, held)
+    return ShortRegion(tuple(held), tuple(dest), outside[0].start) if outside else None

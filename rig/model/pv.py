@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from rig.domain.dom0mem import UINT_MAX
 from rig.domain.e820 import E820Entry, E820Type, sanitize
-from rig.domain.pages import PfnRange, clip, nonram_areas, pfn_down, pfn_up, total
+from rig.domain.pages import PfnRange, clip, nonram_areas, pfn_down, pfn_up, ram_from, total
 from rig.model import balloon, extra_mem
 from rig.model.conflicts import Allocations, Conflict, Resolution, resolve
 from rig.model.kernel import ALL_FIXES, IBFT_RESERVE, Era, Kernel
@@ -98,19 +98,7 @@ def _gap_ranges(entries: Sequence[E820Entry]) -> list[PfnRange]:
 
 def _populate(entries: Sequence[E820Entry], nr: int, credits: int) -> list[PfnRange]:
     """Era C xen_populate_chunk: fill E820 RAM from nr_pages upward with the released credit."""
-    out: list[PfnRange] = []
-    for e in entries:
-        if not e.is_ram or credits <= 0:
-            continue
-        start_pfn, end_pfn = pfn_up(e.start), pfn_down(e.end)
-        if end_pfn <= nr:
-            continue
-        dest = max(nr, start_pfn)
-        take = min(end_pfn - dest, credits)
-        if take > 0:
-            out.append(PfnRange(dest, dest + take))
-            credits -= take
-    return out
+    return ram_from(entries, nr, credits)
 
 
 def _ram_pages_from(entries: Sequence[E820Entry], first_pfn: int) -> int:
