@@ -31,9 +31,10 @@ def balloon_target(log: ParsedLog, want: dict[int, str], expect: Expect,
         return Check("balloon_target", Status.SKIP, expected, target,
                      "quick mode: rig stopped before the balloon driver ran")
     if target is None and driver and log.init.done and "target_kb" in log.init.balloon_missing:
-        # balloon_init() returned early (balloon_add_regions(): the extra regions reach the
-        # current pages, -ERANGE); its WARN is printed only with CONFIG_BUG, which rig's
-        # minimal dom0 leaves out, so the missing device is all that shows
+        # balloon_init() returned before it made the device: e.g. balloon_add_regions() with
+        # the extra regions reaching the current pages (-ERANGE, a kernel without 5d00a11d484e
+        # and CONFIG_XEN_UNPOPULATED_ALLOC); its WARN is printed only with CONFIG_BUG, which
+        # rig's minimal dom0 leaves out, so the missing device may be all that shows
         return Check("balloon_target", Status.FAIL, expected, None,
                      "dom0's kernel is built with CONFIG_XEN_BALLOON but has no balloon: /init "
                      "found no xen_memory0 (balloon_init() gave up at boot)")

@@ -13,6 +13,7 @@ from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, count_check
 from rig.judge.verdict import close, crash_check
+from rig.model.conflicts import Conflict
 from rig.model.kernel import ALL_FIXES, FIX, FIXES, Era, Fix, fixes_of
 from rig.model.pv import WHAT as _WHAT
 from rig.model.pv import Prediction, predict
@@ -43,7 +44,8 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
                             f"'{note[1]}' message could not be rejoined: {note[2]!r}"))
 
     refusal = _refusal(log, prediction, inp)
-    extra = _extra_mem(log, inp) if prediction is not None else None
+    extra = (_extra_mem(log, inp) if prediction is not None and prediction.short_region is None
+             else None)
     checks.append(crash_check(log, refusal, expect, explained=extra if extra is not None
                               and extra.status is Status.FAIL else None))
     if refusal is not None:
@@ -131,8 +133,11 @@ def _extra_mem(log: ParsedLog, inp: Inputs) -> Check | None:
                      "the remap's pages all lie in the extra memory the kernel registered "
                      f"(it printed 'Remapped {log.linux.remapped_pages} page(s)'), where a "
                      f"kernel without {fix.named()} BUGs: {without.message()}")
-    bug = next((h for h in log.crashes if h.kind is Kind.LINUX_BUG
-                and "arch/x86/xen/setup.c" in h.text), None)
+    refused = any(h.kind is Kind.E820_CONFLICT for h in log.crashes)
+    # the BUG_ONs of xen_del_extra_mem() are setup.c's only ones on the way from a finished
+    # memory setup to "Remapped N page(s)"; a refusal's BUG() is setup.c's too, and comes first
+    bug = None if refused else next((h for h in log.crashes if h.kind is Kind.LINUX_BUG
+                                     and "arch/x86/xen/setup.c" in h.text), None)
     if bug is None:
         return Check("extra_mem", Status.INCOMPLETE, "remap done", None,
                      "the log ends before dom0's remap says whether it fit its extra memory "
@@ -150,8 +155,7 @@ def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str) -> C
     stop = next((h for h in log.crashes if h.fatal and h.kind in _HALTS), None)
     if stop is None:
         return None
-    lacking = [(f, p.conflict) for f, p in _without_each_fix(inp)
-               if p.conflict is not None and not p.conflict.printed]
+    lacking = _stopping(inp, printed=False)
     if not lacking:
         return None
     assert inp.kernel is not None
@@ -162,6 +166,13 @@ def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str) -> C
                  f"{moved} with RAM above nr_pages and goes on; it behaves as a kernel without "
                  + "; ".join(f.named() for f, _ in lacking) + f": {lacking[0][1].message}"
                  + _known(predates, version))
+
+
+def _stopping(inp: Inputs, printed: bool) -> list[tuple[Fix, Conflict]]:
+    """The fixes without which the model stops the kernel, with how: by a refusal it prints
+    (``printed``) or silently (a BUG_ON before the console is up)."""
+    return [(f, p.conflict) for f, p in _without_each_fix(inp)
+            if p.conflict is not None and p.conflict.printed is printed]
 
 
 #: how a kernel that stops without a message of its own shows in the log
@@ -186,7 +197,7 @@ def _a_correct_kernel_boots(pred: Prediction, inp: Inputs) -> tuple[str, str]:
         return "in which what Xen allocated for its kernel lies inside RAM", ""
     moved = ", ".join(f"{s.entry.type.value} [{s.entry.start:#x}, {s.entry.end:#x}) (to "
                       f"{s.moved.start:#x})" for s in swaps)
-    lacking = [f for f, p in _without_each_fix(inp) if p.conflict is not None]
+    lacking = [f for f, _ in _stopping(inp, printed=True)]
     version = inp.kernel.version
     # the fixes its version predates explain it; if it should have them all (a build with a fix
     # reverted, a backport missing), every fix whose absence the model repeats is named
