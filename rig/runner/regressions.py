@@ -22,7 +22,7 @@ from rig.output.tables import columns
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix
 
 #: the names of the checks an entry may name (the checks of rig.judge that judge a kernel or
-#: Xen against the model)
+#: Xen against the model, and crash: the machine must not crash)
 CHECKS = ("nothing_lost", "refusal", "nonram_moved", "nonram_remapped", "balloon_target",
           "linux_map", "kernel_place", "remapped", "released", "extra_mem", "crash")
 
@@ -90,7 +90,7 @@ def _side(entry: dict[str, Any], key: str, where: str) -> Side:
     raw = entry.get(key)
     if not isinstance(raw, dict):
         raise RegistryError(f"{where}.{key}: expected a table (kernel, xen, source, patch, "
-                            "cannot)")
+                            "config, cannot)")
     unknown = set(raw) - {"kernel", "xen", "source", "patch", "config", "cannot"}
     if unknown:
         raise RegistryError(f"{where}.{key}: unknown field(s) {', '.join(sorted(unknown))}")
@@ -102,6 +102,9 @@ def _side(entry: dict[str, Any], key: str, where: str) -> Side:
             raise RegistryError(f"{where}.{key}.{name} = {f!r}: no such file in {folder()}")
     if side.patches and not side.source:
         raise RegistryError(f"{where}.{key}.patch: only a side built from source has one")
+    if key == "broken" and side.source and not side.patches:
+        raise RegistryError(f"{where}.broken: Debian's source as it is has the fix; name the "
+                            "patch that takes it out")
     if side.config and not side.source:
         raise RegistryError(f"{where}.{key}.config: only a side built from source has one")
     return side
@@ -244,7 +247,9 @@ def build_kernels(runs: list[Run], req: Request) -> None:
     rig's findings, put in), once: cached by the tree's state and the patch; point the runs at
     them."""
     for r in runs:
-        side = {"broken": r.entry.broken, "fixed": r.entry.fixed}.get(r.side)
+        # a given Xen alone boots the fixed side's kernel, built as it is when it has to be
+        side = {"broken": r.entry.broken, "fixed": r.entry.fixed,
+                "given": r.entry.fixed if r.kernel is None else None}.get(r.side)
         if side is None or not side.source:
             continue
         source = build.debian_source(side.source, offline=req.offline)

@@ -11,6 +11,7 @@ from rig.cli import main
 from rig.errors import UsageError
 from rig.judge.records import CheckRecord
 from rig.judge.result import Status
+from rig.machine import build
 from rig.model.kernel import FIX
 from rig.runner import regressions as rg
 from rig.runner.matrix import Cell, CellResult
@@ -44,6 +45,7 @@ def test_prove_boots_both_sides_where_it_can() -> None:
     assert broken == {e.id for e in rg.registry()}
     given = rg.plan(rg.Request(kernel="6.1", only="amd-nvs-swap"))
     assert [(r.side, r.kernel, r.xen) for r in given] == [("given", "6.1", "4.20")]
+
 
 
 def test_an_unknown_entry_is_a_usage_error() -> None:
@@ -110,3 +112,20 @@ def test_a_side_names_its_files_and_they_must_exist(tmp_path: Path) -> None:
     alone.write_text(entry + 'broken = { kernel = "6.1", config = "pvh.config" }\n')
     with pytest.raises(rg.RegistryError, match="only a side built from source"):
         rg.registry(alone)
+
+
+def test_a_xen_given_alone_boots_the_fixed_sides_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a finding the fixed side is Debian's source with rig's patch: a Xen given alone
+    boots that build, never the layout's Debian binary (which has the bug)."""
+    built: list[tuple[Path, tuple[str, ...]]] = []
+
+    def fake_build(src: Path, patches: list[Path], extra_config: list[Path]) -> object:
+        built.append((src, tuple(p.name for p in patches)))
+        return type("Built", (), {"bzimage": Path("/built/bzImage")})()
+
+    monkeypatch.setattr(build, "debian_source", lambda name, offline=False: Path(f"/src/{name}"))
+    monkeypatch.setattr(build, "build", fake_build)
+    runs = rg.plan(rg.Request(xen="4.17", only="extra-mem-unaligned"))
+    rg.build_kernels(runs, rg.Request(xen="4.17"))
+    assert built == [(Path("/src/6.12"), ("fix-extra-mem-whole-pages.patch",))]
+    assert [(r.side, r.kernel, r.xen) for r in runs] == [("given", "/built/bzImage", "4.17")]
