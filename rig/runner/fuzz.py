@@ -28,9 +28,13 @@ WHO = {
     "nr_pages": "Xen", "xen_accounting": "Xen", "layout": "Xen (the machine)",
     "firmware": "firmware", "predicted_remap": "firmware", "model": "rig", "boot": "boot",
     "console": "boot", "pvh_map": "Xen", "linux_map": "kernel", "predicted_pvh": "rig",
+    "extra_mem": "kernel",
 }
-#: what the refusal check says of a kernel that lacks a fix its version predates
-KNOWN_FIX = "Known: this kernel's version predates"
+#: what the refusal and extra_mem checks say of a kernel that lacks a fix its version predates,
+#: or has a bug of rig's findings (rig.judge.pv._known)
+KNOWN_FIX = ("Known: this kernel's version predates", "Known: rig's finding")
+#: the checks that name a known bug
+KNOWN_BY = ("refusal", "extra_mem")
 #: the statuses that are a disagreement (warnings: rig's own model being off)
 DISAGREE = (Status.FAIL, Status.CRASH, Status.ERROR, Status.INCOMPLETE, Status.WARN)
 
@@ -46,13 +50,14 @@ class Disagreement:
     @property
     def explained(self) -> bool:
         """Every check is a warning whose cause rig knows and names ("Known: ..."), or the
-        kernel refused a layout for want of a fix its version predates (rig.model.kernel.FIXES:
-        a known bug, fixed later) and the rest is what that refusal leaves: the crash line,
-        the console's end, the counts never printed."""
-        known_fix = any(n == "refusal" and st == "fail" and KNOWN_FIX in m
+        kernel refused a layout (or halted, or BUGged) for want of a fix its version predates
+        (rig.model.kernel.FIXES: a known bug, fixed later) or by one of rig's findings, and the
+        rest is what that leaves: the crash line, the console's end, the counts never
+        printed."""
+        known_fix = any(n in KNOWN_BY and st == "fail" and any(k in m for k in KNOWN_FIX)
                         for n, st, _, m in self.checks)
         return all((st == "warn" and "Known:" in m)
-                   or (known_fix and (n == "refusal" or st in ("crash", "incomplete")))
+                   or (known_fix and (n in KNOWN_BY or st in ("crash", "incomplete")))
                    for n, st, _, m in self.checks)
 
     def to_json(self) -> dict[str, object]:

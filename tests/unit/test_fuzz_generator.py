@@ -14,6 +14,7 @@ from rig.runner.fuzz import Disagreement, disagreements
 from rig.runner.fuzz_layouts import generate, one
 from tests.conftest import LOGS
 from tests.unit.test_corpus import judged
+from tests.unit.test_golden_boots import BOOTS, rejudge
 
 
 def test_same_seed_same_scenarios_and_prefixes_agree() -> None:
@@ -82,6 +83,18 @@ def test_a_refusal_for_want_of_a_later_fix_is_explained() -> None:
     # a count that differs is never explained by a refusal elsewhere
     assert not Disagreement("s", "crash", [*checks, ("released", "fail", "kernel", "x")],
                             "f").explained
+
+
+def test_a_bug_of_rigs_findings_is_explained() -> None:
+    """The extra-memory BUG (tests/boots/extra-mem-unaligned-6.12): a known bug, rig's own
+    finding, not a disagreement to chase again."""
+    [folder] = [b for b in BOOTS if b.name == "extra-mem-unaligned-6.12"]
+    doc = rejudge(folder)[0]
+    checks: list[tuple[str, str, str, str]] = [
+        (c.name, str(c.status.value), "kernel", c.message) for c in doc.checks
+        if c.status.value in ("fail", "crash", "incomplete", "error", "warn")]
+    assert ("extra_mem", "fail") in [(n, st) for n, st, _, _ in checks]
+    assert Disagreement("s", "crash", checks, "f").explained
 
 
 def test_pvh_mode_draws_q35_layouts_only() -> None:
