@@ -1,0 +1,47 @@
+"""rig's findings as the judge names them, on the recorded boots that showed them (tests/boots):
+what a maintainer reads must name the bug and the patch, and only the fixes a kernel lacks."""
+
+from __future__ import annotations
+
+from rig.judge.document import Result
+from tests.unit.test_golden_boots import BOOTS, rejudge
+
+
+def judged(name: str) -> dict[str, tuple[str, str]]:
+    [folder] = [b for b in BOOTS if b.name == name]
+    doc: Result = rejudge(folder)[0]
+    return {c.name: (c.status.value, c.message) for c in doc.checks}
+
+
+def test_the_unaligned_swap_target_halt_is_named_with_its_patch() -> None:
+    for kernel in ("6.12", "7.2"):
+        checks = judged(f"nvs-swap-target-unaligned-{kernel}")
+        status, message = checks["refusal"]
+        assert status == "fail"
+        assert "dom0 halted" in message and "xen_add_remap_nonram()" in message
+        assert "fix-swap-target-aligned.patch" in message
+        assert "No suitable area" not in message
+        assert checks["crash"][0] == "crash" and "the refusal check says why" in checks["crash"][1]
+
+
+def test_a_kernel_that_refuses_before_any_swap_is_not_blamed_on_the_finding() -> None:
+    """6.1.192 lacks be35d91c8880: it prints its refusal and never reaches the swap whose
+    target ends inside a page."""
+    status, message = judged("nvs-swap-target-unaligned-6.1")["refusal"]
+    assert status == "fail"
+    assert "be35d91c8880" in message and "predates be35d91c8880" in message
+    assert "rig's fix" not in message and "rig's finding" not in message
+
+
+def test_the_extra_memory_bug_is_named_on_each_kernel() -> None:
+    for kernel, line in (("6.12", "setup.c:95"), ("6.1", "setup.c:136")):
+        checks = judged(f"extra-mem-unaligned-{kernel}")
+        status, message = checks["extra_mem"]
+        assert status == "fail" and line in message
+        assert "fix-extra-mem-whole-pages.patch" in message
+        assert "the extra_mem check says why" in checks["crash"][1]
+
+
+def test_a_kernel_built_with_a_balloon_that_has_none_fails() -> None:
+    status, message = judged("balloon-stats-again-reverted")["balloon_target"]
+    assert status == "fail" and "CONFIG_XEN_BALLOON" in message
