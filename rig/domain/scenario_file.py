@@ -31,6 +31,7 @@ _FIELDS = {
     "dom0.kernel": "kernel",
     "dom0.cmdline": "dom0_cmdline",
     "dom0.mode": "dom0_mode",
+    "dom0.initrd_pad": "initrd_pad",
 }
 
 
@@ -50,7 +51,7 @@ def _convert(fname: str, value: object, source: str | None) -> object:
         if fname == "machine.below_4g" and value in ("", None):
             return None
         return _size(fname, value, source)
-    if fname == "machine.cpus":
+    if fname in ("machine.cpus", "dom0.initrd_pad"):
         if isinstance(value, str) and value.isdigit():
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):

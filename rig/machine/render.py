@@ -116,6 +116,12 @@ def xen_cmdline(s: Scenario) -> str:
                   extra=s.xen_cmdline.strip()).strip()
 
 
+def initrd_args(s: Scenario) -> str:
+    """What follows the initrd's path on its module's command line: nothing, or the padding
+    a scenario asks for (Linux ignores the initrd module's string; Xen copies it)."""
+    return f" rig.pad={'x' * (s.initrd_pad - 9)}" if s.initrd_pad >= 9 else ""
+
+
 def dom0_cmdline(s: Scenario) -> str:
     return render("dom0.cmdline.j2", extra=s.dom0_cmdline.strip()).strip()
 
@@ -141,7 +147,7 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
                  debug_log: str | None = None) -> MachineSpec:
     modules = ",".join([
         _escape_module(f"{_plain_path(kernel, 'dom0 kernel')} {dom0_cmdline(s)}"),
-        _escape_module(_plain_path(initrd, "initramfs")),
+        _escape_module(f"{_plain_path(initrd, 'initramfs')}{initrd_args(s)}"),
     ])
     if s.memory + (4 << 30) > (1 << 40) - (64 << 30) and "phys-bits" not in cpu:
         # past ~1 TiB QEMU's default 40 address bits are too few (boot-recipe.md)
@@ -227,7 +233,7 @@ def e820_entries(s: Scenario) -> bytes:
 def grub_cfg(s: Scenario) -> str:
     holes = [GrubHole(h.start, h.end, h.kind) for h in sorted(s.grub_holes, key=lambda h: h.start)]
     return render("grub.cfg.j2", holes=holes, xen_cmdline=xen_cmdline(s),
-                  dom0_cmdline=dom0_cmdline(s))
+                  dom0_cmdline=dom0_cmdline(s), initrd_args=initrd_args(s))
 
 
 def qemu_args(spec: MachineSpec) -> list[str]:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from rig.domain.scenario import ScenarioError
-from rig.domain.scenario_file import from_dict, load, presets
+from rig.domain.scenario_file import from_dict, load, overrides_from, presets
+from rig.machine.render import machine_spec
 
 
 def base(**machine: Any) -> dict[str, Any]:
@@ -178,3 +179,20 @@ def test_more_entries_than_seabios_holds_are_refused() -> None:
     more = {**data, "holes": [*holes, {"start": "0x30000000", "size": "4K", "kind": "acpi"}]}
     problem = firmware_problem(from_dict(more))
     assert problem is not None and "SeaBIOS holds 32" in problem
+
+
+def test_the_initrd_modules_padding() -> None:
+    """dom0.initrd_pad lengthens the initrd module's command line by that many bytes (the
+    Xen 989584e532 layout); a bad value names the field, and it needs a BIOS boot."""
+    s = load("pci-hole", {"dom0.initrd_pad": "4200"})
+    spec = machine_spec(s, accel="tcg", xen="/x/xen", kernel="/x/vmlinuz", initrd="/x/initrd.gz",
+                        qmp_socket="/x/qmp")
+    initrd = spec.modules.split(",")[-1]
+    assert initrd.startswith("/x/initrd.gz rig.pad=x")
+    assert len(initrd) == len("/x/initrd.gz") + 4200
+    assert "initrd_pad = 4200" in s.to_toml()
+    with pytest.raises(ScenarioError, match=r"dom0\.initrd_pad"):
+        load("pci-hole", {"dom0.initrd_pad": "-1"})
+    with pytest.raises(ScenarioError, match=r"dom0\.initrd_pad.*BIOS"):
+        load("q35-uefi", {"dom0.initrd_pad": "100"})
+    assert overrides_from(["dom0.initrd_pad=10"]) == {"dom0.initrd_pad": "10"}
