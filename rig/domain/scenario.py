@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from rig.domain import qemu_ram
+from rig.domain import acpi_table, qemu_ram
+from rig.domain.acpi_table import OFFSET
 from rig.domain.dom0mem import Dom0Mem
 from rig.domain.e820 import E820Type
 from rig.domain.units import GiB, MiB, TiB, format_size
@@ -52,6 +53,8 @@ class Hole:
     start: int
     size: int
     kind: str = "gap"
+    #: rig's firmware puts its ACPI table (rig.domain.acpi_table) inside this entry
+    acpi_table: bool = False
 
     @property
     def end(self) -> int:
@@ -157,7 +160,8 @@ class Scenario:
         lines.append("")
         for h in self.holes:
             lines += ["[[holes]]", f"start = {_q(hex(h.start))}", f"size = {_q(hex(h.size))}",
-                      f"kind = {_q(h.kind)}", ""]
+                      f"kind = {_q(h.kind)}", *(["acpi_table = true"] if h.acpi_table else []),
+                      ""]
         lines += ["[xen]", f"version = {_q(self.xen_version)}"]
         if self.dom0_mem:
             lines.append(f"dom0_mem = {_q(self.dom0_mem)}")
@@ -189,6 +193,7 @@ def validate(s: Scenario) -> None:
     _check_firmware_and_mode(s)
     _check_sizes(s)
     _check_holes(s)
+    _check_table(s)
 
 
 def _check_text(s: Scenario) -> None:
@@ -303,6 +308,27 @@ def _check_holes(s: Scenario) -> None:
             raise ScenarioError(f"{fname}.start", hex(h.start),
                                 f"overlaps the hole at {last.start:#x}", s.source)
         last = h
+
+
+def _check_table(s: Scenario) -> None:
+    """rig's ACPI table goes into one typed entry the firmware makes, below 4 GiB (SeaBIOS runs
+    in 32 bits), with room for it past OFFSET."""
+    tables = [i for i, h in enumerate(s.holes) if h.acpi_table]
+    if len(tables) > 1:
+        raise ScenarioError(f"holes[{tables[1]}].acpi_table", True,
+                            f"rig's firmware places one table: holes[{tables[0]}] has it", s.source)
+    if not tables:
+        return
+    fname, h = f"holes[{tables[0]}].acpi_table", s.holes[tables[0]]
+    if h.kind not in ("acpi", "nvs", "reserved"):
+        raise ScenarioError(fname, True, f"a {h.kind} holds no ACPI table (kinds: acpi, nvs, "
+                            "reserved)", s.source)
+    if h.end > 4 * GiB or h.size < OFFSET + len(acpi_table.table()):
+        raise ScenarioError(fname, True, f"the table needs {OFFSET + len(acpi_table.table())} "
+                            "bytes of an entry below 4 GiB", s.source)
+    if s.firmware != "bios":
+        raise ScenarioError(fname, True, "only rig's SeaBIOS places it (firmware = \"bios\")",
+                            s.source)
 
 
 def _check_hole(s: Scenario, h: Hole, fname: str) -> None:

@@ -87,7 +87,7 @@ def _flatten(data: Table, source: str | None) -> tuple[dict[str, object], list[A
 def _hole(i: int, raw: object, source: str | None) -> Hole:
     if not isinstance(raw, dict):
         raise ScenarioError(f"holes[{i}]", raw, "expected a table with start, size, kind", source)
-    extra = sorted(set(raw) - {"start", "size", "kind"})
+    extra = sorted(set(raw) - {"start", "size", "kind", "acpi_table"})
     if extra:
         raise ScenarioError(f"holes[{i}].{extra[0]}", raw[extra[0]], "unknown field", source)
     for key in ("start", "size"):
@@ -96,8 +96,11 @@ def _hole(i: int, raw: object, source: str | None) -> Hole:
     kind = raw.get("kind", "gap")
     if kind not in HOLE_KINDS:
         raise ScenarioError(f"holes[{i}].kind", kind, f"expected one of {HOLE_KINDS}", source)
+    table = raw.get("acpi_table", False)
+    if not isinstance(table, bool):
+        raise ScenarioError(f"holes[{i}].acpi_table", table, "expected true or false", source)
     return Hole(_size(f"holes[{i}].start", raw["start"], source),
-                _size(f"holes[{i}].size", raw["size"], source), kind)
+                _size(f"holes[{i}].size", raw["size"], source), kind, table)
 
 
 def from_dict(data: Table, source: str | None = None,

@@ -8,6 +8,7 @@ A layout that was not realised, or a GRUB or QEMU failure, is rig's or the machi
 
 from __future__ import annotations
 
+from rig.domain import acpi_table
 from rig.domain.e820 import E820Entry
 from rig.domain.pages import (
     PfnRange,
@@ -61,6 +62,31 @@ def scenario_checks(log: ParsedLog, sp: ScenarioPrediction, emulated: ScenarioPr
                               "Xen's map")
         out.append(check)
     return out
+
+
+def acpi_table_check(log: ParsedLog, s: Scenario) -> Check | None:
+    """rig's ACPI table, which its firmware put inside one of the scenario's entries: dom0 must
+    read back the bytes rig made (rig.domain.acpi_table), wherever its setup moved the entry.
+    The expected hash is the table's own, never anything dom0 printed."""
+    hole = next((h for h in s.holes if h.acpi_table), None)
+    if hole is None:
+        return None
+    want, where = acpi_table.sha256(), f"{hole.start + acpi_table.OFFSET:#x}"
+    got = log.init.acpi_tables.get(acpi_table.SIGNATURE)
+    if got == want:
+        return Check("acpi_table", Status.PASS, want, got,
+                     f"dom0 reads rig's {acpi_table.SIGNATURE} table (at {where}, in the "
+                     f"{hole.kind} entry at {hole.start:#x}) byte for byte")
+    if got is not None:
+        return Check("acpi_table", Status.FAIL, want, got,
+                     f"dom0 reads other bytes for rig's {acpi_table.SIGNATURE} table (at "
+                     f"{where}, in the {hole.kind} entry at {hole.start:#x}) than rig put there")
+    if log.init.done:
+        return Check("acpi_table", Status.FAIL, want, None,
+                     f"dom0 has no {acpi_table.SIGNATURE} table in /sys/firmware/acpi/tables, "
+                     f"though rig's firmware put it at {where}")
+    return Check("acpi_table", Status.INCOMPLETE, want, None,
+                 "rig's /init did not run to say what dom0 reads of rig's ACPI table")
 
 
 def _predicted_pvh(log: ParsedLog, emulated: ScenarioPrediction) -> Check:

@@ -11,9 +11,11 @@ import contextlib
 import struct
 from dataclasses import dataclass
 from functools import cache
+from pathlib import PurePath
 
 import jinja2
 
+from rig.domain import acpi_table
 from rig.domain.e820 import E820Type
 from rig.domain.qemu_ram import LEGACY_PC
 from rig.domain.scenario import GRUB_UNSAFE, Scenario
@@ -96,6 +98,9 @@ class MachineSpec:
     #: rig's test firmware (SeaBIOS with rig's patch) and the scenario's entries for it
     bios: str | None = None
     e820_entries: str | None = None
+    #: rig's ACPI table and the firmware's record of where it goes (beside e820_entries)
+    acpi_table: str | None = None
+    acpi_moves: str | None = None
     #: where SeaBIOS's debug console (its final E820 map among it) is written
     debug_log: str | None = None
 
@@ -178,8 +183,17 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         ovmf_vars=ovmf_vars,
         bios=bios,
         e820_entries=e820_entries,
+        **_acpi_files(s, e820_entries),
         debug_log=debug_log if s.firmware == "bios" else None,
     )
+
+
+def _acpi_files(s: Scenario, e820_entries: str | None) -> dict[str, str]:
+    """The table and its record, written beside the entries by firmware_files()."""
+    if e820_entries is None or not any(h.acpi_table for h in s.holes):
+        return {}
+    folder = PurePath(e820_entries).parent
+    return {"acpi_table": str(folder / ACPI_TABLE), "acpi_moves": str(folder / ACPI_MOVES)}
 
 
 PVH_IOMMU_WHY = ("-device intel-iommu,intremap=on: Xen 4.20 refuses a PVH dom0 without an "
@@ -228,6 +242,21 @@ def e820_entries(s: Scenario) -> bytes:
     """The fw_cfg file of rig's test firmware for ``s`` (images/seabios-rig-e820.patch)."""
     return b"".join(ENTRY.pack(h.start, h.size, E820_NUMBER[h.typed] if h.typed else 0)
                     for h in s.firmware_entries)
+
+
+#: the files rig's test firmware reads, by name (firmware_files())
+E820_ENTRIES, ACPI_TABLE, ACPI_MOVES = "rig-e820.bin", "rigt.dat", "rig-acpi.bin"
+
+
+def firmware_files(s: Scenario) -> dict[str, bytes]:
+    """What rig's test firmware reads for ``s``: its entries and, when one holds rig's ACPI
+    table, the table and where it goes (rig.domain.acpi_table)."""
+    files = {E820_ENTRIES: e820_entries(s)}
+    for h in s.holes:
+        if h.acpi_table:
+            files[ACPI_TABLE] = acpi_table.table()
+            files[ACPI_MOVES] = acpi_table.moves(h.start + acpi_table.OFFSET)
+    return files
 
 
 def grub_cfg(s: Scenario) -> str:

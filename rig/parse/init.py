@@ -1,4 +1,5 @@
-"""Output of rig's own /init (templates/init.sh.j2): stages, /proc/meminfo, balloon sysfs."""
+"""Output of rig's own /init (templates/init.sh.j2): stages, /proc/meminfo, balloon sysfs, rig's
+ACPI table as dom0 reads it."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class InitInfo:
     #: seconds /init waited for the balloon's count to reach its target
     settle_s: int | None = None
     poweroff_failed: bool = False
+    #: the sha256 of each ACPI table rig looks for that dom0 has (/sys/firmware/acpi/tables)
+    acpi_tables: dict[str, str] = field(default_factory=dict)
 
     @property
     def done(self) -> bool:
@@ -57,10 +60,18 @@ class InitParser:
                 info.balloon_kb[args[0].removeprefix("info/")] = int(args[1])
             else:
                 info.balloon_missing.append(args[0])
-        elif what == "settle" and args and args[0].isdigit():
+        else:
+            self._report(what, args)
+
+    def _report(self, what: str, args: list[str]) -> None:
+        """/init's lines after the balloon's: how long it waited, its ACPI table, power-off."""
+        info = self.info
+        if what == "settle" and args and args[0].isdigit():
             info.settle_s = int(args[0])
         elif what == "poweroff-failed":
             info.poweroff_failed = True
+        elif what == "acpi-table" and len(args) == 2:
+            info.acpi_tables[args[0]] = args[1]
 
     def finish(self) -> InitInfo:
         return self.info

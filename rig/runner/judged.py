@@ -17,6 +17,7 @@ from rig.domain.scenario import Scenario
 from rig.judge.document import Result, document
 from rig.judge.expect import Expect
 from rig.judge.live import (
+    acpi_table_check,
     console_check,
     firmware_read,
     grub_checks,
@@ -88,6 +89,7 @@ def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, booted: BootedKern
     live.scenario_prediction = ScenarioPredictionRecord.of(emulated)
     extra = scenario_checks(parsed, sp, emulated, judgement)
     extra += grub_checks(parsed)
+    extra += [c for c in [acpi_table_check(parsed, s)] if c is not None]
     extra += [c for c in [console_check(console, exit_status, judgement.refused)]
               if c is not None]
     return document(parsed, judgement, extra, live)

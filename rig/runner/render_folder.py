@@ -21,14 +21,15 @@ def _firmware(s: Scenario, dest: Path, missing: list[str]) -> dict[str, str]:
     entries as the fw_cfg file it reads (machine_spec's arguments for both)."""
     if not s.firmware_entries:
         return {}
-    (dest / "rig-e820.bin").write_bytes(render.e820_entries(s))
+    for name, data in render.firmware_files(s).items():
+        (dest / name).write_bytes(data)
     link = dest / "bios.bin"
     link.unlink(missing_ok=True)
     try:
         link.symlink_to(seabios.firmware(offline=True)[1])
     except RigError:
         missing.append("bios.bin: rig's test firmware (run `rig run` once to build it)")
-    return {"bios": str(link), "e820_entries": str(dest / "rig-e820.bin")}
+    return {"bios": str(link), "e820_entries": str(dest / render.E820_ENTRIES)}
 
 
 def _readme(s: Scenario, unpacked: str | None, missing: list[str]) -> str:

@@ -275,8 +275,9 @@ class _Boot:
             self.timings.iso_s = round(self._since(self.t0) - self.timings.artifacts_s, 3)
         entries = None
         if self.bios is not None:
-            entries = run_dir / "rig-e820.bin"
-            entries.write_bytes(render.e820_entries(s))
+            for name, data in render.firmware_files(s).items():
+                (run_dir / name).write_bytes(data)
+            entries = run_dir / render.E820_ENTRIES
         spec = render.machine_spec(s, accel=choice.accel, xen=str(run_dir / "xen"),
                                    kernel=str(run_dir / "vmlinuz"),
                                    initrd=str(run_dir / "initrd.gz"),

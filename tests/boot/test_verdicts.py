@@ -119,3 +119,12 @@ def test_a_big_dom0s_late_bug_is_judged_not_a_hang(tmp_path: Path,
     assert "setup.c:95" in checks["extra_mem"]["message"]
     assert "extra-mem-whole-pages.patch" in checks["extra_mem"]["message"]
     assert doc["console"]["outcome"] == "crash"
+
+
+def test_dom0_reads_rigs_acpi_table_in_an_nvs_entry(tmp_path: Path,
+                                                    no_leaked_qemu: object) -> None:
+    """The content check's control: rig's firmware copies its table into an NVS entry dom0
+    leaves where it is, and dom0 reads the same bytes through /sys/firmware/acpi/tables."""
+    doc, checks = boot("acpi-table-nvs", tmp_path)
+    assert doc["verdict"] == "pass", doc["checks"]
+    assert checks["acpi_table"]["status"] == "pass", checks["acpi_table"]

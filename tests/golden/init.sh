@@ -13,6 +13,12 @@ while read -r key value unit; do
   line="$line $key $value"
 done < /proc/meminfo
 echo "RIG: meminfo$line"
+# rig's ACPI table, when its firmware placed one (rig.domain.acpi_table), read as ACPI's users
+# read it
+t=/sys/firmware/acpi/tables/RIGT
+if [ -r "$t" ]; then
+  echo "RIG: acpi-table RIGT $(sha256sum < "$t" | cut -d' ' -f1)"
+fi
 b=/sys/devices/system/xen_memory/xen_memory0
 # the balloon moves toward its target once it runs (a kernel whose target is above what it holds
 # populates up to it): wait until its count is its target, at most rig.settle= seconds, so that

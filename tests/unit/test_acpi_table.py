@@ -1,0 +1,75 @@
+"""rig's ACPI table in a scenario's entry (rig.domain.acpi_table): its bytes, the scenario's
+rules, what the firmware is handed, what /init reports and how it is judged."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+import pytest
+
+from rig.domain import acpi_table
+from rig.domain.scenario import ScenarioError
+from rig.domain.scenario_file import from_dict, load
+from rig.judge.live import acpi_table_check
+from rig.judge.result import Status
+from rig.machine import render
+from rig.parse.collect import parse_lines
+
+SCENARIO = "tests/boot/scenarios/acpi-table-nvs.toml"
+
+
+def test_the_table_is_a_valid_acpi_table() -> None:
+    t = acpi_table.table()
+    assert t[:4] == b"RIGT" and struct.unpack_from("<I", t, 4)[0] == len(t)
+    assert sum(t) & 0xFF == 0  # the checksum QEMU keeps
+    assert acpi_table.sha256() == hashlib.sha256(t).hexdigest()
+
+
+def test_a_scenario_places_one_table_in_a_typed_entry_below_4g() -> None:
+    s = load(SCENARIO)
+    assert "acpi_table = true" in s.to_toml()
+    base = {"name": "x", "machine": {"memory": "4G", "below_4g": "2G"}}
+    for holes, why in (
+            ([{"start": "0x60000000", "size": "8K", "kind": "gap", "acpi_table": True}],
+             "holds no ACPI table"),
+            ([{"start": "0x60000000", "size": "0x100", "kind": "nvs", "acpi_table": True}],
+             "needs"),
+            ([{"start": "0x60000000", "size": "8K", "kind": "nvs", "acpi_table": True},
+              {"start": "0x61000000", "size": "8K", "kind": "acpi", "acpi_table": True}],
+             "one table"),
+            ([{"start": "0x60000000", "size": "8K", "kind": "nvs", "acpi_table": "yes"}],
+             "true or false")):
+        with pytest.raises(ScenarioError, match=why):
+            from_dict({**base, "holes": holes})
+
+
+def test_the_firmware_is_handed_the_table_and_where_it_goes() -> None:
+    s = load(SCENARIO)
+    files = render.firmware_files(s)
+    assert files[render.ACPI_TABLE] == acpi_table.table()
+    assert files[render.ACPI_MOVES] == struct.pack("<II", int.from_bytes(b"RIGT", "little"),
+                                                   0x60000100)
+    spec = render.machine_spec(s, accel="tcg", xen="/r/xen", kernel="/r/vmlinuz",
+                               initrd="/r/initrd.gz", qmp_socket="/r/qmp", bios="/r/bios.bin",
+                               e820_entries="/r/rig-e820.bin")
+    args = render.qemu_args(spec)
+    assert args[args.index("-acpitable") + 1] == "file=/r/rigt.dat"
+    assert "name=opt/rig/acpi,file=/r/rig-acpi.bin" in args
+    assert "-acpitable" not in render.qemu_args(render.machine_spec(
+        load("pci-hole"), accel="tcg", xen="/r/xen", kernel="/r/vmlinuz",
+        initrd="/r/initrd.gz", qmp_socket="/r/qmp"))
+
+
+@pytest.mark.parametrize(("lines", "status"), [
+    (["RIG: stage init", f"RIG: acpi-table RIGT {acpi_table.sha256()}", "RIG: stage done"],
+     Status.PASS),
+    (["RIG: stage init", "RIG: acpi-table RIGT " + "0" * 64, "RIG: stage done"], Status.FAIL),
+    (["RIG: stage init", "RIG: stage done"], Status.FAIL),
+    (["(XEN) Hardware Dom0 halted: halting machine"], Status.INCOMPLETE),
+])
+def test_the_check_compares_with_the_tables_own_hash(lines: list[str], status: Status) -> None:
+    check = acpi_table_check(parse_lines(lines), load(SCENARIO))
+    assert check is not None and check.status is status
+    assert check.expected == acpi_table.sha256()
+    assert acpi_table_check(parse_lines(lines), load("pci-hole")) is None
