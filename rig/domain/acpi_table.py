@@ -14,6 +14,7 @@ import hashlib
 import struct
 
 SIGNATURE = "RIGT"
+OEM = "RIGXEN"
 #: where the table goes inside its entry: past the entry's first bytes, within its first page
 OFFSET = 0x100
 _BODY = bytes((i * 7 + 3) & 0xFF for i in range(256))
@@ -23,7 +24,7 @@ def table() -> bytes:
     """The table's bytes: signature, length, revision 1, checksum, OEM "RIGXEN"/"RIGTABLE"
     revision 1, creator "RIG " revision 1, then the body; the bytes sum to 0."""
     head = bytearray(SIGNATURE.encode() + struct.pack("<I", 36 + len(_BODY)) + bytes([1, 0])
-                     + b"RIGXEN" + b"RIGTABLE" + struct.pack("<I", 1) + b"RIG "
+                     + OEM.encode() + b"RIGTABLE" + struct.pack("<I", 1) + b"RIG "
                      + struct.pack("<I", 1))
     data = bytearray(head + _BODY)
     data[9] = -sum(data) & 0xFF

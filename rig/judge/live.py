@@ -71,7 +71,18 @@ def acpi_table_check(log: ParsedLog, s: Scenario) -> Check | None:
     hole = next((h for h in s.holes if h.acpi_table), None)
     if hole is None:
         return None
-    want, where = acpi_table.sha256(), f"{hole.start + acpi_table.OFFSET:#x}"
+    want, at = acpi_table.sha256(), hole.start + acpi_table.OFFSET
+    where = f"{at:#x}"
+    listed = log.xen.acpi_tables.get(acpi_table.SIGNATURE)
+    if log.xen.seen and (listed is None or listed[0] != at or listed[2] != acpi_table.OEM):
+        # the machine lost the table before dom0 ran: QEMU's multiboot loader copies Xen and
+        # its modules from 2 MiB on after the firmware, over whatever lies there
+        return Check("acpi_table", Status.ERROR, where,
+                     f"{listed[0]:#x}" if listed else None,
+                     f"Xen does not list rig's {acpi_table.SIGNATURE} table at {where}: the "
+                     "machine lost it before dom0 ran (on a direct boot QEMU copies Xen and "
+                     "its modules from 2 MiB on over what the firmware put there); rig's "
+                     "problem, not the kernel's")
     got = log.init.acpi_tables.get(acpi_table.SIGNATURE)
     if got == want:
         return Check("acpi_table", Status.PASS, want, got,

@@ -54,6 +54,8 @@ _ELF_RELOC = re.compile(r"^ELF: note: PHYS32_RELOC align: (0x[0-9a-fA-F]+) min: 
 _KERNEL_MOVED = re.compile(r"^d0 kernel: Moving \[([0-9a-fA-F]+), ([0-9a-fA-F]+)\] -> "
                            r"\[([0-9a-fA-F]+), ([0-9a-fA-F]+)\]\s*$")
 _NOT_RELOCATABLE = re.compile(r"^d0 kernel: Address conflict and not relocatable")
+#: each ACPI table Xen finds through the RSDT/XSDT: "ACPI: RIGT 60000100, 0124 (r1 RIGXEN ..."
+_ACPI_TABLE = re.compile(r"^ACPI: (\S{4}) ([0-9A-Fa-f]+), ([0-9A-Fa-f]+) \(r\d+ (\S+)")
 
 
 
@@ -95,6 +97,8 @@ class XenInfo:
     phys32_reloc: tuple[int, int, int] | None = None
     kernel_moved: tuple[int, int] | None = None
     kernel_not_relocatable: bool = False
+    #: the ACPI tables Xen listed: signature -> (address, length, OEM id)
+    acpi_tables: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
     @property
     def dom0_mem(self) -> str | None:
@@ -218,6 +222,10 @@ class XenParser:
         self.info.cmdline = m.group(1)
         self.info.dom0_mem_values = DOM0_MEM.findall(self.info.cmdline)
 
+    def _acpi_table(self, m: re.Match[str]) -> None:
+        self.info.acpi_tables[m.group(1)] = (int(m.group(2), 16), int(m.group(3), 16),
+                                             m.group(4))
+
     def _system_ram(self, m: re.Match[str]) -> None:
         self.info.system_ram_kb = int(m.group(2))
 
@@ -303,6 +311,7 @@ MESSAGES: tuple[Message[XenParser], ...] = (
     Message("General info", _Q_DOMAIN, XenParser._q_domain_header),
     Message("_pages=", _Q_PAGES, XenParser._q_pages, lambda p: p._q_domain == 0),
     Message(r"\(total: ", _U_TOTAL, XenParser._u_total),
+    Message("ACPI: ", _ACPI_TABLE, XenParser._acpi_table),
 )
 #: what the file scan looks for, and what a line must hold before the messages are tried
 TABLE = Table(MESSAGES)
