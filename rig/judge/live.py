@@ -25,8 +25,9 @@ from rig.judge.judgement import Judgement
 from rig.judge.records import ConsoleRecord, Outcome
 from rig.judge.result import Check, Status, count_check
 from rig.model.firmware import ram_page_differences
-from rig.model.kernel import IBFT_OPTION, BootedKernel, Era, Kernel, release_version
+from rig.model.kernel import FIX, IBFT_OPTION, BootedKernel, Era, Kernel, release_version
 from rig.model.prediction import ScenarioPrediction
+from rig.model.pv import Prediction
 from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
 
@@ -64,10 +65,12 @@ def scenario_checks(log: ParsedLog, sp: ScenarioPrediction, emulated: ScenarioPr
     return out
 
 
-def acpi_table_check(log: ParsedLog, s: Scenario) -> Check | None:
+def acpi_table_check(log: ParsedLog, s: Scenario, pred: Prediction | None) -> Check | None:
     """rig's ACPI table, which its firmware put inside one of the scenario's entries: dom0 must
-    read back the bytes rig made (rig.domain.acpi_table), wherever its setup moved the entry.
-    The expected hash is the table's own, never anything dom0 printed."""
+    read back the bytes rig made (rig.domain.acpi_table), wherever its setup moved the entry:
+    its early table list (signature and length) and /sys/firmware/acpi/tables (the bytes).
+    The expected values are the table's own, never anything dom0 printed; ``pred``, the model's
+    prediction from Xen's map, says whether dom0 swaps the entry (rig's third finding)."""
     hole = next((h for h in s.holes if h.acpi_table), None)
     if hole is None:
         return None
@@ -83,6 +86,15 @@ def acpi_table_check(log: ParsedLog, s: Scenario) -> Check | None:
                      "machine lost it before dom0 ran (on a direct boot QEMU copies Xen and "
                      "its modules from 2 MiB on over what the firmware put there); rig's "
                      "problem, not the kernel's")
+    early = log.linux.acpi_tables.get(at)
+    size = len(acpi_table.table())
+    if early is not None and early != (acpi_table.SIGNATURE, size):
+        return Check("acpi_table", Status.FAIL, f"{acpi_table.SIGNATURE} {size:#x}",
+                     f"{early[0]!r} {early[1]:#x}",
+                     f"dom0's ACPI lists the table at {where} as {early[0]!r}, {early[1]:#x} "
+                     f"bytes, where the firmware put rig's {acpi_table.SIGNATURE} of {size:#x} "
+                     "bytes (Xen reads it there): dom0 read other memory than the firmware's"
+                     + _swapped_table(pred, at))
     got = log.init.acpi_tables.get(acpi_table.SIGNATURE)
     if got == want:
         return Check("acpi_table", Status.PASS, want, got,
@@ -98,6 +110,21 @@ def acpi_table_check(log: ParsedLog, s: Scenario) -> Check | None:
                      f"though rig's firmware put it at {where}")
     return Check("acpi_table", Status.INCOMPLETE, want, None,
                  "rig's /init did not run to say what dom0 reads of rig's ACPI table")
+
+
+def _swapped_table(pred: Prediction | None, at: int) -> str:
+    """Why, when the model swaps the entry holding the table: ACPI keeps the firmware's
+    address, which is dom0's RAM after the swap (docs/findings.md, finding 3)."""
+    swaps = pred.resolution.swaps if pred is not None and pred.resolution is not None else []
+    swap = next((w for w in swaps if w.entry.start <= at < w.entry.end), None)
+    if swap is None:
+        return ""
+    fix = FIX["acpi-nvs-remap"]
+    return (f"; the table lies in {swap.entry.type.value} [{swap.entry.start:#x}, "
+            f"{swap.entry.end:#x}), which dom0 swaps to {swap.moved.start:#x}, and ACPI reads "
+            "it by its firmware address, dom0's own RAM after the swap: it behaves as a kernel "
+            f"without {fix.named()}. Known: rig's finding (docs/findings.md), which no kernel "
+            "fixes yet")
 
 
 def _predicted_pvh(log: ParsedLog, emulated: ScenarioPrediction) -> Check:

@@ -290,6 +290,8 @@ class HoleRecord(Record, kw_only=True):
     start: str
     size: str
     kind: str
+    #: written when rig's firmware put its ACPI table in the entry
+    acpi_table: bool | UnsetType = UNSET
 
 
 class MachineSettings(Record, kw_only=True):
@@ -312,6 +314,8 @@ class Dom0Settings(Record, kw_only=True):
     kernel: str
     cmdline: str
     mode: str
+    #: written when the initrd was padded (bytes)
+    initrd_pad: int | UnsetType = UNSET
 
 
 class ScenarioRecord(Record, kw_only=True):
@@ -332,10 +336,11 @@ class ScenarioRecord(Record, kw_only=True):
                                     below_4g=None if s.below_4g is None else hex(s.below_4g),
                                     firmware=s.firmware, cpus=s.cpus,
                                     loader=UNSET if s.loader == "direct" else s.loader),
-            holes=[HoleRecord(start=hex(h.start), size=format_size(h.size), kind=h.kind)
-                   for h in s.holes],
+            holes=[HoleRecord(start=hex(h.start), size=format_size(h.size), kind=h.kind,
+                              acpi_table=True if h.acpi_table else UNSET) for h in s.holes],
             xen=XenSettings(version=s.xen_version, dom0_mem=s.dom0_mem, cmdline=s.xen_cmdline),
-            dom0=Dom0Settings(kernel=s.kernel, cmdline=s.dom0_cmdline, mode=s.dom0_mode))
+            dom0=Dom0Settings(kernel=s.kernel, cmdline=s.dom0_cmdline, mode=s.dom0_mode,
+                              initrd_pad=s.initrd_pad or UNSET))
 
 
 class HoleSpecRecord(Record, kw_only=True):

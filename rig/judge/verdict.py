@@ -113,8 +113,20 @@ def crash_check(log: ParsedLog, refusal: Check | None, expect: Expect,
     if explained is None and refusal is not None and refusal.status is Status.FAIL \
             and hit.kind in refused_by:
         explained = refusal
-    why = f"; the {explained.name} check says why" if explained is not None else ""
+    why = _says_why(explained) if explained is not None else ""
     return Check("crash", Status.CRASH, None, hit.text,
                  f"{hit.kind.value} at line {hit.line_no}: {hit.text}{why}")
+
+
+def _says_why(explained: Check) -> str:
+    return f"; the {explained.name} check says why"
+
+
+def explain_crash(checks: list[Check], explained: Check) -> None:
+    """A check judged after the log's own (a live run's) that names the kernel bug behind a
+    crash the crash check left unexplained: the crash check says so, as it does for its own."""
+    for c in checks:
+        if c.name == "crash" and c.status is Status.CRASH and "check says why" not in c.message:
+            c.message += _says_why(explained)
 
 

@@ -195,6 +195,9 @@ FIXES: tuple[Fix, ...] = (
     Fix("extra-mem-whole-pages", "",
         "x86/xen: Count extra memory in whole pages from an unaligned RAM start", None,
         patch="fix-extra-mem-whole-pages.patch"),
+    # rig's finding (judge/live.py acpi_table): ACPI reads a swapped NVS by its machine address
+    Fix("acpi-nvs-remap", "", "xen: map ACPI data in remapped non-RAM areas correctly", None,
+        patch="fix-acpi-nvs-remap.patch"),
     # the balloon's start (rig.model.balloon): stable releases from the review mails and the
     # sources of 6.12.33/6.12.94; "at the latest" where only a later source was read
     Fix("balloon-pvh-target", "87af633689ce",

@@ -35,6 +35,8 @@ _IDENTITY = re.compile(r"^Set (\d+) page\(s\) to 1-1 mapping(\.)?\s*$")
 #: searched anywhere in the line
 _UNABLE = re.compile(".*" + re.escape("Unable to find available pfn range, not remapping "
                                       "identity pages"))
+#: ACPI's early table list (acpi_tb_print_table_header): signature, address, length, as read
+_ACPI_TABLE = re.compile(r"^ACPI: (.{4}) 0x([0-9A-Fa-f]{8,16}) ([0-9A-Fa-f]{6,8})\b")
 MEMORY = re.compile(r"^Memory: (\d+)[kK]/(\d+)[kK] available")
 
 
@@ -64,6 +66,8 @@ class LinuxInfo:
     memory_available_kb: int | None = None
     memory_total_kb: int | None = None
     memory_line: str | None = None
+    #: ACPI's table list as dom0 read the headers: address -> (signature, length)
+    acpi_tables: dict[int, tuple[str, int]] = field(default_factory=dict)
     seen: bool = False
 
 
@@ -157,6 +161,10 @@ class LinuxParser:
             int(m.group(1)), int(m.group(2))
         self.info.memory_line = m.string
 
+    def _acpi_table(self, m: re.Match[str]) -> None:
+        self.info.acpi_tables.setdefault(int(m.group(2), 16),
+                                         (m.group(1), int(m.group(3), 16)))
+
     def finish(self) -> LinuxInfo:
         return self.info
 
@@ -177,6 +185,7 @@ MESSAGES: tuple[Message[LinuxParser], ...] = (
     Message("Populating", POPULATING, LinuxParser._populating),
     Message("-1 mapping", _IDENTITY, LinuxParser._identity),
     Message("Unable to find", _UNABLE, LinuxParser._unable),
+    Message("ACPI: ", _ACPI_TABLE, LinuxParser._acpi_table),
     Message("Memory:", MEMORY, LinuxParser._memory, lambda p: p.info.memory_line is None),
 )
 #: what a line must hold before the messages are tried

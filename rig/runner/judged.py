@@ -27,6 +27,7 @@ from rig.judge.live import (
 from rig.judge.parsed import judge
 from rig.judge.records import ConsoleRecord, Live, ScenarioPredictionRecord
 from rig.judge.result import Check, Status
+from rig.judge.verdict import explain_crash
 from rig.machine import images
 from rig.machine.images import Artifact, vmlinux
 from rig.machine.logscan import parse_file
@@ -89,7 +90,11 @@ def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, booted: BootedKern
     live.scenario_prediction = ScenarioPredictionRecord.of(emulated)
     extra = scenario_checks(parsed, sp, emulated, judgement)
     extra += grub_checks(parsed)
-    extra += [c for c in [acpi_table_check(parsed, s)] if c is not None]
+    table = acpi_table_check(parsed, s, judgement.prediction)
+    if table is not None:
+        extra.append(table)
+        if table.status is Status.FAIL:
+            explain_crash(judgement.checks, table)
     extra += [c for c in [console_check(console, exit_status, judgement.refused)]
               if c is not None]
     return document(parsed, judgement, extra, live)

@@ -24,7 +24,8 @@ from rig.runner.matrix import Cell, CellResult, expect, run_matrix
 #: the names of the checks an entry may name (the checks of rig.judge that judge a kernel or
 #: Xen against the model, and crash: the machine must not crash)
 CHECKS = ("nothing_lost", "refusal", "nonram_moved", "nonram_remapped", "balloon_target",
-          "linux_map", "kernel_place", "remapped", "released", "extra_mem", "crash")
+          "linux_map", "kernel_place", "remapped", "released", "extra_mem", "acpi_table",
+          "crash")
 
 
 class RegistryError(UsageError):

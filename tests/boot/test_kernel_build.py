@@ -61,3 +61,20 @@ def test_regression_patch_fails_with_the_loss(source: Path, tmp_path: Path) -> N
     assert (accounting["expected"], accounting["observed"]) == (3 << 18, (3 << 18) - HOLES)
     assert f"Xen took back {HOLES} pages" in accounting["message"]
     assert build.build(source, patches=[PATCH]).reused
+
+
+def test_the_content_check_fails_on_a_remap_to_the_wrong_page(tmp_path: Path) -> None:
+    """rig's ACPI table check against a kernel that remaps a swapped NVS one machine page too
+    far (tests/fixtures/patches/mutate-remap-wrong-page.patch on 6.12.118's source with rig's
+    fix for its third finding): the check must FAIL where the fixed build PASSes."""
+    mutation = Path(__file__).parents[1] / "fixtures" / "patches" / "mutate-remap-wrong-page.patch"
+    source = build.debian_source("6.12")
+    mutated = build.build(source, patches=[regressions.folder() / "fix-acpi-nvs-remap.patch",
+                                           mutation])
+    s = scenario_file.load(str(regressions.folder() / "layouts" / "acpi-table-swapped.toml"),
+                           {"dom0.kernel": str(mutated.bzimage)})
+    doc = run(s, RunOptions(accel="tcg", results=tmp_path))[0].to_json()
+    checks = {c["name"]: c for c in doc["checks"]}
+    assert doc["verdict"] == "fail", doc["checks"]
+    assert checks["acpi_table"]["status"] == "fail", checks["acpi_table"]
+    assert checks["nonram_moved"]["status"] == "pass"  # the entry itself went where it must

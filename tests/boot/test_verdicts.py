@@ -128,3 +128,25 @@ def test_dom0_reads_rigs_acpi_table_in_an_nvs_entry(tmp_path: Path,
     doc, checks = boot("acpi-table-nvs", tmp_path)
     assert doc["verdict"] == "pass", doc["checks"]
     assert checks["acpi_table"]["status"] == "pass", checks["acpi_table"]
+
+
+@pytest.mark.parametrize("kernel", ["6.12", "7.2"])
+def test_an_nvs_sharing_its_last_page_with_acpi_data_keeps_the_neighbours_table(
+        kernel: str, tmp_path: Path, no_leaked_qemu: object) -> None:
+    """The upstream concern about xen_e820_swap_entry_with_ram() (review of 5f8719945244):
+    the swap moves the NVS's page-aligned superset, the ACPI data neighbour's bytes with it.
+    Measured 2026-12-06: Debian's 6.12.118 and 7.2.13 both remap 2 pages, leave the
+    neighbour's entry where it was, and read rig's table in it back byte for byte."""
+    doc, checks = boot(f"nvs-shares-page-with-acpi-{kernel}", tmp_path)
+    assert doc["verdict"] == "pass", doc["checks"]
+    assert checks["nonram_remapped"]["observed"] == 2
+    assert checks["acpi_table"]["status"] == "pass", checks["acpi_table"]
+
+
+def test_an_nvs_sharing_a_page_with_acpi_data_on_the_kernel_is_refused(
+        tmp_path: Path, no_leaked_qemu: object) -> None:
+    """The concern's other half: the ACPI data neighbour lies in the kernel's image too, and
+    only NVS can be swapped: "Xen hypervisor allocated kernel memory conflicts with E820 map"."""
+    doc, checks = boot("nvs-and-acpi-share-a-page-on-kernel", tmp_path)
+    assert doc["verdict"] == "pass", doc["checks"]
+    assert checks["refusal"]["status"] == "pass" and "refused" in checks["refusal"]["message"]

@@ -45,3 +45,22 @@ def test_the_extra_memory_bug_is_named_on_each_kernel() -> None:
 def test_a_kernel_built_with_a_balloon_that_has_none_fails() -> None:
     status, message = judged("balloon-stats-again-reverted")["balloon_target"]
     assert status == "fail" and "CONFIG_XEN_BALLOON" in message
+
+
+def test_the_misread_acpi_table_is_named_and_explains_the_crash() -> None:
+    """rig's third finding on Debian's 6.12.118: dom0's early ACPI parse lists a garbage
+    header where the firmware put rig's table, then crashes in sparse_init."""
+    checks = judged("acpi-table-swapped-6.12")
+    status, message = checks["acpi_table"]
+    assert status == "fail" and "'??M ', 0x3d835474 bytes" in message
+    assert "dom0 swaps to 0x7ffde000" in message and "fix-acpi-nvs-remap.patch" in message
+    assert checks["crash"][0] == "crash" and "the acpi_table check says why" in checks["crash"][1]
+
+
+def test_the_content_check_fails_on_a_remap_to_the_wrong_page() -> None:
+    """6.12.118's source with the fix and tests/fixtures/patches/mutate-remap-wrong-page.patch:
+    the early parse reads the header right, every later read lands a machine page too far, and
+    dom0 has no RIGT table to show."""
+    checks = judged("acpi-table-swapped-mutated")
+    assert checks["acpi_table"][0] == "fail" and "has no RIGT table" in checks["acpi_table"][1]
+    assert checks["crash"][0] == "pass" and checks["nonram_moved"][0] == "pass"
