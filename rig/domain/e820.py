@@ -7,6 +7,7 @@ rig.domain.pages.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,16 +73,32 @@ def sanitize(entries: Iterable[E820Entry]) -> list[E820Entry]:
     """Sort, resolve overlaps (the larger type wins, as Linux's e820__update_table does for the
     numeric types; RAM loses to anything) and merge adjacent entries of one type."""
     rank = {t: i for i, t in enumerate(E820Type)}
-    items = sorted(e for e in entries if e.size > 0)
-    if not items:
-        return []
-    points = sorted({p for e in items for p in (e.start, e.end)})
+    return layered([(rank[e.type], e.start, e.end, e.type) for e in entries])
+
+
+def layered(ranges: Iterable[tuple[int, int, int, E820Type | None]]) -> list[E820Entry]:
+    """The map of ranges ``(priority, start, end, type)`` stacked by priority: where they
+    overlap the highest wins (``None``: nothing there), adjacent entries of one type merge.
+    One sweep over the sorted bounds with a heap of the ranges open there, so that thousands
+    of entries take milliseconds (a scan of every range per bound took 19 s for 1000 holes)."""
+    items = [r for r in ranges if r[2] > r[1]]
+    events = sorted({p for _, start, end, _ in items for p in (start, end)})
+    by_start = sorted(items, key=lambda r: r[1])
+    heap: list[tuple[int, int, int]] = []  # (-priority, -order, end): the winner on top
     out: list[E820Entry] = []
-    for lo, hi in itertools.pairwise(points):
-        covering = [e.type for e in items if e.start <= lo and e.end >= hi]
-        if not covering:
+    i = 0
+    for lo, hi in itertools.pairwise(events):
+        while i < len(by_start) and by_start[i][1] <= lo:
+            prio, _, end, _ = by_start[i]
+            heapq.heappush(heap, (-prio, -i, end))
+            i += 1
+        while heap and heap[0][2] <= lo:  # ended before this piece: dropped when on top
+            heapq.heappop(heap)
+        if not heap:
             continue
-        kind = max(covering, key=lambda t: rank[t])
+        kind = by_start[-heap[0][1]][3]
+        if kind is None:
+            continue
         if out and out[-1].type is kind and out[-1].end == lo:
             out[-1] = E820Entry(out[-1].start, hi, kind)
         else:

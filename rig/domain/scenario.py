@@ -137,8 +137,9 @@ class Scenario:
         gaps too (on a GRUB boot GRUB cuts them)."""
         if self.firmware != "bios":
             return ()
+        direct = self.boot == "direct"  # once: a property that walks every hole
         return tuple(h for h in self.holes
-                     if h.typed is not None or (h.kind == "gap" and self.boot == "direct"))
+                     if h.typed is not None or (h.kind == "gap" and direct))
 
     @property
     def grub_holes(self) -> tuple[Hole, ...]:
@@ -301,8 +302,8 @@ def _check_sizes(s: Scenario) -> None:
 def _check_holes(s: Scenario) -> None:
     """Each hole inside the machine's RAM, of its kind's shape, none overlapping."""
     last: Hole | None = None
-    for h in sorted(s.holes, key=lambda h: h.start):
-        fname = f"holes[{s.holes.index(h)}]"
+    for i, h in sorted(enumerate(s.holes), key=lambda ih: ih[1].start):
+        fname = f"holes[{i}]"
         _check_hole(s, h, fname)
         if last is not None and h.start < last.end:
             raise ScenarioError(f"{fname}.start", hex(h.start),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rig.domain.e820 import E820Entry, E820Type, sanitize
+from rig.domain.e820 import E820Entry, E820Type, layered, sanitize
 from rig.domain.pages import ram_pages
 from rig.domain.qemu_ram import AMD_HT_HOLE, LEGACY_PC, high_ram_start
 from rig.domain.scenario import TYPED, Scenario
@@ -87,53 +87,35 @@ def requested_ram(low: int, high: int, machine_type: str = "pc") -> list[E820Ent
     return entries
 
 
-def overlay(entries: Sequence[E820Entry], start: int, end: int,
-            kind: E820Type | None) -> list[E820Entry]:
-    """SeaBIOS's e820_add (src/e820map.c): [start, end) becomes one entry of ``kind``
-    whatever lay there (split, cut or dropped), or nothing at all (``None``: e820_remove);
-    adjacent entries of one type merge."""
-    out: list[E820Entry] = []
-    for e in entries:
-        if e.end <= start or e.start >= end:
-            out.append(e)
-            continue
-        if e.start < start:
-            out.append(E820Entry(e.start, start, e.type))
-        if end < e.end:
-            out.append(E820Entry(end, e.end, e.type))
-    if kind is not None:
-        out.append(E820Entry(start, end, kind))
-    return sanitize(out)
-
-
 def with_entries(firmware: Sequence[E820Entry], holes: Sequence[HoleSpec]) -> list[E820Entry]:
     """The firmware's map once rig's test firmware has applied the scenario's entries (in
-    their order, after QEMU's own map: rig_e820() in images/seabios-rig-e820.patch)."""
-    out = sanitize(firmware)
-    for h in holes:
-        out = overlay(out, h.start, h.end, h.type)
-    return out
+    their order, after QEMU's own map: rig_e820() in images/seabios-rig-e820.patch). Each is
+    SeaBIOS's e820_add (src/e820map.c): [start, end) becomes one entry of its type whatever
+    lay there (split, cut or dropped), or nothing at all (a gap: e820_remove); adjacent
+    entries of one type merge. So a later entry wins over an earlier one and over the
+    firmware's: one sweep, however many entries."""
+    return layered([(0, e.start, e.end, e.type) for e in sanitize(firmware)]
+                   + [(i, h.start, h.end, h.type) for i, h in enumerate(holes, 1)])
 
 
 def punch(firmware: Sequence[E820Entry], holes: Sequence[HoleSpec]) -> list[E820Entry]:
     """The map after GRUB's cutmem/badram: the holes' RAM is gone (a gap under BIOS); typed
     entries stay as they were."""
-    out: list[E820Entry] = []
-    for e in sanitize(firmware):
-        pieces = [e]
-        if e.is_ram:
-            for h in holes:
-                cut: list[E820Entry] = []
-                for p in pieces:
-                    if h.end <= p.start or h.start >= p.end:
-                        cut.append(p)
-                        continue
-                    if p.start < h.start:
-                        cut.append(E820Entry(p.start, h.start, E820Type.RAM))
-                    if h.end < p.end:
-                        cut.append(E820Entry(h.end, p.end, E820Type.RAM))
-                pieces = cut
-        out += pieces
+    fw = sanitize(firmware)
+    cuts = sorted((h.start, h.end) for h in holes if h.end > h.start)
+    out = [e for e in fw if not e.is_ram]
+    for e in (e for e in fw if e.is_ram):
+        at = e.start
+        for lo, hi in cuts:  # a few RAM entries, each walked over the sorted cuts once
+            if lo >= e.end:
+                break
+            if hi <= at:
+                continue
+            if lo > at:
+                out.append(E820Entry(at, lo, E820Type.RAM))
+            at = max(at, hi)
+        if at < e.end:
+            out.append(E820Entry(at, e.end, E820Type.RAM))
     return sanitize(out)
 
 
