@@ -16,8 +16,10 @@ where one ran, the command that failed, so that the message alone reproduces the
 
 from __future__ import annotations
 
+import errno
+import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 USAGE_EXIT = 2
 INFRASTRUCTURE_EXIT = 125
@@ -70,3 +72,47 @@ class Interrupted(BaseException):
 
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+#: what an operating-system error says of the file it names; the machine's own (a full or
+#: read-only disk, an I/O error) are infrastructure wherever they happen, the rest are the
+#: user's when the file is one they named, rig's own (125) when it is in RIG_CACHE or
+#: RIG_RESULTS. One table: a new errno is a row here, not a new try/except.
+OS_ERRORS: dict[int, tuple[str, bool]] = {
+    errno.ELOOP: ("is a loop of symbolic links", False),
+    errno.ENOENT: ("does not exist", False),
+    errno.ENOTDIR: ("has a part that is not a folder", False),
+    errno.EISDIR: ("is a folder, not a file", False),
+    errno.EACCES: ("is not accessible: permission denied", False),
+    errno.EPERM: ("is not accessible: operation not permitted", False),
+    errno.ENAMETOOLONG: ("has too long a name", False),
+    errno.ENXIO: ("is a device or socket with nothing behind it", False),
+    errno.ENOSPC: ("cannot be written: the disk holding it is full", True),
+    errno.EDQUOT: ("cannot be written: the disk quota is used up", True),
+    errno.EROFS: ("cannot be written: its file system is read-only", True),
+    errno.EIO: ("cannot be read or written: input/output error", True),
+}
+
+
+def os_error(exc: OSError, roots: Mapping[str, str | os.PathLike[str]] | None = None,
+             ) -> RigError:
+    """An OSError as rig reports it: the file, what the error says of it, and whose problem it
+    is (``roots``: rig's own folders by the variable that sets them, e.g. RIG_RESULTS)."""
+    name = exc.filename if exc.filename is not None else None
+    words, machine = OS_ERRORS.get(exc.errno or -1, (None, True))
+    owner = next((var for var, root in (roots or {}).items()
+                  if name is not None and _inside(str(name), str(root))), None)
+    what = f"{name}" if name is not None else "a file"
+    if owner is not None:
+        what += f" (in {owner})"
+    if words is None:
+        words = f"failed: {exc.strerror or exc}"
+    if machine and owner is not None and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        words += f": free space or point {owner} elsewhere"
+    cls = RigError if machine or owner is not None else UsageError
+    return cls(f"{what} {words}")
+
+
+def _inside(path: str, root: str) -> bool:
+    a, b = os.path.abspath(path), os.path.abspath(root)
+    return a == b or a.startswith(b.rstrip(os.sep) + os.sep)

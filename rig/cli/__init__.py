@@ -13,7 +13,7 @@ import sys
 from types import FrameType
 
 from rig.cli.parser import parser
-from rig.errors import INFRASTRUCTURE_EXIT, Interrupted, RigError
+from rig.errors import INFRASTRUCTURE_EXIT, OS_ERRORS, Interrupted, RigError, os_error
 
 __all__ = ["entry", "main", "parser"]
 
@@ -35,7 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         # the reader of rig's output went away (rig parse ... | head): no bug of rig's and no
         # verdict; a shell reports a process a closed pipe ended as 128 + SIGPIPE
         return 128 + signal.SIGPIPE
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in OS_ERRORS:
+            # a file's problem (a loop of links, a full or read-only disk): the one table in
+            # rig.errors says whose, by where the file is
+            err = os_error(exc, _own_folders())
+            print(f"rig: error: {err}", file=sys.stderr)
+            return err.exit_code
         # a bug in rig, not a verdict on the kernel: 125 so that `git bisect run` skips
         import traceback  # only here: it costs every start ~10 ms
 
@@ -47,6 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rig: interrupted ({str(exc) or 'SIGINT'}); QEMU stopped, logs kept",
               file=sys.stderr)
         return 128 + getattr(exc, "signum", signal.SIGINT)
+
+
+def _own_folders() -> dict[str, str]:
+    """rig's own folders, whose files' problems are never the user's input's."""
+    from rig.machine.images.store import cache_root
+    from rig.runner.run import results_base
+
+    return {"RIG_CACHE": str(cache_root()), "RIG_RESULTS": str(results_base())}
 
 
 def entry() -> None:

@@ -33,7 +33,7 @@ def parse_size(text: str) -> int:
         if suffix in units:
             return int(float(s[:-1]) * units[suffix])
         return int(s)
-    except ValueError:
+    except (ValueError, OverflowError):  # "1e309G": a float too large for any integer
         raise ValueError(f"not a size: {text!r} (use e.g. 4G, 512M, 0x80000000)") from None
 
 

@@ -9,7 +9,6 @@ handed in from here.
 from __future__ import annotations
 
 import functools
-import mmap
 import os
 import shutil
 import subprocess
@@ -30,9 +29,9 @@ def parse_file(path: Path, tail: int = 20) -> ParsedLog:
     return scan.parse_file(path, tail, hinted)
 
 
-def hinted(path: Path, mm: mmap.mmap, size: int) -> Iterator[scan.Hinted]:
+def hinted(path: Path, data: bytes, size: int) -> Iterator[scan.Hinted]:
     grep = gnu_grep() if size >= GREP_MIN else None
-    return grep_scan(grep, path) if grep else scan.python_scan(path, mm, size)
+    return grep_scan(grep, path) if grep else scan.python_scan(path, data, size)
 
 
 @functools.cache

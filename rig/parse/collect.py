@@ -231,6 +231,8 @@ def parse_lines(raw_lines: Iterable[str], tail: int = 20) -> ParsedLog:
     held: str | None = None
     ended = False
     for count, raw in enumerate(raw_lines, start=1):
+        if count == 1:
+            raw = raw.removeprefix("\ufeff")  # a byte-order mark an editor wrote
         last.append(raw)
         if held is not None and (hint(held) or c.in_block):
             c.feed(count - 1, held)

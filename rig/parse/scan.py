@@ -15,12 +15,11 @@ and crash lines) are fed, with the same result as feeding them all.
 from __future__ import annotations
 
 import io
-import mmap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from rig.errors import UsageError
-from rig.parse import lava, mail
+from rig.errors import RigError, UsageError
+from rig.parse import encoding, lava, mail
 from rig.parse.collect import Collector, ParsedLog, parse_lines, tail_of, xen_banner
 from rig.parse.hints import EARLIER_BOOT, HINT_BYTES, HINT_LITERALS
 from rig.parse.lines import split
@@ -29,73 +28,97 @@ _SLICE = 1 << 24
 
 #: a hinted line: its number (1-based), the offset it starts at, and its bytes without "\n"
 Hinted = tuple[int, int, bytes]
-#: finds a mapped file's hinted lines, in order: (path, the mapping, its size) -> lines
-Scanner = Callable[[Path, mmap.mmap, int], Iterator[Hinted]]
+#: finds a file's hinted lines, in order: (path, its bytes, their size) -> lines
+Scanner = Callable[[Path, bytes, int], Iterator[Hinted]]
 
 
 def parse_file(path: Path, tail: int = 20, scan: Scanner | None = None) -> ParsedLog:
     """Parse a file: the same result as ``parse_lines`` over its lines, found faster.
-    ``scan`` finds the hinted lines (default: ``python_scan``)."""
+    ``scan`` finds the hinted lines of a plain file (default: ``python_scan``).
+
+    The file is read into memory, never mapped: a log truncated while it is read (logrotate's
+    copytruncate) would kill a mapping's reader with SIGBUS. A compressed or UTF-16 log is
+    unpacked first (rig.parse.encoding)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    form = encoding.sniff(data[:8])
+    if form is not encoding.Form.PLAIN:
+        data = encoding.utf8(str(path), data, form)
+        scan = None  # a scan of the file on disk would see the packed bytes
+    log = parse_bytes(path, data, tail, scan)
+    if scan is not None and (now := path.stat().st_size) < len(data):
+        # the scan read the file again: what it found may be of other bytes than rig's
+        raise RigError(f"{path} shrank from {len(data)} to {now} bytes while rig read it (a "
+                       "log rotated with copytruncate?): judge a copy of it")
+    if form is not encoding.Form.PLAIN:
+        log.decoded = f"a {form} file, unpacked" if form in _PACKED else f"{form} text"
+    return log
+
+
+_PACKED = (encoding.Form.GZIP, encoding.Form.XZ, encoding.Form.BZIP2)
+
+
+def parse_bytes(path: Path, data: bytes, tail: int = 20, scan: Scanner | None = None
+                ) -> ParsedLog:
+    """``parse_file`` of a file's bytes (``path`` names it in messages and for ``scan``)."""
     c = Collector()
-    size = path.stat().st_size
+    size = len(data)
     if size == 0:
         return c.result(0, [])
-    with open(path, "rb") as f:
-        head = f.read(65536)
+    head = data[:65536]
     if lava.looks_like_log(head):
-        console, info = lava.read_log(path.read_text(encoding="utf-8", errors="replace"))
+        console, info = lava.read_log(data.decode("utf-8", errors="replace"))
         log = parse_lines(console, tail)
         log.decoded, log.lava = "a LAVA job log: its target (console) lines", info
         return log
     if size <= lava.MAX_RESULTS and lava.looks_like_results(head):
         try:
-            results = lava.read_results(path.read_text(errors="replace"))
+            results = lava.read_results(data.decode(errors="replace"))
         except lava.ResultsError as exc:
             raise UsageError(f"{path}: looks like LAVA's results.yaml, but {exc}") from None
         log = c.result(0, [])
         log.decoded, log.lava = "LAVA's results of a job (no console lines)", results
         return log
     if size <= mail.MAX_MAIL and mail.looks_like_mail(head) and \
-            (text := mail.decode(path.read_bytes())) is not None:
+            (text := mail.decode(data)) is not None:
         log = parse_lines(io.StringIO(text, newline="\n"), tail)
         log.decoded = "a mail: its text/plain parts, transfer-decoded"
         return log
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        lines, rest = _feed_hinted(c, mm, (scan or python_scan)(path, mm, size), size,
-                                   last_boot_start(mm, size))
-        if rest < size:  # the lines after the last one fed: only counted
-            lines += _count_newlines(mm, rest, size)
-            if mm[size - 1:size] != b"\n":
-                lines += 1  # a last line without its newline
-        end_text = mm[max(0, size - 65536):].decode("utf-8", "replace").split("\n")
+    lines, rest = _feed_hinted(c, data, (scan or python_scan)(path, data, size), size,
+                               last_boot_start(data, size))
+    if rest < size:  # the lines after the last one fed: only counted
+        lines += _count_newlines(data, rest, size)
+        if data[size - 1:size] != b"\n":
+            lines += 1  # a last line without its newline
+    end_text = data[max(0, size - 65536):].decode("utf-8", "replace").split("\n")
     if end_text and end_text[-1] == "":
         end_text.pop()
     return c.result(lines, tail_of(end_text[-tail:], tail))
 
 
-def last_boot_start(mm: mmap.mmap, size: int) -> int:
+def last_boot_start(data: bytes, size: int) -> int:
     """Where the line of the log's last Xen banner begins, when a banner comes before it (so
     that it begins a boot of its own); else 0."""
-    last = _banner_before(mm, size)
-    if last is None or _banner_before(mm, last) is None:
+    last = _banner_before(data, size)
+    if last is None or _banner_before(data, last) is None:
         return 0
     return last
 
 
-def _banner_before(mm: mmap.mmap, end: int) -> int | None:
+def _banner_before(data: bytes, end: int) -> int | None:
     """The start of the last line before ``end`` that holds Xen's banner (Linux prints "Xen
     version: " too, and a line may quote it: each is read as the parsers read it)."""
-    while (at := mm.rfind(b"Xen version ", 0, end)) >= 0:
-        start = mm.rfind(b"\n", 0, at) + 1
-        stop = mm.find(b"\n", at)
-        text = mm[start:stop if stop >= 0 else len(mm)].decode("utf-8", "replace")
+    while (at := data.rfind(b"Xen version ", 0, end)) >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        stop = data.find(b"\n", at)
+        text = data[start:stop if stop >= 0 else len(data)].decode("utf-8", "replace")
         if any(xen_banner(ln) for ln in split(0, text)):
             return start
         end = start
     return None
 
 
-def _feed_hinted(c: Collector, mm: mmap.mmap, hinted: Iterator[Hinted], size: int,
+def _feed_hinted(c: Collector, data: bytes, hinted: Iterator[Hinted], size: int,
                  last_boot: int = 0) -> tuple[int, int]:
     """Feed the hinted lines, and after each the lines of the block it opens (an E820 map, a
     message that may go on); before ``last_boot`` (the offset where the log's last boot
@@ -103,7 +126,7 @@ def _feed_hinted(c: Collector, mm: mmap.mmap, hinted: Iterator[Hinted], size: in
     after it (past the file's end when that line had no line end)."""
     pos = 0  # everything before pos has been fed or skipped
     no = 0  # the number of the line that ends at pos (0: none yet)
-    terminated = mm[size - 1:size] == b"\n"
+    terminated = data[size - 1:size] == b"\n"
 
     def feed(line_no: int, start: int, body: bytes) -> int:
         end = start + len(body)  # where its "\n" is (or the file's end)
@@ -122,46 +145,46 @@ def _feed_hinted(c: Collector, mm: mmap.mmap, hinted: Iterator[Hinted], size: in
             continue  # of a boot before the last: read only for its start and crash lines
         pos, no = feed(line_no, start, body), line_no
         while c.in_block and pos < size:
-            nl = mm.find(b"\n", pos)
+            nl = data.find(b"\n", pos)
             end = size if nl < 0 else nl
-            pos, no = feed(no + 1, pos, mm[pos:end]), no + 1
+            pos, no = feed(no + 1, pos, data[pos:end]), no + 1
     return no, pos
 
 
-def _count_newlines(mm: mmap.mmap, start: int, end: int) -> int:
+def _count_newlines(data: bytes, start: int, end: int) -> int:
     count = 0
     while start < end:  # in slices, so that a long stretch never copies much at once
         stop = min(end, start + _SLICE)
-        count += mm[start:stop].count(b"\n")
+        count += data[start:stop].count(b"\n")
         start = stop
     return count
 
 
-def python_scan(path: Path, mm: mmap.mmap, size: int) -> Iterator[Hinted]:
+def python_scan(path: Path, data: bytes, size: int) -> Iterator[Hinted]:
     """The lines holding a hint, in order, found by Python's regex (rig.parse.hints). For a
     large file rig.machine.logscan hands grep's scan in instead: same lines, at grep's speed."""
-    no = counted_to = 0  # newlines in mm[:counted_to]
-    for start in _scan_range(mm, 0, size):
-        no += _count_newlines(mm, counted_to, start)
+    no = counted_to = 0  # newlines in data[:counted_to]
+    for start in _scan_range(data, 0, size):
+        no += _count_newlines(data, counted_to, start)
         counted_to = start
-        end = mm.find(b"\n", start)
-        yield no + 1, start, mm[start:size if end < 0 else end]
+        end = data.find(b"\n", start)
+        yield no + 1, start, data[start:size if end < 0 else end]
 
 
-def _scan_range(mm: mmap.mmap, start: int, end: int) -> list[int]:
+def _scan_range(data: bytes, start: int, end: int) -> list[int]:
     """Start offsets of the lines in [start, end) that hold a hint, in order."""
-    found = [m.start() for m in HINT_BYTES.finditer(mm, start, end)]
+    found = [m.start() for m in HINT_BYTES.finditer(data, start, end)]
     for literal in HINT_LITERALS:
-        at = mm.find(literal, start, end)
+        at = data.find(literal, start, end)
         while at >= 0:
             found.append(at)
-            at = mm.find(literal, at + 1, end)
+            at = data.find(literal, at + 1, end)
     if len(found) > 1:
         found.sort()
     out: list[int] = []
     last = -1
     for at in found:
-        nl = mm.rfind(b"\n", start, at)
+        nl = data.rfind(b"\n", start, at)
         line = nl + 1 if nl >= 0 else start
         if line != last:
             out.append(line)

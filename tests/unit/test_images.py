@@ -3,6 +3,7 @@ from __future__ import annotations
 import gzip
 import os
 import stat
+import struct
 import threading
 from pathlib import Path
 
@@ -203,7 +204,8 @@ def test_suite_that_moved_on_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 def test_user_kernel_must_be_a_bzimage(tmp_path: Path) -> None:
     good = tmp_path / "bzImage"
-    good.write_bytes(b"\0" * 0x202 + b"HdrS" + b"\0" * 100)
+    # setup_sects 0 means 4: the setup is 5 sectors, and protocol 2.00 has no syssize
+    good.write_bytes((b"\0" * 0x202 + b"HdrS").ljust(5 * 512, b"\0"))
     art = images.user_artifact("kernel", good, Store(tmp_path / "c"))
     assert art.path == good and art.record.sha256 == sha256_file(good)
     bad = tmp_path / "notes.txt"
@@ -212,6 +214,29 @@ def test_user_kernel_must_be_a_bzimage(tmp_path: Path) -> None:
         images.user_artifact("kernel", bad, Store(tmp_path / "c"))
     with pytest.raises(Exception, match="no such file"):
         images.user_artifact("kernel", tmp_path / "missing", Store(tmp_path / "c"))
+
+
+def test_a_truncated_kernel_is_refused_before_booting(tmp_path: Path) -> None:
+    """Issue 34 case 3: the first 1 MiB of a bzImage passed its magic check, and Xen faulted
+    in bzimage_headroom. The header's own sizes say what is missing."""
+    head = bytearray((b"\0" * 0x202 + b"HdrS").ljust(0x250, b"\0"))
+    head[0x1F1] = 27  # setup sectors
+    struct.pack_into("<H", head, 0x206, 0x20F)  # boot protocol 2.15
+    struct.pack_into("<I", head, 0x1F4, 0x80000)  # syssize: 8 MiB of protected-mode code
+    cut = tmp_path / "vmlinuz"
+    cut.write_bytes(bytes(head).ljust(1 << 20, b"\0"))
+    with pytest.raises(UsageError, match=r"truncated: its bzImage header says 8402944 bytes "
+                                         r"\(setup and payload\), the file has 1048576"):
+        images.user_artifact("kernel", cut, Store(tmp_path / "c"))
+    # an ELF whose segment runs past the file's end
+    elf = bytearray(b"\x7fELF\x02".ljust(64, b"\0"))
+    struct.pack_into("<QHH", elf, 0x20, 64, 0, 0)
+    struct.pack_into("<HH", elf, 0x36, 56, 1)
+    elf += struct.pack("<IIQQQQQQ", 1, 5, 0x200000, 0, 0, 0x4000000, 0x4000000, 0x200000)
+    short = tmp_path / "vmlinux"
+    short.write_bytes(bytes(elf).ljust(4096, b"\0"))
+    with pytest.raises(UsageError, match="ELF segment 0 runs to byte 69206016"):
+        images.user_artifact("kernel", short, Store(tmp_path / "c"))
 
 
 def test_user_xen_gz_is_decompressed_and_checked(tmp_path: Path) -> None:

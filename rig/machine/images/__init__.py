@@ -307,6 +307,11 @@ def user_artifact(kind: str, path: Path, store: Store | None = None) -> Artifact
         target = _gunzip_into(store, path, field)
         head = target.read_bytes()[:65536]
     _check_head(kind, path, head)
+    if kind == "kernel" and (missing := vmlinux.truncated(head, path.stat().st_size)):
+        # a build rig made and cached is rig's to redo; a file the user named is theirs
+        own = store.root in path.resolve().parents
+        raise (ArtifactError if own else UsageError)(
+            f"{field} = {str(path)!r}: the image is truncated: {missing}")
     record = Record(f"{kind}={path}", "(user file)", "-", "-", sha, path.stat().st_size,
                     str(path), sha, path.stat().st_size)
     return Artifact(record, target, config=kconfig.beside(path) if kind == "kernel" else None)

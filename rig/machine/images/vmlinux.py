@@ -77,6 +77,37 @@ def _span(header: bytes, file_size: int) -> tuple[int, int] | None:
     return start, length
 
 
+def truncated(header: bytes, file_size: int) -> str | None:
+    """What a kernel image's own header says is missing from a file of ``file_size`` bytes,
+    or None: a bzImage's setup sectors and protected-mode code (``syssize``, in 16-byte units,
+    boot protocol 2.04+), an ELF's program headers and the segments they load."""
+    if len(header) >= 0x210 and header[0x202:0x206] == b"HdrS":
+        setup_sects = header[0x1F1] or 4  # 0 means 4 (boot protocol)
+        need = (setup_sects + 1) * 512
+        if struct.unpack_from("<H", header, 0x206)[0] >= 0x204:
+            need += struct.unpack_from("<I", header, 0x1F4)[0] * 16
+        if file_size < need:
+            return (f"its bzImage header says {need} bytes (setup and payload), the file "
+                    f"has {file_size}")
+        return None
+    if header[:4] == b"\x7fELF" and len(header) >= 64 and header[4] == 2:  # ELF64
+        phoff, = struct.unpack_from("<Q", header, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", header, 0x36)
+        end = phoff + phentsize * phnum
+        if file_size < end:
+            return f"its ELF program headers end at byte {end}, the file has {file_size}"
+        for i in range(phnum):
+            at = phoff + i * phentsize
+            if at + 56 > len(header):
+                break  # beyond what was read: the headers are checked where they were read
+            p_type, _, p_offset = struct.unpack_from("<IIQ", header, at)
+            p_filesz, = struct.unpack_from("<Q", header, at + 32)
+            if p_type == 1 and p_offset + p_filesz > file_size:  # PT_LOAD
+                return (f"its ELF segment {i} runs to byte {p_offset + p_filesz}, the file has "
+                        f"{file_size}")
+    return None
+
+
 def _kind(body_head: bytes) -> str | None:
     return next((name for magic, name in MAGICS if body_head.startswith(magic)), None)
 
