@@ -15,6 +15,7 @@ from msgspec import UNSET, UnsetType
 
 from rig import __version__
 from rig.errors import UsageError
+from rig.files import write_atomic
 from rig.judge.judgement import Judgement
 from rig.judge.records import (
     AcceleratorRecord,
@@ -189,6 +190,4 @@ def load(path: Path) -> Result:
 
 def write(result: Result, path: Path) -> None:
     """Atomically: a reader never sees half a document."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(result.to_text())
-    tmp.replace(path)
+    write_atomic(path, result.to_text())

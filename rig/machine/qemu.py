@@ -8,7 +8,6 @@ every exit path of the ``with`` block.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 import select
@@ -24,18 +23,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import pexpect
 
 from rig.errors import MachineError
+from rig.machine.children import die_with_parent
 
 if TYPE_CHECKING:
     from rig.machine.qmp import Qmp
 
 QEMU = "qemu-system-x86_64"
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Runs in the child between fork and exec: SIGKILL it when rig dies, however rig dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 # -- accelerator -----------------------------------------------------------------------------

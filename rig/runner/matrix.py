@@ -24,7 +24,7 @@ from rig.judge.document import Result, load
 from rig.judge.records import ScenarioRecord
 from rig.judge.result import Status
 from rig.machine import build, history
-from rig.machine.qemu import die_with_parent
+from rig.machine.children import die_with_parent
 from rig.machine.timeouts import parse_timeouts
 from rig.model import cost
 from rig.output.paths import check_output, check_output_dir

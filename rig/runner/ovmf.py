@@ -13,6 +13,7 @@ import msgspec
 from rig.domain.e820 import E820Entry
 from rig.domain.scenario import Scenario
 from rig.errors import ArtifactError
+from rig.files import write_atomic
 from rig.machine import images, render
 from rig.machine.images.store import Store, sha256_file
 
@@ -58,7 +59,5 @@ def recorded_map(s: Scenario, xen_e820: list[E820Entry], esp: Path | None
         return msgspec.json.decode(path.read_bytes(), type=list[E820Entry])
     if xen_e820:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(msgspec.to_builtins(xen_e820)))
-        tmp.replace(path)
+        write_atomic(path, json.dumps(msgspec.to_builtins(xen_e820)))
     return None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from msgspec import UNSET
 
 from rig.domain.scenario import Scenario
-from rig.errors import ArtifactError, MachineError, RigError, UsageError
+from rig.errors import OS_ERRORS, ArtifactError, MachineError, RigError, UsageError, os_error
 from rig.judge.records import (
     AcceleratorRecord,
     ArtifactRecord,
@@ -137,6 +137,19 @@ def run(s: Scenario, opts: RunOptions) -> tuple[Result, Path]:
             boot.settle()
             result = _partial(log_path, live, Check("infrastructure", Status.ERROR,
                                                     message=str(exc)))
+        except OSError as exc:
+            if exc.errno not in OS_ERRORS:
+                raise
+            # a full or read-only results disk: said once, as rig.errors' table says it;
+            # the partial result is kept if the disk takes it, and no temporary file is left
+            if exc.filename is None:  # a write() names no file: the run's folder is the place
+                exc.filename = str(out_dir)
+            err = os_error(exc, {"RIG_RESULTS": str(opts.results or results_base())})
+            boot.settle()
+            with contextlib.suppress(OSError):
+                boot.finish(_partial(log_path, live, Check("infrastructure", Status.ERROR,
+                                                           message=str(err))), result_path)
+            raise err from None
         except BaseException as exc:
             # Ctrl-C, SIGTERM, a bug: keep what there is, say why, and let it propagate
             why = type(exc).__name__ + (f": {exc}" if str(exc) else "")

@@ -248,3 +248,32 @@ def test_kvm_probe_says_why_in_seconds() -> None:
         pytest.skip("KVM boots Xen on this host")
     assert "probe" in problem
     assert time.monotonic() - t0 < 20
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Any:
+    """A 16 KiB tmpfs: a results disk that fills during a boot's console log."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mnt)],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_full_results_disk_is_said_once_and_leaves_nothing(tiny_disk: Path) -> None:
+    """Issue 34 case 8: two tracebacks and a 0-byte result.json.tmp before."""
+    proc = subprocess.run([*RIG, "run", "pci-hole"], capture_output=True, text=True,
+                          env={**os.environ, "RIG_RESULTS": str(tiny_disk)}, timeout=300)
+    assert proc.returncode == 125, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "(in RIG_RESULTS) cannot be written: the disk holding it is full" in proc.stderr
+    (folder,) = list(tiny_disk.iterdir())
+    assert (folder / "console.log").stat().st_size > 0  # what fitted is kept
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]

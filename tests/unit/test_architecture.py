@@ -13,7 +13,8 @@ import grimp
 
 RIG = Path(__file__).resolve().parents[2] / "rig"
 #: modules beside the layer packages (DEVELOPERS.md says what each is for)
-PLAIN = {"__init__.py", "errors.py", "progress.py", "pytest_plugin.py", "resources.py"}
+PLAIN = {"__init__.py", "errors.py", "files.py", "progress.py", "pytest_plugin.py",
+         "resources.py"}
 
 
 def test_the_layer_contracts_hold() -> None:

@@ -75,15 +75,19 @@ def test_cached_artifact_is_used_offline(tmp_path: Path) -> None:
     assert art.record == rec and art.path.read_bytes() == b"busybox bytes"
 
 
-def test_flipped_byte_is_detected_and_removed(tmp_path: Path) -> None:
+def test_flipped_byte_is_detected_and_removed(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     store, rec = _store_with(tmp_path, b"busybox bytes")
     path = store.object_path(rec.sha256)
     data = bytearray(path.read_bytes())
     data[0] ^= 0x01
     path.write_bytes(bytes(data))
-    with pytest.raises(ArtifactError, match="corrupt"):
+    with pytest.raises(ArtifactError, match=r"did not match its sha256 .*: removed, and "
+                                            r"--offline forbids fetching it again"):
         images.fetch("busybox", "default", store=store, offline=True)
     assert not path.exists()  # the next online fetch downloads it again
+    # offline nothing was fetched: no warning says it was (issue 34)
+    assert "fetched again" not in capsys.readouterr().err
 
 
 def test_offline_names_what_is_missing(tmp_path: Path) -> None:

@@ -128,14 +128,17 @@ def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = F
             path = store.verified(cached.sha256)
             if path is not None:
                 return Artifact(cached, path, config=_config_of(store, cached))
-            note = (f"the cached {rec.key} ({cached.package} {cached.version}) did not match "
-                    f"its sha256 {cached.sha256[:16]}: removed and fetched again")
+            corrupt = (f"the cached {rec.key} ({cached.package} {cached.version}) did not "
+                       f"match its sha256 {cached.sha256[:16]}: removed")
+            if offline:
+                raise ArtifactError(f"{corrupt}, and --offline forbids fetching it again (run "
+                                    f"`rig images fetch {rec.key}` while online)")
+            note = f"{corrupt} and fetched again"
             print(f"rig: warning: {note}", file=sys.stderr)
         else:
             note = f"the cached {rec.key} file was missing: fetched again"
     if offline:
-        state = "is corrupt" if note and "sha256" in note else "is not in the cache"
-        raise ArtifactError(f"{rec.key} {state} and --offline forbids fetching it "
+        raise ArtifactError(f"{rec.key} is not in the cache and --offline forbids fetching it "
                             f"(run `rig images fetch {rec.key}` while online)")
     with store.locked():
         # another rig may have fetched it while we waited for the lock
@@ -151,6 +154,15 @@ def _config_of(store: Store, rec: Record) -> Path | None:
     return store.verified(rec.config_sha256) if rec.config_sha256 else None
 
 
+def _room_for(fields: dict[str, str]) -> int:
+    """The cache space a package's fetch takes: the .deb (its index's Size) and the file rig
+    extracts from it, at most as large again."""
+    try:
+        return 2 * int(fields.get("Size", "0"))
+    except ValueError:
+        return 0
+
+
 def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
     apt = AptRoot(store.root / "apt" / rec.suite, list(rec.suites))
     say(f"updating the package lists of {rec.suite}")
@@ -162,7 +174,7 @@ def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
     version = fields["Version"]
     work = store.tmpdir(rec.key.replace("=", "-"))
     try:
-        deb = apt.download(package, version, work)
+        deb = apt.download(package, version, work, size=_room_for(fields))
         deb_sha = sha256_file(deb)
         if fields.get("SHA256") and fields["SHA256"] != deb_sha:
             raise ArtifactError(f"{deb.name}: sha256 {deb_sha} differs from the archive's "
@@ -175,7 +187,8 @@ def _fetch_locked(rec: Recipe, store: Store) -> Artifact:
         config = next((found[k] for k in sorted(found) if k.startswith("config")), None)
         if rec.config and config is None and rec.config_follow:
             holder = _follow(apt, rec, package, rec.config_follow)
-            extra = apt.download(holder, apt.show(holder)["Version"], work)
+            held = apt.show(holder)
+            extra = apt.download(holder, held["Version"], work, size=_room_for(held))
             got = _extract(extra, {f"config{i}": g for i, g in enumerate(rec.config)}, work)
             config = next((got[k] for k in sorted(got)), None)
         if rec.config and config is None:

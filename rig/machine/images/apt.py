@@ -10,17 +10,32 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
+import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rig.errors import ArtifactError, UsageError
+from rig.files import write_atomic
+from rig.machine import children
 
 SYSTEM_SOURCES = Path("/etc/apt/sources.list")
 SYSTEM_SOURCE_PARTS = Path("/etc/apt/sources.list.d")
 # lists older than this are refreshed before a package is resolved
 LISTS_MAX_AGE_S = 24 * 3600
+#: apt's own limit: a fetch that has not ended by then never will
+APT_LIMIT_S = 1800
+#: the file naming the process group of the apt a rig runs in a root (rig.machine.children)
+OWNER = "rig-apt.owner"
+#: what apt-get update writes to a root: its lists took 19-23 MiB per root here (lz4, 2026-12),
+#: and apt keeps the downloaded xz indexes in lists/partial while it recompresses them
+LISTS_BYTES = 96 << 20
+#: left free on the cache's disk beyond what a step needs (extraction, the store's copies)
+DISK_FLOOR = 16 << 20
+#: a disk with less free than this for DISK_FULL_S while apt runs is full: apt is stopped
+DISK_FULL = 1 << 20
+DISK_FULL_S = 5.0
 #: the variable that names a deb822 sources file to use instead of the system's
 SOURCES_VARIABLE = "RIG_APT_SOURCES"
 #: README's section on hosts without Debian's archive
@@ -219,20 +234,49 @@ class AptRoot:
             conf.append('APT::Sandbox::User "root";')
         _atomic_text(self.conf, "\n".join(conf) + "\n")
 
-    def run(self, *args: str, cwd: Path | None = None) -> str:
+    def run(self, *args: str, cwd: Path | None = None, needs: int = 0) -> str:
+        """apt, tied to rig's life (rig.machine.children): ended with rig, and a killed rig's
+        apt ended before this one starts. ``needs``: the bytes it will write to the cache,
+        checked before it starts; while it runs, a disk that fills stops it within seconds."""
         cmd = list(args)
         env = dict(os.environ, APT_CONFIG=str(self.conf), LC_ALL="C")
+        self._room(needs, cmd)
         try:
-            proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
-                                  timeout=1800)
+            proc = children.run(cmd, owner=self.root / OWNER, timeout=APT_LIMIT_S, cwd=cwd,
+                                env=env, watch=self._disk_watch())
         except FileNotFoundError as exc:
             raise ArtifactError(f"{cmd[0]} is not installed", command=cmd) from exc
-        except subprocess.TimeoutExpired as exc:
-            raise ArtifactError("apt took longer than 30 minutes", command=cmd) from exc
+        except children.Stopped as exc:
+            raise ArtifactError(f"apt stopped: {exc.reason}", command=cmd) from None
         if proc.returncode != 0:
             raise ArtifactError(f"exit status {proc.returncode}", command=cmd,
                                 output=(proc.stderr or proc.stdout))
         return proc.stdout
+
+    def _room(self, needs: int, cmd: list[str]) -> None:
+        free = shutil.disk_usage(self.root).free
+        if free < needs + DISK_FLOOR:
+            raise ArtifactError(
+                f"the disk holding RIG_CACHE ({self.root}) has {free >> 20} MiB free, and "
+                f"{cmd[0]} {' '.join(cmd[1:3])} needs about {(needs + DISK_FLOOR) >> 20} MiB: "
+                "free space or point RIG_CACHE elsewhere")
+
+    def _disk_watch(self) -> Callable[[], str | None]:
+        """A watch that stops apt when the cache's disk stays full: apt waits for good then
+        (a full disk under apt-get update hung until the 30-minute limit)."""
+        full_since: list[float] = []
+
+        def watch() -> str | None:
+            free = shutil.disk_usage(self.root).free
+            if free >= DISK_FULL:
+                full_since.clear()
+                return None
+            full_since[:] = full_since[:1] or [time.monotonic()]
+            if time.monotonic() - full_since[0] < DISK_FULL_S:
+                return None
+            return (f"the disk holding RIG_CACHE ({self.root}) is full ({free >> 10} KiB free "
+                    f"for {DISK_FULL_S:.0f} s): free space or point RIG_CACHE elsewhere")
+        return watch
 
     def update(self, force: bool = False) -> None:
         self._write()
@@ -240,7 +284,7 @@ class AptRoot:
         fresh = stamp.exists() and time.time() - stamp.stat().st_mtime < LISTS_MAX_AGE_S
         if fresh and not force:
             return
-        self.run("apt-get", "-q", "update")
+        self.run("apt-get", "-q", "update", needs=LISTS_BYTES)
         stamp.touch()
 
     def show(self, package: str) -> dict[str, str]:
@@ -277,8 +321,9 @@ class AptRoot:
                                 command=["apt-get", "source", f"{package}={version}"])
         return dscs[0]
 
-    def download(self, package: str, version: str, dest: Path) -> Path:
-        self.run("apt-get", "-q", "download", f"{package}={version}", cwd=dest)
+    def download(self, package: str, version: str, dest: Path, size: int = 0) -> Path:
+        """``size``: the package's size from its index (Size), checked against free space."""
+        self.run("apt-get", "-q", "download", f"{package}={version}", cwd=dest, needs=size)
         debs = sorted(dest.glob(f"{package}_*.deb"))
         if not debs:
             raise ArtifactError(f"apt-get download left no .deb for {package}",
@@ -290,7 +335,5 @@ def _atomic_text(path: Path, text: str) -> bool:
     """Write ``text`` unless the file holds it already; True when it changed."""
     if path.exists() and path.read_text() == text:
         return False
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_atomic(path, text)
     return True

@@ -6,12 +6,12 @@ import contextlib
 import gzip
 import hashlib
 import io
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from rig.errors import ArtifactError
+from rig.files import write_atomic
 from rig.machine.images.store import Store, sha256_file
 
 _TRAILER = "TRAILER!!!"
@@ -86,10 +86,8 @@ def build(busybox: Path, init_script: str, dest: Path) -> Path:
         symlink("bin/sh", "busybox"),
         regular("init", init_script.encode(), 0o755),
     ]
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     # mtime=0 keeps the bytes (and so the cache key) stable
-    tmp.write_bytes(gzip.compress(cpio_newc(nodes), compresslevel=6, mtime=0))
-    tmp.replace(dest)
+    write_atomic(dest, gzip.compress(cpio_newc(nodes), compresslevel=6, mtime=0))
     return dest
 
 

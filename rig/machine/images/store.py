@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rig.errors import ArtifactError
+from rig.files import write_atomic
 
 #: a file modified this recently when hashed may change again within its mtime's tick
 _RACY_S = 2.0
@@ -167,13 +168,10 @@ class Store:
         return removed
 
     def write_atomic(self, dest: Path, data: bytes) -> None:
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_bytes(data)
+            write_atomic(dest, data)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise _disk_error(exc, dest) from exc
-        self._replace(tmp, dest)
 
     def _replace(self, src: Path, dest: Path) -> None:
         try:
