@@ -318,6 +318,10 @@ def parse_speed(results: Path) -> dict[str, Any]:
     # beside the parsers: rig's time is about the start plus the longer of the two); the
     # parsers over the lines fed to them (the hinted ones and the blocks they open)
     startup, _, _ = timed([*RIG, "--version"])
+    # the log is read into memory (a mapping's reader dies of SIGBUS when the file is cut
+    # while read): the peak is the file's size and rig's own
+    rss = subprocess.run(["/usr/bin/time", "-f", "%M", *RIG, "parse", str(big)],
+                         capture_output=True, text=True).stderr.strip().splitlines()[-1]
     one = results / "one-boot.log"
     one.write_bytes(body)
     probe = subprocess.run([sys.executable, "-c", SCAN_PROBE, str(big), str(one)],
@@ -326,6 +330,7 @@ def parse_speed(results: Path) -> dict[str, Any]:
     big.unlink()
     rig_s = statistics.median(rig_t)
     return {"log_mb": round(size_mb, 1), "rig_parse_s": stats(rig_t), "grep_c_s": stats(grep_t),
+            "rig_parse_peak_rss_mib": round(int(rss) / 1024) if rss.isdigit() else None,
             "rig_mb_s": round(size_mb / rig_s, 1),
             "grep_mb_s": round(size_mb / statistics.median(grep_t), 1),
             "stages": {"startup_s": round(startup, 3), "scan_s": round(scan_s, 3),

@@ -185,7 +185,7 @@ MESSAGES: tuple[Message[LinuxParser], ...] = (
     Message("Populating", POPULATING, LinuxParser._populating),
     Message("-1 mapping", _IDENTITY, LinuxParser._identity),
     Message("Unable to find", _UNABLE, LinuxParser._unable),
-    Message("ACPI: ", _ACPI_TABLE, LinuxParser._acpi_table),
+    Message("ACPI: .{4} 0x", _ACPI_TABLE, LinuxParser._acpi_table),
     Message("Memory:", MEMORY, LinuxParser._memory, lambda p: p.info.memory_line is None),
 )
 #: what a line must hold before the messages are tried

@@ -311,7 +311,7 @@ MESSAGES: tuple[Message[XenParser], ...] = (
     Message("General info", _Q_DOMAIN, XenParser._q_domain_header),
     Message("_pages=", _Q_PAGES, XenParser._q_pages, lambda p: p._q_domain == 0),
     Message(r"\(total: ", _U_TOTAL, XenParser._u_total),
-    Message("ACPI: ", _ACPI_TABLE, XenParser._acpi_table),
+    Message("ACPI: .{4} [0-9A-Fa-f]+, ", _ACPI_TABLE, XenParser._acpi_table),
 )
 #: what the file scan looks for, and what a line must hold before the messages are tried
 TABLE = Table(MESSAGES)
