@@ -5,6 +5,7 @@ runs stops it within seconds, naming the disk."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,8 +72,8 @@ def test_a_filling_disk_stops_apt_within_seconds(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     root = AptRoot(tmp_path, ["bookworm"])
     monkeypatch.setattr(apt, "DISK_FULL_S", 0.5)
-    usage = apt.shutil.disk_usage(tmp_path)
-    monkeypatch.setattr(apt.shutil, "disk_usage",
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage",
                         lambda _p: usage._replace(free=64 << 10))  # 64 KiB left
     t0 = time.monotonic()
     with pytest.raises(children.Stopped, match=r"RIG_CACHE .* is full \(64 KiB free"):

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Sequence
 
 from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.scenario import TYPED
 from rig.model.firmware import HoleSpec, punch, with_entries
 
-KIND = {t: k for k, t in TYPED.items()}
+KIND: dict[E820Type | None, str] = {t: k for k, t in TYPED.items()}
 TYPES = [E820Type.RAM, E820Type.RESERVED, E820Type.ACPI, E820Type.NVS, E820Type.UNUSABLE]
 RANK = {t: i for i, t in enumerate(E820Type)}
 
 
-def brute(layers: list[tuple[int, int, int, E820Type | None]]) -> list[E820Entry]:
+Layer = tuple[int, int, int, E820Type | None]
+
+
+def brute(layers: Sequence[Layer]) -> list[E820Entry]:
     """Highest priority wins at each piece between bounds (later in the list on a tie)."""
     bounds = sorted({b for _, lo, hi, _ in layers for b in (lo, hi)})
     out: list[E820Entry] = []
@@ -63,7 +67,7 @@ def test_punch_takes_ram_only() -> None:
         fw = entries(rng, 5)
         holes = [HoleSpec(e.start, e.end, "gap") for e in entries(rng, rng.randrange(0, 8))]
         base = sanitize(fw)
-        cut = [(0, e.start, e.end, e.type) for e in base]
+        cut: list[Layer] = [(0, e.start, e.end, e.type) for e in base]
         # a gap over RAM only: typed entries stay
         cut += [(1, max(h.start, e.start), min(h.end, e.end), None) for h in holes for e in base
                 if e.is_ram and h.start < e.end and h.end > e.start]
