@@ -1,9 +1,15 @@
-"""Progress for a person at a terminal; quiet otherwise (CI logs stay clean)."""
+"""Progress: live lines for a person at a terminal; off a terminal (a CI job's log), a line
+when a long step starts and a heartbeat at least every HEARTBEAT_S while it runs, so a job is
+never silent for a whole fetch, build or boot. ``-q`` silences both; ``-v`` streams the
+serial console (rig.runner: the run's, a matrix's cells' prefixed with the cell)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -13,10 +19,54 @@ if TYPE_CHECKING:  # rich is imported when a matrix shows its progress: 41 ms of
     from rich.text import Text
 
 
+#: what the user asked to see: "quiet" (-q, the verdict alone), "normal", "verbose" (-v)
+LEVEL = "normal"
+#: off a terminal, the longest a long step goes without a line
+HEARTBEAT_S = 30.0
+
+
+def set_level(verbose: bool = False, quiet: bool = False) -> None:
+    global LEVEL
+    LEVEL = "quiet" if quiet else "verbose" if verbose else "normal"
+
+
+def verbose() -> bool:
+    return LEVEL == "verbose"
+
+
 def say(message: str) -> None:
     """A live progress line on a terminal."""
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and LEVEL != "quiet":
         print(f"rig: {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def step(what: str, every: float | None = None) -> Iterator[None]:
+    """A long step (a fetch, a build, a boot): said when it starts; off a terminal, said
+    again every ``every`` seconds (HEARTBEAT_S) until it ends."""
+    if LEVEL == "quiet":
+        yield
+        return
+    print(f"rig: {what}", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        yield
+        return
+    stop = threading.Event()
+    t0 = time.monotonic()
+
+    def beat() -> None:
+        while not stop.wait(every or HEARTBEAT_S):
+            with contextlib.suppress(OSError, ValueError):
+                print(f"rig: still {what} ({time.monotonic() - t0:.0f} s)", file=sys.stderr,
+                      flush=True)
+
+    beater = threading.Thread(target=beat, name="rig-heartbeat", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beater.join(timeout=1)
 
 
 def _duration(seconds: float) -> str:
@@ -76,4 +126,4 @@ class MatrixProgress:
             self._live.update(self.render(done, failed, running, left))
 
 
-__all__ = ["MatrixProgress", "say"]
+__all__ = ["MatrixProgress", "say", "set_level", "step", "verbose"]

@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     args = parser().parse_args(argv)
     try:
+        _machine_options(args)
         return int(args.func(args))
     except RigError as exc:
         print(f"rig: error: {exc}", file=sys.stderr)
@@ -53,6 +54,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rig: interrupted ({str(exc) or 'SIGINT'}); QEMU stopped, logs kept",
               file=sys.stderr)
         return 128 + getattr(exc, "signum", signal.SIGINT)
+
+
+def _machine_options(args: object) -> None:
+    """-v/-q and --qemu, for this process and the cells it starts (a matrix's cells inherit
+    $RIG_QEMU)."""
+    from rig import progress
+
+    progress.set_level(bool(getattr(args, "verbose", False)), bool(getattr(args, "quiet", False)))
+    if getattr(args, "qemu", None):
+        from rig.machine.qemu import QEMU_VARIABLE, qemu_binary
+
+        os.environ[QEMU_VARIABLE] = qemu_binary(args.qemu)  # type: ignore[attr-defined]
 
 
 def _own_folders() -> dict[str, str]:

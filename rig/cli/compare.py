@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rig.cli import matrix
-from rig.cli.options import EPILOG, Commands, many_boots, sets
+from rig.cli import matrix, reporting
+from rig.cli.options import EPILOG, Commands, machine, many_boots, sets
 
 
 def add(sub: Commands) -> None:
@@ -19,28 +19,35 @@ def add(sub: Commands) -> None:
                     help="dom0_mem variants (default: none, 3G, max:3G as in the seed)")
     sets(cp, "override a scenario field in every cell")
     many_boots(cp)
+    machine(cp)
+    reporting.add(cp, junit="cell")
     cp.set_defaults(func=main)
 
 
 def main(a: argparse.Namespace) -> int:
-    from rig.output import html
+    from rig.output import html, junit
     from rig.output.tables import compare_table
     from rig.runner.compare import plan_comparison
-    from rig.runner.matrix import CellResult, run_matrix, worst
+    from rig.runner.matrix import CellResult, cells_named, run_matrix, worst
     from rig.runner.run import results_folder
 
     req = matrix.request(a)
+    reporting.check(a)
     comparison = plan_comparison(req, a.kernel or [], a.dom0_mem)
     name = comparison.name
-    folder = results_folder(req.results, f"compare-{name}")
+    folder = reporting.folder(a) or results_folder(req.results, f"compare-{name}")
     print(f"rig: {len(comparison.cells)} cell(s), {req.jobs} at a time, results in {folder}",
           file=sys.stderr)
 
     def deliver(results: list[CellResult]) -> None:
+        if a.junit:
+            junit.write(results, name, a.junit)
+        reporting.write(a, f"rig compare {name}", cells_named(results), junit=False)
         if req.html:  # however the comparison ends
             html.write_page([(r.name, r.doc) for r in results], req.html, f"rig compare {name}")
 
     results = run_matrix(req.scenario, comparison.cells, jobs=req.jobs, results=folder,
                          run_args=req.run_args(), on_end=deliver)
-    print(compare_table(results, comparison.kernels, comparison.variants))
+    print(worst(results).label.upper() if a.quiet else
+          compare_table(results, comparison.kernels, comparison.variants))
     return worst(results).exit_code

@@ -7,7 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from rig.cli.options import ACCELS, EPILOG, Commands, count, size
+from rig.cli import reporting
+from rig.cli.options import ACCELS, EPILOG, Commands, count, machine, size
 
 
 def add(sub: Commands) -> None:
@@ -29,25 +30,38 @@ def add(sub: Commands) -> None:
     fz.add_argument("--full", action="store_true",
                     help="boot each layout to its end (/init, the balloon); by default a fuzz "
                          "boot stops once Linux's memory setup is over (rig run --quick)")
+    machine(fz)
+    reporting.add(fz, junit="layout")
     fz.set_defaults(func=main)
 
 
 def main(a: argparse.Namespace) -> int:
     """Exit 0 when every boot agreed with the model or disagreed only in ways rig knows and
     names, 1 otherwise."""
+    from rig.output import junit
     from rig.output.tables import matrix_table
     from rig.runner import fuzz
+    from rig.runner.matrix import cells_named
 
     kernel, xen = a.kernel, a.xen
     if a.mode == "pvh":  # a PVH dom0 needs Xen 4.20 and a kernel that boots as one here
         kernel, xen = kernel or "6.12", xen or "4.20"
+    reporting.check(a)
     req = fuzz.FuzzRequest(a.count, a.seed, kernel or "6.1", xen or "4.17", a.max_memory,
-                           a.jobs, a.results, a.accel, a.offline, a.mode, quick=not a.full)
+                           a.jobs, a.results, a.accel, a.offline, a.mode, quick=not a.full,
+                           folder=reporting.folder(a))
     plan = fuzz.prepare(req)
     print(f"rig: fuzz seed {req.seed}: {len(plan.cells)} scenario(s), {req.jobs} at a time, "
           f"results in {plan.folder}", file=sys.stderr)
     done = fuzz.boot(plan)
     results, found = done.results or [], done.found or []
+    if a.junit:
+        junit.write(results, f"fuzz-{req.seed}", a.junit)
+    reporting.write(a, f"rig fuzz {req.seed}", cells_named(results), junit=False)
+    open_ones = [d for d in found if not d.explained]
+    if a.quiet:
+        print("FAIL" if open_ones else "PASS")
+        return 1 if open_ones else 0
     print(matrix_table(results))
     for d in found:
         known = " (explained)" if d.explained else ""
@@ -55,7 +69,6 @@ def main(a: argparse.Namespace) -> int:
               f"`rig run {d.folder}/scenario.toml`")
         for name, status, who, message in d.checks:
             print(f"  {status.upper():<10} {name:<15} {who}: {message}")
-    open_ones = [d for d in found if not d.explained]
     print(f"fuzz      {len(results)} boot(s), {len(found)} disagreement(s), {len(open_ones)} "
           f"not explained; {plan.folder}/fuzz.json")
     return 1 if open_ones else 0

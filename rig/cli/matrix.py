@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rig.cli.options import EPILOG, Commands, many_boots, sets
+from rig.cli import reporting
+from rig.cli.options import EPILOG, Commands, machine, many_boots, sets
 
 if TYPE_CHECKING:
     from rig.runner.matrix import MatrixRequest
@@ -19,8 +19,9 @@ def add(sub: Commands) -> None:
     mx.add_argument("scenario")
     sets(mx, "repeat a key for several values; an empty value means not set")
     mx.add_argument("--shard", metavar="I/N", help="run only this share of the cells")
-    mx.add_argument("--junit", type=Path, metavar="FILE")
     many_boots(mx)
+    machine(mx)
+    reporting.add(mx, junit="cell")
     mx.set_defaults(func=main)
 
 
@@ -36,12 +37,13 @@ def request(a: argparse.Namespace) -> MatrixRequest:
 def main(a: argparse.Namespace) -> int:
     from rig.output import html, junit
     from rig.output.tables import matrix_table
-    from rig.runner.matrix import CellResult, plan, run_matrix, worst
+    from rig.runner.matrix import CellResult, cells_named, plan, run_matrix, worst
     from rig.runner.run import results_folder
 
     req = request(a)
+    reporting.check(a)
     cells, name = plan(req)
-    folder = results_folder(req.results, f"matrix-{name}")
+    folder = reporting.folder(a) or results_folder(req.results, f"matrix-{name}")
     print(f"rig: {len(cells)} cell(s), {req.jobs} at a time, results in {folder}",
           file=sys.stderr)
 
@@ -49,10 +51,11 @@ def main(a: argparse.Namespace) -> int:
         """JUnit and HTML however the matrix ends (an interrupted one's too)."""
         if req.junit:
             junit.write(results, name, req.junit)
+        reporting.write(a, f"rig matrix {name}", cells_named(results), junit=False)
         if req.html:
             html.write_page([(r.name, r.doc) for r in results], req.html, f"rig matrix {name}")
 
     results = run_matrix(req.scenario, cells, jobs=req.jobs, results=folder,
                          run_args=req.run_args(), on_end=deliver)
-    print(matrix_table(results))
+    print(worst(results).label.upper() if a.quiet else matrix_table(results))
     return worst(results).exit_code

@@ -63,3 +63,13 @@ def many_boots(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS")
     p.add_argument("--quick", action="store_true",
                    help="each boot stops once Linux's memory setup is over (rig run --quick)")
+
+
+def machine(p: argparse.ArgumentParser) -> None:
+    """Options of every command that boots: the QEMU and how much of the boot is shown."""
+    p.add_argument("--qemu", metavar="PATH",
+                   help="the QEMU to run (default: $RIG_QEMU, else qemu-system-x86_64 on PATH)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="stream the serial console as it arrives (a matrix prefixes each line "
+                        "with its cell)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print the verdict alone")

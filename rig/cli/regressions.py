@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from rig.cli.options import EPILOG, Commands, many_boots
+from rig.cli import reporting
+from rig.cli.options import EPILOG, Commands, machine, many_boots
 
 
 def add(sub: Commands) -> None:
@@ -21,15 +21,15 @@ def add(sub: Commands) -> None:
                     "bzImage, src:TREE) instead of its own fixed one")
     rg.add_argument("--xen", metavar="X", help="likewise for Xen")
     rg.add_argument("--only", metavar="ID,...", help="these entries only")
-    rg.add_argument("--junit", type=Path, metavar="FILE")
     many_boots(rg)
+    machine(rg)
+    reporting.add(rg, junit="entry (a failure unless caught, an error when nothing was tested)")
     rg.set_defaults(func=main)
 
 
 def main(a: argparse.Namespace) -> int:
     from rig.machine import build
     from rig.output import junit
-    from rig.output.paths import check_output
     from rig.runner import regressions as rg
     from rig.runner.run import results_folder
 
@@ -44,15 +44,19 @@ def main(a: argparse.Namespace) -> int:
     for kind, value in (("kernel", a.kernel), ("xen", a.xen)):
         if value:
             build.check(kind, value)
-    if a.junit:
-        check_output(a.junit, "--junit")
+    reporting.check(a)
     req = rg.Request(only=a.only, prove=a.prove, kernel=a.kernel, xen=a.xen, jobs=a.jobs,
                      results=a.results, accel=a.accel, offline=a.offline, quick=a.quick)
-    out = results_folder(a.results, "regressions")
+    out = reporting.folder(a) or results_folder(a.results, "regressions")
     print(f"rig: {len(entries)} regression(s){' (proof)' if a.prove else ''}, results in "
           f"{out}", file=sys.stderr)
     reports = rg.regressions(req, out)
-    print(rg.table(reports))
+    code = rg.worst(reports)
+    print({0: "PASS", 1: "FAIL"}.get(code, "ERROR") if a.quiet else rg.table(reports))
     if a.junit:
         junit.write_cases("rig regressions", [rg.junit_case(rep) for rep in reports], a.junit)
-    return rg.worst(reports)
+    reporting.write(a, "rig regressions", [(f"{rep.entry.id}-{r.side}", r.result.doc)
+                                           for rep in reports for r in rep.runs
+                                           if r.result is not None and r.result.doc is not None],
+                    junit=False)
+    return code

@@ -7,7 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
-from rig.cli.options import ACCELS, EPILOG, Commands
+from rig.cli import reporting
+from rig.cli.options import ACCELS, EPILOG, Commands, machine
 
 
 def add(sub: Commands) -> None:
@@ -24,6 +25,8 @@ def add(sub: Commands) -> None:
     rl.add_argument("--accel", default="auto", choices=ACCELS)
     rl.add_argument("--results", type=Path, metavar="DIR")
     rl.add_argument("--offline", action="store_true")
+    machine(rl)
+    reporting.add(rl, json_out=False)
     rl.set_defaults(func=main)
 
 
@@ -39,26 +42,37 @@ def main(a: argparse.Namespace) -> int:
         replay_fidelity,
     )
 
+    reporting.check(a)
     req = ReplayRequest(a.log, a.kernel, a.xen, a.dom0_mem, a.emit_scenario, a.no_boot,
                         a.accel, a.results, a.offline, a.json_out)
+    if not req.no_boot:
+        req.folder = reporting.folder(a)
     rp = derive_replay(req)
+
+    def show(text: str) -> None:
+        if not a.quiet:  # -q: the verdict alone, at the end
+            print(text)
+
     s = rp.scenario
-    print(f"replay    {s.name}: {s.qemu_machine}, {s.memory // 2**20} MiB, RAM below 4 GiB to "
+    show(f"replay    {s.name}: {s.qemu_machine}, {s.memory // 2**20} MiB, RAM below 4 GiB to "
           f"{s.below_4g or 0:#x}, {len(s.holes)} hole(s), dom0 {rp.nr_pages} pages")
     for note in rp.notes:
-        print(f"note      {note}")
+        show(f"note      {note}")
     if req.emit_scenario:
         req.emit_scenario.write_text(rp.to_toml())
-        print(f"scenario  {req.emit_scenario}")
+        show(f"scenario  {req.emit_scenario}")
     doc: Result | None = None
     replayed: ParsedLog | None = None
     code = 0
     if not req.no_boot:
         doc, replayed = boot(rp, req)
-        print(summary(doc))
+        reporting.write(a, f"rig replay {s.name}", [(s.name, doc)])
+        show(summary(doc))
         code = doc.verdict.exit_code
     fid = replay_fidelity(rp, replayed)
-    print(fid.to_text())
+    show(fid.to_text())
     if req.json_out:
         req.json_out.write_text(json.dumps(replay_document(req, rp, fid, doc), indent=2) + "\n")
+    if a.quiet:
+        print(doc.verdict.label.upper() if doc is not None else "DERIVED")
     return code

@@ -7,7 +7,8 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rig.cli.options import ACCELS, EPILOG, Commands, sets
+from rig.cli import reporting
+from rig.cli.options import ACCELS, EPILOG, Commands, machine, sets
 from rig.machine.cpu import DEFAULT_CPU
 
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ def add(sub: Commands) -> None:
     r.add_argument("--accel", default="auto", choices=ACCELS)
     r.add_argument("--kernel", metavar="PATH", help="your own dom0 kernel (bzImage or vmlinux)")
     r.add_argument("--xen", metavar="PATH", help="your own Xen (xen.gz or ELF)")
-    r.add_argument("--json-out", type=Path, metavar="FILE", help="write the result document")
     r.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
     r.add_argument("--results", type=Path, metavar="DIR",
                    help="where to keep logs and results (default: $RIG_RESULTS or ./rig-results)")
@@ -38,6 +38,8 @@ def add(sub: Commands) -> None:
     r.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS",
                    help="seconds allowed to reach a stage: xen, dom0-build, linux, init, done, "
                         "xen-query (e.g. init=600)")
+    machine(r)
+    reporting.add(r)
     r.set_defaults(func=main)
 
 
@@ -52,26 +54,26 @@ def main(a: argparse.Namespace) -> int:
     timeouts = parse_timeouts(a.timeout)
     s = scenario_file.load(a.scenario, scenario_file.overrides_from(a.set, kernel=a.kernel,
                                                                     xen=a.xen))
-    check_output(a.json_out, "--json-out")
+    reporting.check(a)
     check_output(a.html, "--html")
     check_output_dir(a.results, "--results")
+    fixed = reporting.folder(a)
 
     def deliver(result: Result) -> None:
         """The documents asked for, however the run ends (an interrupted run's too)."""
-        from rig.judge.document import write
         from rig.output import html
 
-        if a.json_out:
-            write(result, a.json_out)
+        reporting.write(a, f"rig run {s.name}", [(s.name, result)])
         if a.html:
             html.write_page([(s.name, result)], a.html, f"rig run {s.name}")
 
     options = RunOptions(accel=a.accel, results=a.results, keep=a.keep, offline=a.offline,
-                         timeouts=timeouts, cpu=a.cpu, on_result=deliver, quick=a.quick)
+                         timeouts=timeouts, cpu=a.cpu, on_result=deliver, quick=a.quick,
+                         folder=fixed, verbose=a.verbose)
     doc, out_dir = run(s, options)
     from rig.output.summary import summary
 
-    print(summary(doc))
+    print(doc.verdict.label.upper() if a.quiet else summary(doc))
     if options.keep and doc.machine is not None:
         print(f"kept      {out_dir / 'run'}")
         print("rerun     " + shlex.join(doc.machine.rerun))

@@ -388,6 +388,8 @@ class AcceleratorRecord(Record, kw_only=True):
     reason: str
     qemu_version: str
     cpu: str
+    #: the QEMU that ran (--qemu, $RIG_QEMU or PATH's)
+    qemu: str | UnsetType = UNSET
     machine_type: str | UnsetType = UNSET
     machine_reasons: list[str] | UnsetType = UNSET
     kvm_enabled: bool | UnsetType = UNSET

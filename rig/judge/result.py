@@ -50,14 +50,42 @@ class Status(StrEnum):
     @property
     def exit_code(self) -> int:
         """0 pass, 1 the kernel is bad, 125 could not test (``git bisect run`` skips)."""
-        if self <= Status.SKIP:
-            return 0
-        if self is Status.ERROR:
-            return INFRASTRUCTURE_EXIT
-        return 1
+        return REPORTED[self].exit_code
+
+    @property
+    def reported(self) -> Reported:
+        return REPORTED[self]
 
 
 _RANK = {s: i for i, s in enumerate(Status)}
+
+
+@dataclass(frozen=True)
+class Reported:
+    """How a status is said to each system that reads rig's results."""
+
+    #: JUnit: the element a case holds (None: the case passed)
+    junit: str | None
+    #: KCIDB's test status (kcidb-io's schema): FAIL, ERROR, MISS, PASS, DONE, SKIP
+    kcidb: str
+    #: LAVA's lava-test-case result: pass, fail, skip, unknown
+    lava: str
+    exit_code: int
+
+
+#: the one table of what each status is to JUnit, KCIDB, LAVA and the shell (README shows it).
+#: A warning is rig's own model problem: the kernel passed. Incomplete: the kernel may have
+#: hung, nothing proves either way (KCIDB's ERROR: "the status of the tested code is unknown");
+#: error: rig's machine failed (KCIDB's MISS: "a failure in the test harness"; git bisect skips).
+REPORTED: dict[Status, Reported] = {
+    Status.PASS: Reported(None, "PASS", "pass", 0),
+    Status.WARN: Reported(None, "PASS", "pass", 0),
+    Status.SKIP: Reported("skipped", "SKIP", "skip", 0),
+    Status.INCOMPLETE: Reported("error", "ERROR", "unknown", 1),
+    Status.ERROR: Reported("error", "MISS", "unknown", INFRASTRUCTURE_EXIT),
+    Status.FAIL: Reported("failure", "FAIL", "fail", 1),
+    Status.CRASH: Reported("failure", "FAIL", "fail", 1),
+}
 
 #: what a check is evidence of: the era's counts, or where dom0's pages went
 COUNT, ACCOUNTING = "count", "accounting"

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.errors import ArtifactError, UsageError
+from rig.files import write_atomic
 from rig.machine import host, images
 from rig.machine.images import Artifact, Record
 from rig.machine.images.store import Store, sha256_file
-from rig.progress import say
+from rig.progress import say, step
 from rig.resources import data_dir
 
 DEFAULT_FRAGMENT = "dom0-minimal.config"
@@ -138,13 +139,11 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
             _run(["make", "-C", str(tree), f"O={out}", "olddefconfig"], log)
             for f in fragments:
                 _check_config(config, f, log)
-        say(f"building bzImage (log: {log})")
-        _run(["make", "-C", str(tree), f"O={out}", f"-j{jobs or os.cpu_count() or 1}",
-              "bzImage"], log)
+        with step(f"building bzImage of {tree} (log: {log})"):
+            _run(["make", "-C", str(tree), f"O={out}", f"-j{jobs or os.cpu_count() or 1}",
+                  "bzImage"], log)
         image.parent.mkdir(exist_ok=True)
-        tmp = image.with_suffix(".tmp")
-        shutil.copyfile(out / "arch/x86/boot/bzImage", tmp)
-        tmp.replace(image)
+        write_atomic(image, (out / "arch/x86/boot/bzImage").read_bytes())
         shutil.copyfile(config, kept_config)
         return Built(image, state, False, round(time.monotonic() - t0, 3), log, kept_config)
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pexpect
 
-from rig.errors import MachineError
+from rig.errors import MachineError, UsageError
 from rig.machine.children import die_with_parent
 
 if TYPE_CHECKING:
@@ -126,7 +126,21 @@ def host_memory_available(meminfo: Path = Path("/proc/meminfo")) -> int:
     raise MachineError(f"cannot read MemAvailable from {meminfo}")
 
 
-def qemu_binary() -> str:
+#: the environment variable naming the QEMU to use, as Xen's CI names its QEMU_PREFIX
+QEMU_VARIABLE = "RIG_QEMU"
+
+
+def qemu_binary(chosen: str | None = None) -> str:
+    """The QEMU rig runs: ``chosen`` (--qemu), else $RIG_QEMU, else qemu-system-x86_64 on
+    PATH. A QEMU the user named that is not there is theirs to fix (exit 2)."""
+    for value, where in ((chosen, "--qemu"), (os.environ.get(QEMU_VARIABLE), QEMU_VARIABLE)):
+        if not value:
+            continue
+        found = shutil.which(value)
+        if found is None:
+            raise UsageError(f"{where} {value!r}: no such executable (give the path of a "
+                             f"{QEMU} or its name on PATH)")
+        return found
     path = shutil.which(QEMU)
     if path is None:
         raise MachineError(f"{QEMU} is not installed (apt-get install qemu-system-x86)")
@@ -144,6 +158,26 @@ def qemu_version(binary: str) -> str:
 
 
 # -- the machine -----------------------------------------------------------------------------
+
+class Echo:
+    """The console log, and a copy of every byte to a stream (``rig run -v``): CI logs show
+    the boot as it goes, as Xen's own CI streams its serial into the job's log."""
+
+    def __init__(self, log: BinaryIO, stream: BinaryIO) -> None:
+        self.log, self.stream = log, stream
+
+    def write(self, data: bytes) -> int:
+        n = self.log.write(data)
+        try:
+            self.stream.write(data)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass  # the reader of the stream went away: the log is what counts
+        return n
+
+    def flush(self) -> None:
+        self.log.flush()
+
 
 def _peak_rss_kb(pid: int) -> int | None:
     """QEMU's peak resident memory so far (VmHWM), while it still runs."""
@@ -166,7 +200,7 @@ class State(Enum):
 class Machine:
     """One QEMU run. Use as a context manager; the console is ``self.console`` (pexpect)."""
 
-    def __init__(self, argv: list[str], log: BinaryIO, qmp_socket: Path) -> None:
+    def __init__(self, argv: list[str], log: BinaryIO | Echo, qmp_socket: Path) -> None:
         self.argv = argv
         self.log = log
         self.qmp_socket = qmp_socket

@@ -50,3 +50,13 @@ def check_output_dir(path: Path | None, flag: str) -> None:
     if not existing.is_dir():
         raise UsageError(f"{flag} {str(path)!r}: {str(existing)!r} is a file, not a folder")
     _probe(existing, flag, path)
+
+
+def fixed_folder(path: Path, flag: str) -> Path:
+    """``--output DIR``: results under fixed names (console.log, result.json, ...) in DIR,
+    made if missing; an existing DIR must be empty, so a CI job never reads a stale file."""
+    check_output_dir(path, flag)
+    if path.exists() and any(path.iterdir()):
+        raise UsageError(f"{flag} {str(path)!r} is not empty: give a new or empty folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

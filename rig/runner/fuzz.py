@@ -90,6 +90,8 @@ class FuzzRequest:
     mode: str = "pv"
     #: each boot stops once Linux's memory setup is over (``--full``: to the end)
     quick: bool = True
+    #: the fuzz run's folder itself (``--output DIR``), not a dated one in ``results``
+    folder: Path | None = None
 
 
 @dataclass
@@ -113,7 +115,7 @@ def prepare(req: FuzzRequest) -> Fuzz:
     check_output_dir(req.results, "--results")
     scenarios = generate(req.seed, req.count, kernel=req.kernel, xen=req.xen,
                          max_memory=req.max_memory, mode=req.mode)
-    folder = results_folder(req.results, f"fuzz-{req.seed}")
+    folder = req.folder or results_folder(req.results, f"fuzz-{req.seed}")
     cells = []
     for i, s in enumerate(scenarios):
         path = folder / "scenarios" / f"{s.name}.toml"

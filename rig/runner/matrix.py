@@ -28,7 +28,7 @@ from rig.machine.children import die_with_parent
 from rig.machine.timeouts import parse_timeouts
 from rig.model import cost
 from rig.output.paths import check_output, check_output_dir
-from rig.progress import MatrixProgress
+from rig.progress import MatrixProgress, verbose
 
 
 @dataclass(frozen=True)
@@ -132,9 +132,10 @@ def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
     running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]] = {}
     done: dict[int, CellResult] = {}
     progress = progress or MatrixProgress(len(cells), jobs)
+    echo = ConsoleEcho() if verbose() else None
     try:
         with progress:
-            _loop(scenario, pending, running, done, jobs, results, run_args, progress)
+            _loop(scenario, pending, running, done, jobs, results, run_args, progress, echo)
     finally:
         _stop(running, done)
         history.record({r.cell.history_key: _seconds(r) for r in done.values()
@@ -172,7 +173,7 @@ def _seconds(r: CellResult) -> float:
 def _loop(scenario: str, pending: list[Cell],
           running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]],
           done: dict[int, CellResult], jobs: int, results: Path, run_args: Sequence[str],
-          progress: MatrixProgress) -> None:
+          progress: MatrixProgress, echo: ConsoleEcho | None = None) -> None:
     while pending or running:
         while pending and len(running) < max(1, jobs):
             cell = pending.pop(0)
@@ -180,7 +181,7 @@ def _loop(scenario: str, pending: list[Cell],
             folder.mkdir(parents=True, exist_ok=True)
             argv = [sys.executable, "-m", "rig.cli", "run", cell.scenario or scenario,
                     *run_args,
-                    "--results", str(folder), "--json-out", str(folder / "result.json")]
+                    "--output", str(folder / "boot"), "--json-out", str(folder / "result.json")]
             for key, value in cell.overrides:
                 argv += ["--set", f"{key}={value}"]
             (folder / "command.txt").write_text(" ".join(argv) + "\n")
@@ -191,6 +192,9 @@ def _loop(scenario: str, pending: list[Cell],
             running[cell.index] = (cell, proc, folder, time.monotonic())
         time.sleep(0.2)
         for index, (cell, proc, folder, t0) in list(running.items()):
+            if echo is not None:
+                echo.follow(cell.name, folder / "boot" / "console.log",
+                            ended=proc.poll() is not None)
             if proc.poll() is None:
                 continue
             del running[index]
@@ -202,12 +206,45 @@ def _loop(scenario: str, pending: list[Cell],
                          running.values()], [c.expected_s for c in pending])
 
 
+class ConsoleEcho:
+    """``-v``: each running cell's console as it grows, a line at a time, prefixed with the
+    cell's name (the cells write their own logs; this reads what they wrote)."""
+
+    def __init__(self) -> None:
+        self.read: dict[Path, int] = {}
+        self.partial: dict[Path, bytes] = {}
+
+    def follow(self, name: str, log: Path, ended: bool = False) -> None:
+        try:
+            with open(log, "rb") as f:
+                f.seek(self.read.get(log, 0))
+                data = f.read(1 << 20)
+        except OSError:
+            return  # not there yet
+        self.read[log] = self.read.get(log, 0) + len(data)
+        lines = (self.partial.pop(log, b"") + data).split(b"\n")
+        rest = lines.pop()
+        if ended and rest:
+            lines.append(rest)
+        elif rest:
+            self.partial[log] = rest
+        for line in lines:
+            text = line.decode("utf-8", "replace").rstrip("\r")
+            with contextlib.suppress(OSError, ValueError):
+                print(f"[{name}] {text}", flush=True)
+
+
 def _load(folder: Path) -> Result | None:
     """The cell's result document; None when the child left none (it died, or never ran)."""
     try:
         return load(folder / "result.json")
     except UsageError:
         return None
+
+
+def cells_named(results: Sequence[CellResult]) -> list[tuple[str, Result]]:
+    """The cells that left a result document, by name (for the reports)."""
+    return [(r.name, r.doc) for r in results if r.doc is not None]
 
 
 def worst(results: list[CellResult]) -> Status:

@@ -354,7 +354,8 @@ def _short(kernel: str | None) -> str:
 
 
 def worst(reports: list[Report]) -> int:
-    """The exit code: 0 when every entry was caught, 125 when a machine failed (git bisect
-    skips), else 1."""
+    """The exit code: 1 when any entry found its regression back or unjudged, whatever else
+    happened (a bisect must not skip the commit that broke); else 125 when a machine failed
+    (git bisect skips); 0 when every entry was caught."""
     codes = {rep.outcome.exit_code for rep in reports}
-    return INFRASTRUCTURE_EXIT if INFRASTRUCTURE_EXIT in codes else max(codes, default=0)
+    return 1 if 1 in codes else INFRASTRUCTURE_EXIT if INFRASTRUCTURE_EXIT in codes else 0

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rig import progress
 from rig.judge.document import Result
 from rig.judge.records import ScenarioRecord
 from rig.machine.logscan import parse_file
@@ -35,6 +36,8 @@ class ReplayRequest:
     results: Path | None = None
     offline: bool = False
     json_out: Path | None = None
+    #: the boot's folder itself (``--output DIR``), not a dated one in ``results``
+    folder: Path | None = None
 
 
 def scenario_name(log: str) -> str:
@@ -65,7 +68,8 @@ def derive_replay(req: ReplayRequest) -> Replay:
 def boot(rp: Replay, req: ReplayRequest) -> tuple[Result, ParsedLog]:
     """Boot the replay; its result (with the scenario kept beside it) and its parsed log."""
     doc, out_dir = run(rp.scenario, RunOptions(accel=req.accel, results=req.results,
-                                               offline=req.offline))
+                                               offline=req.offline, folder=req.folder,
+                                               verbose=progress.verbose()))
     (out_dir / "scenario.toml").write_text(rp.to_toml())
     return doc, parse_file(Path(str(doc.log)))
 

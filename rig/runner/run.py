@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from msgspec import UNSET
 
+from rig import progress
 from rig.domain.scenario import Scenario
 from rig.errors import OS_ERRORS, ArtifactError, MachineError, RigError, UsageError, os_error
 from rig.judge.records import (
@@ -41,7 +43,14 @@ from rig.machine import build, images, render
 from rig.machine.cpu import DEFAULT_CPU
 from rig.machine.images import Artifact, grub, initramfs, seabios, vmlinux
 from rig.machine.images.store import Store
-from rig.machine.qemu import AccelChoice, Machine, choose_accel, qemu_binary, qemu_version
+from rig.machine.qemu import (
+    AccelChoice,
+    Echo,
+    Machine,
+    choose_accel,
+    qemu_binary,
+    qemu_version,
+)
 from rig.machine.timeouts import Stage, silence_for, timeouts_for
 from rig.model.firmware import firmware_problem
 from rig.runner import ovmf
@@ -70,6 +79,12 @@ class RunOptions:
     on_result: Callable[[Result], None] | None = None
     #: stop once Linux's memory setup is over and Xen has given its count (``--quick``)
     quick: bool = False
+    #: the results folder itself (``--output DIR``: fixed names), not a dated one in ``results``
+    folder: Path | None = None
+    #: the QEMU binary (``--qemu``); else $RIG_QEMU, else PATH's
+    qemu: str | None = None
+    #: stream the serial console to standard output as it arrives (``-v``)
+    verbose: bool = False
 
 
 def results_base() -> Path:
@@ -110,7 +125,7 @@ def run(s: Scenario, opts: RunOptions) -> tuple[Result, Path]:
     """Boot ``s`` once. Returns the result and the results folder."""
     t0 = time.monotonic()
     validate(s)
-    out_dir = results_folder(opts.results, s.name)
+    out_dir = opts.folder or results_folder(opts.results, s.name)
     log_path = out_dir / "console.log"
     result_path = out_dir / "result.json"
     live = Live(scenario=ScenarioRecord.of(s), log=str(log_path), timings=TimingsRecord(),
@@ -236,7 +251,7 @@ class _Boot:
             self.opts.on_result(result)
 
     def run(self) -> Result:
-        binary = qemu_binary()
+        binary = qemu_binary(self.opts.qemu)
         s, opts, live = self.s, self.opts, self.live
         xen = build.resolve("xen", s.xen_version, offline=opts.offline)
         kernel = build.resolve("kernel", s.kernel, offline=opts.offline)
@@ -253,9 +268,10 @@ class _Boot:
         # QEMU's version comes from QMP once it runs (query-version): `qemu --version` cost
         # every run ~25 ms before QEMU started
         live.accelerator = AcceleratorRecord(accel=choice.accel, reason=choice.reason,
-                                             qemu_version="", cpu=opts.cpu)
+                                             qemu_version="", cpu=opts.cpu, qemu=binary)
         argv, esp = self._render(binary, choice, xen, kernel, busybox)
-        console, exit_status = self._boot(argv, choice)
+        with progress.step(f"booting {s.name} ({choice.accel})"):
+            console, exit_status = self._boot(argv, choice)
         result = self._judge(kernel, console, exit_status, esp)
         self.timings.judged_s = self._since(self.t0)
         return result
@@ -315,7 +331,9 @@ class _Boot:
         assert live.accelerator is not None
         t_boot = time.monotonic()
         timings.qemu_start_s = self._since(self.t0)
-        with open(self.log_path, "wb") as log, Machine(argv, log, self.qmp_socket) as m:
+        with open(self.log_path, "wb") as file, \
+                Machine(argv, Echo(file, sys.stdout.buffer) if opts.verbose else file,
+                        self.qmp_socket) as m:
             self.imports = _import_after_boot()
             # the console's stage and crash patterns (the parsers' tables, compiled on import)
             # are needed only once QEMU prints: its output waits in the pty meanwhile

@@ -9,6 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import kcidb_io
 import pytest
 
 pytestmark = pytest.mark.boot
@@ -19,7 +20,8 @@ XENS, KERNELS = ("4.17", "4.20"), ("6.1", "6.12", "7.2")
 def test_six_pair_matrix(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "rig.cli", "matrix", "pci-hole", "-j", "2", "--accel", "tcg",
             "--results", str(tmp_path), "--junit", str(tmp_path / "junit.xml"),
-            "--html", str(tmp_path / "report.html")]
+            "--html", str(tmp_path / "report.html"), "--kcidb", str(tmp_path / "kcidb.json"),
+            "-v"]
     for x in XENS:
         argv += ["--set", f"xen.version={x}"]
     for k in KERNELS:
@@ -29,6 +31,13 @@ def test_six_pair_matrix(tmp_path: Path) -> None:
     docs = [json.loads(p.read_text()) for p in sorted(tmp_path.rglob("*/result.json"))
             if p.parent.parent.parent == tmp_path]
     assert len(docs) == 6
+    # -v: every cell's serial console, each line under its cell's name
+    assert "] (XEN) Xen version 4.17" in proc.stdout and "] (XEN) Xen version 4.20" in proc.stdout
+    # KCIDB: each cell's checks as tests, valid by KernelCI's own schema
+    kcidb = json.loads((tmp_path / "kcidb.json").read_text())
+    kcidb_io.schema.LATEST.validate(kcidb)
+    assert len(kcidb["builds"]) == 3 and len(kcidb["tests"]) == sum(len(d["checks"])
+                                                                    for d in docs)
     seen = set()
     for doc in docs:
         xen, kernel = doc["scenario"]["xen"]["version"], doc["scenario"]["dom0"]["kernel"]

@@ -99,3 +99,16 @@ def test_offline_commands_run(argv: list[str], code: int,
                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == code
     assert capsys.readouterr().out.strip()
+
+
+def test_the_status_table_is_the_codes() -> None:
+    """README's table of what each status is to JUnit, KCIDB, LAVA and the shell is
+    rig.judge.result.REPORTED, row for row: written once, shown as it is."""
+    from rig.judge.result import REPORTED, Status
+
+    text = README.read_text()
+    rows = re.findall(r"^\| (\w+) \| ([^|]+) \| (\w+) \| (\w+) \| (\d+) \|$", text, re.M)
+    junit = {None: "passed", "skipped": "`<skipped>`", "error": "`<error>`",
+             "failure": "`<failure>`"}
+    assert rows == [(s.value, junit[REPORTED[s].junit], REPORTED[s].kcidb, REPORTED[s].lava,
+                     str(REPORTED[s].exit_code)) for s in Status]

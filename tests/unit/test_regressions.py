@@ -75,6 +75,9 @@ def test_the_outcome_of_an_entry() -> None:
     error = rg.Report(e, [_run(e, "fixed", "pass", "error")])
     assert error.outcome is rg.Outcome.ERROR and rg.worst([caught, error]) == 125
     assert rg.worst([caught]) == 0
+    # a regression found back outweighs another entry's failed machine: git bisect run must
+    # mark the commit bad, not skip it (issue 31)
+    assert rg.worst([back, error]) == 1 and rg.worst([error, back, caught]) == 1
     name, _, kind, message = rg.junit_case(missed)
     assert (name, kind) == ("amd-nvs-swap", "failure") and "be35d91c8880" in message
 

@@ -23,7 +23,7 @@ from rig.errors import ArtifactError, UsageError
 from rig.machine.images import initramfs, vmlinux
 from rig.machine.images.apt import AptRoot
 from rig.machine.images.store import Record, Store, sha256_file
-from rig.progress import say
+from rig.progress import say, step
 
 __all__ = ["Artifact", "Record", "Store", "fetch", "gc", "recipes", "resolve", "verify"]
 from rig.resources import data_dir
@@ -146,7 +146,8 @@ def fetch(kind: str, name: str, *, store: Store | None = None, offline: bool = F
         if cached is not None and not refresh and (path := store.verified(cached.sha256)) \
                 and (cached.config_sha256 or not rec.config):
             return Artifact(cached, path, note, _config_of(store, cached))
-        art = _fetch_locked(rec, store)
+        with step(f"fetching {rec.key} from Debian's {rec.suite}"):
+            art = _fetch_locked(rec, store)
         return Artifact(art.record, art.path, note, art.config)
 
 

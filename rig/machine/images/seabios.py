@@ -33,7 +33,7 @@ from rig.errors import ArtifactError
 from rig.machine import host
 from rig.machine.images.apt import AptRoot
 from rig.machine.images.store import Record, Store, sha256_file
-from rig.progress import say
+from rig.progress import say, step
 from rig.resources import data_dir
 
 KEY = "firmware=seabios-rig"
@@ -94,8 +94,8 @@ def _build(store: Store) -> tuple[Record, Path]:
         dsc_sha = sha256_file(dsc)
         tree = _unpack(dsc, work)
         t0 = time.monotonic()
-        say(f"building rig's test firmware from {PACKAGE} {version} and {PATCH}")
-        out = _make(tree, work / "build.log")
+        with step(f"building rig's test firmware from {PACKAGE} {version} and {PATCH}"):
+            out = _make(tree, work / "build.log")
         recipe = recipe_hash(dsc_sha)
         sha, size = store.add(out)
         record = Record(KEY, f"{PACKAGE} (Debian source) + {PATCH}",
