@@ -22,12 +22,16 @@ rig_host_checks=(
   # the suite alone: Chromium renders the HTML report; LAVA's dispatcher runs rig's LAVA job
   "test|chromium|chromium|chromium|command -v chromium"
   "test|lava-dispatcher|-|-|command -v lava-run"
+  # gitlab-ci-local (npm, tests/tools) runs rig's GitLab example jobs: Node, npm and rsync
+  "test|nodejs|nodejs|nodejs|command -v node"
+  "test|npm|nodejs-npm|npm|command -v npm"
+  "test|rsync|rsync|rsync|command -v rsync"
 )
 # what each group is for, said when it is installed
 declare -A rig_group_why=(
   [base]="to fetch Debian's packages and make rig's Python environment"
   [machine]="to boot machines: QEMU, GRUB for holes, OVMF for UEFI"
-  [test]="for the test suite: a browser for the HTML report, LAVA's dispatcher"
+  [test]="for the test suite: a browser for the HTML report, LAVA's dispatcher, Node for gitlab-ci-local"
 )
 # the groups a command needs: the suite all; commands that only read and write files (and
 # kernel builds: rig installs a build's tools itself when one first runs, rig.machine.host)
@@ -117,3 +121,15 @@ if [ ! -e "$rig_compiled" ] || \
   "$rig_venv/bin/python" -m compileall -q -j 0 "$RIG_TOP/rig" >/dev/null || true
 fi
 export PATH="$rig_venv/bin:$PATH"
+
+# the suite's npm tools (tests/tools/package.json), installed when it changed; no lock file is
+# written (it would name the registry the install came from)
+if [ "${RIG_BOOTSTRAP_FOR:-run}" = test ]; then
+  rig_tools="$RIG_TOP/tests/tools"
+  rig_tools_want=$(sha256sum "$rig_tools/package.json" | cut -d' ' -f1)
+  if [ "$(cat "$rig_tools/node_modules/.rig-installed" 2>/dev/null)" != "$rig_tools_want" ]; then
+    echo "rig: installing the suite's npm tools (tests/tools/package.json)" >&2
+    (cd "$rig_tools" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >&2)
+    echo "$rig_tools_want" > "$rig_tools/node_modules/.rig-installed"
+  fi
+fi

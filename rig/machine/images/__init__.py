@@ -311,6 +311,9 @@ def user_artifact(kind: str, path: Path, store: Store | None = None) -> Artifact
     its sha256. A gzip'd Xen is decompressed into the store (QEMU loads the plain ELF)."""
     store = store or Store()
     field = "dom0.kernel" if kind == "kernel" else "xen.version"
+    # absolute: QEMU is handed links to it from a folder of rig's own (a CI job's relative
+    # binaries/xen pointed nowhere from there)
+    path = path.absolute()
     if not path.is_file():
         raise UsageError(f"{field} = {str(path)!r}: no such file")
     with open(path, "rb") as f:
