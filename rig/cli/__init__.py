@@ -12,8 +12,16 @@ import signal
 import sys
 from types import FrameType
 
+from rig.cli.options import usage_exit
 from rig.cli.parser import parser
-from rig.errors import INFRASTRUCTURE_EXIT, OS_ERRORS, Interrupted, RigError, os_error
+from rig.errors import (
+    INFRASTRUCTURE_EXIT,
+    OS_ERRORS,
+    USAGE_EXIT,
+    Interrupted,
+    RigError,
+    os_error,
+)
 
 __all__ = ["entry", "main", "parser"]
 
@@ -31,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except RigError as exc:
         print(f"rig: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return usage_exit() if exc.exit_code == USAGE_EXIT else exc.exit_code
     except BrokenPipeError:
         # the reader of rig's output went away (rig parse ... | head): no bug of rig's and no
         # verdict; a shell reports a process a closed pipe ended as 128 + SIGPIPE
@@ -42,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             # rig.errors says whose, by where the file is
             err = os_error(exc, _own_folders())
             print(f"rig: error: {err}", file=sys.stderr)
-            return err.exit_code
+            return usage_exit() if err.exit_code == USAGE_EXIT else err.exit_code
         # a bug in rig, not a verdict on the kernel: 125 so that `git bisect run` skips
         import traceback  # only here: it costs every start ~10 ms
 

@@ -15,11 +15,43 @@ EPILOG = ("exit codes: 0 pass, 1 fail / crash / incomplete, 2 usage error, 125 i
           "error (git bisect run skips the commit)")
 
 
+#: a usage error while ``git bisect run`` drives rig: any code above 127 aborts the bisect,
+#: where 2 would mark the commit bad (a misspelt scenario "finding" the first commit)
+BISECT_ABORT_EXIT = 128
+
+
+def bisecting(start: Path | None = None) -> bool:
+    """A git bisect is in progress in the repository (or worktree) holding the current
+    folder: its git dir holds BISECT_START."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        dot = folder / ".git"
+        if dot.is_dir():
+            return (dot / "BISECT_START").exists()
+        if dot.is_file():
+            text = dot.read_text(errors="replace").strip()
+            if text.startswith("gitdir:"):
+                gitdir = (folder / text.removeprefix("gitdir:").strip()).resolve()
+                return (gitdir / "BISECT_START").exists()
+            return False
+    return False
+
+
+def usage_exit() -> int:
+    """2, or BISECT_ABORT_EXIT while a git bisect is in progress here: `git bisect run`
+    must stop on the user's mistake, not blame a commit for it."""
+    try:
+        return BISECT_ABORT_EXIT if bisecting() else USAGE_EXIT
+    except OSError:
+        return USAGE_EXIT
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        """argparse's own errors: the usage line and the message, exit 2 (the contract)."""
+        """argparse's own errors: the usage line and the message, exit 2 (the contract; 128
+        under git bisect run, which aborts on it)."""
         self.print_usage(sys.stderr)
-        self.exit(USAGE_EXIT, f"rig: error: {message}\n")
+        self.exit(usage_exit(), f"rig: error: {message}\n")
 
 
 #: what each command module's ``add`` gets: the subparsers of ``rig`` or of a command group

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rig import __version__
 from rig.cli import (
+    bisect,
     compare,
     fuzz,
     images,
@@ -25,7 +26,7 @@ DESCRIPTION = ("rig: reproduce Xen dom0 memory layouts under QEMU and judge what
                "kernel does with them")
 #: in the order ``rig --help`` lists them
 COMMANDS = (run, parse, predict, render, matrix, compare, regressions, report, replay, fuzz,
-            lava, kernel, images, scenarios)
+            bisect, lava, kernel, images, scenarios)
 
 
 def parser() -> Parser:

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 def add(sub: Commands) -> None:
     r = sub.add_parser("run", help="boot a scenario under QEMU and judge dom0's memory setup",
                        epilog=EPILOG)
+    arguments(r)
+    r.set_defaults(func=main)
+
+
+def arguments(r: argparse.ArgumentParser) -> None:
+    """rig run's arguments (rig bisect reads its RUN-ARGS with them)."""
     r.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
     sets(r, "override a scenario field, e.g. xen.dom0_mem=3G")
     r.add_argument("--accel", default="auto", choices=ACCELS)
@@ -40,7 +46,6 @@ def add(sub: Commands) -> None:
                         "xen-query (e.g. init=600)")
     machine(r)
     reporting.add(r)
-    r.set_defaults(func=main)
 
 
 def main(a: argparse.Namespace) -> int:

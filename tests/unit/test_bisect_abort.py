@@ -1,0 +1,46 @@
+"""`git bisect run` with rig and a misspelt scenario must abort the bisect, not mark the commit
+bad (issue 31): while a bisect is in progress rig's usage errors exit 128, which git takes as
+"abort". Run with git itself, on a repository of three commits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rig.cli.options import BISECT_ABORT_EXIT, bisecting
+
+TOP = Path(__file__).resolve().parents[2]
+
+
+def repo(tmp_path: Path) -> Path:
+    r = tmp_path / "tree"
+    r.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@localhost",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@localhost"}
+    subprocess.run(["git", "init", "-q"], cwd=r, check=True)
+    for i in range(3):
+        (r / "f").write_text(f"{i}\n")
+        subprocess.run(["git", "add", "f"], cwd=r, check=True, env=env)
+        subprocess.run(["git", "commit", "-qm", f"c{i}"], cwd=r, check=True, env=env)
+    return r
+
+
+def test_git_bisect_run_aborts_on_a_misspelt_scenario(tmp_path: Path) -> None:
+    r = repo(tmp_path)
+    assert not bisecting(r)
+    subprocess.run(["git", "bisect", "start", "HEAD", "HEAD~2"], cwd=r, check=True,
+                   capture_output=True)
+    assert bisecting(r)
+    proc = subprocess.run(["git", "bisect", "run", sys.executable, "-m", "rig.cli", "run",
+                           "no-such-scenario"], cwd=r, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(TOP)})
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "is the first bad commit" not in out
+    assert f"exit code {BISECT_ABORT_EXIT}" in out and "no-such-scenario" in out
+    # and outside a bisect the same mistake is the usual exit 2
+    plain = subprocess.run([sys.executable, "-m", "rig.cli", "run", "no-such-scenario"],
+                           cwd=tmp_path, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(TOP)})
+    assert plain.returncode == 2
