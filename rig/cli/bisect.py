@@ -20,7 +20,8 @@ def add(sub: Commands) -> None:
     b.add_argument("run_args", nargs=argparse.REMAINDER, metavar="-- RUN-ARGS",
                    help="rig run's arguments: SCENARIO [--set K=V] [--quick] [--accel A] ...")
     b.add_argument("--tree", type=Path, default=Path("."), metavar="DIR",
-                   help="the kernel's git tree (default: the current folder)")
+                   help="the kernel's git tree (default: the current folder); before GOOD BAD, "
+                        "since all after them is rig run's")
     b.set_defaults(func=main)
 
 

@@ -63,7 +63,7 @@ def history() -> Path:
 def test_rig_bisect_names_the_commit_that_broke(history: Path, tmp_path: Path) -> None:
     good, bad = git(history, "rev-list", "--max-parents=0", "HEAD").strip(), "HEAD"
     before = git(history, "status", "--porcelain")
-    proc = subprocess.run([*RIG, "bisect", good, bad, "--tree", str(history), "--",
+    proc = subprocess.run([*RIG, "bisect", "--tree", str(history), good, bad, "--",
                            "pci-hole", "--set", "xen.dom0_mem=3G,max:3G", "--quick",
                            "--accel", "tcg", "--results", str(tmp_path)],
                           capture_output=True, text=True, timeout=3000)
@@ -78,7 +78,7 @@ def test_rig_bisect_names_the_commit_that_broke(history: Path, tmp_path: Path) -
 
 
 def test_a_misspelt_scenario_blames_no_commit(history: Path) -> None:
-    proc = subprocess.run([*RIG, "bisect", "HEAD~3", "HEAD", "--tree", str(history), "--",
+    proc = subprocess.run([*RIG, "bisect", "--tree", str(history), "HEAD~3", "HEAD", "--",
                            "pci-hole-typo"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "pci-hole-typo" in proc.stderr and "first bad commit" not in proc.stdout
