@@ -14,9 +14,14 @@ from rig.cli.options import ACCELS, EPILOG, Commands, count, machine, size
 def add(sub: Commands) -> None:
     fz = sub.add_parser("fuzz", help="boot N random valid layouts; keep every disagreement "
                         "between rig's model, the kernel and Xen as a reproducer", epilog=EPILOG)
-    fz.add_argument("count", type=count, metavar="N", help="how many scenarios")
-    fz.add_argument("--seed", type=int, required=True, metavar="S",
-                    help="the same seed gives the same scenarios")
+    fz.add_argument("count", type=count, nargs="?", metavar="N", help="how many scenarios")
+    fz.add_argument("--seed", type=int, metavar="S",
+                    help="the same seed gives the same scenarios (required with N)")
+    fz.add_argument("--replay", type=Path, metavar="DIR",
+                    help="boot a kept reproducer (a folder under disagreements/) again, -n "
+                         "times, and say how often it disagrees the same way")
+    fz.add_argument("-n", "--times", type=count, default=3, metavar="N",
+                    help="--replay: how many boots (default 3)")
     fz.add_argument("--kernel", metavar="KEY|PATH|src:TREE", help="default 6.1 (PV), 6.12 (PVH)")
     fz.add_argument("--xen", metavar="KEY|PATH", help="default 4.17 (PV), 4.20 (PVH)")
     fz.add_argument("--mode", default="pv", choices=("pv", "pvh"),
@@ -38,10 +43,20 @@ def add(sub: Commands) -> None:
 def main(a: argparse.Namespace) -> int:
     """Exit 0 when every boot agreed with the model or disagreed only in ways rig knows and
     names, 1 otherwise."""
+    from rig.errors import UsageError
     from rig.output import junit
     from rig.output.tables import matrix_table
     from rig.runner import fuzz
     from rig.runner.matrix import cells_named
+
+    args = (["--accel", a.accel] + (["--offline"] if a.offline else [])
+            + ([] if a.full else ["--quick"]))
+    if a.replay is not None:
+        replayed = fuzz.replay(a.replay, a.times, jobs=a.jobs, results=a.results, run_args=args)
+        print(replayed.to_text())
+        return 0 if replayed.same == len(replayed.runs) else 1
+    if a.count is None or a.seed is None:
+        raise UsageError("rig fuzz N --seed S (or --replay DIR): give both N and --seed")
 
     kernel, xen = a.kernel, a.xen
     if a.mode == "pvh":  # a PVH dom0 needs Xen 4.20 and a kernel that boots as one here
@@ -69,6 +84,12 @@ def main(a: argparse.Namespace) -> int:
               f"`rig run {d.folder}/scenario.toml`")
         for name, status, who, message in d.checks:
             print(f"  {status.upper():<10} {name:<15} {who}: {message}")
+    for sig in fuzz.signatures(found):
+        known = " (explained)" if sig["explained"] else ""
+        checks = sig["checks"]
+        assert isinstance(checks, list)
+        print(f"signature {sig['signature']}{known}: {sig['count']} layout(s), checks "
+              f"{', '.join(str(c) for c in checks)}; reproducer {sig['reproducer']}")
     print(f"fuzz      {len(results)} boot(s), {len(found)} disagreement(s), {len(open_ones)} "
           f"not explained; {plan.folder}/fuzz.json")
     return 1 if open_ones else 0

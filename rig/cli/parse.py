@@ -21,9 +21,10 @@ def add(sub: Commands) -> None:
     pa.add_argument("logs", nargs="+", metavar="LOG", help="log files, or - for stdin")
     pa.add_argument("--json", action="store_true", help="print the result document")
     pa.add_argument("--dom0-mem", metavar="X", help="dom0_mem= when the log lacks Xen's lines")
-    pa.add_argument("--xen", metavar="XEN-LOG",
+    pa.add_argument("--xen-log", "--xen", dest="xen", metavar="XEN-LOG",
                     help="Xen's log of the same boot (xl dmesg, a hypervisor.log) when LOG is "
-                         "dom0's kernel log alone")
+                         "dom0's kernel log alone (--xen, its old name, names an image "
+                         "elsewhere)")
     reporting.add(pa)
     pa.set_defaults(func=main)
 

@@ -41,7 +41,8 @@ class KernelConfig:
 
 def beside(image: Path) -> Path | None:
     """The configuration that belongs to a kernel image the user gave: Debian's layout
-    (``vmlinuz-X`` next to ``config-X``) or a build tree's ``.config`` above
+    (``vmlinuz-X`` next to ``config-X``), tuxmake's output folder (``bzImage`` beside
+    ``config`` and ``metadata.json``) or a build tree's ``.config`` above
     ``arch/x86/boot/bzImage``."""
     name = image.name
     candidates: list[Path] = []
@@ -50,6 +51,7 @@ def beside(image: Path) -> Path | None:
             candidates.append(image.with_name("config-" + name[len(prefix):]))
     candidates.append(image.with_suffix(".config"))  # rig's own builds keep it so
     candidates.append(image.parent / ".config")
+    candidates.append(image.parent / "config")  # tuxmake's output folder
     if image.parent.name == "boot" and image.parent.parent.name == "x86":
         candidates.append(image.parents[3] / ".config")
     return next((c for c in candidates if c.is_file()), None)

@@ -4,7 +4,9 @@ its log and its result), the way syzkaller keeps reproducers."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,24 @@ KNOWN_BY = ("refusal", "extra_mem")
 DISAGREE = (Status.FAIL, Status.CRASH, Status.ERROR, Status.INCOMPLETE, Status.WARN)
 
 
+#: what a disagreement's signature keeps of a message: source sites (setup.c:95) as they are,
+#: every other number (addresses, counts, sizes, times) as N
+_SITE = re.compile(r"\b[\w/.-]+\.[chS]:\d+\b")
+_NUMBER = re.compile(r"\b(?:0x[0-9a-fA-F]+|\d+(?:\.\d+)?)\b")
+
+
+def signature(checks: list[tuple[str, str, str, str]]) -> str:
+    """What makes two disagreements the same (syzkaller's crash title, here per check): each
+    disagreeing check's name and status, and its message with the numbers taken out but the
+    source sites kept (a BUG at setup.c:95 is not one at p2m.c:873). 12 hex digits."""
+    parts = []
+    for name, status, _, message in sorted(checks):
+        sites = _SITE.findall(message)
+        words = _NUMBER.sub("N", _SITE.sub("SITE", message))[:160]
+        parts.append(f"{name}={status}:{words}:{','.join(sites)}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
 @dataclass
 class Disagreement:
     scenario: str
@@ -46,6 +66,10 @@ class Disagreement:
     #: (check, status, who disagrees with rig's model, message)
     checks: list[tuple[str, str, str, str]]
     folder: str
+
+    @property
+    def signature(self) -> str:
+        return signature(self.checks)
 
     @property
     def explained(self) -> bool:
@@ -62,7 +86,7 @@ class Disagreement:
 
     def to_json(self) -> dict[str, object]:
         return {"scenario": self.scenario, "verdict": self.verdict, "folder": self.folder,
-                "explained": self.explained,
+                "explained": self.explained, "signature": self.signature,
                 "checks": [{"name": n, "status": st, "who": w, "message": m}
                            for n, st, w, m in self.checks]}
 
@@ -136,16 +160,45 @@ def boot(fuzz: Fuzz) -> Fuzz:
     fuzz.results = run_matrix("", fuzz.cells, jobs=req.jobs, results=folder / "runs",
                               run_args=args)
     fuzz.found = []
-    for r, s in zip(fuzz.results, fuzz.scenarios, strict=True):
+    kept: set[str] = set()
+    for r, s in sorted(zip(fuzz.results, fuzz.scenarios, strict=True),
+                       key=lambda rs: _size(rs[1])):
         checks = disagreements(r.doc)
-        if checks:
-            fuzz.found.append(_keep(folder / "disagreements" / s.name, r, s, checks))
+        if not checks:
+            continue
+        sig = signature(checks)
+        # a folder per signature, the smallest layout's, and the others' beside it by name
+        where = folder / "disagreements" / (sig if sig not in kept else f"{sig}-{s.name}")
+        fuzz.found.append(_keep(where, r, s, checks))
+        kept.add(sig)
+    fuzz.found.sort(key=lambda d: d.scenario)
     (folder / "fuzz.json").write_text(json.dumps({
         "schema": 1, "seed": req.seed, "count": req.count, "kernel": req.kernel,
         "xen": req.xen, "scenarios": [ScenarioRecord.of(s).to_builtins()
                                       for s in fuzz.scenarios],
-        "disagreements": [d.to_json() for d in fuzz.found]}, indent=2) + "\n")
+        "disagreements": [d.to_json() for d in fuzz.found],
+        "signatures": signatures(fuzz.found)}, indent=2) + "\n")
     return fuzz
+
+
+def signatures(found: list[Disagreement]) -> list[dict[str, object]]:
+    """Each signature once: how many layouts show it, its reproducer, whether it is known."""
+    out: dict[str, dict[str, object]] = {}
+    for d in found:
+        entry = out.setdefault(d.signature, {"signature": d.signature, "count": 0,
+                                             "reproducer": d.folder, "explained": d.explained,
+                                             "checks": sorted({n for n, *_ in d.checks}),
+                                             "scenarios": []})
+        entry["count"] = int(str(entry["count"])) + 1
+        scenarios = entry["scenarios"]
+        assert isinstance(scenarios, list)
+        scenarios.append(d.scenario)
+    return sorted(out.values(), key=lambda e: -int(str(e["count"])))
+
+
+def _size(s: Scenario) -> tuple[int, int, str]:
+    """Smaller first: fewer entries, less memory."""
+    return len(s.holes), s.memory, s.name
 
 
 def _keep(keep: Path, r: CellResult, s: Scenario,
@@ -165,3 +218,47 @@ def _label(s: Scenario) -> str:
     mode = " pvh" if s.dom0_mode == "pvh" else ""
     return (f"{s.name} {s.qemu_machine}{mode} {format_size(s.memory)}{below} "
             f"holes={len(s.holes)} dom0_mem={s.dom0_mem or '-'}")
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """``rig fuzz --replay DIR -n N``: how often a reproducer disagrees the same way again."""
+
+    signature: str | None  # the reproducer's own (from its result.json), if it kept one
+    #: each boot's signature, None where the boot agreed with the model
+    runs: list[str | None]
+    folder: Path
+
+    @property
+    def same(self) -> int:
+        return sum(s is not None and s == self.signature for s in self.runs)
+
+    def to_text(self) -> str:
+        others = sorted({s for s in self.runs if s is not None and s != self.signature})
+        agreed = self.runs.count(None)
+        return (f"replayed  {len(self.runs)} boot(s) of {self.folder}: {self.same} with its "
+                f"signature {self.signature or '-'}, {agreed} agreed with the model"
+                + (f", {len(self.runs) - self.same - agreed} other ({', '.join(others)})"
+                   if others else ""))
+
+
+def replay(folder: Path, times: int, *, jobs: int = 1, results: Path | None = None,
+           run_args: list[str] | None = None) -> Replayed:
+    """Boot a kept reproducer ``times`` times (``-j`` at once): a real bug reproduces every
+    time, a flaky one some of the times."""
+    scenario = folder / "scenario.toml" if folder.is_dir() else folder
+    if not scenario.is_file():
+        raise UsageError(f"--replay {str(folder)!r}: no scenario.toml there (give a folder "
+                         "rig fuzz kept under disagreements/, or a scenario file)")
+    own = None
+    kept = scenario.parent / "result.json"
+    if kept.is_file():
+        from rig.judge.document import load
+
+        checks = disagreements(load(kept))
+        own = signature(checks) if checks else None
+    out = results_folder(results, "fuzz-replay")
+    cells = [Cell(i, (), scenario=str(scenario), label=f"replay {i + 1}") for i in range(times)]
+    done = run_matrix("", cells, jobs=jobs, results=out, run_args=run_args or [])
+    runs = [signature(c) if (c := disagreements(r.doc)) else None for r in done]
+    return Replayed(own, runs, folder)

@@ -1,7 +1,7 @@
 """``rig parse``: judge logs saved elsewhere (a serial capture, dmesg, ``xl dmesg``, a
 journal, a mail), one document per boot.
 
-Two files may be the two halves of one boot: dom0's kernel log and Xen's log (``--xen``, or
+Two files may be the two halves of one boot: dom0's kernel log and Xen's log (``--xen-log``, or
 two files given together where one holds only Xen's lines and the other only the kernel's).
 """
 
@@ -56,11 +56,11 @@ def judge_logs(names: list[str], *, dom0_mem: str | None = None,
     notes: list[str] = []
     if xen is not None:
         if len(sources) != 1:
-            raise UsageError(f"--xen {xen!r}: give exactly one dom0 log with it "
+            raise UsageError(f"--xen-log {xen!r}: give exactly one dom0 log with it "
                              f"({len(sources)} given)")
         x = read(xen)
         boots = [(f"{sources[0].name} + {x.name}", combine(sources[0].log, x.log))]
-        notes.append(f"Xen's lines from {x.name}, the kernel's from {sources[0].name} (--xen)")
+        notes.append(f"Xen's lines from {x.name}, the kernel's from {sources[0].name} (--xen-log)")
     elif len(sources) == 2 and (pair := one_boot(sources[0].log, sources[1].log)) is not None:
         dom0, xen_log = pair
         by = {id(s.log): s.name for s in sources}

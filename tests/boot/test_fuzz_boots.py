@@ -27,3 +27,25 @@ def test_fixed_seed_runs_clean_and_keeps_its_scenarios(tmp_path: Path,
         keep = Path(d["folder"])
         assert load(str(keep / "scenario.toml")).name == d["scenario"]
         assert (keep / "console.log").is_file() and (keep / "result.json").is_file()
+
+
+def test_a_reproducer_replays_the_same_signature(tmp_path: Path, no_leaked_qemu: object,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`rig fuzz --replay DIR -n N`: rig's first finding (Debian's 7.2.13 halts on an NVS swap
+    to a RAM end inside a page) kept as fuzz keeps a reproducer, then booted twice more: a real
+    bug disagrees the same way every time (issue 32)."""
+    from rig.runner import regressions
+
+    keep = tmp_path / "disagreements" / "x"
+    keep.mkdir(parents=True)
+    layout = regressions.folder() / "layouts" / "nvs-swap-target-unaligned.toml"
+    s = load(str(layout), {"dom0.kernel": "7.2"})
+    (keep / "scenario.toml").write_text(s.to_toml())
+    assert main(["run", str(keep / "scenario.toml"), "--quick", "--accel", "tcg", "--results",
+                 str(tmp_path / "first"), "--json-out", str(keep / "result.json")]) == 1
+    capsys.readouterr()
+    code = main(["fuzz", "--replay", str(keep), "-n", "2", "--accel", "tcg", "--results",
+                 str(tmp_path / "replays")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "replayed  2 boot(s)" in out and ": 2 with its signature " in out

@@ -85,7 +85,7 @@ ROWS: list[tuple[str, int, list[str]]] = [
     ("parse /dev/null", 1, ["INCOMPLETE"]),
     ("parse /dev/null --dom0-mem lots", 2, ["--dom0-mem", "lots"]),
     ("parse /dev/null --xen {tmp}/missing.log", 2, ["missing.log", "no such file"]),
-    ("parse /dev/null /dev/null --xen /dev/null", 2, ["--xen", "exactly one"]),
+    ("parse /dev/null /dev/null --xen /dev/null", 2, ["--xen-log", "exactly one"]),
     # rig predict, render
     ("predict nope", 2, ["scenario", "nope"]),
     ("predict pci-hole --set machine.memory=1", 2, ["machine.memory"]),

@@ -1,0 +1,33 @@
+"""Disagreements deduplicated by signature (issue 32), as syzkaller names a crash by its title:
+the same check failing the same way is one signature whatever the numbers; a BUG at another
+source line is another."""
+
+from __future__ import annotations
+
+from rig.runner.fuzz import Disagreement, signature, signatures
+
+BUG_95 = ("crash", "crash", "kernel", "linux-bug at line 412: kernel BUG at "
+          "arch/x86/xen/setup.c:95!; the extra_mem check says why")
+EXTRA = ("extra_mem", "fail", "kernel", "line 412: kernel BUG at arch/x86/xen/setup.c:95!: the "
+         "remap takes 0x913e0 pages from an extra-memory region of 0x913df")
+
+
+def test_numbers_do_not_split_a_signature_but_sites_do() -> None:
+    other_numbers = [(n, s, w, m.replace("412", "977").replace("0x913e0", "0x7f"))
+                     for n, s, w, m in (BUG_95, EXTRA)]
+    assert signature([BUG_95, EXTRA]) == signature(other_numbers)
+    assert signature([EXTRA, BUG_95]) == signature([BUG_95, EXTRA])  # order is no part
+    other_site = [(n, s, w, m.replace("setup.c:95", "setup.c:136")) for n, s, w, m in
+                  (BUG_95, EXTRA)]
+    assert signature(other_site) != signature([BUG_95, EXTRA])
+    assert signature([BUG_95]) != signature([BUG_95, EXTRA])  # another set of checks
+
+
+def test_signatures_count_layouts_and_keep_the_first_reproducer() -> None:
+    found = [Disagreement(f"fuzz-1-00{i}", "crash", [BUG_95, EXTRA], f"/r/{i}") for i in range(3)]
+    found.append(Disagreement("fuzz-1-009", "fail", [("remapped", "fail", "kernel", "x")],
+                              "/r/9"))
+    sigs = signatures(found)
+    assert [s["count"] for s in sigs] == [3, 1]
+    assert sigs[0]["reproducer"] == "/r/0" and sigs[0]["checks"] == ["crash", "extra_mem"]
+    assert sigs[0]["scenarios"] == ["fuzz-1-000", "fuzz-1-001", "fuzz-1-002"]
