@@ -22,6 +22,11 @@ def add(sub: Commands) -> None:
                          "times, and say how often it disagrees the same way")
     fz.add_argument("-n", "--times", type=count, default=3, metavar="N",
                     help="--replay: how many boots (default 3)")
+    fz.add_argument("--minimise", type=Path, metavar="DIR",
+                    help="shrink a kept reproducer to the smallest layout that still disagrees "
+                         "the same way (one boot per try); writes DIR/minimal.toml")
+    fz.add_argument("--budget", type=count, default=30, metavar="N",
+                    help="--minimise: at most N boots (default 30)")
     fz.add_argument("--kernel", metavar="KEY|PATH|src:TREE", help="default 6.1 (PV), 6.12 (PVH)")
     fz.add_argument("--xen", metavar="KEY|PATH", help="default 4.17 (PV), 4.20 (PVH)")
     fz.add_argument("--mode", default="pv", choices=("pv", "pvh"),
@@ -55,6 +60,8 @@ def main(a: argparse.Namespace) -> int:
         replayed = fuzz.replay(a.replay, a.times, jobs=a.jobs, results=a.results, run_args=args)
         print(replayed.to_text())
         return 0 if replayed.same == len(replayed.runs) else 1
+    if a.minimise is not None:
+        return _minimise(a)
     if a.count is None or a.seed is None:
         raise UsageError("rig fuzz N --seed S (or --replay DIR): give both N and --seed")
 
@@ -93,3 +100,21 @@ def main(a: argparse.Namespace) -> int:
     print(f"fuzz      {len(results)} boot(s), {len(found)} disagreement(s), {len(open_ones)} "
           f"not explained; {plan.folder}/fuzz.json")
     return 1 if open_ones else 0
+
+
+def _minimise(a: argparse.Namespace) -> int:
+    """0 when the layout shrank (DIR/minimal.toml written), 1 when nothing could go."""
+    from rig.runner.minimise import minimise
+    from rig.runner.run import RunOptions
+
+    def said(what: str, same: bool) -> None:
+        print(f"try       {what}: {'same signature, kept' if same else 'other outcome'}",
+              flush=True)
+
+    options = RunOptions(accel=a.accel, results=a.results, offline=a.offline, quick=not a.full)
+    m = minimise(a.minimise, options=options, budget=a.budget, on_try=said)
+    (a.minimise / "minimal.toml").write_text(m.scenario.to_toml())
+    print(f"minimised signature {m.signature} in {m.boots} boot(s): "
+          + ("; ".join(m.kept) if m.kept else "nothing could go")
+          + f"; {a.minimise / 'minimal.toml'}")
+    return 0 if m.kept else 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,31 @@ def test_a_reproducer_replays_the_same_signature(tmp_path: Path, no_leaked_qemu:
     out = capsys.readouterr().out
     assert code == 0, out
     assert "replayed  2 boot(s)" in out and ": 2 with its signature " in out
+
+
+def test_minimising_drops_what_does_not_matter(tmp_path: Path, no_leaked_qemu: object,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`rig fuzz --minimise DIR`: rig's first finding with two entries that play no part (a
+    reserved range and a gap far from dom0) shrinks back to the finding's two entries; dropping
+    either of those, or putting the ACPI data on a page, boots clean and is refused."""
+    from rig.domain.scenario import Hole
+    from rig.runner import regressions
+
+    keep = tmp_path / "disagreements" / "x"
+    keep.mkdir(parents=True)
+    layout = regressions.folder() / "layouts" / "nvs-swap-target-unaligned.toml"
+    s = load(str(layout), {"dom0.kernel": "7.2"})
+    s = replace(s, holes=(*s.holes, Hole(0x60000000, 0x10000, "reserved"),
+                          Hole(0x70000000, 0x100000, "gap")))
+    (keep / "scenario.toml").write_text(s.to_toml())
+    assert main(["run", str(keep / "scenario.toml"), "--quick", "--accel", "tcg", "--results",
+                 str(tmp_path / "first"), "--json-out", str(keep / "result.json")]) == 1
+    capsys.readouterr()
+    code = main(["fuzz", "--minimise", str(keep), "--budget", "14", "--accel", "tcg",
+                 "--results", str(tmp_path / "tries")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    minimal = load(str(keep / "minimal.toml"))
+    assert [(h.start, h.kind) for h in minimal.holes] == [(0x1080000, "nvs"),
+                                                          (0x419ABA6E, "acpi")], out
+    assert "drop holes[2] (reserved at 0x60000000): same signature, kept" in out

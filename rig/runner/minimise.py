@@ -1,0 +1,113 @@
+"""``rig fuzz --minimise DIR``: the smallest layout that still disagrees the same way.
+
+A fuzz reproducer holds whatever the generator drew: sixteen entries where one matters, 50 GiB
+where 2 do, ``dom0_mem=1G,max:3G`` where ``1G`` would do. syzkaller minimises each crash's
+program before it reports it; this minimises a layout, greedily, one boot per try: each
+simplification is kept when the boot disagrees with the same signature (rig.runner.fuzz), and
+the search starts over from the smaller layout. The simplifications, in order:
+
+1. drop an entry;
+2. put an entry's bounds on pages (start down, end up);
+3. halve the machine's memory (not below what its entries and dom0 need);
+4. simplify dom0_mem (drop ``max:``, then ``min:``; then drop it);
+5. a pc machine where it was q35.
+
+A try that the scenario rules refuse is not booted. The search ends when no simplification
+keeps the signature, or after ``budget`` boots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rig.domain.scenario import Hole, Scenario, ScenarioError, validate
+from rig.domain.units import PAGE_SIZE, format_size
+from rig.judge.document import load
+from rig.runner.fuzz import disagreements, signature
+from rig.runner.run import RunOptions, run
+
+#: the smallest machine a try goes down to
+MIN_MEMORY = 1 << 30
+
+
+@dataclass
+class Minimised:
+    signature: str
+    scenario: Scenario
+    #: each simplification kept, in order
+    kept: list[str] = field(default_factory=list)
+    boots: int = 0
+
+
+def tries(s: Scenario) -> Iterator[tuple[str, Scenario]]:
+    """Each single simplification of ``s`` that its rules allow, with what it does."""
+    for i, h in enumerate(s.holes):
+        yield f"drop holes[{i}] ({h.kind} at {h.start:#x})", \
+            replace(s, holes=s.holes[:i] + s.holes[i + 1:])
+    for i, h in enumerate(s.holes):
+        start = h.start - h.start % PAGE_SIZE
+        end = -(-h.end // PAGE_SIZE) * PAGE_SIZE
+        if (start, end) != (h.start, h.end):
+            aligned = Hole(start, end - start, h.kind, h.acpi_table)
+            yield f"holes[{i}] on pages", replace(s, holes=(*s.holes[:i], aligned,
+                                                             *s.holes[i + 1:]))
+    if s.memory // 2 >= MIN_MEMORY:
+        below = None if s.below_4g is None else min(s.below_4g, s.memory // 2)
+        yield f"memory {format_size(s.memory // 2)}", replace(s, memory=s.memory // 2,
+                                                               below_4g=below)
+    if s.dom0_mem:
+        parts = s.dom0_mem.split(",")
+        for word in ("max:", "min:"):
+            kept = [p for p in parts if not p.startswith(word)]
+            if kept != parts:
+                yield f"dom0_mem {','.join(kept) or '(none)'}", \
+                    replace(s, dom0_mem=",".join(kept) or None)
+        yield "no dom0_mem", replace(s, dom0_mem=None)
+    if s.machine_type == "q35":
+        yield "pc machine", replace(s, machine_type="pc")
+
+
+def _allowed(s: Scenario) -> bool:
+    try:
+        validate(s)
+    except ScenarioError:
+        return False
+    return True
+
+
+def minimise(folder: Path, *, options: RunOptions, budget: int = 30,
+             on_try: Callable[[str, bool], None] | None = None) -> Minimised:
+    """Minimise the reproducer in ``folder`` (its scenario.toml and result.json)."""
+    from rig.domain import scenario_file
+    from rig.errors import UsageError
+
+    toml, result = folder / "scenario.toml", folder / "result.json"
+    if not (toml.is_file() and result.is_file()):
+        raise UsageError(f"--minimise {str(folder)!r}: needs the scenario.toml and result.json "
+                         "rig fuzz keeps for a disagreement")
+    checks = disagreements(load(result))
+    if not checks:
+        raise UsageError(f"--minimise {str(folder)!r}: its result agrees with the model: "
+                         "nothing to minimise")
+    best = Minimised(signature(checks), scenario_file.load(str(toml)))
+    progress = True
+    while progress and best.boots < budget:
+        progress = False
+        for what, candidate in tries(best.scenario):
+            if best.boots >= budget:
+                break
+            if not _allowed(candidate):
+                continue
+            doc, _ = run(candidate, options)
+            best.boots += 1
+            found = disagreements(doc)
+            same = bool(found) and signature(found) == best.signature
+            if on_try is not None:
+                on_try(what, same)
+            if same:
+                best.scenario, progress = candidate, True
+                best.kept.append(what)
+                break
+    return best
