@@ -97,6 +97,10 @@ def main(a: argparse.Namespace) -> int:
         assert isinstance(checks, list)
         print(f"signature {sig['signature']}{known}: {sig['count']} layout(s), checks "
               f"{', '.join(str(c) for c in checks)}; reproducer {sig['reproducer']}")
+    counts = fuzz.campaign_coverage(plan.scenarios, results)
+    missing = [rule for rule, n in counts.items() if n == 0]
+    print(f"coverage  {len(counts) - len(missing)} of {len(counts)} rules exercised"
+          + (f"; not yet: {'; '.join(missing)}" if missing else "") + " (fuzz.json: counts)")
     print(f"fuzz      {len(results)} boot(s), {len(found)} disagreement(s), {len(open_ones)} "
           f"not explained; {plan.folder}/fuzz.json")
     return 1 if open_ones else 0

@@ -18,6 +18,7 @@ from rig.judge.document import Result
 from rig.judge.records import ScenarioRecord
 from rig.judge.result import Status
 from rig.machine import build
+from rig.model.coverage import BOOTED, coverage
 from rig.output.paths import check_output_dir
 from rig.runner.fuzz_layouts import MAX_MEMORY, generate
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix
@@ -177,8 +178,24 @@ def boot(fuzz: Fuzz) -> Fuzz:
         "xen": req.xen, "scenarios": [ScenarioRecord.of(s).to_builtins()
                                       for s in fuzz.scenarios],
         "disagreements": [d.to_json() for d in fuzz.found],
-        "signatures": signatures(fuzz.found)}, indent=2) + "\n")
+        "signatures": signatures(fuzz.found),
+        "coverage": campaign_coverage(fuzz.scenarios, fuzz.results)}, indent=2) + "\n")
     return fuzz
+
+
+def campaign_coverage(scenarios: list[Scenario], results: list[CellResult]) -> dict[str, int]:
+    """rig.model.coverage's counts, with the rules that need the kernel's image counted from
+    the boots' judgements: a refusal the model required, an NVS entry it moved."""
+    counts = coverage(scenarios)
+    for r in results:
+        checks = {c.name: c for c in r.doc.checks} if r.doc is not None else {}
+        refusal = checks.get("refusal")
+        if refusal is not None and refusal.expected == "refuse":
+            counts[BOOTED[0]] += 1
+        moved = checks.get("nonram_moved")
+        if moved is not None and moved.status is not Status.SKIP:
+            counts[BOOTED[1]] += 1
+    return counts
 
 
 def signatures(found: list[Disagreement]) -> list[dict[str, object]]:
