@@ -17,6 +17,11 @@ def add(sub: Commands) -> None:
     fz.add_argument("count", type=count, nargs="?", metavar="N", help="how many scenarios")
     fz.add_argument("--seed", type=int, metavar="S",
                     help="the same seed gives the same scenarios (required with N)")
+    fz.add_argument("--aim", action="store_true",
+                    help="also draw what the plain draw misses: page-sharing neighbours, "
+                         "entries across nr_pages, RAM above nr_pages starting inside a page "
+                         "under max:, relative dom0_mem (the same seed without --aim draws "
+                         "the same layouts as before)")
     fz.add_argument("--replay", type=Path, metavar="DIR",
                     help="boot a kept reproducer (a folder under disagreements/) again, -n "
                          "times, and say how often it disagrees the same way")
@@ -71,7 +76,7 @@ def main(a: argparse.Namespace) -> int:
     reporting.check(a)
     req = fuzz.FuzzRequest(a.count, a.seed, kernel or "6.1", xen or "4.17", a.max_memory,
                            a.jobs, a.results, a.accel, a.offline, a.mode, quick=not a.full,
-                           folder=reporting.folder(a))
+                           folder=reporting.folder(a), aim=a.aim)
     plan = fuzz.prepare(req)
     print(f"rig: fuzz seed {req.seed}: {len(plan.cells)} scenario(s), {req.jobs} at a time, "
           f"results in {plan.folder}", file=sys.stderr)

@@ -117,6 +117,8 @@ class FuzzRequest:
     quick: bool = True
     #: the fuzz run's folder itself (``--output DIR``), not a dated one in ``results``
     folder: Path | None = None
+    #: also draw the shapes the plain draw misses (rig.runner.fuzz_layouts.one)
+    aim: bool = False
 
 
 @dataclass
@@ -139,7 +141,7 @@ def prepare(req: FuzzRequest) -> Fuzz:
     build.check("xen", req.xen)
     check_output_dir(req.results, "--results")
     scenarios = generate(req.seed, req.count, kernel=req.kernel, xen=req.xen,
-                         max_memory=req.max_memory, mode=req.mode)
+                         max_memory=req.max_memory, mode=req.mode, aim=req.aim)
     folder = req.folder or results_folder(req.results, f"fuzz-{req.seed}")
     cells = []
     for i, s in enumerate(scenarios):

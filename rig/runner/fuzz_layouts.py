@@ -23,19 +23,27 @@ TRIES = 1000
 
 
 def generate(seed: int, count: int, *, kernel: str = "6.1", xen: str = "4.17",
-             max_memory: int = MAX_MEMORY, mode: str = "pv") -> list[Scenario]:
+             max_memory: int = MAX_MEMORY, mode: str = "pv", aim: bool = False
+             ) -> list[Scenario]:
     """``count`` valid scenarios, the same ones for the same seed (and limits)."""
-    return [one(seed, i, kernel=kernel, xen=xen, max_memory=max_memory, mode=mode)
+    return [one(seed, i, kernel=kernel, xen=xen, max_memory=max_memory, mode=mode, aim=aim)
             for i in range(count)]
 
 
 def one(seed: int, index: int, *, kernel: str = "6.1", xen: str = "4.17",
-        max_memory: int = MAX_MEMORY, mode: str = "pv") -> Scenario:
-    """``mode = "pvh"``: a PVH dom0, which needs q35 (its IOMMU); the same stream otherwise."""
+        max_memory: int = MAX_MEMORY, mode: str = "pv", aim: bool = False) -> Scenario:
+    """``mode = "pvh"``: a PVH dom0, which needs q35 (its IOMMU); the same stream otherwise.
+    ``aim``: then draw, from a stream of its own (the layouts without it stay the same), what
+    the plain draw never gives (rig.model.coverage said so): a neighbour sharing an entry's
+    last page, an entry across nr_pages, RAM above nr_pages that starts inside a page under
+    ``max:`` = the amount (rig's second finding's shape), relative dom0_mem forms."""
     rng = random.Random(f"{seed}:{index}")
+    aimer = random.Random(f"{seed}:{index}:aim")
     name = f"fuzz-{seed}-{index:03d}" + ("-pvh" if mode == "pvh" else "")
     for _ in range(TRIES):
         s = _draw(rng, name, max(1 * GiB, max_memory))
+        if aim:
+            s = _aimed(aimer, s)
         if mode == "pvh" and s.machine_type != "q35":
             continue
         s = replace(s, kernel=kernel, xen_version=xen, dom0_mode=mode,
@@ -124,3 +132,36 @@ def _dom0_mem(rng: random.Random, memory: int) -> str | None:
     a, b = sorted((amount(), amount()), key=parse_size)
     return {"amount": a, "amount,max": f"{a},max:{b}", "max": f"max:{a}", "min": f"min:{a}",
             "min,max": f"min:{a},max:{b}", "amount,min": f"{b},min:{a}"}[form]
+
+
+def _aimed(rng: random.Random, s: Scenario) -> Scenario:
+    """One of the shapes the plain draw misses, added to a drawn layout (a try the rules
+    refuse is dropped by the caller's validation and drawn again)."""
+    holes = list(s.holes)
+    shape = rng.choice(("neighbour", "across", "extra", "relative"))
+    if shape == "neighbour" and holes:
+        # another kind from the byte an entry ends at, inside the same page
+        h = rng.choice(holes)
+        end = h.end if h.end % PAGE_SIZE else h.end - rng.randrange(1, PAGE_SIZE)
+        kind = rng.choice([k for k, _ in KINDS if k not in ("gap", h.kind)])
+        if end > h.start:
+            holes = [x if x is not h else Hole(h.start, end - h.start, h.kind) for x in holes]
+            holes.append(Hole(end, rng.randrange(1, 4 * PAGE_SIZE), kind))
+        return replace(s, holes=tuple(sorted(holes, key=lambda x: x.start)))
+    amount = rng.randrange(256 * MiB, max(257 * MiB, min(s.memory, s.low_ram) - 64 * MiB),
+                           MiB)
+    if shape == "across":
+        holes.append(Hole(amount - rng.randrange(1, 16) * PAGE_SIZE,
+                          rng.randrange(17, 64) * PAGE_SIZE, rng.choice(("reserved", "nvs"))))
+        return replace(s, holes=tuple(sorted(holes, key=lambda x: x.start)),
+                       dom0_mem=format_size(amount))
+    if shape == "extra":
+        # a non-RAM entry above nr_pages whose end is a byte: the RAM after it starts inside a
+        # page, and max: = the amount leaves no room for the kernel's rounding (finding 2)
+        start = amount + rng.randrange(1, 64) * MiB
+        holes.append(Hole(start, rng.randrange(1, 64) * PAGE_SIZE + rng.randrange(1, PAGE_SIZE),
+                          rng.choice(("reserved", "acpi", "unusable"))))
+        return replace(s, holes=tuple(sorted(holes, key=lambda x: x.start)),
+                       dom0_mem=f"max:{format_size(amount)}")
+    relative = rng.choice(("-25%", "75%", "max:-512M", "1G+10%", "max:90%"))
+    return replace(s, dom0_mem=relative)

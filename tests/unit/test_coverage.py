@@ -34,3 +34,17 @@ def test_a_campaign_lists_every_rule_with_what_it_missed() -> None:
     assert counts["machine pc"] + counts["machine q35"] == 40
     # measured 2026-12-06: the generator never draws these (issue 32's aim is to)
     assert counts["entries sharing a page"] == counts["dom0_mem percent"] == 0
+
+
+def test_aiming_covers_what_the_plain_draw_misses_and_changes_nothing_else() -> None:
+    plain = generate(4242, 200, kernel="7.2", xen="4.20", max_memory=64 << 30, mode="pv")
+    aimed = generate(4242, 200, kernel="7.2", xen="4.20", max_memory=64 << 30, mode="pv",
+                     aim=True)
+    assert plain == generate(4242, 200, kernel="7.2", xen="4.20", max_memory=64 << 30,
+                             mode="pv")  # the plain stream is the plain stream
+    before, after = coverage(plain), coverage(aimed)
+    for rule in ("entries sharing a page", "entry across nr_pages", "dom0_mem negative",
+                 "dom0_mem percent"):
+        assert before[rule] <= 1 < after[rule], (rule, before[rule], after[rule])
+    assert after["model: extra memory a page short (finding 2)"] \
+        > before["model: extra memory a page short (finding 2)"]
