@@ -201,12 +201,55 @@ def debian_source(name: str, store: Store | None = None, offline: bool = False) 
         return final
 
 
+def source_ref(value: str) -> tuple[Path, str | None]:
+    """``src:TREE`` or ``src:TREE@REF``: the tree, and the commit asked for (None: the tree as
+    it is). A folder whose own name holds '@' is taken whole."""
+    text = value[4:]
+    tree, sep, ref = text.rpartition("@")
+    if sep and ref and Path(tree).expanduser().is_dir() and not Path(text).is_dir():
+        return Path(tree).expanduser(), ref
+    return Path(text).expanduser(), None
+
+
+def worktree(tree: Path, store: Store | None = None) -> tuple[Path, Path]:
+    """(the tree's top, the worktree rig keeps for it in its cache): one path per tree, so the
+    kernel build folder of every commit built there is one, and a commit near the last
+    rebuilds only what changed (rig bisect and ``src:TREE@REF`` share it)."""
+    store = store or Store()
+    top = Path(_git(tree, "rev-parse", "--show-toplevel").strip())
+    return top, store.root / "worktrees" / hashlib.sha256(str(top).encode()).hexdigest()[:16]
+
+
+def _git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise UsageError(f"git {' '.join(args)} in {repo}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def build_at(tree: Path, ref: str, store: Store | None = None) -> Built:
+    """``src:TREE@REF``: that commit built in rig's worktree of the tree (its checkout moved
+    to the commit, the user's checkout untouched)."""
+    commit = _git(tree, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    top, wt = worktree(tree, store)
+    with _locked(wt.parent / f"{wt.name}.lock.d"):
+        if (wt / ".git").exists():
+            _git(wt, "checkout", "--quiet", "--detach", "--force", commit)
+        else:
+            _git(top, "worktree", "prune")
+            wt.parent.mkdir(parents=True, exist_ok=True)
+            _git(top, "worktree", "add", "--detach", str(wt), commit)
+        return build(wt, store=store)
+
+
 def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
     """A scenario's ``xen.version`` / ``dom0.kernel``: an artifact key, a path, or (kernels)
     ``src:TREE``, a source tree built here (offline builds nothing new: an unchanged tree's
-    image is reused)."""
+    image is reused), or ``src:TREE@REF``, a commit of it built in rig's worktree."""
     if kind == "kernel" and value.startswith("src:"):
-        built = build(Path(value[4:]))
+        tree, ref = source_ref(value)
+        built = build_at(tree, ref) if ref else build(tree)
         rec = Record(f"kernel={value}", "(built from source)", built.state[:16], "-",
                      built.state, 0, str(built.bzimage), sha256_file(built.bzimage),
                      built.bzimage.stat().st_size)
@@ -220,9 +263,13 @@ def check(kind: str, value: str) -> None:
     """Fail fast on a value the user can fix (exit 2): an unknown key, a missing file, a
     ``src:`` that is no kernel tree."""
     if kind == "kernel" and value.startswith("src:"):
-        tree = Path(value[4:]).expanduser()
+        tree, ref = source_ref(value)
         if not (tree / "Makefile").is_file() or not (tree / "arch" / "x86").is_dir():
             raise UsageError(f"dom0.kernel = {value!r}: {tree} is not a Linux source tree "
                              "(no Makefile and arch/x86)")
+        if ref is not None and subprocess.run(
+                ["git", "-C", str(tree), "rev-parse", "--verify", "--quiet",
+                 f"{ref}^{{commit}}"], capture_output=True).returncode != 0:
+            raise UsageError(f"dom0.kernel = {value!r}: {ref!r} is no commit of {tree}")
         return
     images.check(kind, value)

@@ -1,9 +1,10 @@
 """``rig bisect GOOD BAD -- RUN-ARGS``: git bisect driven by rig, in a worktree of its own.
 
-The user's checkout is never touched: the bisect runs in a worktree under rig's cache
-(``bisect/<the tree's hash>``, the same path for every bisect of a tree, so rig's kernel
-build folder for it is reused and each step rebuilds only what changed). Each step is built
-with rig's minimal config (rig.machine.build), booted with the scenario and judged:
+The user's checkout is never touched: the bisect runs in the worktree rig keeps for the tree
+in its cache (rig.machine.build.worktree: one path per tree, so rig's kernel build folder for
+it is reused and each step rebuilds only what changed; ``src:TREE@REF`` builds there too).
+Each step is built with rig's minimal config (rig.machine.build), booted with the scenario
+and judged:
 
 - the verdict passes: ``git bisect good``; it fails or crashes: ``bad``;
 - the build fails, or rig's machine fails (exit 125): ``skip``; on the very first step that
@@ -13,7 +14,6 @@ with rig's minimal config (rig.machine.build), booted with the scenario and judg
 
 from __future__ import annotations
 
-import hashlib
 import re
 import subprocess
 import time
@@ -90,8 +90,7 @@ def check(req: BisectRequest) -> tuple[str, str]:
 def bisect(req: BisectRequest, store: Store | None = None) -> Bisection:
     good, bad = check(req)
     store = store or Store()
-    top = Path(git(req.tree, "rev-parse", "--show-toplevel").strip())
-    wt = store.root / "bisect" / hashlib.sha256(str(top).encode()).hexdigest()[:16]
+    top, wt = build.worktree(req.tree, store)
     _remove(top, wt)  # a killed bisect's worktree
     wt.parent.mkdir(parents=True, exist_ok=True)
     git(top, "worktree", "add", "--detach", str(wt), bad)

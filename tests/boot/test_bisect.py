@@ -82,3 +82,20 @@ def test_a_misspelt_scenario_blames_no_commit(history: Path) -> None:
                            "pci-hole-typo"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "pci-hole-typo" in proc.stderr and "first bad commit" not in proc.stdout
+
+
+def test_a_commit_of_a_tree_is_built_in_rigs_worktree(history: Path, tmp_path: Path) -> None:
+    """`dom0.kernel = src:TREE@REF` (issue 35): the seed's bug commit, built in the worktree rig
+    keeps for the tree (the bisect's, so its build of that commit is reused), fails; the
+    tree's own checkout stays as it was."""
+    from rig.domain import scenario_file
+    from rig.judge.result import Status
+    from rig.runner.run import RunOptions, run
+
+    before = (git(history, "rev-parse", "HEAD"), git(history, "status", "--porcelain"))
+    s = scenario_file.load("pci-hole", {"xen.dom0_mem": "3G,max:3G",
+                                        "dom0.kernel": f"src:{history}@HEAD~2"})
+    doc, _ = run(s, RunOptions(accel="tcg", results=tmp_path, quick=True))
+    assert doc.verdict is Status.FAIL, doc.checks
+    assert doc.artifacts is not None and doc.artifacts.kernel.key.endswith("@HEAD~2")
+    assert (git(history, "rev-parse", "HEAD"), git(history, "status", "--porcelain")) == before

@@ -44,3 +44,21 @@ def test_git_bisect_run_aborts_on_a_misspelt_scenario(tmp_path: Path) -> None:
                            cwd=tmp_path, capture_output=True, text=True,
                            env={**os.environ, "PYTHONPATH": str(TOP)})
     assert plain.returncode == 2
+
+
+def test_src_tree_at_ref_is_read_and_checked(tmp_path: Path) -> None:
+    """`src:TREE@REF` names a commit of a tree (issue 35); a ref that is no commit is the
+    user's to fix, found before any build."""
+    import pytest
+
+    from rig.errors import UsageError
+    from rig.machine.build import check, source_ref
+
+    r = repo(tmp_path)
+    (r / "Makefile").write_text("")
+    (r / "arch" / "x86").mkdir(parents=True)
+    assert source_ref(f"src:{r}@HEAD~1") == (r, "HEAD~1")
+    assert source_ref(f"src:{r}") == (r, None)
+    check("kernel", f"src:{r}@HEAD~1")
+    with pytest.raises(UsageError, match="'nope' is no commit"):
+        check("kernel", f"src:{r}@nope")
