@@ -1,5 +1,5 @@
 """The seed commit's 8 GB machine, as far as its commit message and the era-C example in
-log-formats.md pin it down (shared between tests)."""
+docs/log-formats.md pin it down (shared between tests)."""
 
 from __future__ import annotations
 

@@ -268,7 +268,7 @@ def _check_firmware_and_mode(s: Scenario) -> None:
     if s.dom0_mode not in DOM0_MODES:
         raise ScenarioError("dom0.mode", s.dom0_mode, f"expected one of {DOM0_MODES}", src)
     if s.dom0_mode == "pvh" and (s.machine_type != "q35" or s.firmware != "bios"):
-        # Xen: "Presently, iommu must be enabled for PVH hardware domain" (facts.md); QEMU's
+        # Xen: "Presently, iommu must be enabled for PVH hardware domain" (docs/facts.md); QEMU's
         # intel-iommu is a q35 device
         why = ("a PVH dom0 needs an IOMMU, which rig gives with QEMU's intel-iommu: "
                "machine.type = \"q35\" and machine.firmware = \"bios\"")

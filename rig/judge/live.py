@@ -163,7 +163,7 @@ def _firmware_check(sp: ScenarioPrediction, emulated: ScenarioPrediction) -> Che
     if (top := _top_reserve_difference(sp.firmware_map, emulated.firmware_map)) is not None:
         message += (f". Known: SeaBIOS kept {top[0]} page(s) at the top of RAM below 4 GiB for "
                     f"its tables where the emulation keeps {top[1]}; what it keeps varies with "
-                    "the tables it builds (facts.md), and the verdict uses the map as read")
+                    "the tables it builds (docs/facts.md), and the verdict uses the map as read")
     return Check("firmware", Status.WARN, want or None, got or None, message)
 
 

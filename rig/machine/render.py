@@ -155,7 +155,7 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         _escape_module(f"{_plain_path(initrd, 'initramfs')}{initrd_args(s)}"),
     ])
     if s.memory + (4 << 30) > (1 << 40) - (64 << 30) and "phys-bits" not in cpu:
-        # past ~1 TiB QEMU's default 40 address bits are too few (boot-recipe.md)
+        # past ~1 TiB QEMU's default 40 address bits are too few (docs/boot-recipe.md)
         cpu += ",phys-bits=42"
     if s.qemu_machine == LEGACY_PC and "full-cpuid-auto-level" not in cpu:
         cpu += ",full-cpuid-auto-level=on"  # LEGACY_CPU_WHY
@@ -224,7 +224,7 @@ class GrubHole:
     @property
     def mask(self) -> int:
         """badram's 32-bit mask: the hole is a power-of-two block, aligned (a 64-bit mask hung
-        GRUB, boot-recipe.md)."""
+        GRUB, docs/boot-recipe.md)."""
         return 0xFFFFFFFF & ~(self.end - self.start - 1)
 
 

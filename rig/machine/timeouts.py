@@ -24,8 +24,9 @@ class Stage(Enum):
 
 
 #: seconds allowed to reach each stage from the previous one with KVM; under TCG they are
-#: multiplied by ``TCG_SLOWDOWN`` (syzkaller's rule: scale, but cap the factor). boot-recipe.md:
-#: a whole TCG boot takes 7–17 s; a 1 TiB layout spends ~50 s in Xen before dom0 is built.
+#: multiplied by ``TCG_SLOWDOWN`` (syzkaller's rule: scale, but cap the factor).
+#: docs/boot-recipe.md: a whole TCG boot takes 7–17 s; a 1 TiB layout spends ~50 s in Xen
+#: before dom0 is built.
 BASE_TIMEOUTS: dict[Stage, float] = {
     Stage.XEN: 20,
     Stage.DOM0_BUILD: 80,

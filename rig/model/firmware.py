@@ -1,7 +1,7 @@
 """The firmware's E820 on QEMU, as rig emulates it, and the holes GRUB punches into it.
 
 Pure. SeaBIOS's map is deterministic for a machine type and RAM size up to a few pages of its
-own (the top of low RAM varies: facts.md, "SeaBIOS's reservation at the top of low RAM
+own (the top of low RAM varies: docs/facts.md, "SeaBIOS's reservation at the top of low RAM
 varies"). A live boot therefore reads the firmware's real map where it can (GRUB's ``lsmmap``
 before it punches the holes, or Xen's own map when nothing was punched) and compares it with
 this emulation: a difference is rig's to explain, never the kernel's fault.

@@ -16,7 +16,7 @@ IBFT_OPTION = "CONFIG_ISCSI_IBFT_FIND"
 
 
 class Era(StrEnum):
-    """Shapes of xen_memory_setup() over Linux history (log-formats.md §1)."""
+    """Shapes of xen_memory_setup() over Linux history (docs/log-formats.md §1)."""
 
     A = "A"  #: ≤3.1: only gaps above 1 MiB released, reserved stays mapped
     B = "B"  #: 3.2–3.4: every non-RAM area below nr_pages released, never given back

@@ -3,8 +3,8 @@
 Pure. Inputs are only what the machine gave dom0: the map Xen hands it
 (XENMEM_machine_memory_map), its nr_pages and max_pages, where Xen placed its kernel, and the
 kernel's version and build configuration. The output is what a *correct* kernel of that era
-must do. The rules are those of arch/x86/xen/setup.c as summarised in shared/docs/
-log-formats.md §1.1; nothing here ever reads a count the kernel printed.
+must do. The rules are those of arch/x86/xen/setup.c as summarised in
+docs/log-formats.md §1.1; nothing here ever reads a count the kernel printed.
 
 What is known of the kernel is rig.model.kernel's; the firmware's map (rig.model.firmware) and
 the prediction for a whole scenario (rig.model.prediction) live in their own modules.

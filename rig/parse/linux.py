@@ -1,5 +1,5 @@
 """dom0's Linux kernel: version, command line, printed E820, the Xen setup messages of every era
-(log-formats.md §1) and the ``Memory:`` line (§2)."""
+(docs/log-formats.md §1) and the ``Memory:`` line (§2)."""
 
 from __future__ import annotations
 

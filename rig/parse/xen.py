@@ -1,5 +1,5 @@
 """Xen hypervisor console: version, command line, E820, System RAM, how dom0 was built (its
-pages, its kernel's place) and Xen's own accounting of dom0 after boot (log-formats.md §3).
+pages, its kernel's place) and Xen's own accounting of dom0 after boot (docs/log-formats.md §3).
 
 Two different things are kept apart here. What Xen *gave* dom0 when it built it (the Dom0
 alloc. arithmetic, the P2M's size) is an input of the model. What Xen *counts* for dom0 later

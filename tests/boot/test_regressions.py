@@ -5,9 +5,11 @@ Debian's source built with it taken out, cached after the first run); and a kern
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import kcidb_io
 import pytest
 
 from rig.cli import main
@@ -18,9 +20,10 @@ pytestmark = pytest.mark.boot
 
 def test_every_regression_is_caught_with_and_without_its_fix(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], no_leaked_qemu: object) -> None:
-    junit = tmp_path / "regressions.xml"
+    junit, kcidb = tmp_path / "regressions.xml", tmp_path / "kcidb.json"
     code = main(["regressions", "--prove", "-j", "2", "--accel", "tcg",
-                 "--results", str(tmp_path / "r"), "--junit", str(junit)])
+                 "--results", str(tmp_path / "r"), "--junit", str(junit),
+                 "--kcidb", str(kcidb)])
     out = capsys.readouterr().out
     assert code == 0, out
     outcomes = {line.split()[0]: line.split()[1] for line in out.splitlines()
@@ -30,6 +33,14 @@ def test_every_regression_is_caught_with_and_without_its_fix(
     suite = ET.parse(junit).getroot()
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == \
         (str(len(rg.registry())), "0", "0")
+    # KCIDB: each side's checks as tests, valid by KernelCI's own schema; the broken sides'
+    # checks fail there, as the regression says they must
+    report = json.loads(kcidb.read_text())
+    kcidb_io.schema.LATEST.validate(report)
+    paths = {t["path"]: t["status"] for t in report["tests"]}
+    for e in rg.registry():
+        assert paths[f"rig.{e.id}-fixed.{e.check}"] == "PASS"
+        assert paths[f"rig.{e.id}-broken.{e.check}"] == "FAIL"
 
 
 def test_a_kernel_without_the_fix_brings_the_bug_back(

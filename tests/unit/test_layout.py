@@ -8,7 +8,7 @@ from rig.domain.units import parse_size
 
 RAM, RES = E820Type.RAM, E820Type.RESERVED
 
-# QEMU pc with 2 GiB, as Xen prints it (log-formats.md §1.1 worked example)
+# QEMU pc with 2 GiB, as Xen prints it (docs/log-formats.md §1.1 worked example)
 QEMU_2G = [
     E820Entry(0, 0x9FC00, RAM),
     E820Entry(0x9FC00, 0xA0000, RES),

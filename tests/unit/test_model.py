@@ -37,7 +37,7 @@ def test_seed_numbers_era_b_lose_the_holes() -> None:
 
 
 def test_worked_example_2g_dom0_512m() -> None:
-    # log-formats.md §1.1 worked example: QEMU pc 2 GiB, dom0_mem=512M,max:512M
+    # docs/log-formats.md §1.1 worked example: QEMU pc 2 GiB, dom0_mem=512M,max:512M
     nr = 131072
     b = predict(QEMU_2G, nr, nr, (3, 2))
     assert (b.released_pages, b.dom0_pages) == (97, 130975)
@@ -147,7 +147,7 @@ def test_uefi_uses_the_recorded_map() -> None:
     first = predict_scenario(s)
     assert first.machine_map == [] and first.prediction is None
     assert any("records it" in n for n in first.notes)
-    # OVMF's ACPI NVS pages inside low RAM count like any hole (boot-recipe.md's ranges)
+    # OVMF's ACPI NVS pages inside low RAM count like any hole (docs/boot-recipe.md's ranges)
     recorded = [E820Entry(0, 0xA0000, RAM), E820Entry(0x100000, 0x806000, RAM),
                 E820Entry(0x806000, 0x808000, E820Type.NVS),
                 E820Entry(0x808000, 0x80000000, RAM),

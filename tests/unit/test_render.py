@@ -73,7 +73,7 @@ def test_grub_cfg_cuts_above_4g_in_kib() -> None:
     s = from_dict({"name": "t", "machine": {"memory": "8G", "below_4g": "2G", "loader": "grub"},
                    "holes": [{"start": "0x180000000", "size": "4M"}]})
     cfg = grub_cfg(s)
-    # facts.md: the measured form that made Xen print [0x100000000, 0x17fffffff] usable
+    # docs/facts.md: the measured form that made Xen print [0x100000000, 0x17fffffff] usable
     assert "  cutmem 6291456K 6295552K\n" in cfg
 
 

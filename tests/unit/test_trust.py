@@ -184,7 +184,7 @@ def test_xen_query_waits_for_the_line_end() -> None:
 
 
 def test_seabios_top_reservation_is_named_when_it_is_the_only_difference() -> None:
-    """SeaBIOS kept 33 pages where the emulation keeps 32 (facts.md): the warning says
+    """SeaBIOS kept 33 pages where the emulation keeps 32 (docs/facts.md): the warning says
     so, and any other difference is not dressed up as that one."""
     from rig.judge.live import _top_reserve_difference
     from rig.model.firmware import seabios_map

@@ -3,7 +3,7 @@
 Stock SeaBIOS keeps only RAM and reserved entries of QEMU's ``etc/e820`` (``qemu_early_e820``
 skips every other type on purpose), QEMU refuses a second ``etc/e820``, and GRUB i386-pc makes
 only gaps: nothing in the stock machine makes an ACPI NVS, ACPI data or unusable entry, nor one
-at a byte the scenario chooses (facts.md, "Typed E820 entries anywhere"). images/seabios-rig-
+at a byte the scenario chooses (docs/facts.md, "Typed E820 entries anywhere"). images/seabios-rig-
 e820.patch adds ``rig_e820()``: the fw_cfg file ``opt/rig/e820`` (20-byte records: u64 start,
 u64 length, u32 type; type 0 removes the range) goes through SeaBIOS's own ``e820_add``/
 ``e820_remove`` in ``prepareboot()``, after SeaBIOS's last change to the map (the unused part
