@@ -45,7 +45,8 @@ DISAGREE = (Status.FAIL, Status.CRASH, Status.ERROR, Status.INCOMPLETE, Status.W
 #: what a disagreement's signature keeps of a message: source sites (setup.c:95) as they are,
 #: every other number (addresses, counts, sizes, times) as N
 _SITE = re.compile(r"\b[\w/.-]+\.[chS]:\d+\b")
-_NUMBER = re.compile(r"\b(?:0x[0-9a-fA-F]+|\d+(?:\.\d+)?)\b")
+#: (hex words too: the kernel prints pfn ranges as 72e1a-74b1d, no 0x)
+_NUMBER = re.compile(r"\b(?:0x[0-9a-fA-F]+|[0-9a-fA-F]*\d[0-9a-fA-F]*(?:\.\d+)?)\b")
 
 
 def signature(checks: list[tuple[str, str, str, str]]) -> str:
