@@ -101,13 +101,23 @@ def run(cmd: list[str], *, owner: Path, timeout: float, cwd: Path | None = None,
 
 
 def _alive(pid: int) -> bool:
+    return _answers(os.kill, pid) and not _zombie(pid)
+
+
+def _group_alive(pgid: int) -> bool:
+    return _answers(os.killpg, pgid)
+
+
+def _answers(send: Callable[[int, int], None], ident: int) -> bool:
+    """Signal 0 to a process (``os.kill``) or group (``os.killpg``): it exists, another
+    user's included."""
     try:
-        os.kill(pid, 0)
+        send(ident, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return not _zombie(pid)
+    return True
 
 
 def _zombie(pid: int) -> bool:
@@ -116,13 +126,3 @@ def _zombie(pid: int) -> bool:
     except OSError:
         return False
     return stat.rpartition(")")[2].split()[0] == "Z"
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
