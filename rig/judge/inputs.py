@@ -147,7 +147,8 @@ def _kernel(linux: LinuxInfo, booted: BootedKernel, notes: list[str],
     version, source = found
     ibft, how = _ibft(linux, booted.config, version, notes)
     driver = booted.config.enabled("CONFIG_XEN_BALLOON") if booted.config else None
-    kernel = Kernel(version, source, ibft, how, booted.layout, driver)
+    kernel = Kernel(version, source, ibft, how, booted.layout, driver,
+                    Kernel.e820_entries_of(booted.config))
     record.kernel_version = ".".join(map(str, version))
     record.kernel_version_source = source
     record.ibft_reserve = kernel.ibft_reserve

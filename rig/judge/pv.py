@@ -14,6 +14,7 @@ from rig.judge.judgement import Judgement
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, count_check
 from rig.judge.verdict import close, crash_check
 from rig.model.conflicts import Conflict
+from rig.model.extra_mem import TableFull
 from rig.model.kernel import ALL_FIXES, FIX, FIXES, Era, Fix, fixes_of
 from rig.model.pv import WHAT as _WHAT
 from rig.model.pv import Prediction, predict
@@ -110,6 +111,15 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
         return Check("refusal", Status.FAIL, "boot", "refused",
                      f"dom0 refused a layout {why} (line {hit.line_no}: {hit.text}){known}")
     went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
+    if not went_on and pred is not None and swaps and conflict is not None:
+        # the NVS swaps come before the check that refuses (xen_chk_is_e820_usable()), so a
+        # kernel whose swap halts never gets to print its refusal
+        moved = ", ".join(f"{s.entry.type.value} [{s.entry.start:#x}, {s.entry.end:#x})"
+                          for s in swaps)
+        halt = _silent_halt(log, pred, inp, moved,
+                            f"and then refuses the layout ('{conflict.message}')")
+        if halt is not None:
+            return halt
     return Check("refusal", Status.FAIL if went_on else Status.INCOMPLETE, "refuse",
                  "went on" if went_on else None,
                  f"dom0 must refuse this layout ({where}) but "
@@ -124,8 +134,13 @@ def _extra_mem(log: ParsedLog, inp: Inputs) -> Check | None:
     xen_remap_memory() took every remapped run out of the regions) or BUGged there."""
     assert inp.nr_pages is not None and inp.kernel is not None
     fix = FIX["extra-mem-whole-pages"]
-    without = predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel,
-                      inp.allocations, ALL_FIXES - {fix.name}).short_region
+    lacking = predict(inp.machine_map, inp.nr_pages, inp.max_pages, inp.kernel,
+                      inp.allocations, ALL_FIXES - {fix.name})
+    if lacking.short_region is None and (log.linux.e820_full_lines
+                                         or lacking.table_full is not None):
+        # where the remap BUGs too (below), the BUG is what stops dom0: it is judged
+        return _table_full(log, inp, lacking.table_full)
+    without = lacking.short_region
     if without is None:
         return None
     if log.linux.remapped_pages is not None:
@@ -148,10 +163,55 @@ def _extra_mem(log: ParsedLog, inp: Inputs) -> Check | None:
                  f"kernel without {fix.named()}" + _known([fix], version))
 
 
-def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str) -> Check | None:
+def _table_full(log: ParsedLog, inp: Inputs, full: TableFull | None) -> Check:
+    """The other face of the same finding: the 4 KiB walk overflows the kernel's E820 table
+    ("E820 table full; ignoring [mem ...]"), which a correct kernel, with no walk, never
+    does; judged by the entries the table had no room for, against the model of a kernel
+    without the fix (an empty entry's line says nothing: those are the walk's own)."""
+    assert inp.kernel is not None
+    fix = FIX["extra-mem-whole-pages"]
+    linux = log.linux
+    seen = linux.e820_full_lines
+    went_on = linux.remapped_pages is not None or linux.released_pages is not None
+    if not seen:
+        assert full is not None
+        if not went_on:
+            return Check("extra_mem", Status.INCOMPLETE, "table holds the map", None,
+                         "the log ends before dom0's memory setup says whether its E820 "
+                         f"table held the map (a kernel without {fix.named()} overflows it)")
+        return Check("extra_mem", Status.PASS, "table holds the map", "table holds the map",
+                     "no 'E820 table full' line before dom0's memory setup ended, where a "
+                     f"kernel without {fix.named()} overflows it: {full.message()}")
+    lost = [(a, b) for a, b in linux.e820_ignored]
+    shown = ", ".join(f"[{a:#x}, {b:#x})" for a, b in lost[:6]) or "only empty entries"
+    printed = (f"{seen} 'E820 table full' line(s)"
+               + (f" ({linux.printk_dropped} earlier lines were dropped)"
+                  if linux.printk_dropped else "") + f", the entries ignored: {shown}")
+    if full is None:
+        return Check("extra_mem", Status.FAIL, "table holds the map", "table full",
+                     f"dom0's E820 table overflowed: {printed}; the model, of a correct kernel "
+                     f"or of one without {fix.named()}, does not overflow it on this map")
+    # the dropped lines may have taken the first ignored entries: the printed ones must be
+    # the model's last
+    same = lost == list(full.ignored[len(full.ignored) - len(lost):]) if lost else \
+        not full.ignored
+    if not same:
+        return Check("extra_mem", Status.FAIL, "table holds the map", "table full",
+                     f"dom0's E820 table overflowed: {printed}; a kernel without "
+                     f"{fix.named()} overflows it too, but the model has it ignore "
+                     + (", ".join(f"[{a:#x}, {b:#x})" for a, b in full.ignored[-6:])
+                        or "only empty entries"))
+    return Check("extra_mem", Status.FAIL, "table holds the map", "table full",
+                 f"dom0's E820 table overflowed: {printed}: {full.message()}; it behaves as "
+                 f"a kernel without {fix.named()}" + _known([fix], inp.kernel.version))
+
+
+def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str,
+                 then: str = "and goes on") -> Check | None:
     """dom0 stopped before its memory setup said it went on, with no refusal message of its
-    own, where a correct kernel swaps the NVS in its way: a kernel bug when the model without
-    a fix stops there silently too (rig's finding of the unaligned swap target)."""
+    own, where a correct kernel swaps the NVS in its way (``then``: what it does next): a
+    kernel bug when the model without a fix stops there silently too (rig's finding of the
+    unaligned swap target)."""
     stop = next((h for h in log.crashes if h.fatal and h.kind in _HALTS), None)
     if stop is None:
         return None
@@ -163,7 +223,7 @@ def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str) -> C
     predates = [f for f, _ in lacking if not f.in_version(version)]
     return Check("refusal", Status.FAIL, "boot", "halted",
                  f"dom0 halted (line {stop.line_no}: {stop.text}) where a correct kernel swaps "
-                 f"{moved} with RAM above nr_pages and goes on; it behaves as a kernel without "
+                 f"{moved} with RAM above nr_pages {then}; it behaves as a kernel without "
                  + "; ".join(f.named() for f, _ in lacking) + f": {lacking[0][1].message}"
                  + _known(predates, version))
 

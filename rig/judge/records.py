@@ -123,6 +123,11 @@ class LinuxRecord(Record, kw_only=True):
     meminfo_total_kb: int | None
     balloon_current_kb: int | None
     balloon_target_kb: int | None
+    #: "E820 table full; ignoring [mem ...]" lines, the non-empty ranges they name
+    #: ([start, end)), and printk's count of dropped lines: only when the log has them
+    e820_full_lines: int | UnsetType = UNSET
+    e820_ignored: list[tuple[int, int]] | UnsetType = UNSET
+    printk_dropped: int | UnsetType = UNSET
 
     @staticmethod
     def of(li: LinuxInfo, init: InitInfo) -> LinuxRecord:
@@ -137,7 +142,10 @@ class LinuxRecord(Record, kw_only=True):
             memory_total_kb=li.memory_total_kb, memory_line=li.memory_line,
             meminfo_total_kb=init.meminfo_kb.get("MemTotal"),
             balloon_current_kb=init.balloon_kb.get("current_kb"),
-            balloon_target_kb=init.balloon_kb.get("target_kb"))
+            balloon_target_kb=init.balloon_kb.get("target_kb"),
+            e820_full_lines=li.e820_full_lines or UNSET,
+            e820_ignored=list(li.e820_ignored) if li.e820_full_lines else UNSET,
+            printk_dropped=li.printk_dropped or UNSET)
 
 
 class InitRecord(Record, kw_only=True):

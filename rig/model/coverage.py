@@ -13,7 +13,7 @@ from rig.domain.dom0mem import Dom0Mem
 from rig.domain.scenario import HOLE_KINDS, Scenario
 from rig.domain.units import GIB4, PAGE_SIZE
 from rig.model.kernel import ALL_FIXES
-from rig.model.prediction import predict_scenario
+from rig.model.prediction import ScenarioPrediction, predict_scenario
 from rig.model.pv import predict
 
 #: every rule counted, in the order a summary lists them (a rule never hit still shows)
@@ -26,6 +26,7 @@ RULES: tuple[str, ...] = (
     "dom0_mem negative", "dom0_mem percent",
     "model remaps pages", "model refuses (a non-NVS entry in dom0's place)",
     "model swaps NVS", "model: extra memory a page short (finding 2)",
+    "model: E820 table overflows (finding 2)",
 )
 #: the rules that need the kernel's image (where Xen puts it): a key's layout is known once
 #: booted, so a campaign counts them from its boots' judgements (rig.runner.fuzz)
@@ -53,19 +54,29 @@ def rules_of(s: Scenario) -> set[str]:
             out.add("entry below nr_pages")
         if any(h.start < top < h.end for h in s.holes):
             out.add("entry across nr_pages")
+    return out | _model_rules(sp)
+
+
+def _model_rules(sp: ScenarioPrediction) -> set[str]:
+    """The rules of the model a layout's prediction exercises."""
+    out: set[str] = set()
     p = sp.prediction
-    if p is not None:
-        if p.remapped_pages:
-            out.add("model remaps pages")
-        if p.kernel_conflict is not None or p.conflict is not None:
-            out.add("model refuses (a non-NVS entry in dom0's place)")
-        if p.resolution is not None and p.resolution.swaps:
-            out.add("model swaps NVS")
-        # rig's second finding: where a kernel without its fix would BUG (a correct one not)
-        lacking = predict(sp.machine_map, p.nr_pages, p.max_pages, p.kernel_version, None,
-                          ALL_FIXES - {"extra-mem-whole-pages"})
-        if lacking.short_region is not None:
-            out.add("model: extra memory a page short (finding 2)")
+    if p is None:
+        return out
+    if p.remapped_pages:
+        out.add("model remaps pages")
+    if p.kernel_conflict is not None or p.conflict is not None:
+        out.add("model refuses (a non-NVS entry in dom0's place)")
+    if p.resolution is not None and p.resolution.swaps:
+        out.add("model swaps NVS")
+    # rig's second finding: where a kernel without its fix would BUG or overflow its table
+    # (a correct one not)
+    lacking = predict(sp.machine_map, p.nr_pages, p.max_pages, p.kernel_version, None,
+                      ALL_FIXES - {"extra-mem-whole-pages"})
+    if lacking.short_region is not None:
+        out.add("model: extra memory a page short (finding 2)")
+    if lacking.table_full is not None:
+        out.add("model: E820 table overflows (finding 2)")
     return out
 
 

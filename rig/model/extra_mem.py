@@ -25,9 +25,9 @@ adding nothing). When the budget is the remap alone (dom0's max_pages equal to n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from rig.domain.e820 import E820Entry
+from rig.domain.e820 import E820Entry, E820Type
 from rig.domain.pages import PfnRange, pfn_down, pfn_up, ram_from, subtract
 from rig.domain.units import PAGE_SIZE
 
@@ -87,15 +87,149 @@ def regions(view: Sequence[E820Entry], nr_pages: int, budget: int,
     return out
 
 
-def check(view: Sequence[E820Entry], nr_pages: int, max_pages: int, maxmem_pfn: int,
-          remap_pages: int, whole_pages: bool) -> ShortRegion | None:
-    """The remapped page no region holds, if any. ``max_pages``: Xen's max_pages for dom0;
+def budget(nr_pages: int, max_pages: int, maxmem_pfn: int, remap_pages: int) -> int:
+    """The extra-memory budget (876-892 [781-796]). ``max_pages``: Xen's max_pages for dom0;
     ``remap_pages``: the pages of the non-RAM areas below nr_pages (what the kernel counts,
-    xen_count_remap_pages()). The remap's destinations are the first whole RAM pages from
-    nr_pages up (xen_find_pfn_range())."""
+    xen_count_remap_pages())."""
     limit = min(max_pages, maxmem_pfn) + remap_pages
-    budget = min(EXTRA_MEM_RATIO * min(nr_pages, maxmem_pfn), max(0, limit - nr_pages))
-    held = regions(view, nr_pages, budget, whole_pages)
+    return min(EXTRA_MEM_RATIO * min(nr_pages, maxmem_pfn), max(0, limit - nr_pages))
+
+
+def check(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
+          remap_pages: int, whole_pages: bool) -> ShortRegion | None:
+    """The remapped page no region holds, if any. The remap's destinations are the first
+    whole RAM pages from nr_pages up (xen_find_pfn_range())."""
+    held = regions(view, nr_pages, budget_pages, whole_pages)
     dest = ram_from(view, nr_pages, remap_pages)
     outside = subtract(dest, held)
     return ShortRegion(tuple(held), tuple(dest), outside[0].start) if outside else None
+
+
+#: ISA_START_ADDRESS, ISA_END_ADDRESS: reserved by xen_memory_setup() after its walk (954)
+ISA = (0xA0000, 0x100000)
+
+
+#: the pages Xen's XENMEM_machine_memory_map reports as reserved where its map has a gap,
+#: because dom0 may not map them (xen/arch/x86/mm.c handle_iomem_range(), b8a456caedf and
+#: 9d8edc5a8b; dom0_setup_permissions() denies the IO-APICs and the local APIC): on rig's
+#: QEMU machines one IO-APIC and the local APIC. Linux prints them ("device reserved"); Xen's
+#: own map does not hold them. Measured: the 12-06 campaign's 56 GiB layout printed 438821
+#: "table full" lines (1793 shown, 437030 dropped less Linux's 2 first lines), the count the
+#: walk gives with these two entries
+XEN_IO_PAGES = (0xFEC00000, 0xFEE00000)
+
+
+def machine_memory_map(view: Sequence[E820Entry]) -> list[E820Entry]:
+    """The map as XENMEM_machine_memory_map gives it to dom0: ``view`` with XEN_IO_PAGES as
+    reserved entries where they lie in a gap."""
+    io = [E820Entry(a, a + PAGE_SIZE, E820Type.RESERVED) for a in XEN_IO_PAGES
+          if not any(e.start < a + PAGE_SIZE and a < e.end for e in view)]
+    return sorted([*view, *io], key=lambda x: x.start)
+
+
+@dataclass(frozen=True)
+class TableFull:
+    """The kernel's E820 table overflowing in the 4 KiB walk (rig's second finding, its other
+    face): each step adds an empty entry through xen_align_and_add_e820_region(); past
+    E820_MAX_ENTRIES __e820__range_add() ignores every add, the walk's and the real entries'
+    after it ("E820 table full; ignoring [mem ...]", "too many entries" before 7.x)."""
+
+    #: the RAM entry walked, from where the budget ran out in it
+    walked: tuple[int, int]
+    #: the walk's steps, each an empty add
+    steps: int
+    #: every add xen_memory_setup() makes, the walk's included, and the table's size
+    adds: int
+    limit: int
+    #: the ranges of the non-empty adds the table had no room for, [start, end), in order
+    ignored: tuple[tuple[int, int], ...]
+    #: extra-memory regions whose RAM entry was among them: memory the kernel registers as
+    #: extra but its map does not hold
+    unmapped_extra: tuple[PfnRange, ...]
+
+    @property
+    def lines(self) -> int:
+        """How many "table full" lines the kernel prints."""
+        return self.adds - self.limit
+
+    def message(self) -> str:
+        lost = ", ".join(f"[{a:#x}, {b:#x})" for a, b in self.ignored[:6]) + (
+            f" and {len(self.ignored) - 6} more" if len(self.ignored) > 6 else "")
+        extra = "; ".join(str(r) for r in self.unmapped_extra)
+        return (f"the kernel's extra-memory budget runs out in RAM starting inside a page at "
+                f"{self.walked[0]:#x}, and it walks the rest of that entry (to "
+                f"{self.walked[1]:#x}) 4 KiB at a time, adding an empty E820 entry per step: "
+                f"{self.steps} steps, {self.adds} adds for a table of {self.limit} "
+                f"(E820_MAX_ENTRIES), so {self.lines} are ignored, among them "
+                + (lost or "no entry of the map")
+                + (f"; its extra memory {extra} has no E820 RAM entry (arch_xen_unpopulated_"
+                   "init() hands it out by pfn_to_page(): a page fault where no memory "
+                   "section holds it)" if extra else ""))
+
+
+@dataclass
+class _Table:
+    """The kernel's E820 table as xen_memory_setup() fills it: only the count and what it had
+    no room for."""
+
+    limit: int
+    index: int = 0
+    ignored: list[tuple[int, int]] = field(default_factory=list)
+    unmapped: list[PfnRange] = field(default_factory=list)
+
+    def add(self, start: int, end: int, ram: bool, extra: PfnRange | None = None) -> None:
+        if ram:  # xen_align_and_add_e820_region(): RAM trimmed to whole pages
+            start, end = pfn_up(start) * PAGE_SIZE, pfn_down(end) * PAGE_SIZE
+        if self.index >= self.limit and end > start:
+            self.ignored.append((start, end))
+            if extra is not None and extra.pages:
+                self.unmapped.append(extra)
+        self.index += 1
+
+
+def table_full(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
+               limit: int) -> TableFull | None:
+    """The overflow of the kernel's E820 table by xen_memory_setup()'s walk of the map
+    (898-932 [801-835]) as kernels without the fix make it, if it overflows. Each map entry
+    is added in chunks: RAM below nr_pages up to nr_pages, RAM above it while the budget
+    lasts (PFN_PHYS(budget) bytes, the whole pages in them counted), the rest of RAM
+    discarded, anything else whole; then the ISA range. None too where the walk's last
+    chunk wraps n_pfns to -1 (not modelled, regions())."""
+    mem_end = nr_pages * PAGE_SIZE
+    table = _Table(limit)
+    walked: tuple[int, int] | None = None
+    steps = 0
+    for e in machine_memory_map(view):
+        addr, end = e.start, e.end
+        while addr < end:
+            chunk_end = end
+            if not e.is_ram:
+                table.add(addr, end, False)
+            elif addr < mem_end:
+                chunk_end = min(end, mem_end)
+                table.add(addr, chunk_end, True)
+            elif budget_pages == 1 and addr % PAGE_SIZE and end - addr > PAGE_SIZE:
+                if (n := _walk(addr, end)) is None:
+                    return None
+                walked, steps = (addr, end), n
+                table.index += n  # empty adds: none of them names a range
+            elif budget_pages > 0:
+                chunk_end = min(end, addr + budget_pages * PAGE_SIZE)
+                first = pfn_up(addr)
+                pages = max(0, pfn_down(chunk_end) - first)
+                table.add(addr, chunk_end, True, PfnRange(first, first + pages))
+                budget_pages -= pages
+            addr = chunk_end  # RAM past the budget: discarded
+    table.add(*ISA, False)
+    if table.index <= limit or walked is None:
+        return None
+    return TableFull(walked, steps, table.index, limit, tuple(table.ignored),
+                     tuple(table.unmapped))
+
+
+def _walk(addr: int, end: int) -> int | None:
+    """The steps of the walk from ``addr`` (inside a page) to ``end``: each 4 KiB holds no
+    whole page; None where the last step gives n_pfns = -1 (not modelled)."""
+    n = -(-(end - addr) // PAGE_SIZE)
+    last = end - (n - 1) * PAGE_SIZE
+    return None if pfn_down(end) < pfn_up(last) else n

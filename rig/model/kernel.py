@@ -13,6 +13,8 @@ from rig.domain.kconfig import KernelConfig
 #: (R. Lagerwall, "iscsi_ibft: Fix finding the iBFT under Xen Dom 0", 2023)
 IBFT_RESERVE = E820Entry(0x80000, 0x100000, E820Type.RESERVED)
 IBFT_OPTION = "CONFIG_ISCSI_IBFT_FIND"
+#: E820_MAX_ENTRIES of Debian's amd64 kernels 6.1 to 7.2 (128 + 3 << 10)
+DISTRIBUTION_E820_ENTRIES = 3200
 
 
 class Era(StrEnum):
@@ -121,10 +123,30 @@ class Kernel:
     #: CONFIG_XEN_BALLOON, when the kernel's build configuration is known: a dom0 built with
     #: it must have a balloon (xen_memory0) at /init
     balloon_driver: bool | None = None
+    #: E820_MAX_ENTRIES, when the kernel's build configuration is known (CONFIG_NUMA,
+    #: CONFIG_NODES_SHIFT: rig.model.extra_mem.max_entries)
+    e820_entries: int | None = None
 
     @property
     def era(self) -> Era:
         return era_for(self.version)
+
+    @staticmethod
+    def e820_entries_of(config: KernelConfig | None) -> int | None:
+        """E820_MAX_ENTRIES from a build configuration: 128 + 3 * MAX_NUMNODES
+        (arch/x86/include/asm/e820/types.h), MAX_NUMNODES = 1 << CONFIG_NODES_SHIFT with NUMA,
+        else 1 (include/linux/numa.h)."""
+        if config is None:
+            return None
+        shift = config.options.get("CONFIG_NODES_SHIFT", "0")
+        nodes = 1 << int(shift) if config.enabled("CONFIG_NUMA") and shift.isdigit() else 1
+        return 128 + 3 * nodes
+
+    @property
+    def e820_limit(self) -> int:
+        """The kernel's E820 table size. Unknown configuration: a distribution kernel's (Debian's
+        amd64: CONFIG_NUMA=y, CONFIG_NODES_SHIFT=10, 3200 entries)."""
+        return DISTRIBUTION_E820_ENTRIES if self.e820_entries is None else self.e820_entries
 
     @property
     def ibft_reserve(self) -> bool:

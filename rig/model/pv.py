@@ -53,6 +53,8 @@ class Prediction:
     resolution: Resolution | None = None
     #: a remapped page no extra-memory region holds: the kernel BUGs (rig.model.extra_mem)
     short_region: extra_mem.ShortRegion | None = None
+    #: the kernel's E820 table overflowing in its walk of the map (rig.model.extra_mem)
+    table_full: extra_mem.TableFull | None = None
 
     @property
     def nonram_remapped_pages(self) -> int:
@@ -191,8 +193,11 @@ def predict(
             )
         pred.dom0_pages = nr - pred.released_pages
         if kernel.version[:2] >= extra_mem.FIRST_READ:
-            pred.short_region = extra_mem.check(view, nr, maxp, MAXMEM_PFN, hole_pages,
-                                                "extra-mem-whole-pages" in fixes)
+            budget = extra_mem.budget(nr, maxp, MAXMEM_PFN, hole_pages)
+            whole = "extra-mem-whole-pages" in fixes
+            pred.short_region = extra_mem.check(view, nr, budget, hole_pages, whole)
+            if not whole:
+                pred.table_full = extra_mem.table_full(view, nr, budget, kernel.e820_limit)
     # the balloon's count at boot, and its target at /init (rig.model.balloon); kernels before
     # 3.2 are not modelled
     if tuple(kernel.version[:2]) >= (3, 2):

@@ -38,6 +38,13 @@ _UNABLE = re.compile(".*" + re.escape("Unable to find available pfn range, not r
 #: ACPI's early table list (acpi_tb_print_table_header): signature, address, length, as read
 _ACPI_TABLE = re.compile(r"^ACPI: (.{4}) 0x([0-9A-Fa-f]{8,16}) ([0-9A-Fa-f]{6,8})\b")
 MEMORY = re.compile(r"^Memory: (\d+)[kK]/(\d+)[kK] available")
+#: __e820__range_add() on a full table (arch/x86/kernel/e820.c:171): 7.x "E820 table full",
+#: before it "too many entries" (both with "e820: " in some builds); the end is start+size-1,
+#: so an empty add reads [mem X-(X-1)]
+E820_FULL = re.compile(r"^(?:e820: )?(?:E820 table full|too many entries); ignoring "
+                       r"\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]\s*$")
+#: printk's note of the lines it lost before a console took them (kernel/printk/printk.c)
+_DROPPED = re.compile(r"^\*\* (\d+) printk messages dropped \*\*\s*$")
 
 
 
@@ -68,6 +75,11 @@ class LinuxInfo:
     memory_line: str | None = None
     #: ACPI's table list as dom0 read the headers: address -> (signature, length)
     acpi_tables: dict[int, tuple[str, int]] = field(default_factory=dict)
+    #: E820_FULL lines: how many, and the ranges of those that were not empty, [start, end)
+    e820_full_lines: int = 0
+    e820_ignored: list[tuple[int, int]] = field(default_factory=list)
+    #: printk's count of lost lines (_DROPPED), summed
+    printk_dropped: int = 0
     seen: bool = False
 
 
@@ -165,6 +177,15 @@ class LinuxParser:
         self.info.acpi_tables.setdefault(int(m.group(2), 16),
                                          (m.group(1), int(m.group(3), 16)))
 
+    def _e820_full(self, m: re.Match[str]) -> None:
+        self.info.e820_full_lines += 1
+        start, last = int(m.group(1), 16), int(m.group(2), 16)
+        if last >= start:
+            self.info.e820_ignored.append((start, last + 1))
+
+    def _dropped(self, m: re.Match[str]) -> None:
+        self.info.printk_dropped += int(m.group(1))
+
     def finish(self) -> LinuxInfo:
         return self.info
 
@@ -187,6 +208,8 @@ MESSAGES: tuple[Message[LinuxParser], ...] = (
     Message("Unable to find", _UNABLE, LinuxParser._unable),
     Message("ACPI: .{4} 0x", _ACPI_TABLE, LinuxParser._acpi_table),
     Message("Memory:", MEMORY, LinuxParser._memory, lambda p: p.info.memory_line is None),
+    Message("; ignoring \\[mem", E820_FULL, LinuxParser._e820_full),
+    Message("printk messages dropped", _DROPPED, LinuxParser._dropped),
 )
 #: what a line must hold before the messages are tried
 TABLE = Table(MESSAGES)

@@ -1,15 +1,18 @@
 """rig's finding in xen_memory_setup()'s extra memory (rig.model.extra_mem), against the source
 it models (arch/x86/xen/setup.c of Debian's 6.1.192 and 6.12.118) and the registers of the
 BUG on Debian's 6.12.118 (tests/boots/extra-mem-unaligned-6.12: RBX 0x20001, RDX 0x7f, RSI
-0x80: xen_del_extra_mem(0x20001, 0x80) on a region of 0x7f pages)."""
+0x80: xen_del_extra_mem(0x20001, 0x80) on a region of 0x7f pages); and its other face, the
+E820 table the 4 KiB walk overflows, against the counts Debian's kernels printed
+(tests/boots/extra-mem-table-full-*, the 12-06 campaign's 56 GiB layout)."""
 
 from __future__ import annotations
 
 from rig.domain.e820 import E820Entry, E820Type
+from rig.domain.kconfig import KernelConfig
 from rig.domain.pages import PfnRange
 from rig.domain.scenario_file import load
 from rig.model import extra_mem
-from rig.model.kernel import ALL_FIXES, fixes_of
+from rig.model.kernel import ALL_FIXES, Kernel, fixes_of
 from rig.model.prediction import predict_scenario
 from rig.model.pv import MAXMEM_PFN, predict
 
@@ -27,16 +30,20 @@ def two_gib(reserved_end: int) -> list[E820Entry]:
 
 def test_a_ram_start_inside_a_page_leaves_the_region_a_page_short() -> None:
     nr = 0x20000  # dom0_mem=max:512M: max_pages = nr_pages
-    short = extra_mem.check(two_gib(0x20000038), nr, nr, MAXMEM_PFN, 0x80, whole_pages=False)
+    budget = extra_mem.budget(nr, nr, MAXMEM_PFN, 0x80)
+    assert budget == 0x80
+    short = extra_mem.check(two_gib(0x20000038), nr, budget, 0x80, whole_pages=False)
     assert short is not None
     assert short.regions == (PfnRange(0x20001, 0x20080),)  # RDX: 0x7f pages from RBX 0x20001
     assert short.destinations == (PfnRange(0x20001, 0x20081),)  # RSI: 0x80 remapped there
     assert short.pfn == 0x20080
     # the fix counts from the first whole page; a page-aligned RAM start never was affected;
     # nor is a dom0 whose max_pages leaves the budget room (dom0_mem without max:)
-    assert extra_mem.check(two_gib(0x20000038), nr, nr, MAXMEM_PFN, 0x80, True) is None
-    assert extra_mem.check(two_gib(0x20001000), nr, nr, MAXMEM_PFN, 0x80, False) is None
-    assert extra_mem.check(two_gib(0x20000038), nr, UINT_MAX, MAXMEM_PFN, 0x80, False) is None
+    assert extra_mem.check(two_gib(0x20000038), nr, budget, 0x80, True) is None
+    assert extra_mem.check(two_gib(0x20001000), nr, budget, 0x80, False) is None
+    roomy = extra_mem.budget(nr, UINT_MAX, MAXMEM_PFN, 0x80)
+    assert roomy == 10 * nr
+    assert extra_mem.check(two_gib(0x20000038), nr, roomy, 0x80, False) is None
 
 
 def test_the_issues_layout_is_one_page_short_on_each_kernel() -> None:
@@ -55,3 +62,44 @@ def test_the_issues_layout_is_one_page_short_on_each_kernel() -> None:
         assert p.short_region.destinations[-1].pages == region + 1
         assert predict(sp.machine_map, sp.nr_pages, sp.nr_pages, version).short_region is None
     assert "extra-mem-whole-pages" not in fixes_of((7, 2, 13))
+
+
+def _table_full(version: tuple[int, ...], limit: int | None = None) -> extra_mem.TableFull | None:
+    s = load("rig/regressions/layouts/extra-mem-table-full.toml")
+    sp = predict_scenario(s)
+    assert sp.nr_pages is not None
+    kernel = Kernel(version, e820_entries=limit)
+    return predict(sp.machine_map, sp.nr_pages, sp.max_pages, kernel, None, WITHOUT).table_full
+
+
+def test_the_walk_overflows_the_table_by_the_lines_the_kernels_printed() -> None:
+    """Debian's 7.2.13 printed 1811 "E820 table full" lines after 93179 dropped ones, two of
+    them its banner and command line: 94988; 6.1.192, whose budget is 31 pages smaller (no
+    iBFT area to remap), 1812 after 93210: 95020."""
+    for version, lines, steps in (((7, 2, 13), 94988, 98176), ((6, 1, 192), 95020, 98207)):
+        full = _table_full(version)
+        assert full is not None
+        assert (full.lines, full.steps, full.limit) == (lines, steps, 3200)
+        assert full.walked[1] == 0x40000000
+        # what the kernels printed as ignored, the budget's last page first
+        assert full.ignored == ((0x48000000, 0x48001000), (0x7FFE0000, 0x80000000),
+                                (0xFEC00000, 0xFEC01000), (0xFEE00000, 0xFEE01000),
+                                (0xFFFC0000, 0x100000000), (0xFD00000000, 0x10000000000),
+                                extra_mem.ISA)
+        assert full.unmapped_extra == (PfnRange(0x48000, 0x48001),)
+    # a correct kernel walks nothing
+    s = load("rig/regressions/layouts/extra-mem-table-full.toml")
+    sp = predict_scenario(s)
+    assert sp.nr_pages is not None
+    assert predict(sp.machine_map, sp.nr_pages, sp.max_pages, (7, 2, 13)).table_full is None
+
+
+def test_the_table_size_comes_from_the_kernels_configuration() -> None:
+    tiny = Kernel.e820_entries_of(KernelConfig.parse("# CONFIG_NUMA is not set\n", "tiny"))
+    debian = Kernel.e820_entries_of(KernelConfig.parse(
+        "CONFIG_NUMA=y\nCONFIG_NODES_SHIFT=10\n", "debian"))
+    assert (tiny, debian, Kernel.e820_entries_of(None)) == (131, 3200, None)
+    full = _table_full((7, 2, 13), tiny)
+    assert full is not None and full.lines == 94988 + 3200 - 131
+    # a walk shorter than the table's room overflows nothing
+    assert _table_full((7, 2, 13), 10**6) is None

@@ -42,6 +42,32 @@ def test_the_extra_memory_bug_is_named_on_each_kernel() -> None:
         assert "the extra_mem check says why" in checks["crash"][1]
 
 
+def test_the_overflowed_e820_table_is_named_and_explains_the_fault() -> None:
+    """The same finding's other face: with a budget larger than the remap, the 4 KiB walk
+    overflows the E820 table. 7.2.13 then faults in arch_xen_unpopulated_init() on the
+    budget's last page, which has no RAM entry; 6.1.192, which has no such function, boots
+    without the entries it ignored."""
+    checks = judged("extra-mem-table-full-7.2")
+    status, message = checks["extra_mem"]
+    assert status == "fail" and "1811 'E820 table full' line(s)" in message
+    assert "(93179 earlier lines were dropped)" in message
+    assert "so 94988 are ignored" in message and "48000-48001 has no E820 RAM entry" in message
+    assert "fix-extra-mem-whole-pages.patch" in message and "Known: rig's finding" in message
+    assert checks["crash"][0] == "crash" and "the extra_mem check says why" in checks["crash"][1]
+    status, message = judged("extra-mem-table-full-6.1")["extra_mem"]
+    assert status == "fail" and "so 95020 are ignored" in message
+
+
+def test_a_swap_that_halts_before_a_due_refusal_is_named() -> None:
+    """The 12-06 campaign's silent halt: ACPI data in the kernel's image, which a correct
+    kernel refuses, but the NVS in the image is swapped first, to a RAM entry that ends inside
+    a page: rig's first finding halts dom0 before the refusal is printed."""
+    status, message = judged("nvs-swap-halts-before-refusal-7.2")["refusal"]
+    assert status == "fail" and "and then refuses the layout" in message
+    assert "RAM [0x100000000, 0x1c8eacae8), ends inside a page" in message
+    assert "fix-swap-target-aligned.patch" in message
+
+
 def test_a_kernel_built_with_a_balloon_that_has_none_fails() -> None:
     status, message = judged("balloon-stats-again-reverted")["balloon_target"]
     assert status == "fail" and "CONFIG_XEN_BALLOON" in message

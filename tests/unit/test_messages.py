@@ -83,3 +83,19 @@ def test_a_line_with_two_hints_is_read_in_the_tables_order() -> None:
         if (found := noting.find(text)) is not None:
             noting.read(seen, text, found)
         assert seen.read == walk, text
+
+
+def test_a_full_e820_table_is_read_in_each_kernels_words() -> None:
+    """__e820__range_add() on a full table: 7.x "E820 table full", 6.x "too many entries"; an
+    empty add (the 4 KiB walk's) ends a byte before it starts and is only counted; printk's
+    dropped lines are summed."""
+    p = linux.LinuxParser()
+    for text in ("E820 table full; ignoring [mem 0x418446000-0x418445fff]",
+                 "too many entries; ignoring [mem 0x48000000-0x48000fff]",
+                 "e820: too many entries; ignoring [mem 0x000a0000-0x000fffff]",
+                 "** 93179 printk messages dropped **", "** 2 printk messages dropped **"):
+        p.feed(text)
+    info = p.finish()
+    assert info.e820_full_lines == 3
+    assert info.e820_ignored == [(0x48000000, 0x48001000), (0xA0000, 0x100000)]
+    assert info.printk_dropped == 93181
