@@ -29,8 +29,10 @@ OUT = TOP / "bench"
 #: the headline figures (issue "A verdict at the speed of the evidence"), with their targets
 TARGETS = {"full_ratio": "<= 1.0", "quick_ratio": "<= 0.6", "fixed_cost_s": "<= 0.2",
            "seed_matrix_ratio": "<= 2.0", "parse_vs_grep": ">= 0.1", "fuzz_scaling": ">= 1.8",
-           "predict_3000_holes_s": "<= 1.0"}
-KEYS = (*TARGETS, "fuzz_per_hour", "seed_matrix_j2_s", "parse_mb_s", "bench_s",
+           "predict_3000_holes_s": "<= 1.0",
+           # issue 32: the bench's fuzz set (10 layouts of seed 7, Debian's 6.1, up to 8 GiB)
+           "fuzz_per_hour": ">= 1200"}
+KEYS = (*TARGETS, "seed_matrix_j2_s", "parse_mb_s", "bench_s",
         "partial_bench_s")
 
 

@@ -8,7 +8,8 @@ from enum import Enum
 class Expect(Enum):
     """SAVED: a log from elsewhere (``rig parse``): rig's /init and Xen's count may be absent.
     FULL: rig's own boot to the end: /init reported, then Xen's count was asked for.
-    QUICK: rig's own boot stopped once Linux's memory setup was over (its ``Memory:`` line):
+    QUICK: rig's own boot stopped once Linux's memory setup was over (its last remap line, or
+    ``Memory:``, rig.parse.stages.QUICK_END):
     Xen's count was asked for then; /init and the balloon never ran."""
 
     SAVED = "saved"

@@ -17,7 +17,8 @@ def close(log: ParsedLog, checks: list[Check], expect: Expect, refused: bool) ->
     if expect is Expect.QUICK:
         checks.append(Check("boot", Status.SKIP, None, None,
                             "quick mode: rig stopped once Linux's memory setup was over (its "
-                            "Memory: line) and Xen had given its count; /init, the balloon and "
+                            "last remap line, or Memory:) and Xen had given its count; /init, "
+                            "the balloon and "
                             "what dom0 holds after boot were not judged"))
     if expect.init:
         init = log.init
@@ -107,8 +108,9 @@ def crash_check(log: ParsedLog, refusal: Check | None, expect: Expect,
         hits = [h for h in hits if h.kind not in refused_by]
     if not hits:
         return Check("crash", Status.PASS, None, None, "no crash line" if expect is not
-                     Expect.QUICK else "no crash line up to Linux's memory setup (its Memory: "
-                     "line, where a quick run stops; a crash after it is not looked for)")
+                     Expect.QUICK else "no crash line up to Linux's memory setup (its last "
+                     "remap line, or Memory:, where a quick run stops; a crash after it is not "
+                     "looked for)")
     hit = hits[0]
     if explained is None and refusal is not None and refusal.status is Status.FAIL \
             and hit.kind in refused_by:

@@ -71,7 +71,7 @@ class _Counter:
 def drive(child: Any, timeouts: dict[Stage, float] | None = None,
           silence: float | None = None, wait_exit: bool = False,
           query_xen: bool = True, started_at: float | None = None,
-          stop_at: Stage | None = None) -> ConsoleResult:
+          stop_at: Stage | None = None, setup_end: bytes | None = None) -> ConsoleResult:
     """Follow ``child`` (a pexpect spawn) until the guest is done, crashed, hung or gone.
 
     ``timeouts`` (from ``timeouts_for``) bound each stage; ``silence`` bounds the time without
@@ -81,9 +81,10 @@ def drive(child: Any, timeouts: dict[Stage, float] | None = None,
     (``wait_exit``). Silence is counted from ``started_at`` (when QEMU started) until the
     first output: a QEMU that froze before rig got here is a silence like any other.
     ``stop_at``: the stage after which the boot is done (quick mode: Stage.SETUP, Linux's
-    memory setup over; Xen is asked for its count then)."""
+    memory setup over; Xen is asked for its count then); ``setup_end``: the pattern of that
+    stage's line when not mem_init's (rig.parse.stages.QUICK_END)."""
     watch = _Watch(child, timeouts or timeouts_for("tcg"), silence or silence_for("tcg"),
-                   started_at, stop_at)
+                   started_at, stop_at, setup_end)
     try:
         ended = watch.stages()
         if ended is not None:
@@ -103,7 +104,8 @@ class _Watch:
     """One boot followed through its stages: what was reached when, and how it ended."""
 
     def __init__(self, child: Any, limits: dict[Stage, float], quiet: float,
-                 started_at: float | None, stop_at: Stage | None = None) -> None:
+                 started_at: float | None, stop_at: Stage | None = None,
+                 setup_end: bytes | None = None) -> None:
         self.child, self.limits, self.quiet = child, limits, quiet
         self.counter = _Counter(child.logfile_read)
         child.logfile_read = self.counter
@@ -116,7 +118,8 @@ class _Watch:
         self.timeline: dict[str, float] = {Stage.FIRMWARE.value: 0.0}
         self.fatal = [(kind, re.compile(rx.encode())) for kind, rx in crash.LIVE_FATAL]
         self.reached = Stage.FIRMWARE
-        self.remaining = list(STAGE_PATTERNS)
+        self.remaining = [(s, setup_end if s is Stage.SETUP and setup_end else rx)
+                          for s, rx in STAGE_PATTERNS]
         if stop_at is not None:
             last = [s for s, _ in STAGE_PATTERNS].index(stop_at)
             self.remaining = self.remaining[:last + 1]

@@ -221,6 +221,8 @@ class _Boot:
         self.bios: Path | None = None
         #: what Xen was handed as dom0's kernel (found while rendering)
         self.image: vmlinux.Image | None = None
+        #: the kernel artifact as given (a bzImage's header names its release)
+        self.kernel_path: Path | None = None
         #: SeaBIOS's debug console, kept beside the console log
         self.firmware_log = log_path.with_name("firmware.log")
         #: the thread importing what comes after the boot, once QEMU runs
@@ -282,7 +284,7 @@ class _Boot:
         s, run_dir, live = self.s, self.run_dir, self.live
         assert live.artifacts is not None and live.accelerator is not None
         image = dom0_image(s, kernel)
-        self.image = image
+        self.image, self.kernel_path = image, Path(kernel.path)
         live.artifacts.kernel.loaded = _loaded(image)
         # short, space-free names inside the private run folder for the multiboot module lines
         for name, path in (("xen", xen.path), ("vmlinuz", image.path)):
@@ -352,7 +354,8 @@ class _Boot:
             console = drive(m.console, timeouts_for(choice.accel, opts.timeouts, scale),
                             opts.silence or silence_for(choice.accel, scale),
                             started_at=m.started_at,
-                            stop_at=Stage.SETUP if opts.quick else None)
+                            stop_at=Stage.SETUP if opts.quick else None,
+                            setup_end=self._quick_end() if opts.quick else None)
             given = (opts.silence is not None if console.outcome is Outcome.SILENT
                      else console.waited_for in (opts.timeouts or {}))
             if console.outcome in (Outcome.TIMEOUT, Outcome.SILENT) and scale > 1 and not given:
@@ -367,6 +370,14 @@ class _Boot:
         live.console = console.record()
         return live.console, exit_status
 
+    def _quick_end(self) -> bytes:
+        """The line after which a quick boot's checks have their evidence, from the booted
+        kernel's release (its image's header)."""
+        path = self.kernel_path
+        if path is None:
+            return quick_end(None, None)
+        return quick_end(images.kernel_release(path), images.kernel_upstream(path))
+
     def _judge(self, kernel: Artifact, console: ConsoleRecord, exit_status: int | None,
                esp: Path | None) -> Result:
         self.settle()
@@ -374,6 +385,22 @@ class _Boot:
 
         return judged.finished(self.s, self.live, self.log_path, self.firmware_log, kernel,
                                self.image, console, exit_status, esp, self.opts.quick)
+
+
+def quick_end(release: str | None, upstream: str | None) -> bytes:
+    """The live pattern of the last line of Linux's memory setup a quick boot's checks need,
+    for a kernel of ``release`` (rig.parse.stages.QUICK_END): 6.12+ (the NVS swap's kernels)
+    "Remapped N non-RAM page(s)", 3.17+ "Remapped N page(s)", else, or undated, Memory:."""
+    from rig.model.kernel import fixes_of, release_version
+    from rig.parse.stages import QUICK_END
+
+    try:
+        version = release_version(release or "", upstream)
+    except ValueError:
+        return QUICK_END["memory"].live
+    if "nvs-swap" in fixes_of(version):
+        return QUICK_END["nonram"].live
+    return QUICK_END["remapped" if version[:2] >= (3, 17) else "memory"].live
 
 
 def _import_after_boot() -> threading.Thread:

@@ -20,6 +20,7 @@ CONSOLE = textwrap.dedent(r"""
     out = sys.stdout
     for line in ("(XEN) Xen version 4.17.7 (Debian)", "(XEN) *** Building a PV Dom0 ***",
                  "[    0.000000] Linux version 6.1.0-57-amd64 (x) #1 SMP",
+                 "[    1.190173] Remapped 128 page(s)",
                  "[    2.209732] Memory: 206944K/1048572K available (14343K kernel code)"):
         out.write(line + "\r\n"); out.flush()
     lost = int(sys.argv[1])  # CTRL-a lost on the line before Xen sees any
@@ -45,7 +46,8 @@ CONSOLE = textwrap.dedent(r"""
 """)
 
 
-def boot(limit: float, stop_at: Stage | None = None, lost: int = 0) -> ConsoleResult:
+def boot(limit: float, stop_at: Stage | None = None, lost: int = 0,
+         setup_end: bytes | None = None) -> ConsoleResult:
     """The fake console driven as rig drives QEMU's: each stage allowed ``limit`` seconds;
     ``lost``: CTRL-a the line loses before Xen sees any."""
     child = pexpect.spawn(sys.executable, ["-u", "-c", CONSOLE, str(lost)], timeout=10)
@@ -53,7 +55,11 @@ def boot(limit: float, stop_at: Stage | None = None, lost: int = 0) -> ConsoleRe
     child.delaybeforesend = None  # keys go out at once, as rig.machine.qemu sends them
     child.logfile_read = io.BytesIO()  # the console log, as rig.machine.qemu gives it a file
     try:
-        return drive(child, {s: limit for s in Stage}, 5.0, stop_at=stop_at)
+        log = child.logfile_read
+        result = drive(child, {s: limit for s in Stage}, 5.0, stop_at=stop_at,
+                       setup_end=setup_end)
+        result.message = log.getvalue().decode()  # what rig saw, for the test to read
+        return result
     finally:
         child.close(force=True)
 
@@ -63,6 +69,18 @@ def test_a_quick_boot_is_done_at_linuxs_memory_setup() -> None:
     assert result.outcome is Outcome.DONE and result.stage is Stage.SETUP
     assert {"xen", "dom0-build", "linux", "setup", "xen-query"} <= set(result.timeline)
     assert "init" not in result.timeline
+
+
+def test_a_quick_boot_stops_at_the_kernels_last_remap_line() -> None:
+    """rig.parse.stages.QUICK_END: a 3.17+ kernel's setup is over at "Remapped N page(s)";
+    Xen is asked for its count before Linux prints Memory: (the line is then never waited
+    for)."""
+    from rig.parse.stages import QUICK_END
+
+    result = boot(5.0, Stage.SETUP, setup_end=QUICK_END["remapped"].live)
+    assert result.outcome is Outcome.DONE and "xen-query" in result.timeline
+    seen = result.message
+    assert seen.index("Remapped 128") < seen.index("'q' pressed")
 
 
 def test_a_full_boot_waits_for_init() -> None:
@@ -80,3 +98,14 @@ def test_a_lost_switch_to_xen_is_sent_again() -> None:
 def test_xen_that_never_answers_leaves_the_boot_done_without_the_dump() -> None:
     result = boot(0.3, Stage.SETUP, lost=100)
     assert result.outcome is Outcome.DONE and "xen-query" not in result.timeline
+
+
+def test_the_quick_end_follows_the_kernels_release() -> None:
+    from rig.parse.stages import QUICK_END
+    from rig.runner.run import quick_end
+
+    assert quick_end("7.2.13+deb14-amd64", "7.2.13") == QUICK_END["nonram"].live
+    assert quick_end("6.12.118+deb13-amd64", None) == QUICK_END["nonram"].live
+    assert quick_end("6.1.0-57-amd64", "6.1.192") == QUICK_END["remapped"].live
+    assert quick_end("3.16.0-4-amd64", None) == QUICK_END["memory"].live
+    assert quick_end(None, None) == QUICK_END["memory"].live
