@@ -54,8 +54,25 @@ def one(seed: int, index: int, *, kernel: str = "6.1", xen: str = "4.17",
             continue
         if firmware_problem(s) is not None:
             continue
+        if aim and _refused_by_design(s) and aimer.random() >= KEEP_REFUSALS:
+            continue
         return s
     raise RuntimeError(f"{name}: no valid layout in {TRIES} draws")  # pragma: no cover
+
+
+#: the share of aimed draws kept when every kernel must refuse them by design (a reserved or
+#: ACPI data entry where Xen puts the kernel): 8 of the 12 plain draws of seed 4243 on 6.12.118
+#: ended so; the rest are drawn again, so boots go where outcomes differ
+KEEP_REFUSALS = 0.25
+
+
+def _refused_by_design(s: Scenario) -> bool:
+    """A typed entry other than NVS (which a 6.12+ kernel swaps away) or unusable (which dom0
+    takes as RAM) on the window where Xen puts a PV kernel (ALLOCATIONS): the kernel refuses
+    the layout, whatever else it holds."""
+    lo, hi = ALLOCATIONS
+    return any(h.kind in ("reserved", "acpi") and h.start < hi and lo < h.end
+               for h in s.holes)
 
 
 def _draw(rng: random.Random, name: str, max_memory: int) -> Scenario:
@@ -157,11 +174,15 @@ def _aimed(rng: random.Random, s: Scenario) -> Scenario:
                        dom0_mem=format_size(amount))
     if shape == "extra":
         # a non-RAM entry above nr_pages whose end is a byte: the RAM after it starts inside a
-        # page, and max: = the amount leaves no room for the kernel's rounding (finding 2)
+        # page. max: = the amount leaves no room for the kernel's rounding (finding 2, the
+        # remap's BUG); a max: above it runs the budget out further on, where the kernel
+        # walks the rest of the entry 4 KiB at a time (finding 2's table overflow)
         start = amount + rng.randrange(1, 64) * MiB
         holes.append(Hole(start, rng.randrange(1, 64) * PAGE_SIZE + rng.randrange(1, PAGE_SIZE),
                           rng.choice(("reserved", "acpi", "unusable"))))
-        return replace(s, holes=tuple(sorted(holes, key=lambda x: x.start)),
-                       dom0_mem=f"max:{format_size(amount)}")
+        over = rng.choice((0, rng.randrange(4, 256) * MiB))
+        mem = (f"{format_size(amount)},max:{format_size(amount + over)}" if over
+               else f"max:{format_size(amount)}")
+        return replace(s, holes=tuple(sorted(holes, key=lambda x: x.start)), dom0_mem=mem)
     relative = rng.choice(("-25%", "75%", "max:-512M", "1G+10%", "max:90%"))
     return replace(s, dom0_mem=relative)

@@ -105,3 +105,18 @@ def test_pvh_mode_draws_q35_layouts_only() -> None:
         1, 20, mode="pvh", kernel="6.12", xen="4.20")]
     for s in scenarios:
         validate(s)
+
+
+def test_aimed_draws_thin_the_by_design_refusal_and_reach_the_table_overflow() -> None:
+    """--aim redraws three in four layouts that every kernel must refuse (a reserved or ACPI
+    data entry where Xen puts the kernel), and draws finding 2's table-overflow shape
+    (dom0_mem=X,max:Y above an entry whose end is a byte). Counted on 200 layouts of the
+    12-06 campaign's seed: 64 refusals plain, 24 aimed; 5 overflows plain, 23 aimed."""
+    from rig.model.coverage import coverage
+    from rig.runner.fuzz_layouts import _refused_by_design
+
+    plain = generate(20261206, 200, kernel="7.2", xen="4.20")
+    aimed = generate(20261206, 200, kernel="7.2", xen="4.20", aim=True)
+    assert sum(map(_refused_by_design, aimed)) * 2 < sum(map(_refused_by_design, plain))
+    rule = "model: E820 table overflows (finding 2)"
+    assert coverage(aimed)[rule] > 3 * coverage(plain)[rule]
