@@ -22,6 +22,9 @@ def add(sub: Commands) -> None:
                          "entries across nr_pages, RAM above nr_pages starting inside a page "
                          "under max:, relative dom0_mem (the same seed without --aim draws "
                          "the same layouts as before)")
+    fz.add_argument("--shard", metavar="I/N",
+                    help="boot only every Nth of the N scenarios from the Ith on: N CI jobs "
+                         "with the same seed boot one campaign between them")
     fz.add_argument("--replay", type=Path, metavar="DIR",
                     help="boot a kept reproducer (a folder under disagreements/) again, -n "
                          "times, and say how often it disagrees the same way")
@@ -76,7 +79,7 @@ def main(a: argparse.Namespace) -> int:
     reporting.check(a)
     req = fuzz.FuzzRequest(a.count, a.seed, kernel or "6.1", xen or "4.17", a.max_memory,
                            a.jobs, a.results, a.accel, a.offline, a.mode, quick=not a.full,
-                           folder=reporting.folder(a), aim=a.aim)
+                           folder=reporting.folder(a), aim=a.aim, shard=a.shard)
     plan = fuzz.prepare(req)
     print(f"rig: fuzz seed {req.seed}: {len(plan.cells)} scenario(s), {req.jobs} at a time, "
           f"results in {plan.folder}", file=sys.stderr)

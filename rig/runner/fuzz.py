@@ -21,7 +21,7 @@ from rig.machine import build
 from rig.model.coverage import BOOTED, coverage
 from rig.output.paths import check_output_dir
 from rig.runner.fuzz_layouts import MAX_MEMORY, generate
-from rig.runner.matrix import Cell, CellResult, expect, run_matrix
+from rig.runner.matrix import Cell, CellResult, expect, run_matrix, shard
 from rig.runner.run import results_folder
 
 #: what each check's disagreement means: who disagrees with rig's model
@@ -120,6 +120,9 @@ class FuzzRequest:
     folder: Path | None = None
     #: also draw the shapes the plain draw misses (rig.runner.fuzz_layouts.one)
     aim: bool = False
+    #: "I/N": only every Nth scenario from the Ith on (rig.runner.matrix.shard), so that N
+    #: CI jobs boot one campaign between them
+    shard: str | None = None
 
 
 @dataclass
@@ -143,6 +146,9 @@ def prepare(req: FuzzRequest) -> Fuzz:
     check_output_dir(req.results, "--results")
     scenarios = generate(req.seed, req.count, kernel=req.kernel, xen=req.xen,
                          max_memory=req.max_memory, mode=req.mode, aim=req.aim)
+    if req.shard:
+        mine = {c.index for c in shard([Cell(i, ()) for i in range(req.count)], req.shard)}
+        scenarios = [s for i, s in enumerate(scenarios) if i in mine]
     folder = req.folder or results_folder(req.results, f"fuzz-{req.seed}")
     cells = []
     for i, s in enumerate(scenarios):
@@ -177,7 +183,8 @@ def boot(fuzz: Fuzz) -> Fuzz:
         kept.add(sig)
     fuzz.found.sort(key=lambda d: d.scenario)
     (folder / "fuzz.json").write_text(json.dumps({
-        "schema": 1, "seed": req.seed, "count": req.count, "kernel": req.kernel,
+        "schema": 1, "seed": req.seed, "count": req.count, "shard": req.shard,
+        "kernel": req.kernel,
         "xen": req.xen, "scenarios": [ScenarioRecord.of(s).to_builtins()
                                       for s in fuzz.scenarios],
         "disagreements": [d.to_json() for d in fuzz.found],

@@ -120,3 +120,15 @@ def test_aimed_draws_thin_the_by_design_refusal_and_reach_the_table_overflow() -
     assert sum(map(_refused_by_design, aimed)) * 2 < sum(map(_refused_by_design, plain))
     rule = "model: E820 table overflows (finding 2)"
     assert coverage(aimed)[rule] > 3 * coverage(plain)[rule]
+
+
+def test_a_shard_takes_every_nth_scenario(tmp_path: Path) -> None:
+    """`rig fuzz N --seed S --shard I/N`: CI jobs with the same seed boot one campaign between
+    them, each scenario once."""
+    from rig.runner.fuzz import FuzzRequest, prepare
+
+    names = [[s.name for s in prepare(FuzzRequest(10, 5, folder=tmp_path / str(i),
+                                                  shard=f"{i}/3")).scenarios]
+             for i in (1, 2, 3)]
+    assert names[1] == ["fuzz-5-001", "fuzz-5-004", "fuzz-5-007"]
+    assert sorted(sum(names, [])) == [f"fuzz-5-{i:03d}" for i in range(10)]
