@@ -26,6 +26,7 @@ from rig.errors import UsageError
 from rig.machine import build, render
 from rig.machine.images import seabios
 from rig.machine.timeouts import BASE_TIMEOUTS, TCG_SLOWDOWN, Stage
+from rig.model.prediction import predict_scenario
 from rig.parse.init import MARKER
 from rig.runner.render_folder import render_folder
 from rig.runner.run import validate
@@ -47,6 +48,37 @@ TEMPLATE_OPTIONS = ["-nographic",
                     "-net nic,model=virtio,macaddr=52:54:00:12:34:58 -net user",
                     "-m {memory}", "-monitor none"]
 DONE_PROMPT = f"{MARKER} stage done"
+INIT_PROMPT = f"{MARKER} stage init"
+#: the lines /init prints for the lab (guest_checks) and the pattern LAVA's monitor reads them
+#: by: each becomes a test case of that name in LAVA's results
+CHECKS_START = f"{MARKER} checks"
+CHECK_LINE = f"{MARKER} check"
+CHECK_PATTERN = CHECK_LINE + r" (?P<test_case_id>[a-z_]+) (?P<result>pass|fail)"
+
+
+def guest_checks(s: Scenario) -> list[str]:
+    """The shell lines /init runs for a lab: rig's checks that the guest can make itself, each
+    printed as ``RIG: check NAME pass|fail expected X observed Y``. A lab sees only the
+    guest's console, never rig's judge, so the expected values are ``rig predict``'s, from the
+    scenario alone, rendered into /init: ``predicted_remap`` (dom0's "Remapped N page(s)"
+    against the model; kernels that remap, 3.17+) and ``boot`` (/init got this far). The
+    whole judgement stays ``rig parse`` of LAVA's log. None when the model says dom0 stops
+    before /init (a refusal) or cannot say what it remaps."""
+    sp = predict_scenario(s)
+    p = sp.prediction
+    if p is None or p.conflict is not None or p.kernel_conflict is not None \
+            or p.era.value not in ("D", "E"):
+        return []
+    remapped = "$(dmesg | sed -n 's/.* Remapped \\([0-9]*\\) page(s).*/\\1/p' | head -n 1)"
+    return [
+        f'echo "{CHECKS_START}"',
+        "rig_check() {  # name expected observed",
+        '  if [ "$2" = "$3" ]; then r=pass; else r=fail; fi',
+        f'  echo "{CHECK_LINE} $1 $r expected $2 observed ${{3:-none}}"',
+        "}",
+        f'rig_check predicted_remap {p.remapped_pages} "{remapped}"',
+        "rig_check boot done done",
+    ]
 
 
 @dataclass
@@ -85,9 +117,12 @@ def _seconds(stages: tuple[Stage, ...], kvm: bool) -> int:
     return int(sum(BASE_TIMEOUTS[s] for s in stages) * scale)
 
 
-def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False) -> Yaml:
+def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False,
+        checks: bool = False) -> Yaml:
     """The job definition. ``files``: the URL (or file:// path) of each deployed file by name
-    (xen, vmlinuz, initrd.gz, rig.iso, bios.bin, rig-e820.bin)."""
+    (xen, vmlinuz, initrd.gz, rig.iso, bios.bin, rig-e820.bin). ``checks``: /init prints
+    guest_checks(), and a monitor test reads them into LAVA's results (the boot then ends
+    at /init's first line, as a monitor only sees what comes after the boot)."""
     images: dict[str, dict[str, str]] = {}
     if "-bios" in lab.media:
         # rig's test firmware and the entries it makes (rig.machine.images.seabios)
@@ -109,6 +144,7 @@ def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False) 
         images["initrd"] = {"url": files["initrd.gz"], "image_arg": ""}
     boot_s = _seconds((Stage.XEN, Stage.DOM0_BUILD, Stage.LINUX, Stage.INIT, Stage.DONE), kvm)
     query_s = max(30, _seconds((Stage.XEN_QUERY,), kvm))
+    init_s = _seconds((Stage.INIT, Stage.DONE), kvm)
     return {
         "device_type": "qemu",
         "job_name": f"rig {s.name}",
@@ -123,7 +159,10 @@ def job(s: Scenario, lab: LabArgs, files: dict[str, str], *, kvm: bool = False) 
         "actions": [
             {"deploy": {"timeout": {"minutes": 10}, "to": "tmpfs", "images": images}},
             {"boot": {"method": "qemu", "media": "tmpfs", "timeout": {"seconds": boot_s},
-                      "prompts": [DONE_PROMPT]}},
+                      "prompts": [INIT_PROMPT if checks else DONE_PROMPT]}},
+            *([{"test": {"timeout": {"seconds": init_s}, "monitors": [{
+                "name": "rig", "start": CHECKS_START, "end": DONE_PROMPT,
+                "pattern": CHECK_PATTERN}]}}] if checks else []),
             {"test": {"timeout": {"seconds": query_s}, "interactive": [{
                 "name": "xen-query",
                 "prompts": [DONE_PROMPT],
@@ -154,7 +193,8 @@ def job_for(s: Scenario, folder: Path, base_url: str, *, kvm: bool = False) -> Y
                                debug_log=str(folder / "firmware.log"), **firmware)
     files = {name: f"{base_url.rstrip('/')}/{name}" for name in local}
     files.update({f"{name}:local": path for name, path in local.items()})
-    return job(s, split_args(render.qemu_args(spec)), files, kvm=kvm)
+    return job(s, split_args(render.qemu_args(spec)), files, kvm=kvm,
+               checks=bool(guest_checks(s)))
 
 
 def device(context: Yaml) -> Yaml:
@@ -221,7 +261,7 @@ def write_job(s: Scenario, out: Path, artifact_url: str | None, kvm: bool,
     if s.firmware_entries:
         seabios.firmware(offline=offline)
     out = out.absolute()
-    render_folder(s, out, accel="kvm" if kvm else "tcg")
+    render_folder(s, out, accel="kvm" if kvm else "tcg", init_commands=guest_checks(s))
     base = (artifact_url or out.as_uri()).rstrip("/")
     definition = job_for(s, out, base, kvm=kvm)
     (out / "job.yaml").write_text(

@@ -49,16 +49,18 @@ def _readme(s: Scenario, unpacked: str | None, missing: list[str]) -> str:
     return "\n".join(readme) + "\n"
 
 
-def render_folder(s: Scenario, dest: Path, accel: str = "tcg") -> list[Path]:
+def render_folder(s: Scenario, dest: Path, accel: str = "tcg",
+                  init_commands: list[str] | None = None) -> list[Path]:
     """Write every generated file of ``s`` to ``dest`` (``rig render``): the QEMU arguments,
-    grub.cfg, both command lines, /init, the test firmware's entries and the prediction.
+    grub.cfg, both command lines, /init (with ``init_commands`` before its last line), the
+    test firmware's entries and the prediction.
     Artifacts already in the cache are linked in, so the folder boots by hand; missing ones are
     named in README.txt."""
     dest.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {
         "xen.cmdline": render.xen_cmdline(s) + "\n",
         "dom0.cmdline": render.dom0_cmdline(s) + "\n",
-        "init": render.init_script(),
+        "init": render.init_script(init_commands),
         "prediction.json": json.dumps(
             ScenarioPredictionRecord.of(predict_scenario(s)).to_builtins(), indent=2) + "\n",
     }

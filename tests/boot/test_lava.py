@@ -1,8 +1,9 @@
 """rig's LAVA job on LAVA's own dispatcher (lava-run, Debian 12's lava-dispatcher 2023.01): the
 job boots the scenario on a qemu device as lava-server's device type renders it, and `rig parse`
 of LAVA's log gives the verdict, the counts and the checks `rig run` gives for the same
-scenario. Both boot Xen by QEMU's multiboot loader; seed-8g's holes are made by rig's test
-firmware, deployed as two more images (-bios, -fw_cfg)."""
+scenario; LAVA's own results hold the checks /init made in the guest, by rig's names. Both
+boot Xen by QEMU's multiboot loader; seed-8g's holes are made by rig's test firmware, deployed
+as two more images (-bios, -fw_cfg)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,6 @@ def test_lava_job_gives_rig_runs_verdict(name: str, tmp_path: Path,
     theirs = {c["name"]: c["status"] for c in lava_doc["checks"]}
     assert {k: theirs.get(k) for k in SHARED} == {k: ours.get(k) for k in SHARED}
     assert theirs["lava"] == "pass"
+    # the lab's own results hold the checks the guest made (rig.runner.lava_job.guest_checks)
+    cases = {r["case"]: r["result"] for r in lava_doc["lava"]["results"]}
+    assert cases.get("predicted_remap") == "pass" and cases.get("boot") == "pass", cases

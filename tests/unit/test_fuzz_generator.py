@@ -131,4 +131,4 @@ def test_a_shard_takes_every_nth_scenario(tmp_path: Path) -> None:
                                                   shard=f"{i}/3")).scenarios]
              for i in (1, 2, 3)]
     assert names[1] == ["fuzz-5-001", "fuzz-5-004", "fuzz-5-007"]
-    assert sorted(sum(names, [])) == [f"fuzz-5-{i:03d}" for i in range(10)]
+    assert sorted(n for shard in names for n in shard) == [f"fuzz-5-{i:03d}" for i in range(10)]

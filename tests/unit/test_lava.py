@@ -116,3 +116,29 @@ def test_the_examples_are_what_rig_writes(name: str) -> None:
     job = lava.job_for(load(name), Path("/srv/rig") / name,
                        f"https://artifacts.example/rig/{name}")
     assert yaml.safe_load(path.read_text()) == job
+
+
+def test_the_lab_gets_the_checks_the_guest_can_make() -> None:
+    """/init compares dom0's remap with rig predict's count, rendered in (the lab never runs
+    rig's judge), and a monitor test turns each "RIG: check NAME pass|fail" into a LAVA test
+    case."""
+    import re
+    import subprocess
+
+    s = load("pci-hole")
+    lines = lava.guest_checks(s)
+    assert lines[0] == 'echo "RIG: checks"'
+    assert any(line.startswith("rig_check predicted_remap 97 ") for line in lines)
+    job = lava.job_for(s, Path("/srv/rig/pci-hole"), "https://lab.example/rig")
+    boot, monitor = job["actions"][1]["boot"], job["actions"][2]["test"]["monitors"][0]
+    assert boot["prompts"] == ["RIG: stage init"]
+    assert (monitor["start"], monitor["end"]) == ("RIG: checks", "RIG: stage done")
+    # the lines as a shell runs them, against a kernel's ring buffer, read by LAVA's pattern
+    for printed, result in (("97", "pass"), ("98", "fail")):
+        dmesg = (f'dmesg() {{ printf "[    3.1] Remapped {printed} page(s)\\n'
+                 '[    3.2] Remapped 2 non-RAM page(s)\\n"; }\n')
+        out = subprocess.run(["sh", "-c", dmesg + "\n".join(lines)], capture_output=True,
+                             text=True, check=True).stdout
+        cases = {m["test_case_id"]: m["result"]
+                 for m in re.finditer(monitor["pattern"], out)}
+        assert cases == {"predicted_remap": result, "boot": "pass"}, out
