@@ -33,3 +33,16 @@ def test_signatures_count_layouts_and_keep_the_first_reproducer() -> None:
     assert [s["count"] for s in sigs] == [3, 1]
     assert sigs[0]["reproducer"] == "/r/0" and sigs[0]["checks"] == ["crash", "extra_mem"]
     assert sigs[0]["scenarios"] == ["fuzz-1-000", "fuzz-1-001", "fuzz-1-002"]
+
+
+def test_a_console_line_cut_short_is_the_same_signature() -> None:
+    """The console check quotes the live line when the crash pattern matched, sometimes before
+    the rest of it arrived (seed 4242's BUG: "... at arch/x86/xen/setup" once, "setup.c:95!"
+    on a replay): the minimiser took the two for different outcomes."""
+    cut = [("console", "crash", "boot", "linux-bug during stage linux: [    4.613521] kernel "
+            "BUG at arch/x86/xen/setup")]
+    whole = [("console", "crash", "boot", "linux-bug during stage linux: [    4.039787] kernel "
+              "BUG at arch/x86/xen/setup.c:95!")]
+    assert signature(cut) == signature(whole)
+    assert signature(cut) != signature([("console", "crash", "boot",
+                                         "dom0-halt during stage linux: (XEN) Hardware Dom0")])
