@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+import tomli_w
+
 from rig.domain import acpi_table, qemu_ram
 from rig.domain.acpi_table import OFFSET
 from rig.domain.dom0mem import Dom0Mem
@@ -149,38 +151,36 @@ class Scenario:
         return tuple(h for h in self.holes if h.typed is None)
 
     def to_toml(self) -> str:
-        """The scenario as a file ``rig run`` loads back to the same scenario."""
-        lines = [f"name = {_q(self.name)}", f"description = {_q(self.description)}", "",
-                 "[machine]", f"type = {_q(self.machine_type)}",
-                 f"memory = {_q(_toml_size(self.memory))}"]
+        """The scenario as a file ``rig run`` loads back to the same scenario (tomli-w: any
+        text, a description with a newline or a control character included, is escaped as
+        TOML wants)."""
+        machine: dict[str, object] = {"type": self.machine_type,
+                                      "memory": _toml_size(self.memory)}
         if self.below_4g is not None:
-            lines.append(f"below_4g = {_q(hex(self.below_4g))}")
-        lines += [f"firmware = {_q(self.firmware)}", f"cpus = {self.cpus}"]
+            machine["below_4g"] = hex(self.below_4g)
+        machine |= {"firmware": self.firmware, "cpus": self.cpus}
         if self.loader != "direct":
-            lines.append(f"loader = {_q(self.loader)}")
-        lines.append("")
-        for h in self.holes:
-            lines += ["[[holes]]", f"start = {_q(hex(h.start))}", f"size = {_q(hex(h.size))}",
-                      f"kind = {_q(h.kind)}", *(["acpi_table = true"] if h.acpi_table else []),
-                      ""]
-        lines += ["[xen]", f"version = {_q(self.xen_version)}"]
+            machine["loader"] = self.loader
+        holes = [{"start": hex(h.start), "size": hex(h.size), "kind": h.kind,
+                  **({"acpi_table": True} if h.acpi_table else {})} for h in self.holes]
+        xen: dict[str, object] = {"version": self.xen_version}
         if self.dom0_mem:
-            lines.append(f"dom0_mem = {_q(self.dom0_mem)}")
+            xen["dom0_mem"] = self.dom0_mem
         if self.xen_cmdline:
-            lines.append(f"cmdline = {_q(self.xen_cmdline)}")
-        lines += ["", "[dom0]", f"kernel = {_q(self.kernel)}"]
+            xen["cmdline"] = self.xen_cmdline
+        dom0: dict[str, object] = {"kernel": self.kernel}
         if self.dom0_cmdline:
-            lines.append(f"cmdline = {_q(self.dom0_cmdline)}")
+            dom0["cmdline"] = self.dom0_cmdline
         if self.dom0_mode != "pv":
-            lines.append(f"mode = {_q(self.dom0_mode)}")
+            dom0["mode"] = self.dom0_mode
         if self.initrd_pad:
-            lines.append(f"initrd_pad = {self.initrd_pad}")
-        return "\n".join(lines) + "\n"
-
-
-def _q(text: str) -> str:
-    """A TOML basic string (validation keeps newlines and NULs out of every value)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            dom0["initrd_pad"] = self.initrd_pad
+        doc: dict[str, object] = {"name": self.name, "description": self.description,
+                                  "machine": machine}
+        if holes:
+            doc["holes"] = holes
+        doc |= {"xen": xen, "dom0": dom0}
+        return tomli_w.dumps(doc)
 
 
 def _toml_size(n: int) -> str:

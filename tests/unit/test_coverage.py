@@ -46,5 +46,8 @@ def test_aiming_covers_what_the_plain_draw_misses_and_changes_nothing_else() -> 
     for rule in ("entries sharing a page", "entry across nr_pages", "dom0_mem negative",
                  "dom0_mem percent"):
         assert before[rule] <= 1 < after[rule], (rule, before[rule], after[rule])
-    assert after["model: extra memory a page short (finding 2)"] \
-        > before["model: extra memory a page short (finding 2)"]
+    # the aimed extra-memory shape draws finding 2's two faces, half each
+    faces = ("model: extra memory a page short (finding 2)",
+             "model: E820 table overflows (finding 2)")
+    assert sum(after[f] for f in faces) > sum(before[f] for f in faces) + 10, \
+        [(before[f], after[f]) for f in faces]

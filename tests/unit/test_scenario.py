@@ -145,6 +145,17 @@ def test_to_toml_loads_back_to_the_same_scenario(name: str, tmp_path: Path) -> N
     assert load(str(path)) == s
 
 
+def test_any_description_round_trips(tmp_path: Path) -> None:
+    """`rig replay` names a scenario's description after a log's file name, which may hold a
+    newline or a control character: the file rig writes must load back (tomli-w escapes)."""
+    from dataclasses import replace
+
+    s = replace(load("pci-hole"), description='a\nb\x1b[0m\t"c"\\ d\x7f')
+    path = tmp_path / "s.toml"
+    path.write_text(s.to_toml())
+    assert load(str(path)).description == s.description
+
+
 def test_a_layout_q35_cannot_hold_has_no_pvh_form() -> None:
     # seed-8g keeps RAM to 0xbb000000; q35, the only machine with QEMU's IOMMUs, stops at 2 GiB
     with pytest.raises(ScenarioError) as err:
