@@ -18,7 +18,7 @@ TOP = Path(__file__).resolve().parents[2]
 README = TOP / "README.md"
 #: README and the guides its longer sections moved to (issue 33): their examples are the same
 #: contract
-GUIDES = (README, TOP / "docs" / "pvh.md")
+GUIDES = (README, *(TOP / "docs" / name for name in ("guide.md", "pvh.md")))
 _RIG = re.compile(r"^ {4}.*?scripts/rig (.*)$")
 
 
