@@ -1,6 +1,6 @@
 """rig's benchmarks: how fast a verdict comes, and how the cost grows.
 
-Writes bench/results.json and bench/results.md (the README shows the table). Every figure is a
+Writes bench/results.json and bench/results.md (docs/speed.md explains them). Every figure is a
 median of several runs, with min and max; comparisons are measured side by side, alternating.
 BENCH_RUNS (default 3) and BENCH_PAIRS (default 5) set the repetitions.
 """

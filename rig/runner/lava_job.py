@@ -61,7 +61,7 @@ def guest_checks(s: Scenario) -> list[str]:
     printed as ``RIG: check NAME pass|fail expected X observed Y``. A lab sees only the
     guest's console, never rig's judge, so the expected values are ``rig predict``'s, from the
     scenario alone, rendered into /init: ``predicted_remap`` (dom0's "Remapped N page(s)"
-    against the model; kernels that remap, 3.17+) and ``boot`` (/init got this far). The
+    against the model; kernels that remap, 3.18+) and ``boot`` (/init got this far). The
     whole judgement stays ``rig parse`` of LAVA's log. None when the model says dom0 stops
     before /init (a refusal) or cannot say what it remaps."""
     sp = predict_scenario(s)

@@ -390,8 +390,9 @@ class _Boot:
 def quick_end(release: str | None, upstream: str | None) -> bytes:
     """The live pattern of the last line of Linux's memory setup a quick boot's checks need,
     for a kernel of ``release`` (rig.parse.stages.QUICK_END): 6.12+ (the NVS swap's kernels)
-    "Remapped N non-RAM page(s)", 3.17+ "Remapped N page(s)", else, or undated, Memory:."""
-    from rig.model.kernel import fixes_of, release_version
+    "Remapped N non-RAM page(s)", 3.18+ (eras D and E) "Remapped N page(s)", else, or undated,
+    Memory:."""
+    from rig.model.kernel import Era, era_for, fixes_of, release_version
     from rig.parse.stages import QUICK_END
 
     try:
@@ -400,7 +401,7 @@ def quick_end(release: str | None, upstream: str | None) -> bytes:
         return QUICK_END["memory"].live
     if "nvs-swap" in fixes_of(version):
         return QUICK_END["nonram"].live
-    return QUICK_END["remapped" if version[:2] >= (3, 17) else "memory"].live
+    return QUICK_END["remapped" if era_for(version) in (Era.D, Era.E) else "memory"].live
 
 
 def _import_after_boot() -> threading.Thread:

@@ -49,7 +49,7 @@ def test_seed_box_within_the_explained_difference(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "machine"),
-                         [r for r in REAL if "128g" not in r[0]])  # the 128 GiB server: README
+                         [r for r in REAL if "128g" not in r[0]])  # 128 GiB: docs/guide.md
 def test_real_machine_replays_within_the_firmware_pages(name: str, machine: str,
                                                         tmp_path: Path) -> None:
     """Each real machine of the corpus, replayed and booted: the kernel's count is the model's
