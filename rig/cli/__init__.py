@@ -31,9 +31,22 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
+#: commands whose arguments after "--" are passed on, and the attribute that gets them
+TRAILING = {("kernel", "build"): "make_vars"}
+
+
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    passed = next((attr for cmd, attr in TRAILING.items() if tuple(argv[:len(cmd)]) == cmd
+                   and "--" in argv), None)
+    rest: list[str] = []
+    if passed is not None:
+        cut = argv.index("--")
+        argv, rest = argv[:cut], argv[cut + 1:]
     args = parser().parse_args(argv)
+    if passed is not None:
+        setattr(args, passed, rest)
     try:
         _machine_options(args)
         return int(args.func(args))

@@ -17,8 +17,16 @@ def add(sub: Commands) -> None:
                     help="Kconfig fragment (default: images/dom0-minimal.config)")
     kb.add_argument("--patch", type=Path, action="append", default=[], metavar="FILE",
                     help="apply to a hard-linked copy of the tree first (repeatable)")
-    kb.add_argument("-j", "--jobs", type=count, default=None, metavar="N")
-    kb.set_defaults(func=main_build)
+    kb.add_argument("--kconfig-add", action="append", default=[], metavar="CONFIG_X=y|FILE",
+                    help="an option or a fragment merged after --fragment (repeatable; "
+                         "tuxmake's flag)")
+    kb.add_argument("-j", "--jobs", type=count, default=None, metavar="N",
+                    help="make's jobs (default: the host's cores)")
+    # make variables come after "--" (rig build SRC -- LLVM=1): rig.cli.main takes them off
+    # before argparse, whose positionals would swallow the options around them
+    kb.set_defaults(func=main_build, make_vars=[])
+    kb.epilog = ("After --, make variables given to every make (LLVM=1, CC=clang, "
+                 "KCFLAGS=...); ccache compiles when installed and no compiler is named.")
     ks = kn_sub.add_parser("source", help="unpack Debian's linux-source-NAME, print its path")
     ks.add_argument("name", metavar="NAME", help="6.1 or 6.12")
     ks.add_argument("--offline", action="store_true")
@@ -28,11 +36,14 @@ def add(sub: Commands) -> None:
 def main_build(a: argparse.Namespace) -> int:
     """Print the image's path, and whether it was built or reused."""
     from rig.errors import UsageError
-    from rig.machine.build import build
+    from rig.machine.build import build, kconfig_adds
 
     if a.jobs is not None and a.jobs < 1:
         raise UsageError(f"-j {a.jobs}: build with at least 1 job")
-    built = build(Path(a.src), fragment=a.fragment, patches=a.patch, jobs=a.jobs)
+    files, options = kconfig_adds(a.kconfig_add)
+    built = build(Path(a.src), fragment=a.fragment, patches=a.patch, jobs=a.jobs,
+                  extra_config=files, options=options,
+                  make_vars=a.make_vars)
     how = "reused (tree unchanged)" if built.reused else f"built in {built.seconds:.0f} s"
     print(f"{built.bzimage}\t{how}" + (f"\tlog {built.log}" if built.log else ""))
     return 0

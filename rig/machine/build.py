@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -95,26 +97,50 @@ def _run(cmd: Sequence[str], log: Path, cwd: Path | None = None) -> None:
                             f"full log: {log}", command=list(cmd), output="\n".join(tail))
 
 
+#: an option given inline to --kconfig-add, as a fragment holds it
+_OPTION = re.compile(r"^CONFIG_\w+=\S*$")
+#: a make variable given after ``--`` (LLVM=1, CC=clang)
+_MAKE_VAR = re.compile(r"^[A-Za-z_]\w*=.*$")
+
+
+def kconfig_adds(items: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """``--kconfig-add`` values (tuxmake's): a fragment FILE, or CONFIG_X=VALUE inline; the
+    files and the inline options, in order."""
+    files, options = [], []
+    for item in items:
+        if _OPTION.match(item):
+            options.append(item)
+        elif Path(item).expanduser().is_file():
+            files.append(Path(item).expanduser())
+        else:
+            raise UsageError(f"--kconfig-add {item!r}: expected CONFIG_NAME=VALUE or a "
+                             "fragment file that exists")
+    return files, options
+
+
 def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = (),
           jobs: int | None = None, store: Store | None = None,
-          extra_config: Sequence[Path] = ()) -> Built:
+          extra_config: Sequence[Path] = (), options: Sequence[str] = (),
+          make_vars: Sequence[str] = ()) -> Built:
     """``extra_config``: fragments merged after ``fragment`` (a registry entry's options, e.g.
-    CONFIG_XEN_PVH=y, on top of rig's minimal dom0)."""
+    CONFIG_XEN_PVH=y, on top of rig's minimal dom0); ``options``: CONFIG_X=VALUE lines merged
+    last; ``make_vars``: NAME=VALUE given to every make (LLVM=1). Each is part of the build's
+    recipe: another value is another build folder. ccache, when installed, compiles unless
+    ``make_vars`` name the compiler."""
     src = src.expanduser().resolve()
     if not (src / "Makefile").is_file() or not (src / "arch" / "x86").is_dir():
         raise UsageError(f"{src}: not a Linux source tree (no Makefile and arch/x86)")
-    fragment = (fragment or default_fragment()).resolve()
-    fragments = [fragment, *(p.resolve() for p in extra_config)]
-    for p in (*fragments, *patches):
-        if not p.is_file():
-            raise UsageError(f"{p}: no such file")
+    fragments = [(fragment or default_fragment()).resolve(),
+                 *(p.resolve() for p in extra_config)]
+    recipe = _recipe(src, fragments, patches, options, make_vars)
     store = store or Store()
-    recipe = hashlib.sha256(str(src).encode())
-    for f in fragments:
-        recipe.update(f.read_bytes())
-    for p in patches:
-        recipe.update(p.read_bytes())
     work = store.root / "builds" / recipe.hexdigest()[:16]
+    make = ["make", *_compiler(make_vars), *make_vars]
+    if options:
+        work.mkdir(parents=True, exist_ok=True)
+        inline = work / "kconfig-add.config"
+        inline.write_text("".join(f"{o}\n" for o in options))
+        fragments.append(inline)
     t0 = time.monotonic()
     with _locked(work):
         state = hashlib.sha256((tree_state(src) + recipe.hexdigest()).encode()).hexdigest()
@@ -133,19 +159,50 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
         if not config.exists():
             say(f"configuring {tree} (tinyconfig + {' + '.join(f.name for f in fragments)})")
             out.mkdir(parents=True, exist_ok=True)
-            _run(["make", "-C", str(tree), f"O={out}", "tinyconfig"], log)
+            _run([*make, "-C", str(tree), f"O={out}", "tinyconfig"], log)
             _run([str(tree / "scripts/kconfig/merge_config.sh"), "-m", "-O", str(out),
                   str(config), *map(str, fragments)], log, cwd=tree)
-            _run(["make", "-C", str(tree), f"O={out}", "olddefconfig"], log)
+            _run([*make, "-C", str(tree), f"O={out}", "olddefconfig"], log)
             for f in fragments:
                 _check_config(config, f, log)
         with step(f"building bzImage of {tree} (log: {log})"):
-            _run(["make", "-C", str(tree), f"O={out}", f"-j{jobs or os.cpu_count() or 1}",
+            _run([*make, "-C", str(tree), f"O={out}", f"-j{jobs or os.cpu_count() or 1}",
                   "bzImage"], log)
         image.parent.mkdir(exist_ok=True)
         write_atomic(image, (out / "arch/x86/boot/bzImage").read_bytes())
         shutil.copyfile(config, kept_config)
-        return Built(image, state, False, round(time.monotonic() - t0, 3), log, kept_config)
+        seconds = round(time.monotonic() - t0, 3)
+        # what built it, beside it (tuxmake's metadata.json, in short)
+        write_atomic(image.with_suffix(".json"), (json.dumps({
+            "source": str(src), "state": state, "patches": list(map(str, patches)),
+            "fragments": [str(f) for f in fragments], "options": list(options),
+            "make": make, "seconds": seconds, "log": str(log)}, indent=2) + "\n").encode())
+        return Built(image, state, False, seconds, log, kept_config)
+
+
+def _recipe(src: Path, fragments: Sequence[Path], patches: Sequence[Path],
+            options: Sequence[str], make_vars: Sequence[str]) -> hashlib._Hash:
+    """What makes a build: the tree's place, its fragments, patches, options and make
+    variables (each checked first: a usage error names it)."""
+    bad = [v for v in make_vars if not _MAKE_VAR.match(v)]
+    if bad:
+        raise UsageError(f"make variable {bad[0]!r}: expected NAME=VALUE (e.g. LLVM=1)")
+    for p in (*fragments, *patches):
+        if not p.is_file():
+            raise UsageError(f"{p}: no such file")
+    recipe = hashlib.sha256(str(src).encode())
+    for f in (*fragments, *patches):
+        recipe.update(f.read_bytes())
+    for line in (*options, *make_vars):  # absent: the recipes of before, unchanged
+        recipe.update(f"\0{line}".encode())
+    return recipe
+
+
+def _compiler(make_vars: Sequence[str]) -> list[str]:
+    """``CC=ccache gcc`` when ccache is installed and the user named no compiler: a rebuild
+    of another tree state compiles what did not change from the cache."""
+    named = any(v.split("=", 1)[0] in ("CC", "LLVM", "HOSTCC") for v in make_vars)
+    return [] if named or shutil.which("ccache") is None else ["CC=ccache gcc"]
 
 
 def _patched_tree(src: Path, patches: Sequence[Path], work: Path, log: Path) -> Path:
