@@ -2,62 +2,22 @@
 seed's bug put back (rig/regressions/regress-seed-6.1.patch), two later commits. rig names the
 commit with the bug; a misspelt scenario stops it with exit 2 before anything is built.
 
-The history lives in rig's cache (test-repos/linux-6.1-bisect), made once from a hard-linked
-copy of the unpacked source with fixed dates, so its commits, and with them rig's builds of
-each step, are the same on every run: the first run builds two steps (a full build and an
-incremental one), later runs reuse both."""
+The history (tests/boot/conftest.py ``history``) lives in rig's cache, with fixed dates, so
+its commits, and with them rig's builds of each step, are the same on every run: the first
+run builds two steps (a full build and an incremental one), later runs reuse both."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from rig.machine import build
-from rig.machine.images.store import Store
-from rig.runner import regressions
+from tests.boot.conftest import SUBJECTS, git
 
 pytestmark = [pytest.mark.boot, pytest.mark.usefixtures("no_leaked_qemu")]
 RIG = [sys.executable, "-m", "rig.cli"]
-ENV = {"GIT_AUTHOR_NAME": "rig", "GIT_AUTHOR_EMAIL": "rig@localhost",
-       "GIT_COMMITTER_NAME": "rig", "GIT_COMMITTER_EMAIL": "rig@localhost",
-       "GIT_AUTHOR_DATE": "2026-01-01T00:00:00+0000",
-       "GIT_COMMITTER_DATE": "2026-01-01T00:00:00+0000"}
-SUBJECTS = ["Debian's 6.1.192", "xen/setup: put the seed's bug back",
-            "later: a note", "later: another note"]
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True, env={**os.environ, **ENV}).stdout
-
-
-@pytest.fixture(scope="module")
-def history() -> Path:
-    repo = Store().root / "test-repos" / "linux-6.1-bisect"
-    ready = repo / ".git" / "rig-ready"
-    if ready.exists():
-        return repo
-    shutil.rmtree(repo, ignore_errors=True)
-    repo.parent.mkdir(parents=True, exist_ok=True)
-    # hard links: no file of the cached source is written (patch and git write new files)
-    subprocess.run(["cp", "-al", str(build.debian_source("6.1")), str(repo)], check=True)
-    git(repo, "init", "-q")
-    git(repo, "add", "-A", "-f")  # Debian's .gitignore ignores the top level
-    git(repo, "commit", "-qm", SUBJECTS[0])
-    patch = regressions.folder() / "regress-seed-6.1.patch"
-    git(repo, "apply", str(patch))
-    git(repo, "commit", "-qam", SUBJECTS[1])
-    for i, subject in enumerate(SUBJECTS[2:], 1):
-        (repo / f"RIG-NOTE-{i}").write_text(f"{subject}\n")
-        git(repo, "add", "-f", f"RIG-NOTE-{i}")
-        git(repo, "commit", "-qm", subject)
-    ready.write_text("4 commits\n")
-    return repo
 
 
 def test_rig_bisect_names_the_commit_that_broke(history: Path, tmp_path: Path) -> None:

@@ -70,7 +70,8 @@ FIXTURES = {"lava.log": LAVA / "pci-hole-lava-run.log", "results.yaml": LAVA / "
 def boots(argv: list[str]) -> bool:
     """Examples that boot QEMU or reach the network; the boot tests run those paths."""
     return argv[0] in ("run", "matrix", "compare", "kernel", "lava", "bisect") or (
-        argv[0] == "replay" and "--no-boot" not in argv)
+        argv[0] == "replay" and "--no-boot" not in argv) or (
+        argv[0] == "regressions" and "--list" not in argv)
 
 
 @pytest.mark.parametrize("argv", examples(), ids=lambda a: " ".join(a))
