@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from debian.deb822 import Deb822
+
 from rig.errors import ArtifactError, UsageError
 from rig.files import write_atomic
 from rig.machine import children
@@ -62,29 +64,28 @@ class SourceEntry:
 
 
 def _deb822(text: str) -> list[SourceEntry]:
+    """The ``Types: deb`` stanzas of a deb822 sources file (python-debian reads the format:
+    comments, continuation lines, case-insensitive field names)."""
     entries = []
-    for stanza in re.split(r"\n\s*\n", text):
-        fields: dict[str, str] = {}
-        key = None
-        for line in stanza.splitlines():
-            if line.startswith("#") or not line.strip():
-                continue
-            if line[0].isspace() and key:
-                # an inline key (Signed-By: followed by an armoured block) keeps its lines
-                fields[key] += ("\n" + line[1:]) if key == "signed-by" else " " + line.strip()
-                continue
-            key, _, value = line.partition(":")
-            key = key.strip().lower()
-            fields[key] = value.strip()
-        if "deb" not in fields.get("types", "").split() or fields.get("enabled", "yes") == "no":
+    for stanza in Deb822.iter_paragraphs(text.splitlines()):
+        if "deb" not in stanza.get("Types", "").split() or stanza.get("Enabled", "yes") == "no":
             continue
-        entries.append(SourceEntry(tuple(fields.get("uris", "").split()),
-                                   tuple(fields.get("suites", "").split()),
-                                   tuple(fields.get("components", "").split()),
-                                   fields.get("signed-by", "").rstrip() or None))
+        entries.append(SourceEntry(tuple(stanza.get("URIs", "").split()),
+                                   tuple(stanza.get("Suites", "").split()),
+                                   tuple(stanza.get("Components", "").split()),
+                                   _signed_by(stanza.get("Signed-By", ""))))
     return entries
 
 
+def _signed_by(value: str) -> str | None:
+    """A keyring's path, or an inline key's lines without the one space deb822 indents them
+    by (a ``.`` stands for an empty line there, and is kept: gpg reads the key back)."""
+    first, *rest = value.split("\n")
+    return (first.strip() + "".join("\n" + line[1:] for line in rest)).rstrip() or None
+
+
+# The one-line format (sources.list) has no reader in python-debian (python-apt's aptsources
+# is not on PyPI): read here, as apt's sources.list(5) describes it
 def _one_line(text: str) -> list[SourceEntry]:
     entries = []
     for line in text.splitlines():
