@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rig.domain.scenario import Scenario
 from rig.domain.units import format_size
-from rig.errors import UsageError
+from rig.errors import RigError, UsageError
 from rig.judge.document import Result
 from rig.judge.records import ScenarioRecord
 from rig.judge.result import Status
@@ -150,7 +150,8 @@ def prepare(req: FuzzRequest) -> Fuzz:
     build.check("xen", req.xen)
     check_output_dir(req.results, "--results")
     scenarios = generate(req.seed, req.count, kernel=req.kernel, xen=req.xen,
-                         max_memory=req.max_memory, mode=req.mode, aim=req.aim)
+                         max_memory=req.max_memory, mode=req.mode, aim=req.aim,
+                         targets=allocation_targets(req) if req.aim else ())
     if req.shard:
         mine = {c.index for c in shard([Cell(i, ()) for i in range(req.count)], req.shard)}
         scenarios = [s for i, s in enumerate(scenarios) if i in mine]
@@ -164,6 +165,26 @@ def prepare(req: FuzzRequest) -> Fuzz:
         cells.append(Cell(i, (), scenario=str(path), label=_label(s), expected_s=seconds,
                           history_key=key))
     return Fuzz(req, folder, scenarios, cells)
+
+
+def allocation_targets(req: FuzzRequest) -> tuple[tuple[int, int], ...]:
+    """What Xen allocates for a PV dom0 of this kernel, pseudo-physical (its image, start info
+    and page tables: rig.model.xen_pv, from the kernel's ELF): where --aim puts entries. None
+    for PVH, or a kernel rig cannot read before it boots (a tree not built yet)."""
+    if req.mode != "pv" or req.kernel.startswith("src:"):
+        return ()
+    from rig.machine.images import vmlinux
+    from rig.model.xen_pv import allocations
+
+    try:
+        art = build.resolve("kernel", req.kernel, offline=req.offline)
+        layout = vmlinux.kernel_layout(Path(art.path), art.record.sha256)
+    except RigError:
+        return ()
+    if layout is None:
+        return ()
+    alloc = allocations(layout)
+    return tuple(r for r in (alloc.image, alloc.start_info, alloc.page_tables) if r)
 
 
 def boot(fuzz: Fuzz) -> Fuzz:

@@ -23,27 +23,30 @@ TRIES = 1000
 
 
 def generate(seed: int, count: int, *, kernel: str = "6.1", xen: str = "4.17",
-             max_memory: int = MAX_MEMORY, mode: str = "pv", aim: bool = False
-             ) -> list[Scenario]:
+             max_memory: int = MAX_MEMORY, mode: str = "pv", aim: bool = False,
+             targets: tuple[tuple[int, int], ...] = ()) -> list[Scenario]:
     """``count`` valid scenarios, the same ones for the same seed (and limits)."""
-    return [one(seed, i, kernel=kernel, xen=xen, max_memory=max_memory, mode=mode, aim=aim)
-            for i in range(count)]
+    return [one(seed, i, kernel=kernel, xen=xen, max_memory=max_memory, mode=mode, aim=aim,
+                targets=targets) for i in range(count)]
 
 
 def one(seed: int, index: int, *, kernel: str = "6.1", xen: str = "4.17",
-        max_memory: int = MAX_MEMORY, mode: str = "pv", aim: bool = False) -> Scenario:
+        max_memory: int = MAX_MEMORY, mode: str = "pv", aim: bool = False,
+        targets: tuple[tuple[int, int], ...] = ()) -> Scenario:
     """``mode = "pvh"``: a PVH dom0, which needs q35 (its IOMMU); the same stream otherwise.
     ``aim``: then draw, from a stream of its own (the layouts without it stay the same), what
     the plain draw never gives (rig.model.coverage said so): a neighbour sharing an entry's
     last page, an entry across nr_pages, RAM above nr_pages that starts inside a page under
-    ``max:`` = the amount (rig's second finding's shape), relative dom0_mem forms."""
+    ``max:`` = the amount (rig's second finding's shape), relative dom0_mem forms, and, given
+    ``targets`` (what Xen allocates for this kernel, pseudo-physical: rig.model.xen_pv), a
+    small entry across one of their bounds."""
     rng = random.Random(f"{seed}:{index}")
     aimer = random.Random(f"{seed}:{index}:aim")
     name = f"fuzz-{seed}-{index:03d}" + ("-pvh" if mode == "pvh" else "")
     for _ in range(TRIES):
         s = _draw(rng, name, max(1 * GiB, max_memory))
         if aim:
-            s = _aimed(aimer, s)
+            s = _aimed(aimer, s, targets)
         if mode == "pvh" and s.machine_type != "q35":
             continue
         s = replace(s, kernel=kernel, xen_version=xen, dom0_mode=mode,
@@ -151,11 +154,22 @@ def _dom0_mem(rng: random.Random, memory: int) -> str | None:
             "min,max": f"min:{a},max:{b}", "amount,min": f"{b},min:{a}"}[form]
 
 
-def _aimed(rng: random.Random, s: Scenario) -> Scenario:
+def _aimed(rng: random.Random, s: Scenario,
+           targets: tuple[tuple[int, int], ...] = ()) -> Scenario:
     """One of the shapes the plain draw misses, added to a drawn layout (a try the rules
     refuse is dropped by the caller's validation and drawn again)."""
     holes = list(s.holes)
-    shape = rng.choice(("neighbour", "across", "extra", "relative"))
+    shape = rng.choice(("neighbour", "across", "extra", "relative")
+                       + (("allocation",) if targets else ()))
+    if shape == "allocation":
+        # across a bound of what Xen allocated for the kernel (its image's end, the start
+        # info, the page tables): the kernel's own checks and the NVS swap meet it there
+        bound = rng.choice([b for t in targets for b in t])
+        size = rng.choice((rng.randrange(1, PAGE_SIZE), rng.randrange(1, 4) * PAGE_SIZE))
+        start = max(1 * MiB, bound - rng.randrange(1, size + 1))
+        holes = [h for h in holes if not (h.start < start + size and start < h.end)]
+        holes.append(Hole(start, size, rng.choice(("nvs", "nvs", "acpi", "reserved"))))
+        return replace(s, holes=tuple(sorted(holes, key=lambda x: x.start)))
     if shape == "neighbour" and holes:
         # another kind from the byte an entry ends at, inside the same page
         h = rng.choice(holes)

@@ -132,3 +132,17 @@ def test_a_shard_takes_every_nth_scenario(tmp_path: Path) -> None:
              for i in (1, 2, 3)]
     assert names[1] == ["fuzz-5-001", "fuzz-5-004", "fuzz-5-007"]
     assert sorted(n for shard in names for n in shard) == [f"fuzz-5-{i:03d}" for i in range(10)]
+
+
+def test_aimed_draws_cross_what_xen_allocates_for_the_kernel() -> None:
+    """Given the kernel's allocations (rig.model.xen_pv; Debian's 7.2.13: image to 0x4800000,
+    start info, page tables to 0x482a000, as its boots' Xen logs say), aimed draws put small
+    entries across their bounds; the plain draw is not changed by them."""
+    targets = ((0x1000000, 0x4800000), (0x4800000, 0x4801000), (0x4801000, 0x482A000))
+    bounds = {b for t in targets for b in t}
+    aimed = generate(20261207, 200, kernel="7.2", xen="4.20", aim=True, targets=targets)
+    across = [s for s in aimed if any(h.start < b < h.end or h.start == b for h in s.holes
+                                      for b in bounds)]
+    assert len(across) > 20, len(across)
+    assert generate(20261207, 20, kernel="7.2", xen="4.20", targets=targets) == \
+        generate(20261207, 20, kernel="7.2", xen="4.20")
