@@ -47,8 +47,8 @@ def test_a_series_from_the_list_is_judged_by_the_regressions(history: Path,
     assert commit == seed  # the same commit: rig's build of it is reused
     # 3. rig regressions on that commit: the seed's regression is back, and named
     proc = subprocess.run([sys.executable, "-m", "rig.cli", "regressions", "--kernel",
-                           f"src:{history}@{commit}", "--only", "seed-pci-hole", "--accel",
+                           f"src:{history}@{commit}", "--only", "seed-populate", "--accel",
                            "tcg", "--results", str(tmp_path / "r")],
                           capture_output=True, text=True, timeout=3000, env=env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "seed-pci-hole" in proc.stdout and " back " in proc.stdout, proc.stdout
+    assert "seed-populate" in proc.stdout and " back " in proc.stdout, proc.stdout
