@@ -17,6 +17,7 @@ from rig import __version__
 from rig.errors import UsageError
 from rig.files import write_atomic
 from rig.judge.judgement import Judgement
+from rig.judge.names import CheckName
 from rig.judge.records import (
     AcceleratorRecord,
     ArtifactsRecord,
@@ -98,7 +99,7 @@ class Result(Record, kw_only=True):
         """The checks that did not pass or skip."""
         return [c for c in self.checks if c.status not in (Status.PASS, Status.SKIP)]
 
-    def check(self, name: str) -> CheckRecord | None:
+    def check(self, name: CheckName) -> CheckRecord | None:
         return next((c for c in self.checks if c.name == name), None)
 
     def to_json(self) -> Builtins:

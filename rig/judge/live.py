@@ -22,6 +22,7 @@ from rig.domain.pages import (
 )
 from rig.domain.scenario import Scenario
 from rig.judge.judgement import Judgement
+from rig.judge.names import CheckName
 from rig.judge.records import ConsoleRecord, Outcome
 from rig.judge.result import Check, Status, count_check
 from rig.model.firmware import ram_page_differences
@@ -47,11 +48,11 @@ def scenario_checks(log: ParsedLog, sp: ScenarioPrediction, emulated: ScenarioPr
         out.append(_predicted_pvh(log, emulated))
         return out
     if judgement.refused:
-        out.append(Check("predicted_remap", Status.SKIP,
+        out.append(Check(CheckName.PREDICTED_REMAP, Status.SKIP,
                          message="dom0 refused the layout: nothing was remapped"))
     elif pred is not None and pred.era in (Era.D, Era.E):
-        check = count_check("predicted_remap", pred.remapped_pages, log.linux.remapped_pages,
-                             "Remapped N page(s) vs rig predict")
+        check = count_check(CheckName.PREDICTED_REMAP, pred.remapped_pages,
+                            log.linux.remapped_pages, "Remapped N page(s) vs rig predict")
         check.evidence = None  # the model's own check ('remapped') is the evidence
         main = judgement.prediction
         if (check.status is Status.FAIL and firmware is not None
@@ -80,7 +81,7 @@ def acpi_table_check(log: ParsedLog, s: Scenario, pred: Prediction | None) -> Ch
     if log.xen.seen and (listed is None or listed[0] != at or listed[2] != acpi_table.OEM):
         # the machine lost the table before dom0 ran: QEMU's multiboot loader copies Xen and
         # its modules from 2 MiB on after the firmware, over whatever lies there
-        return Check("acpi_table", Status.ERROR, where,
+        return Check(CheckName.ACPI_TABLE, Status.ERROR, where,
                      f"{listed[0]:#x}" if listed else None,
                      f"Xen does not list rig's {acpi_table.SIGNATURE} table at {where}: the "
                      "machine lost it before dom0 ran (on a direct boot QEMU copies Xen and "
@@ -89,7 +90,7 @@ def acpi_table_check(log: ParsedLog, s: Scenario, pred: Prediction | None) -> Ch
     early = log.linux.acpi_tables.get(at)
     size = len(acpi_table.table())
     if early is not None and early != (acpi_table.SIGNATURE, size):
-        return Check("acpi_table", Status.FAIL, f"{acpi_table.SIGNATURE} {size:#x}",
+        return Check(CheckName.ACPI_TABLE, Status.FAIL, f"{acpi_table.SIGNATURE} {size:#x}",
                      f"{early[0]!r} {early[1]:#x}",
                      f"dom0's ACPI lists the table at {where} as {early[0]!r}, {early[1]:#x} "
                      f"bytes, where the firmware put rig's {acpi_table.SIGNATURE} of {size:#x} "
@@ -97,18 +98,18 @@ def acpi_table_check(log: ParsedLog, s: Scenario, pred: Prediction | None) -> Ch
                      + _swapped_table(pred, at))
     got = log.init.acpi_tables.get(acpi_table.SIGNATURE)
     if got == want:
-        return Check("acpi_table", Status.PASS, want, got,
+        return Check(CheckName.ACPI_TABLE, Status.PASS, want, got,
                      f"dom0 reads rig's {acpi_table.SIGNATURE} table (at {where}, in the "
                      f"{hole.kind} entry at {hole.start:#x}) byte for byte")
     if got is not None:
-        return Check("acpi_table", Status.FAIL, want, got,
+        return Check(CheckName.ACPI_TABLE, Status.FAIL, want, got,
                      f"dom0 reads other bytes for rig's {acpi_table.SIGNATURE} table (at "
                      f"{where}, in the {hole.kind} entry at {hole.start:#x}) than rig put there")
     if log.init.done:
-        return Check("acpi_table", Status.FAIL, want, None,
+        return Check(CheckName.ACPI_TABLE, Status.FAIL, want, None,
                      f"dom0 has no {acpi_table.SIGNATURE} table in /sys/firmware/acpi/tables, "
                      f"though rig's firmware put it at {where}")
-    return Check("acpi_table", Status.INCOMPLETE, want, None,
+    return Check(CheckName.ACPI_TABLE, Status.INCOMPLETE, want, None,
                  "rig's /init did not run to say what dom0 reads of rig's ACPI table")
 
 
@@ -132,20 +133,21 @@ def _predicted_pvh(log: ParsedLog, emulated: ScenarioPrediction) -> Check:
     p = emulated.pvh
     current = log.init.balloon_kb.get("current_kb")
     if p is None or current is None:
-        return Check("predicted_pvh", Status.SKIP, message="rig predict has no PVH figures for "
-                     "this scenario (no absolute dom0_mem) or the boot no balloon figure")
+        return Check(CheckName.PREDICTED_PVH, Status.SKIP, message="rig predict has no PVH "
+                     "figures for this scenario (no absolute dom0_mem) or the boot no balloon "
+                     "figure")
     got = [current // 4, log.xen.dom0_tot_pages]
     want = [list(p.balloon_pages), p.xen_pages]
     if got[0] in p.balloon_pages and got[1] == p.xen_pages:
-        return Check("predicted_pvh", Status.PASS, want, got,
+        return Check(CheckName.PREDICTED_PVH, Status.PASS, want, got,
                      "rig predict's balloon and Xen counts for the PVH dom0")
     if got[0] in p.balloon_pages and got[1] is None:
         # Xen's count comes from its 'q' dump; a dump that is not in the log is no evidence
         # either way (the console or Xen did not answer), so this cannot pass or fail
-        return Check("predicted_pvh", Status.INCOMPLETE, want, got,
+        return Check(CheckName.PREDICTED_PVH, Status.INCOMPLETE, want, got,
                      "the balloon is rig predict's; Xen's count for dom0 is not in the log "
                      "(no debug-key 'q' dump) to compare")
-    return Check("predicted_pvh", Status.FAIL, want, got,
+    return Check(CheckName.PREDICTED_PVH, Status.FAIL, want, got,
                  "the boot differs from rig predict's PVH figures (balloon, Xen's count)")
 
 
@@ -154,8 +156,9 @@ def _firmware_check(sp: ScenarioPrediction, emulated: ScenarioPrediction) -> Che
         return None
     got, want = ram_page_differences(sp.firmware_map, emulated.firmware_map)
     if not got and not want:
-        return Check("firmware", Status.PASS, message=f"the firmware's map ({sp.firmware_source})"
-                     f" has the RAM of rig's emulation ({emulated.firmware_source})")
+        return Check(CheckName.FIRMWARE, Status.PASS,
+                     message=f"the firmware's map ({sp.firmware_source}) has the RAM of rig's "
+                     f"emulation ({emulated.firmware_source})")
     message = (f"the firmware's map ({sp.firmware_source}) differs from rig's emulation in "
                f"whole pages of RAM: firmware only {', '.join(got) or 'nothing'}, emulation "
                f"only {', '.join(want) or 'nothing'}; rig's model of the firmware is off, not "
@@ -164,7 +167,7 @@ def _firmware_check(sp: ScenarioPrediction, emulated: ScenarioPrediction) -> Che
         message += (f". Known: SeaBIOS kept {top[0]} page(s) at the top of RAM below 4 GiB for "
                     f"its tables where the emulation keeps {top[1]}; what it keeps varies with "
                     "the tables it builds (docs/facts.md), and the verdict uses the map as read")
-    return Check("firmware", Status.WARN, want or None, got or None, message)
+    return Check(CheckName.FIRMWARE, Status.WARN, want or None, got or None, message)
 
 
 def _top_reserve_difference(got_map: list[E820Entry],
@@ -195,9 +198,9 @@ def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:
     tested something else, so the result is an error (exit 125), never a FAIL."""
     xen_map = log.xen.e820
     if not sp.requested:
-        return Check("layout", Status.SKIP, message="the scenario's machine is not known")
+        return Check(CheckName.LAYOUT, Status.SKIP, message="the scenario's machine is not known")
     if not xen_map:
-        return Check("layout", Status.INCOMPLETE, len(sp.holes), None,
+        return Check(CheckName.LAYOUT, Status.INCOMPLETE, len(sp.holes), None,
                      "Xen printed no E820 map: cannot tell whether the layout was realised")
     holes = [PfnRange(pfn_down(h.start), pfn_up(h.end)) for h in sp.holes]
     xen_ram, typed = ram_pages(xen_map), typed_pages(xen_map)
@@ -221,14 +224,14 @@ def _layout_check(log: ParsedLog, sp: ScenarioPrediction) -> Check:
                             f"{', '.join(got) or 'nothing'}, expected only "
                             f"{', '.join(want) or 'nothing'}")
     if problems:
-        return Check("layout", Status.ERROR, len(sp.holes), len(sp.holes) - len(unrealised),
+        return Check(CheckName.LAYOUT, Status.ERROR, len(sp.holes), len(sp.holes) - len(unrealised),
                      "; ".join(problems) + ": the machine is not the one the scenario asked for")
     kept = total(not_ram)
     n_typed = sum(h.type is not None for h in sp.holes)
     holes_said = (f"{len(sp.holes)} hole(s) realised in Xen's E820"
                   + (f", {n_typed} of them typed entries with their type and exact bounds"
                      if n_typed else "")) if sp.holes else "no holes asked for"
-    return Check("layout", Status.PASS, len(sp.holes), len(sp.holes),
+    return Check(CheckName.LAYOUT, Status.PASS, len(sp.holes), len(sp.holes),
                  f"{holes_said}; RAM as the scenario asked, less {kept} page(s) the firmware "
                  "keeps for itself")
 
@@ -257,18 +260,18 @@ def console_check(c: ConsoleRecord, exit_status: int | None, refused: bool) -> C
         return None
     if c.outcome is Outcome.CRASH:
         if refused and c.crash_kind in (Kind.E820_CONFLICT.value, Kind.DOM0_HALT.value):
-            return Check("console", Status.PASS, "refusal", c.crash_kind,
+            return Check(CheckName.CONSOLE, Status.PASS, "refusal", c.crash_kind,
                          f"the boot ended when dom0 refused the layout, as predicted: "
                          f"{c.message}")
-        return Check("console", Status.CRASH, "done", c.stage, c.message)
+        return Check(CheckName.CONSOLE, Status.CRASH, "done", c.stage, c.message)
     if c.outcome in (Outcome.TIMEOUT, Outcome.SILENT):
-        return Check("console", Status.INCOMPLETE, "done", c.stage, c.message)
+        return Check(CheckName.CONSOLE, Status.INCOMPLETE, "done", c.stage, c.message)
     # QEMU left early: its own failure (non-zero status) is infrastructure; a clean exit
     # before /init finished means the guest reset or powered off on its own
     if exit_status not in (0, None):
-        return Check("console", Status.ERROR, "done", c.stage,
+        return Check(CheckName.CONSOLE, Status.ERROR, "done", c.stage,
                      f"{c.message}: QEMU exit status {exit_status}")
-    return Check("console", Status.CRASH, "done", c.stage,
+    return Check(CheckName.CONSOLE, Status.CRASH, "done", c.stage,
                  f"{c.message}: the guest reset or powered off before rig's /init finished")
 
 
@@ -291,10 +294,10 @@ def grub_checks(parsed: ParsedLog) -> list[Check]:
     said = "; ".join(f"'{c}': {m}" for c, m in errors[:3])
     if grub.layout_errors:
         command, message = grub.layout_errors[0]
-        return [Check("grub", Status.ERROR, None, f"{command}: {message}",
+        return [Check(CheckName.GRUB, Status.ERROR, None, f"{command}: {message}",
                       f"GRUB failed in '{command}' ({message}) before it started Xen: the "
                       "machine lacks what the scenario asked for")]
-    return [Check("grub", Status.WARN, None, said,
+    return [Check(CheckName.GRUB, Status.WARN, None, said,
                   f"GRUB printed errors that do not touch the memory map: {said}")]
 
 

@@ -11,6 +11,7 @@ from rig.judge.balloon import balloon_target
 from rig.judge.expect import Expect
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
+from rig.judge.names import CheckName
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, count_check
 from rig.judge.verdict import close, crash_check
 from rig.model.conflicts import Conflict
@@ -27,7 +28,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
     checks: list[Check] = []
     prediction: Prediction | None = None
     if inp.missing:
-        checks.append(Check("model", Status.INCOMPLETE,
+        checks.append(Check(CheckName.MODEL, Status.INCOMPLETE,
                             message="no prediction is possible: the log lacks "
                             + "; ".join(inp.missing)))
     else:
@@ -39,9 +40,9 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
         summary = (f"predicted era {prediction.era.value} from {r.map_source}, "
                    f"nr_pages {inp.nr_pages} ({r.nr_pages_source}), kernel "
                    f"{r.kernel_version} ({r.kernel_version_source})")
-        checks.append(Check("model", status, message="; ".join([summary, *inp.notes])))
+        checks.append(Check(CheckName.MODEL, status, message="; ".join([summary, *inp.notes])))
     for note in log.cut:
-        checks.append(Check("wrapped", Status.WARN, message=f"line {note[0]}: a cut "
+        checks.append(Check(CheckName.WRAPPED, Status.WARN, message=f"line {note[0]}: a cut "
                             f"'{note[1]}' message could not be rejoined: {note[2]!r}"))
 
     refusal = _refusal(log, prediction, inp)
@@ -53,7 +54,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
         checks.append(refusal)
     refused = refusal is not None and refusal.status is Status.PASS and refusal.expected == "refuse"
     if refused:
-        checks.append(Check("setup", Status.SKIP,
+        checks.append(Check(CheckName.SETUP, Status.SKIP,
                             message="dom0 refused the layout, as predicted: nothing to count"))
     else:
         if prediction is not None:
@@ -91,7 +92,7 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
         halt = None if went_on or pred is None else _silent_halt(log, pred, inp, moved)
         if halt is not None:
             return halt
-        return Check("refusal", Status.PASS if went_on else Status.INCOMPLETE, "boot",
+        return Check(CheckName.REFUSAL, Status.PASS if went_on else Status.INCOMPLETE, "boot",
                      "went on" if went_on else None,
                      f"{moved} lies in what Xen allocated for dom0, which a correct kernel "
                      "swaps with RAM above nr_pages: " + (
@@ -101,14 +102,14 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
              f"lies inside the {_WHAT.get(conflict.component, conflict.component)} Xen placed"
              if conflict else "")
     if hit is not None and conflict is not None:
-        return Check("refusal", Status.PASS, "refuse", "refused",
+        return Check(CheckName.REFUSAL, Status.PASS, "refuse", "refused",
                      f"dom0 refused the layout, as it must: {where} (line {hit.line_no}: "
                      f"{hit.text})")
     if hit is not None:
         if pred is None:
             return None  # no model to say whether the refusal was due: the crash check tells
         why, known = _a_correct_kernel_boots(pred, inp)
-        return Check("refusal", Status.FAIL, "boot", "refused",
+        return Check(CheckName.REFUSAL, Status.FAIL, "boot", "refused",
                      f"dom0 refused a layout {why} (line {hit.line_no}: {hit.text}){known}")
     went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
     if not went_on and pred is not None and swaps and conflict is not None:
@@ -120,7 +121,7 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
                             f"and then refuses the layout ('{conflict.message}')")
         if halt is not None:
             return halt
-    return Check("refusal", Status.FAIL if went_on else Status.INCOMPLETE, "refuse",
+    return Check(CheckName.REFUSAL, Status.FAIL if went_on else Status.INCOMPLETE, "refuse",
                  "went on" if went_on else None,
                  f"dom0 must refuse this layout ({where}) but "
                  + ("went on with its memory setup" if went_on else
@@ -144,7 +145,7 @@ def _extra_mem(log: ParsedLog, inp: Inputs) -> Check | None:
     if without is None:
         return None
     if log.linux.remapped_pages is not None:
-        return Check("extra_mem", Status.PASS, "remap done", "remap done",
+        return Check(CheckName.EXTRA_MEM, Status.PASS, "remap done", "remap done",
                      "the remap's pages all lie in the extra memory the kernel registered "
                      f"(it printed 'Remapped {log.linux.remapped_pages} page(s)'), where a "
                      f"kernel without {fix.named()} BUGs: {without.message()}")
@@ -154,11 +155,11 @@ def _extra_mem(log: ParsedLog, inp: Inputs) -> Check | None:
     bug = None if refused else next((h for h in log.crashes if h.kind is Kind.LINUX_BUG
                                      and "arch/x86/xen/setup.c" in h.text), None)
     if bug is None:
-        return Check("extra_mem", Status.INCOMPLETE, "remap done", None,
+        return Check(CheckName.EXTRA_MEM, Status.INCOMPLETE, "remap done", None,
                      "the log ends before dom0's remap says whether it fit its extra memory "
                      f"(a kernel without {fix.named()} BUGs there)")
     version = inp.kernel.version
-    return Check("extra_mem", Status.FAIL, "remap done", "BUG",
+    return Check(CheckName.EXTRA_MEM, Status.FAIL, "remap done", "BUG",
                  f"line {bug.line_no}: {bug.text}: {without.message()}; it behaves as a "
                  f"kernel without {fix.named()}" + _known([fix], version))
 
@@ -176,10 +177,10 @@ def _table_full(log: ParsedLog, inp: Inputs, full: TableFull | None) -> Check:
     if not seen:
         assert full is not None
         if not went_on:
-            return Check("extra_mem", Status.INCOMPLETE, "table holds the map", None,
+            return Check(CheckName.EXTRA_MEM, Status.INCOMPLETE, "table holds the map", None,
                          "the log ends before dom0's memory setup says whether its E820 "
                          f"table held the map (a kernel without {fix.named()} overflows it)")
-        return Check("extra_mem", Status.PASS, "table holds the map", "table holds the map",
+        return Check(CheckName.EXTRA_MEM, Status.PASS, "table holds the map", "table holds the map",
                      "no 'E820 table full' line before dom0's memory setup ended, where a "
                      f"kernel without {fix.named()} overflows it: {full.message()}")
     lost = [(a, b) for a, b in linux.e820_ignored]
@@ -188,7 +189,7 @@ def _table_full(log: ParsedLog, inp: Inputs, full: TableFull | None) -> Check:
                + (f" ({linux.printk_dropped} earlier lines were dropped)"
                   if linux.printk_dropped else "") + f", the entries ignored: {shown}")
     if full is None:
-        return Check("extra_mem", Status.FAIL, "table holds the map", "table full",
+        return Check(CheckName.EXTRA_MEM, Status.FAIL, "table holds the map", "table full",
                      f"dom0's E820 table overflowed: {printed}; the model, of a correct kernel "
                      f"or of one without {fix.named()}, does not overflow it on this map")
     # the dropped lines may have taken the first ignored entries: the printed ones must be
@@ -196,12 +197,12 @@ def _table_full(log: ParsedLog, inp: Inputs, full: TableFull | None) -> Check:
     same = lost == list(full.ignored[len(full.ignored) - len(lost):]) if lost else \
         not full.ignored
     if not same:
-        return Check("extra_mem", Status.FAIL, "table holds the map", "table full",
+        return Check(CheckName.EXTRA_MEM, Status.FAIL, "table holds the map", "table full",
                      f"dom0's E820 table overflowed: {printed}; a kernel without "
                      f"{fix.named()} overflows it too, but the model has it ignore "
                      + (", ".join(f"[{a:#x}, {b:#x})" for a, b in full.ignored[-6:])
                         or "only empty entries"))
-    return Check("extra_mem", Status.FAIL, "table holds the map", "table full",
+    return Check(CheckName.EXTRA_MEM, Status.FAIL, "table holds the map", "table full",
                  f"dom0's E820 table overflowed: {printed}: {full.message()}; it behaves as "
                  f"a kernel without {fix.named()}" + _known([fix], inp.kernel.version))
 
@@ -221,7 +222,7 @@ def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str,
     assert inp.kernel is not None
     version = inp.kernel.version
     predates = [f for f, _ in lacking if not f.in_version(version)]
-    return Check("refusal", Status.FAIL, "boot", "halted",
+    return Check(CheckName.REFUSAL, Status.FAIL, "boot", "halted",
                  f"dom0 halted (line {stop.line_no}: {stop.text}) where a correct kernel swaps "
                  f"{moved} with RAM above nr_pages {then}; it behaves as a kernel without "
                  + "; ".join(f.named() for f, _ in lacking) + f": {lacking[0][1].message}"
@@ -314,7 +315,7 @@ def _nonram(log: ParsedLog, pred: Prediction, inp: Inputs) -> list[Check]:
     if "nvs-swap" not in fixes_of(inp.kernel.version):
         return []
     linux = log.linux
-    out = [count_check("nonram_remapped", pred.nonram_remapped_pages,
+    out = [count_check(CheckName.NONRAM_REMAPPED, pred.nonram_remapped_pages,
                        linux.remapped_nonram_pages, "Remapped N non-RAM page(s)")]
     swaps = pred.resolution.swaps if pred.resolution is not None else []
     if swaps and linux.e820:
@@ -329,7 +330,7 @@ def _nonram(log: ParsedLog, pred: Prediction, inp: Inputs) -> list[Check]:
                    if not missing else
                    f"dom0's map lacks {len(missing)} of the entries the swapped ones make "
                    "where a correct kernel puts them" + _moved_as_without(linux.e820, inp))
-        out.append(Check("nonram_moved", Status.FAIL if missing else Status.PASS,
+        out.append(Check(CheckName.NONRAM_MOVED, Status.FAIL if missing else Status.PASS,
                          [f"{e.type.value} [{e.start:#x}, {e.end:#x})" for e in want],
                          [f"{e.type.value} [{e.start:#x}, {e.end:#x})" for e in linux.e820
                           if e.type in kinds], message))
@@ -344,23 +345,23 @@ def _setup_checks(log: ParsedLog, pred: Prediction) -> list[Check]:
     linux = log.linux
     out: list[Check] = []
     if pred.era in (Era.D, Era.E):
-        out.append(count_check("remapped", pred.remapped_pages, linux.remapped_pages,
+        out.append(count_check(CheckName.REMAPPED, pred.remapped_pages, linux.remapped_pages,
                                 "Remapped N page(s)"))
-        out.append(count_check("released", pred.released_pages, linux.released_pages,
+        out.append(count_check(CheckName.RELEASED, pred.released_pages, linux.released_pages,
                                 "Released N page(s)"))
     else:
-        out.append(count_check("released", pred.released_pages, linux.released_pages,
+        out.append(count_check(CheckName.RELEASED, pred.released_pages, linux.released_pages,
                                 "Released N pages of unused memory"))
         if linux.freed_ranges or pred.freed_ranges:
             printed = total(linux.freed_ranges)
             ok = printed == linux.released_pages
-            out.append(Check("freed_sum", Status.PASS if ok else Status.FAIL,
+            out.append(Check(CheckName.FREED_SUM, Status.PASS if ok else Status.FAIL,
                              linux.released_pages, printed,
                              "freed ranges sum to the released total" if ok else
                              f"freed ranges sum to {printed}, "
                              f"Released says {linux.released_pages}"))
             same = _ranges(linux.freed_ranges) == _ranges(pred.freed_ranges)
-            out.append(Check("freed_ranges", Status.PASS if same else Status.FAIL,
+            out.append(Check(CheckName.FREED_RANGES, Status.PASS if same else Status.FAIL,
                              _ranges(pred.freed_ranges), _ranges(linux.freed_ranges),
                              "printed freed ranges are the predicted holes" if same else
                              "printed freed ranges differ from the predicted holes", COUNT))
@@ -368,7 +369,7 @@ def _setup_checks(log: ParsedLog, pred: Prediction) -> list[Check]:
             observed = linux.populated_pages
             if observed is None and linux.released_pages is not None:
                 observed = 0  # era C prints a Populating line only for a non-empty chunk
-            out.append(count_check("populated", pred.populated_pages, observed,
+            out.append(count_check(CheckName.POPULATED, pred.populated_pages, observed,
                                     "Populating ... pages added"))
     return out
 
@@ -377,7 +378,7 @@ def _nothing_lost(log: ParsedLog, nr_pages: int | None) -> Check:
     """dom0 holds every page Xen gave it: the balloon's count (rig's /init) equals nr_pages,
     or, in a log from elsewhere, the setup messages say nothing was released for good."""
     if nr_pages is None:
-        return Check("nothing_lost", Status.SKIP, message="dom0's nr_pages is not known")
+        return Check(CheckName.NOTHING_LOST, Status.SKIP, message="dom0's nr_pages is not known")
     linux = log.linux
     current = log.init.balloon_kb.get("current_kb")
     released = linux.released_pages
@@ -394,19 +395,19 @@ def _nothing_lost(log: ParsedLog, nr_pages: int | None) -> Check:
         observed = nr_pages - max(0, released - given_back)
         source = "nr_pages - (released - populated), from the setup messages"
     else:
-        return Check("nothing_lost", Status.SKIP, nr_pages, None,
+        return Check(CheckName.NOTHING_LOST, Status.SKIP, nr_pages, None,
                      "neither a balloon figure nor a complete set of setup messages")
     if observed == nr_pages:
-        return Check("nothing_lost", Status.PASS, nr_pages, observed,
+        return Check(CheckName.NOTHING_LOST, Status.PASS, nr_pages, observed,
                      f"dom0 holds all {nr_pages} pages Xen gave it ({source})", ACCOUNTING)
     if observed > nr_pages:
-        return Check("nothing_lost", Status.FAIL, nr_pages, observed,
+        return Check(CheckName.NOTHING_LOST, Status.FAIL, nr_pages, observed,
                      f"dom0 counts {pages_mib(observed - nr_pages)} more than Xen gave it "
                      f"({source})", ACCOUNTING)
     lost = nr_pages - observed
     how = ("released, never populated or remapped" if released and not given_back
            and not linux.remapped_pages else "not accounted for by the setup messages")
-    return Check("nothing_lost", Status.FAIL, nr_pages, observed,
+    return Check(CheckName.NOTHING_LOST, Status.FAIL, nr_pages, observed,
                  f"dom0 lost {pages_mib(lost)} to holes: {how} ({source})", ACCOUNTING)
 
 
@@ -418,12 +419,12 @@ def _xen_accounting(log: ParsedLog, nr_pages: int | None, size: Dom0Size | None,
     tot = xen.dom0_tot_pages
     if tot is None:
         if live:
-            return Check("xen_accounting", Status.INCOMPLETE, nr_pages, None,
+            return Check(CheckName.XEN_ACCOUNTING, Status.INCOMPLETE, nr_pages, None,
                          "Xen's debug-key 'q' dump of dom0 is not in the log")
-        return Check("xen_accounting", Status.SKIP, nr_pages, None,
+        return Check(CheckName.XEN_ACCOUNTING, Status.SKIP, nr_pages, None,
                      "no Xen debug-key 'q' dump in the log")
     if nr_pages is None:
-        return Check("xen_accounting", Status.SKIP, None, tot,
+        return Check(CheckName.XEN_ACCOUNTING, Status.SKIP, None, tot,
                      f"Xen counts {tot} pages for dom0, but what it gave dom0 is not known")
     balloon = log.init.balloon_kb.get("current_kb")
     problems = []
@@ -440,14 +441,14 @@ def _xen_accounting(log: ParsedLog, nr_pages: int | None, size: Dom0Size | None,
         problems.append(f"Xen's max_pages for dom0 is {xen.dom0_max_pages_seen}, dom0_mem asks "
                         f"for {size.max_pages}")
     if problems:
-        return Check("xen_accounting", Status.FAIL, nr_pages, tot, "; ".join(problems),
+        return Check(CheckName.XEN_ACCOUNTING, Status.FAIL, nr_pages, tot, "; ".join(problems),
                      ACCOUNTING)
     seen = f"Xen counts {tot} pages for dom0 = nr_pages"
     if balloon is not None:
         seen += " = the balloon's current_kb / 4"
     if xen.dom0_max_pages_seen is not None:
         seen += f" (max_pages {xen.dom0_max_pages_seen})"
-    return Check("xen_accounting", Status.PASS, nr_pages, tot, seen, ACCOUNTING)
+    return Check(CheckName.XEN_ACCOUNTING, Status.PASS, nr_pages, tot, seen, ACCOUNTING)
 
 
 def _nr_pages(log: ParsedLog, inp: Inputs) -> Check:
@@ -458,12 +459,12 @@ def _nr_pages(log: ParsedLog, inp: Inputs) -> Check:
                "no map of the machine to size dom0 on" if not inp.machine_map else
                f"dom0_mem={inp.mem.text} depends on Xen's free memory at dom0 build time, which "
                "Xen does not print")
-        return Check("nr_pages", Status.SKIP, None, built, why)
+        return Check(CheckName.NR_PAGES, Status.SKIP, None, built, why)
     if built is None:
-        return Check("nr_pages", Status.SKIP, inp.size.nr_pages, None,
+        return Check(CheckName.NR_PAGES, Status.SKIP, inp.size.nr_pages, None,
                      "Xen's Dom0 alloc. lines are not in the log")
     ok = built == inp.size.nr_pages
-    return Check("nr_pages", Status.PASS if ok else Status.FAIL, inp.size.nr_pages, built,
+    return Check(CheckName.NR_PAGES, Status.PASS if ok else Status.FAIL, inp.size.nr_pages, built,
                  "Xen gave dom0 what dom0_mem asks for" if ok else
                  "Xen gave dom0 another nr_pages than dom0_mem asks for")
 

@@ -20,6 +20,7 @@ from rig.judge.balloon import balloon_target
 from rig.judge.expect import Expect
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
+from rig.judge.names import CheckName
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status
 from rig.judge.verdict import close, crash_check
 from rig.model import balloon, pvh
@@ -37,14 +38,14 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
     prediction: pvh.PvhPrediction | None = None
     printed = xen.dom0_e820
     if inp.missing:
-        checks.append(Check("model", Status.INCOMPLETE, message="no prediction is possible: "
-                            "the log lacks " + "; ".join(inp.missing)))
+        checks.append(Check(CheckName.MODEL, Status.INCOMPLETE, message="no prediction is "
+                            "possible: the log lacks " + "; ".join(inp.missing)))
     else:
         assert inp.nr_pages is not None
         built = pvh.dom0_map(inp.machine_map, inp.nr_pages)
         stolen = pvh.acpi_steal(printed, built) if printed else None
         prediction = pvh.predict(inp.machine_map, inp.nr_pages, stolen)
-        checks.append(Check("model", Status.PASS, message=(
+        checks.append(Check(CheckName.MODEL, Status.PASS, message=(
             f"PVH dom0: its map from {inp.record.map_source} as Xen's pvh_setup_e820 builds "
             f"it, nr_pages {inp.nr_pages} ({inp.record.nr_pages_source})"
             + (f", {stolen} bytes of it taken for Xen's ACPI tables (Xen's Dom0 memory map)"
@@ -54,7 +55,7 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
                               else None, expect, (Kind.XEN_PANIC,)))
     if place is not None:
         checks.append(place)
-    checks.append(Check("setup", Status.SKIP, message="PVH dom0: Linux's PV memory setup "
+    checks.append(Check(CheckName.SETUP, Status.SKIP, message="PVH dom0: Linux's PV memory setup "
                         "(Released/Remapped) does not run; Xen builds the map"))
     if prediction is not None:
         checks.append(_pvh_map(printed, prediction))
@@ -88,7 +89,7 @@ def _kernel_place(log: ParsedLog, p: pvh.PvhPrediction | None, inp: Inputs) -> C
     if place.conflict is None:
         if xen.kernel_moved is None:
             return None
-        return Check("kernel_place", Status.FAIL, "in place", "moved",
+        return Check(CheckName.KERNEL_PLACE, Status.FAIL, "in place", "moved",
                      f"the kernel's place {where} is RAM, yet Xen moved it")
     c = place.conflict
     what = f"{c.type.value} [{c.start:#x}, {c.end:#x}) lies in the kernel's place {where}"
@@ -96,22 +97,22 @@ def _kernel_place(log: ParsedLog, p: pvh.PvhPrediction | None, inp: Inputs) -> C
     if place.outcome == "moved":
         moved = xen.kernel_moved
         if moved is not None and place.fits(p.built, moved):
-            return Check("kernel_place", Status.PASS, "moved", "moved",
+            return Check(CheckName.KERNEL_PLACE, Status.PASS, "moved", "moved",
                          f"{what}: Xen moved the kernel to [{moved[0]:#x}, {moved[1]:#x}), RAM "
                          f"its PHYS32_RELOC note allows ({pvh.RELOCATION_COMMIT}, Xen 4.19)")
-        return Check("kernel_place", Status.FAIL, "moved",
+        return Check(CheckName.KERNEL_PLACE, Status.FAIL, "moved",
                      None if moved is None else f"[{moved[0]:#x}, {moved[1]:#x})",
                      f"{what}: Xen must move the kernel to RAM its PHYS32_RELOC note allows, "
                      + ("but did not" if moved is None else "but its new place is not such"))
     if place.outcome == "refused":
         ok = xen.kernel_not_relocatable
-        return Check("kernel_place", Status.PASS if ok else Status.FAIL, "refuse",
+        return Check(CheckName.KERNEL_PLACE, Status.PASS if ok else Status.FAIL, "refuse",
                      "refused" if ok else None,
                      f"{what} and the kernel has no PHYS32_RELOC note (Linux before 6.12): "
                      "Xen cannot move it, " + ("and refused it, as it must" if ok else
                                                "but did not say 'not relocatable'"))
     version_text = ".".join(map(str, version))
-    return Check("kernel_place", Status.FAIL, "moved", "Xen failed" if built else None,
+    return Check(CheckName.KERNEL_PLACE, Status.FAIL, "moved", "Xen failed" if built else None,
                  f"{what}: a Xen with {pvh.RELOCATION_COMMIT} (\"x86/pvh: Support relocating "
                  "dom0 kernel\", Xen 4.19) moves the kernel; this one "
                  + ("could not build dom0" if built else "went on") +
@@ -138,19 +139,20 @@ def _pvh_target(log: ParsedLog, p: pvh.PvhPrediction, inp: Inputs,
 
 def _pvh_map(printed: list[E820Entry], p: pvh.PvhPrediction) -> Check:
     if not printed:
-        return Check("pvh_map", Status.INCOMPLETE, message="Xen printed no Dom0 memory map "
+        return Check(CheckName.PVH_MAP, Status.INCOMPLETE, message="Xen printed no Dom0 memory map "
                      "(it does with dom0=pvh,verbose, as rig boots it)")
     if p.stolen is None:
-        return Check("pvh_map", Status.FAIL, "ACPI tables at the top of low RAM", None,
+        return Check(CheckName.PVH_MAP, Status.FAIL, "ACPI tables at the top of low RAM", None,
                      "Xen's Dom0 memory map does not end its last RAM below 4 GiB with the "
                      "ACPI data Xen's pvh_setup_acpi takes there", COUNT)
     want = pvh.with_steal(p.built, p.stolen)
     diff = pvh.ram_entry_differences(printed, want)
     if diff or not 0 < p.stolen < PAGE_SIZE:
         why = "; ".join(diff) or f"{p.stolen} bytes for the ACPI tables"
-        return Check("pvh_map", Status.FAIL, whole_ram_pages(want), whole_ram_pages(printed),
+        return Check(CheckName.PVH_MAP, Status.FAIL, whole_ram_pages(want),
+                     whole_ram_pages(printed),
                      f"Xen built dom0 another map than pvh_setup_e820 does: {why}", COUNT)
-    return Check("pvh_map", Status.PASS, whole_ram_pages(want), whole_ram_pages(printed),
+    return Check(CheckName.PVH_MAP, Status.PASS, whole_ram_pages(want), whole_ram_pages(printed),
                  "Xen's Dom0 memory map is pvh_setup_e820's of the machine's E820 and nr_pages, "
                  f"less {p.stolen} bytes for its ACPI tables", COUNT)
 
@@ -160,7 +162,8 @@ def _pvh_linux_map(log: ParsedLog, printed: list[E820Entry]) -> Check:
     it reserves for the balloon (xen_reserve_extra_memory); nothing else may differ."""
     mine = log.linux.e820
     if not mine or not printed:
-        return Check("linux_map", Status.SKIP, message="Linux's or Xen's printed map is missing")
+        return Check(CheckName.LINUX_MAP, Status.SKIP,
+                     message="Linux's or Xen's printed map is missing")
     xen_ram = ram_pages(printed)
     linux_ram = ram_pages(mine)
     unusable = [PfnRange(pfn_down(e.start), pfn_up(e.end)) for e in printed
@@ -170,10 +173,10 @@ def _pvh_linux_map(log: ParsedLog, printed: list[E820Entry]) -> Check:
     if missing or extra:
         found = ([f"RAM Xen gave, missing: {describe(missing)}"] if missing else []) + \
             ([f"RAM Xen did not give: {describe(extra)}"] if extra else [])
-        return Check("linux_map", Status.FAIL, None, None,
+        return Check(CheckName.LINUX_MAP, Status.FAIL, None, None,
                      "Linux's map is not the one Xen gave it: " + "; ".join(found))
     converted = total(subtract(linux_ram, xen_ram))
-    return Check("linux_map", Status.PASS, message="Linux's map has the RAM Xen gave" + (
+    return Check(CheckName.LINUX_MAP, Status.PASS, message="Linux's map has the RAM Xen gave" + (
         f", and {converted} page(s) of Xen's UNUSABLE as RAM reserved for the balloon "
         "(xen_reserve_extra_memory)" if converted else ""))
 
@@ -182,17 +185,18 @@ def _pvh_balloon(log: ParsedLog, p: pvh.PvhPrediction) -> Check:
     current = log.init.balloon_kb.get("current_kb")
     want = list(p.balloon_pages)
     if current is None:
-        return Check("nothing_lost", Status.SKIP, want, None, "no balloon figure in the log")
+        return Check(CheckName.NOTHING_LOST, Status.SKIP, want, None,
+                     "no balloon figure in the log")
     observed = current // 4
     if observed == p.xen_pages:
-        return Check("nothing_lost", Status.PASS, want, observed, "the balloon starts from "
+        return Check(CheckName.NOTHING_LOST, Status.PASS, want, observed, "the balloon starts from "
                      f"Xen's count for dom0 ({observed}: XENMEM_current_reservation), and Linux "
                      f"has the RAM Xen gave ({p.own_pages} pages of it its own)", ACCOUNTING)
     if observed == p.own_pages:
-        return Check("nothing_lost", Status.PASS, want, observed, "the balloon counts the RAM "
-                     f"Linux has ({observed}: the whole pages of Xen's map, less page 0 and the "
-                     "page Xen's ACPI tables start in)", ACCOUNTING)
-    return Check("nothing_lost", Status.FAIL, want, observed,
+        return Check(CheckName.NOTHING_LOST, Status.PASS, want, observed, "the balloon counts "
+                     f"the RAM Linux has ({observed}: the whole pages of Xen's map, less page 0 "
+                     "and the page Xen's ACPI tables start in)", ACCOUNTING)
+    return Check(CheckName.NOTHING_LOST, Status.FAIL, want, observed,
                  f"the balloon holds {observed} pages: neither Xen's count {p.xen_pages} nor the "
                  f"RAM of Xen's map Linux can have ({p.own_pages})", ACCOUNTING)
 
@@ -201,7 +205,7 @@ def _pvh_accounting(log: ParsedLog, p: pvh.PvhPrediction, size: Dom0Size | None,
                     live: bool) -> Check:
     tot = log.xen.dom0_tot_pages
     if tot is None:
-        return Check("xen_accounting", Status.INCOMPLETE if live else Status.SKIP,
+        return Check(CheckName.XEN_ACCOUNTING, Status.INCOMPLETE if live else Status.SKIP,
                      p.xen_pages, None, "Xen's debug-key 'q' dump of dom0 is not in the log")
     problems = []
     if tot != p.xen_pages:
@@ -212,9 +216,9 @@ def _pvh_accounting(log: ParsedLog, p: pvh.PvhPrediction, size: Dom0Size | None,
         problems.append(f"Xen's max_pages for dom0 is {seen_max}, dom0_mem asks for "
                         f"{size.max_pages}")
     if problems:
-        return Check("xen_accounting", Status.FAIL, p.xen_pages, tot, "; ".join(problems),
+        return Check(CheckName.XEN_ACCOUNTING, Status.FAIL, p.xen_pages, tot, "; ".join(problems),
                      ACCOUNTING)
-    return Check("xen_accounting", Status.PASS, p.xen_pages, tot,
+    return Check(CheckName.XEN_ACCOUNTING, Status.PASS, p.xen_pages, tot,
                  f"Xen counts {tot} pages for dom0: nr_pages {p.nr_pages} less the RAM page Linux "
                  "mapped its shared info over (Xen frees the page it displaces)", ACCOUNTING)
 
@@ -222,11 +226,11 @@ def _pvh_accounting(log: ParsedLog, p: pvh.PvhPrediction, size: Dom0Size | None,
 def _pvh_nr_pages(built: int | None, mem: Dom0Mem | None) -> Check:
     want = mem.with_plenty() if mem is not None else None
     if want is None or built is None:
-        return Check("nr_pages", Status.SKIP, want.nr_pages if want else None, built,
+        return Check(CheckName.NR_PAGES, Status.SKIP, want.nr_pages if want else None, built,
                      "for a PVH dom0 only an absolute dom0_mem is known before Xen's free "
                      "memory, IOMMU and paging reservations are (and Xen's map must be printed)")
     ok = built == want.nr_pages
-    return Check("nr_pages", Status.PASS if ok else Status.FAIL, want.nr_pages, built,
+    return Check(CheckName.NR_PAGES, Status.PASS if ok else Status.FAIL, want.nr_pages, built,
                  "Xen gave dom0 what dom0_mem asks for" if ok else
                  "Xen gave dom0 another nr_pages than dom0_mem asks for")
 

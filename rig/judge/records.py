@@ -49,6 +49,8 @@ class Record(msgspec.Struct, kw_only=True):
 
 
 class CheckRecord(Record, kw_only=True):
+    #: a CheckName's string: read back as a string, as another rig may have written a name
+    #: this one does not make (rig.judge.names.CheckName.of)
     name: str
     status: Status
     expected: Value = None

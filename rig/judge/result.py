@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rig.errors import INFRASTRUCTURE_EXIT
+from rig.judge.names import CheckName
 
 
 class Status(StrEnum):
@@ -93,7 +94,7 @@ COUNT, ACCOUNTING = "count", "accounting"
 
 @dataclass
 class Check:
-    name: str
+    name: CheckName
     status: Status
     expected: object = None
     observed: object = None
@@ -108,7 +109,7 @@ def verdict_of(checks: Sequence[Check]) -> Status:
                default=Status.INCOMPLETE)
 
 
-def count_check(name: str, expected: int, observed: int | None, what: str) -> Check:
+def count_check(name: CheckName, expected: int, observed: int | None, what: str) -> Check:
     """A count the model predicts against the one the log printed (``what`` names the line)."""
     if observed is None:
         return Check(name, Status.INCOMPLETE, expected, None, f"no '{what}' line in the log",

@@ -4,6 +4,7 @@ end, LAVA's own verdict when the log is a LAVA job's, and the evidence rule for 
 from __future__ import annotations
 
 from rig.judge.expect import Expect
+from rig.judge.names import CheckName
 from rig.judge.result import ACCOUNTING, COUNT, Check, Status, verdict_of
 from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
@@ -15,7 +16,7 @@ def close(log: ParsedLog, checks: list[Check], expect: Expect, refused: bool) ->
     """What every judgement ends with, PV or PVH: whether rig's /init ran to the end, LAVA's
     own verdict when the log is a LAVA job's, and the evidence rule for a PASS."""
     if expect is Expect.QUICK:
-        checks.append(Check("boot", Status.SKIP, None, None,
+        checks.append(Check(CheckName.BOOT, Status.SKIP, None, None,
                             "quick mode: rig stopped once Linux's memory setup was over (its "
                             "last remap line, or Memory:) and Xen had given its count; /init, "
                             "the balloon and "
@@ -23,13 +24,14 @@ def close(log: ParsedLog, checks: list[Check], expect: Expect, refused: bool) ->
     if expect.init:
         init = log.init
         if refused:
-            checks.append(Check("boot", Status.SKIP, "done", None,
+            checks.append(Check(CheckName.BOOT, Status.SKIP, "done", None,
                                 "rig's /init never runs after dom0 refused the layout"))
         elif init.done:
-            checks.append(Check("boot", Status.PASS, "done", "done", "rig's /init ran to the end"))
+            checks.append(Check(CheckName.BOOT, Status.PASS, "done", "done",
+                                "rig's /init ran to the end"))
         else:
             seen = init.stages[-1] if init.stages else "none"
-            checks.append(Check("boot", Status.INCOMPLETE, "done", seen,
+            checks.append(Check(CheckName.BOOT, Status.INCOMPLETE, "done", seen,
                                 f"rig's /init did not finish (last stage: {seen})"))
     if log.lava is not None:
         checks.append(_lava(log.lava))
@@ -49,8 +51,8 @@ def _boots(log: ParsedLog) -> Check:
     said = (f"; {len(fatal)} crash line(s) in the boots before it, the first {fatal[0].kind.value}"
             f" at line {fatal[0].line_no}: {fatal[0].text}") if fatal else \
         "; no crash line in the boots before it"
-    return Check("boots", Status.WARN, 1, n, f"the log holds {n} boots: the last one, from line "
-                 f"{last}, is judged{said}")
+    return Check(CheckName.BOOTS, Status.WARN, 1, n, f"the log holds {n} boots: the last one, "
+                 f"from line {last}, is judged{said}")
 
 
 def _lava(info: LavaInfo) -> Check:
@@ -62,18 +64,18 @@ def _lava(info: LavaInfo) -> Check:
     lab = [r for r in failed if r.error_type in LAVA_INFRASTRUCTURE]
     if lab:
         r = lab[0]
-        return Check("lava", Status.ERROR, "pass", r.result,
+        return Check(CheckName.LAVA, Status.ERROR, "pass", r.result,
                      f"LAVA: {r.definition}/{r.case} failed with a {r.error_type} error "
                      f"({r.error_msg or 'no message'}): the lab failed, not the kernel")
     if job is None:
-        return Check("lava", Status.SKIP, message=f"LAVA's results ({info.source}) have no "
+        return Check(CheckName.LAVA, Status.SKIP, message=f"LAVA's results ({info.source}) have no "
                      "job result (the job had not finished when the log was saved)")
     if failed:
         names = ", ".join(f"{r.definition}/{r.case}" for r in failed)
-        return Check("lava", Status.WARN, "pass", job.result,
+        return Check(CheckName.LAVA, Status.WARN, "pass", job.result,
                      f"LAVA reports {names} failed ({failed[0].error_type or 'no error type'}: "
                      f"{failed[0].error_msg or 'no message'}); rig judges the console itself")
-    return Check("lava", Status.PASS, "pass", job.result,
+    return Check(CheckName.LAVA, Status.PASS, "pass", job.result,
                  f"LAVA finished the job ({len(info.results)} result(s), none failed)")
 
 
@@ -90,7 +92,7 @@ def _evidence(checks: list[Check], refused: bool) -> Check | None:
                        "dump, no complete set of setup messages)")
     if not lacking:
         return None
-    return Check("evidence", Status.INCOMPLETE, message="a PASS needs evidence: "
+    return Check(CheckName.EVIDENCE, Status.INCOMPLETE, message="a PASS needs evidence: "
                  + "; ".join(lacking))
 
 
@@ -107,7 +109,7 @@ def crash_check(log: ParsedLog, refusal: Check | None, expect: Expect,
         # the refusal (and the halt that follows it) is what a correct machine does
         hits = [h for h in hits if h.kind not in refused_by]
     if not hits:
-        return Check("crash", Status.PASS, None, None, "no crash line" if expect is not
+        return Check(CheckName.CRASH, Status.PASS, None, None, "no crash line" if expect is not
                      Expect.QUICK else "no crash line up to Linux's memory setup (its last "
                      "remap line, or Memory:, where a quick run stops; a crash after it is not "
                      "looked for)")
@@ -116,7 +118,7 @@ def crash_check(log: ParsedLog, refusal: Check | None, expect: Expect,
             and hit.kind in refused_by:
         explained = refusal
     why = _says_why(explained) if explained is not None else ""
-    return Check("crash", Status.CRASH, None, hit.text,
+    return Check(CheckName.CRASH, Status.CRASH, None, hit.text,
                  f"{hit.kind.value} at line {hit.line_no}: {hit.text}{why}")
 
 
@@ -128,7 +130,8 @@ def explain_crash(checks: list[Check], explained: Check) -> None:
     """A check judged after the log's own (a live run's) that names the kernel bug behind a
     crash the crash check left unexplained: the crash check says so, as it does for its own."""
     for c in checks:
-        if c.name == "crash" and c.status is Status.CRASH and "check says why" not in c.message:
+        if c.name == CheckName.CRASH and c.status is Status.CRASH \
+                and "check says why" not in c.message:
             c.message += _says_why(explained)
 
 

@@ -26,6 +26,7 @@ from msgspec import UNSET
 from rig import progress
 from rig.domain.scenario import Scenario
 from rig.errors import OS_ERRORS, ArtifactError, MachineError, RigError, UsageError, os_error
+from rig.judge.names import CheckName
 from rig.judge.records import (
     AcceleratorRecord,
     ArtifactRecord,
@@ -145,12 +146,13 @@ def run(s: Scenario, opts: RunOptions) -> tuple[Result, Path]:
         except UsageError as exc:
             # found late (e.g. a src: tree that does not build): keep what there is, exit 2
             boot.settle()
-            result = _partial(log_path, live, Check("usage", Status.ERROR, message=str(exc)))
+            result = _partial(log_path, live, Check(CheckName.USAGE, Status.ERROR,
+                                                    message=str(exc)))
             boot.finish(result, result_path)
             raise
         except RigError as exc:
             boot.settle()
-            result = _partial(log_path, live, Check("infrastructure", Status.ERROR,
+            result = _partial(log_path, live, Check(CheckName.INFRASTRUCTURE, Status.ERROR,
                                                     message=str(exc)))
         except OSError as exc:
             if exc.errno not in OS_ERRORS:
@@ -162,14 +164,14 @@ def run(s: Scenario, opts: RunOptions) -> tuple[Result, Path]:
             err = os_error(exc, {"RIG_RESULTS": str(opts.results or results_base())})
             boot.settle()
             with contextlib.suppress(OSError):
-                boot.finish(_partial(log_path, live, Check("infrastructure", Status.ERROR,
+                boot.finish(_partial(log_path, live, Check(CheckName.INFRASTRUCTURE, Status.ERROR,
                                                            message=str(err))), result_path)
             raise err from None
         except BaseException as exc:
             # Ctrl-C, SIGTERM, a bug: keep what there is, say why, and let it propagate
             why = type(exc).__name__ + (f": {exc}" if str(exc) else "")
             boot.settle()
-            result = _partial(log_path, live, Check("interrupted", Status.ERROR,
+            result = _partial(log_path, live, Check(CheckName.INTERRUPTED, Status.ERROR,
                                                     message=f"the run was stopped ({why})"))
             boot.finish(result, result_path)
             raise

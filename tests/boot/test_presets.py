@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rig.domain import scenario_file
+from rig.judge.names import CheckName
 from rig.judge.result import Status
 from rig.runner.run import RunOptions, run
 
@@ -27,7 +28,7 @@ def test_preset(name: str, tmp_path: Path) -> None:
         assert doc.verdict is Status.PASS, doc.problems
         doc, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
     assert doc.verdict is Status.PASS, doc.problems
-    layout = doc.check("layout")
+    layout = doc.check(CheckName.LAYOUT)
     assert layout is not None and layout.status is Status.PASS
     sp = doc.scenario_prediction  # what `rig predict` says before the boot
     assert sp is not None and sp.prediction is not None

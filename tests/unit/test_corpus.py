@@ -13,6 +13,7 @@ import pytest
 
 from rig.judge.document import Result, document
 from rig.judge.expect import Expect
+from rig.judge.names import CheckName
 from rig.judge.parsed import judge
 from rig.judge.result import Status
 from rig.machine import logscan
@@ -105,7 +106,7 @@ def test_truncated_log_is_incomplete_not_an_error() -> None:
 
 def test_crash_log_names_the_line() -> None:
     _, doc = judged(LOGS / "rig-pci-hole-cpu-max-crash.log")
-    crash = doc.check("crash")
+    crash = doc.check(CheckName.CRASH)
     assert crash is not None
     assert "Domain 0 (vcpu#0) crashed" in crash.message or "Dom0 crashed" in crash.message
 

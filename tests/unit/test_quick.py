@@ -5,6 +5,7 @@ the balloon are skipped, said so, never passed."""
 from __future__ import annotations
 
 from rig.judge.expect import Expect
+from rig.judge.names import CheckName
 from rig.judge.parsed import judge
 from rig.judge.result import Status, verdict_of
 from rig.parse.collect import parse_lines
@@ -23,17 +24,19 @@ def quick_log() -> list[str]:
 
 def test_a_quick_log_passes_on_what_it_saw() -> None:
     checks = {c.name: c for c in judge(parse_lines(quick_log()), expect=Expect.QUICK).checks}
-    for name in ("remapped", "released", "nothing_lost", "xen_accounting", "nr_pages"):
+    for name in (CheckName.REMAPPED, CheckName.RELEASED, CheckName.NOTHING_LOST,
+                 CheckName.XEN_ACCOUNTING, CheckName.NR_PAGES):
         assert checks[name].status is Status.PASS, (name, checks[name].message)
-    assert checks["boot"].status is Status.SKIP and "quick mode" in checks["boot"].message
-    assert checks["balloon_target"].status is Status.SKIP
+    boot = checks[CheckName.BOOT]
+    assert boot.status is Status.SKIP and "quick mode" in boot.message
+    assert checks[CheckName.BALLOON_TARGET].status is Status.SKIP
     # a crash after the Memory: line was never looked for: the PASS says how far it looked
-    assert checks["crash"].status is Status.PASS and "up to Linux's memory setup" in \
-        checks["crash"].message
+    crash = checks[CheckName.CRASH]
+    assert crash.status is Status.PASS and "up to Linux's memory setup" in crash.message
     assert verdict_of(list(checks.values())) is Status.PASS
 
 
 def test_a_quick_log_without_xens_count_is_incomplete() -> None:
     lines = [ln for ln in quick_log() if "max_pages=" not in ln]
     checks = {c.name: c for c in judge(parse_lines(lines), expect=Expect.QUICK).checks}
-    assert checks["xen_accounting"].status is Status.INCOMPLETE
+    assert checks[CheckName.XEN_ACCOUNTING].status is Status.INCOMPLETE

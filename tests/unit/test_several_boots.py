@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rig.judge.document import document
+from rig.judge.names import CheckName
 from rig.judge.parsed import judge
 from rig.judge.result import Status
 from rig.machine import logscan
@@ -32,9 +33,11 @@ def test_the_last_of_two_boots_is_judged_alone() -> None:
                                                   if "Xen version" in ln) + 1]
     assert both.xen == alone.xen and both.linux == alone.linux and both.init == alone.init
     checks = {c.name: c for c in judge(both).checks}
-    assert checks["nr_pages"].status is Status.PASS  # a mix: seed-8g's 3G against 262144
-    assert checks["boots"].status is Status.WARN and checks["boots"].observed == 2
-    assert [c for c in judge(both).checks if c.name != "boots"] == judge(alone).checks
+    # a mix: seed-8g's 3G against 262144
+    assert checks[CheckName.NR_PAGES].status is Status.PASS
+    boots = checks[CheckName.BOOTS]
+    assert boots.status is Status.WARN and boots.observed == 2
+    assert [c for c in judge(both).checks if c.name != CheckName.BOOTS] == judge(alone).checks
 
 
 def test_xl_dmesg_then_dmesg_of_one_boot_is_one_boot() -> None:
@@ -43,7 +46,8 @@ def test_xl_dmesg_then_dmesg_of_one_boot_is_one_boot() -> None:
     dom0 = [ln for ln in lines if not ln.startswith("(XEN)")]
     for halves in (xen + dom0, dom0 + xen):
         log = parse_lines(halves)
-        assert log.boot_starts == [] and "boots" not in {c.name for c in judge(log).checks}
+        assert log.boot_starts == []
+        assert CheckName.BOOTS not in {c.name for c in judge(log).checks}
         assert log.xen.version == "4.17.7" and log.linux.remapped_pages == 97
 
 
