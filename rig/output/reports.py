@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from rig.judge.document import Result
+from rig.judge.names import CheckName
 from rig.judge.records import CheckRecord
 
 Named = tuple[str, Result]
@@ -24,9 +25,10 @@ Named = tuple[str, Result]
 Kcidb: TypeAlias = "dict[str, Any]"
 
 #: checks whose figures are dom0's pages, and the balloon's (kB, as Linux prints it)
-_UNITS = {"remapped": "pages", "released": "pages", "nonram_remapped": "pages",
-          "nothing_lost": "pages", "xen_accounting": "pages", "nr_pages": "pages",
-          "predicted_remap": "pages", "balloon_target": "KiB"}
+_UNITS = {CheckName.REMAPPED: "pages", CheckName.RELEASED: "pages",
+          CheckName.NONRAM_REMAPPED: "pages", CheckName.NOTHING_LOST: "pages",
+          CheckName.XEN_ACCOUNTING: "pages", CheckName.NR_PAGES: "pages",
+          CheckName.PREDICTED_REMAP: "pages", CheckName.BALLOON_TARGET: "KiB"}
 KCIDB_VERSION = {"major": 5, "minor": 3}
 _ORIGIN = re.compile(r"^[a-z0-9_]+$")
 _PART = re.compile(r"[^a-zA-Z0-9_-]+")
@@ -116,9 +118,10 @@ def _test(origin: str, build_id: str, run: str, name: str, doc: Result, c: Check
         "comment": c.message[:1000] or c.name, "start_time": stamp,
         "misc": {"rig_status": c.status.value, "expected": _plain(c.expected),
                  "observed": _plain(c.observed), "verdict": doc.verdict.value}}
-    if isinstance(c.observed, int) and not isinstance(c.observed, bool) and c.name in _UNITS \
+    unit = _UNITS.get(known) if (known := CheckName.of(c.name)) is not None else None
+    if isinstance(c.observed, int) and not isinstance(c.observed, bool) and unit is not None \
             and c.status.reported.kcidb in ("PASS", "FAIL", "ERROR"):
-        test["number"] = {"value": c.observed, "unit": _UNITS[c.name]}
+        test["number"] = {"value": c.observed, "unit": unit}
     if doc.log:
         test["log_url"] = Path(doc.log).resolve().as_uri()
     if (seconds := _seconds(doc)) > 0:

@@ -15,6 +15,7 @@ from rig.domain.scenario import Scenario
 from rig.domain.units import format_size
 from rig.errors import RigError, UsageError
 from rig.judge.document import Result
+from rig.judge.names import CheckName
 from rig.judge.records import ScenarioRecord
 from rig.judge.result import Status
 from rig.machine import build
@@ -24,20 +25,22 @@ from rig.runner.fuzz_layouts import MAX_MEMORY, generate
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix, shard
 from rig.runner.run import results_folder
 
-#: what each check's disagreement means: who disagrees with rig's model
+#: what each check's disagreement means: who disagrees with rig's model (who(): rig, for a
+#: check not listed)
 WHO = {
-    "remapped": "kernel", "released": "kernel", "populated": "kernel",
-    "nothing_lost": "kernel", "setup": "kernel", "refusal": "kernel", "crash": "kernel",
-    "nr_pages": "Xen", "xen_accounting": "Xen", "layout": "Xen (the machine)",
-    "firmware": "firmware", "predicted_remap": "firmware", "model": "rig", "boot": "boot",
-    "console": "boot", "pvh_map": "Xen", "linux_map": "kernel", "predicted_pvh": "rig",
-    "extra_mem": "kernel",
+    CheckName.REMAPPED: "kernel", CheckName.RELEASED: "kernel", CheckName.POPULATED: "kernel",
+    CheckName.NOTHING_LOST: "kernel", CheckName.SETUP: "kernel", CheckName.REFUSAL: "kernel",
+    CheckName.CRASH: "kernel", CheckName.NR_PAGES: "Xen", CheckName.XEN_ACCOUNTING: "Xen",
+    CheckName.LAYOUT: "Xen (the machine)", CheckName.FIRMWARE: "firmware",
+    CheckName.PREDICTED_REMAP: "firmware", CheckName.MODEL: "rig", CheckName.BOOT: "boot",
+    CheckName.CONSOLE: "boot", CheckName.PVH_MAP: "Xen", CheckName.LINUX_MAP: "kernel",
+    CheckName.PREDICTED_PVH: "rig", CheckName.EXTRA_MEM: "kernel",
 }
 #: what the refusal and extra_mem checks say of a kernel that lacks a fix its version predates,
 #: or has a bug of rig's findings (rig.judge.pv._known)
 KNOWN_FIX = ("Known: this kernel's version predates", "Known: rig's finding")
 #: the checks that name a known bug
-KNOWN_BY = ("refusal", "extra_mem")
+KNOWN_BY = (CheckName.REFUSAL, CheckName.EXTRA_MEM)
 #: the statuses that are a disagreement (warnings: rig's own model being off)
 DISAGREE = (Status.FAIL, Status.CRASH, Status.ERROR, Status.INCOMPLETE, Status.WARN)
 
@@ -55,7 +58,7 @@ def signature(checks: list[tuple[str, str, str, str]]) -> str:
     source sites kept (a BUG at setup.c:95 is not one at p2m.c:873). 12 hex digits."""
     parts = []
     for name, status, _, message in sorted(checks):
-        if name == "console":
+        if name == CheckName.CONSOLE:
             # "linux-bug during stage linux: <the line>": the line is quoted as the console
             # had it when the crash pattern matched, sometimes cut short; the crash check
             # holds the whole line
@@ -103,8 +106,14 @@ def disagreements(doc: Result | None) -> list[tuple[str, str, str, str]]:
     model said (fail, crash, error, incomplete, and warnings: rig's own model being off)."""
     if doc is None:
         return [("result", "error", "rig", "the boot left no result document")]
-    return [(c.name, c.status.label, WHO.get(c.name, "rig"), c.message)
+    return [(c.name, c.status.label, who(c.name), c.message)
             for c in doc.checks if c.status in DISAGREE]
+
+
+def who(name: str) -> str:
+    """Who disagrees with rig's model when the check of a document's ``name`` disagrees."""
+    known = CheckName.of(name)
+    return WHO.get(known, "rig") if known is not None else "rig"
 
 
 @dataclass
@@ -225,10 +234,10 @@ def campaign_coverage(scenarios: list[Scenario], results: list[CellResult]) -> d
     counts = coverage(scenarios)
     for r in results:
         checks = {c.name: c for c in r.doc.checks} if r.doc is not None else {}
-        refusal = checks.get("refusal")
+        refusal = checks.get(CheckName.REFUSAL)
         if refusal is not None and refusal.expected == "refuse":
             counts[BOOTED[0]] += 1
-        moved = checks.get("nonram_moved")
+        moved = checks.get(CheckName.NONRAM_MOVED)
         if moved is not None and moved.status is not Status.SKIP:
             counts[BOOTED[1]] += 1
     return counts

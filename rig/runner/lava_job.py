@@ -23,6 +23,7 @@ import yaml
 from rig.domain.scenario import Scenario
 from rig.domain.units import format_size
 from rig.errors import UsageError
+from rig.judge.names import CheckName
 from rig.machine import build, render
 from rig.machine.images import seabios
 from rig.machine.timeouts import BASE_TIMEOUTS, TCG_SLOWDOWN, Stage
@@ -76,8 +77,8 @@ def guest_checks(s: Scenario) -> list[str]:
         '  if [ "$2" = "$3" ]; then r=pass; else r=fail; fi',
         f'  echo "{CHECK_LINE} $1 $r expected $2 observed ${{3:-none}}"',
         "}",
-        f'rig_check predicted_remap {p.remapped_pages} "{remapped}"',
-        "rig_check boot done done",
+        f'rig_check {CheckName.PREDICTED_REMAP} {p.remapped_pages} "{remapped}"',
+        f"rig_check {CheckName.BOOT} done done",
     ]
 
 
