@@ -16,16 +16,18 @@ from typing import Any
 
 from rig.errors import INFRASTRUCTURE_EXIT, UsageError
 from rig.judge.document import Result
+from rig.judge.names import CheckName
 from rig.judge.result import Status
 from rig.machine import build
 from rig.output.tables import columns
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix
 
-#: the names of the checks an entry may name (the checks of rig.judge that judge a kernel or
-#: Xen against the model, and crash: the machine must not crash)
-CHECKS = ("nothing_lost", "refusal", "nonram_moved", "nonram_remapped", "balloon_target",
-          "linux_map", "kernel_place", "remapped", "released", "extra_mem", "acpi_table",
-          "crash")
+#: the checks an entry may name (the checks of rig.judge that judge a kernel or Xen against
+#: the model, and crash: the machine must not crash)
+CHECKS = (CheckName.NOTHING_LOST, CheckName.REFUSAL, CheckName.NONRAM_MOVED,
+          CheckName.NONRAM_REMAPPED, CheckName.BALLOON_TARGET, CheckName.LINUX_MAP,
+          CheckName.KERNEL_PLACE, CheckName.REMAPPED, CheckName.RELEASED, CheckName.EXTRA_MEM,
+          CheckName.ACPI_TABLE, CheckName.CRASH)
 
 
 class RegistryError(UsageError):
@@ -70,7 +72,7 @@ class Regression:
     title: str
     landed: str
     layout: Path
-    check: str
+    check: CheckName
     fixed: Side
     broken: Side
     notes: str = ""
@@ -111,6 +113,21 @@ def _side(entry: dict[str, Any], key: str, where: str) -> Side:
     return side
 
 
+def _check(entry: dict[str, Any], where: str) -> CheckName:
+    """The entry's check: a CheckName, and one of CHECKS; a typo fails here, when the registry
+    loads, never once its boots are done."""
+    value = entry.get("check")
+    name = CheckName.of(value) if isinstance(value, str) else None
+    said = f"{where}.check = {value!r} (entry {entry.get('id')!r})"
+    if name is None:
+        raise RegistryError(f"{said}: rig makes no such check; expected one of "
+                            f"{', '.join(CHECKS)}")
+    if name not in CHECKS:
+        raise RegistryError(f"{said}: that check does not judge a kernel or Xen against the "
+                            f"model; expected one of {', '.join(CHECKS)}")
+    return name
+
+
 def registry(path: Path | None = None) -> list[Regression]:
     """The entries, each checked: its layout loads, its check is one rig has, its sides are
     complete."""
@@ -128,12 +145,10 @@ def registry(path: Path | None = None) -> list[Regression]:
         if not layout.is_file():
             raise RegistryError(f"{where}.layout = {entry.get('layout')!r}: no such layout")
         description = scenario_file.load(str(layout)).description
-        if entry.get("check") not in CHECKS:
-            raise RegistryError(f"{where}.check = {entry.get('check')!r}: expected one of "
-                                f"{', '.join(CHECKS)}")
+        check = _check(entry, where)
         out.append(Regression(str(entry["id"]), int(entry["year"]), str(entry["commit"]),
                               str(entry["title"]), str(entry["landed"]), layout,
-                              str(entry["check"]), _side(entry, "fixed", where),
+                              check, _side(entry, "fixed", where),
                               _side(entry, "broken", where), str(entry.get("notes", "")),
                               description))
     ids = [r.id for r in out]

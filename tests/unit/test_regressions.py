@@ -9,6 +9,7 @@ import pytest
 
 from rig.cli import main
 from rig.errors import UsageError
+from rig.judge.names import CheckName
 from rig.judge.records import CheckRecord
 from rig.judge.result import Status
 from rig.machine import build
@@ -133,3 +134,31 @@ def test_a_xen_given_alone_boots_the_fixed_sides_build(monkeypatch: pytest.Monke
     rg.build_kernels(runs, rg.Request(xen="4.17"))
     assert built == [(Path("/src/6.12"), ("fix-extra-mem-whole-pages.patch",))]
     assert [(r.side, r.kernel, r.xen) for r in runs] == [("given", "/built/bzImage", "4.17")]
+
+
+def _one_entry(tmp_path: Path, check: str) -> Path:
+    """A registry of one entry, whole but for what it says its check is (``check``: TOML)."""
+    layout = next((rg.folder() / "layouts").glob("*.toml")).stem
+    path = tmp_path / "registry.toml"
+    path.write_text('[[regression]]\nid = "typo"\nyear = 2026\ncommit = "c"\ntitle = "t"\n'
+                    f'landed = "l"\nlayout = "{layout}"\ncheck = {check}\n'
+                    'fixed = { kernel = "6.12" }\nbroken = { kernel = "6.1" }\n')
+    return path
+
+
+def test_an_entrys_check_is_one_of_rigs_when_the_registry_loads(tmp_path: Path) -> None:
+    [e] = rg.registry(_one_entry(tmp_path, '"refusal"'))
+    assert e.check is CheckName.REFUSAL
+    # a typo fails as the registry loads, naming the entry, the field and the value
+    with pytest.raises(rg.RegistryError) as typo:
+        rg.registry(_one_entry(tmp_path, '"nothing_los"'))
+    assert str(typo.value) == (
+        "registry.toml: regression[0].check = 'nothing_los' (entry 'typo'): rig makes no such "
+        "check; expected one of " + ", ".join(rg.CHECKS))
+    assert "nothing_lost, refusal, " in str(typo.value)
+    # a check rig makes, but not of a kernel or Xen against the model
+    with pytest.raises(rg.RegistryError, match=r"check = 'boot' \(entry 'typo'\): that check "
+                       "does not judge a kernel"):
+        rg.registry(_one_entry(tmp_path, '"boot"'))
+    with pytest.raises(rg.RegistryError, match=r"check = 3 \(entry 'typo'\): rig makes no"):
+        rg.registry(_one_entry(tmp_path, "3"))
