@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rig.domain import scenario_file
+from rig.judge.names import CheckName
 from rig.judge.result import Status
 from rig.runner.run import RunOptions, run
 
@@ -36,7 +37,7 @@ def test_rig_run_pci_hole_cli(tmp_path: Path, no_leaked_qemu: object) -> None:
     # Xen's own count of dom0's pages after boot (debug key 'q'): the seed's acceptance test
     assert doc["xen"]["dom0_tot_pages"] == 262144
     checks = {c["name"]: c for c in doc["checks"]}
-    assert checks["xen_accounting"]["status"] == "pass"
+    assert checks[CheckName.XEN_ACCOUNTING]["status"] == "pass"
     assert doc["console"]["timeline"]["xen-query"] - doc["console"]["timeline"]["done"] <= 0.5
     assert Path(doc["log"]).stat().st_size > 10_000
     assert "verdict   PASS" in proc.stdout

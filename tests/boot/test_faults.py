@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from rig.domain import scenario_file
+from rig.judge.names import CheckName
 from rig.machine import images
 from rig.machine.images.store import Store
 from rig.machine.qemu import kvm_probe, qemu_binary
@@ -63,7 +64,7 @@ def test_silent_hang(tmp_path: Path) -> None:
     doc, elapsed = boot(tmp_path, init_commands=("sleep 100000",), silence=6.0)
     assert doc["verdict"] == "incomplete"
     assert doc["console"]["outcome"] == "silent"
-    console = next(c for c in doc["checks"] if c["name"] == "console")
+    console = next(c for c in doc["checks"] if c["name"] == CheckName.CONSOLE)
     assert "no output for 6 s" in console["message"] and "last lines" in console["message"]
     assert elapsed < 60
 
@@ -124,7 +125,7 @@ def test_rig_interrupted(tmp_path: Path, sig: signal.Signals) -> None:
     assert proc.returncode == 128 + sig
     doc, _ = only_result(tmp_path)
     assert doc["verdict"] == "error"
-    assert any(c["name"] == "interrupted" for c in doc["checks"])
+    assert any(c["name"] == CheckName.INTERRUPTED for c in doc["checks"])
 
 
 def test_sigterm_keeps_the_documents_asked_for(tmp_path: Path) -> None:
@@ -141,8 +142,9 @@ def test_sigterm_keeps_the_documents_asked_for(tmp_path: Path) -> None:
     assert proc.returncode == 128 + signal.SIGTERM, err.decode()
     doc = json.loads(out.read_text())
     assert doc["verdict"] == "error" and doc["log"]
-    assert any(c["name"] == "interrupted" and "SIGTERM" in c["message"] for c in doc["checks"])
-    assert "interrupted" in page.read_text()
+    assert any(c["name"] == CheckName.INTERRUPTED and "SIGTERM" in c["message"]
+               for c in doc["checks"])
+    assert CheckName.INTERRUPTED in page.read_text()
     assert "interrupted (SIGTERM)" in err.decode()
 
 

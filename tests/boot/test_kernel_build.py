@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rig.domain import scenario_file
+from rig.judge.names import CheckName
 from rig.machine import build
 from rig.runner import regressions
 from rig.runner.run import RunOptions, run
@@ -45,10 +46,11 @@ def test_regression_patch_fails_with_the_loss(source: Path, tmp_path: Path) -> N
     doc = doc_result.to_json()
     assert doc["verdict"] == "fail", doc["checks"]
     checks = {c["name"]: c for c in doc["checks"]}
-    assert checks["remapped"]["status"] == "fail"
-    assert (checks["remapped"]["expected"], checks["remapped"]["observed"]) == (HOLES, 0)
+    remapped = checks[CheckName.REMAPPED]
+    assert remapped["status"] == "fail"
+    assert (remapped["expected"], remapped["observed"]) == (HOLES, 0)
     assert doc["linux"]["released_pages"] == HOLES
-    lost = checks["nothing_lost"]
+    lost = checks[CheckName.NOTHING_LOST]
     assert lost["status"] == "fail"
     assert (f"dom0 lost {HOLES} pages ({HOLES * 4096 / 2**20:.1f} MiB) to holes: released, "
             "never populated or remapped") in lost["message"]
@@ -56,7 +58,7 @@ def test_regression_patch_fails_with_the_loss(source: Path, tmp_path: Path) -> N
     assert doc["prediction"]["era"] == "E" and doc["prediction"]["remapped_pages"] == HOLES
     assert doc["linux"]["remap_failed"] is True  # "Unable to find available pfn range"
     # Xen's own count after boot: the released pages went back to Xen for good
-    accounting = checks["xen_accounting"]
+    accounting = checks[CheckName.XEN_ACCOUNTING]
     assert accounting["status"] == "fail"
     assert (accounting["expected"], accounting["observed"]) == (3 << 18, (3 << 18) - HOLES)
     assert f"Xen took back {HOLES} pages" in accounting["message"]
@@ -76,5 +78,5 @@ def test_the_content_check_fails_on_a_remap_to_the_wrong_page(tmp_path: Path) ->
     doc = run(s, RunOptions(accel="tcg", results=tmp_path))[0].to_json()
     checks = {c["name"]: c for c in doc["checks"]}
     assert doc["verdict"] == "fail", doc["checks"]
-    assert checks["acpi_table"]["status"] == "fail", checks["acpi_table"]
-    assert checks["nonram_moved"]["status"] == "pass"  # the entry itself went where it must
+    assert checks[CheckName.ACPI_TABLE]["status"] == "fail", checks[CheckName.ACPI_TABLE]
+    assert checks[CheckName.NONRAM_MOVED]["status"] == "pass"  # the entry itself went where it must

@@ -16,11 +16,13 @@ import pytest
 
 from rig.cli import main
 from rig.domain.scenario_file import load
+from rig.judge.names import CheckName
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
 
-SHARED = ("model", "crash", "remapped", "released", "nothing_lost", "xen_accounting", "nr_pages")
+SHARED = (CheckName.MODEL, CheckName.CRASH, CheckName.REMAPPED, CheckName.RELEASED,
+          CheckName.NOTHING_LOST, CheckName.XEN_ACCOUNTING, CheckName.NR_PAGES)
 
 
 @pytest.mark.parametrize("name", ["pci-hole", "seed-8g"])
@@ -50,7 +52,8 @@ def test_lava_job_gives_rig_runs_verdict(name: str, tmp_path: Path,
     ours = {c["name"]: c["status"] for c in doc["checks"]}
     theirs = {c["name"]: c["status"] for c in lava_doc["checks"]}
     assert {k: theirs.get(k) for k in SHARED} == {k: ours.get(k) for k in SHARED}
-    assert theirs["lava"] == "pass"
+    assert theirs[CheckName.LAVA] == "pass"
     # the lab's own results hold the checks the guest made (rig.runner.lava_job.guest_checks)
     cases = {r["case"]: r["result"] for r in lava_doc["lava"]["results"]}
-    assert cases.get("predicted_remap") == "pass" and cases.get("boot") == "pass", cases
+    assert cases.get(CheckName.PREDICTED_REMAP) == "pass", cases
+    assert cases.get(CheckName.BOOT) == "pass", cases

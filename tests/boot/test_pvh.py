@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from rig.domain.scenario_file import load
+from rig.judge.names import CheckName
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-MODEL = ("pvh_map", "linux_map", "nothing_lost", "xen_accounting", "nr_pages", "predicted_pvh")
+MODEL = (CheckName.PVH_MAP, CheckName.LINUX_MAP, CheckName.NOTHING_LOST, CheckName.XEN_ACCOUNTING,
+         CheckName.NR_PAGES, CheckName.PREDICTED_PVH)
 
 
 @pytest.mark.parametrize(("name", "sets"), [
@@ -33,7 +35,7 @@ def test_pvh_dom0(name: str, sets: dict[str, str], tmp_path: Path,
     assert doc["xen"]["dom0_kind"] == "PVH"
     for name_ in MODEL:
         assert checks[name_]["status"] == "pass", checks[name_]
-    assert checks["layout"]["status"] == "pass"
+    assert checks[CheckName.LAYOUT]["status"] == "pass"
     assert "intel-iommu" in " ".join(doc["accelerator"]["machine_reasons"])
     # Xen counts one page less than it gave (Linux's shared info), never more
     assert doc["xen"]["dom0_tot_pages"] == doc["xen"]["dom0_nr_pages"] - 1

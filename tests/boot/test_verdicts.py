@@ -14,6 +14,7 @@ from rig.domain import scenario_file
 from rig.domain.dom0mem import xen_overhead_pages
 from rig.domain.e820 import E820Entry, E820Type
 from rig.domain.pages import ram_pages, total
+from rig.judge.names import CheckName
 from rig.runner import regressions
 from rig.runner.run import RunOptions, run
 
@@ -37,12 +38,12 @@ def test_firmware_model_gap_is_not_a_kernel_fail(tmp_path: Path,
     33rd page is SeaBIOS's AHCI buffers for q35's CD-ROM, which the emulation now has."""
     doc, checks = boot("q35-seabios-33", tmp_path)
     assert doc["verdict"] == "pass", doc["checks"]
-    assert checks["remapped"]["status"] == "pass"
-    assert checks["layout"]["status"] == "pass"  # every hole realised, RAM as asked
+    assert checks[CheckName.REMAPPED]["status"] == "pass"
+    assert checks[CheckName.LAYOUT]["status"] == "pass"  # every hole realised, RAM as asked
     # SeaBIOS's debug console has the firmware's real map; where it differs from the
     # emulation, rig says so as its own problem
-    assert checks["firmware"]["status"] == "pass", checks["firmware"]
-    assert checks["predicted_remap"]["status"] == "pass", checks["predicted_remap"]
+    assert checks[CheckName.FIRMWARE]["status"] == "pass", checks[CheckName.FIRMWARE]
+    assert checks[CheckName.PREDICTED_REMAP]["status"] == "pass", checks[CheckName.PREDICTED_REMAP]
     # shell and GRUB metacharacters in the scenario's command lines arrive unchanged
     assert doc["xen"]["cmdline"].endswith(" rig.probe=a;b|c&d$e(f)<g>#h{i}*?~`j`")
     assert doc["linux"]["cmdline"].endswith(" rig.probe=k;l$m{n}")
@@ -57,10 +58,10 @@ def test_a_hole_in_the_kernels_place_is_a_predicted_refusal(tmp_path: Path,
     doc, checks = boot("kernel-in-a-hole", tmp_path)
     assert time.monotonic() - t0 < 60
     assert doc["verdict"] == "pass", doc["checks"]
-    assert checks["refusal"]["status"] == "pass"
+    assert checks[CheckName.REFUSAL]["status"] == "pass"
     assert doc["prediction"]["kernel_conflict"] is not None
-    assert checks["console"]["status"] == "pass"
-    assert checks["layout"]["status"] == "pass"
+    assert checks[CheckName.CONSOLE]["status"] == "pass"
+    assert checks[CheckName.LAYOUT]["status"] == "pass"
 
 
 def test_typed_entries_reach_xen_at_their_exact_bounds(tmp_path: Path,
@@ -71,8 +72,9 @@ def test_typed_entries_reach_xen_at_their_exact_bounds(tmp_path: Path,
     doc, checks = boot("typed-entries", tmp_path)
     assert doc["verdict"] == "pass", doc["checks"]
     assert doc["scenario_prediction"]["boot"] == "direct"
-    assert checks["layout"]["status"] == "pass" and "4 of them typed" in checks["layout"]["message"]
-    assert checks["firmware"]["status"] == "pass"
+    layout = checks[CheckName.LAYOUT]
+    assert layout["status"] == "pass" and "4 of them typed" in layout["message"]
+    assert checks[CheckName.FIRMWARE]["status"] == "pass"
     assert (doc["linux"]["remapped_pages"], doc["prediction"]["remapped_pages"]) == (615, 615)
     xen = {(e["start"], e["end"]): e["type"] for e in doc["xen"]["e820"]}
     assert xen[(0x30000F26, 0x3000215A)] == "ACPI data"
@@ -89,7 +91,7 @@ def test_dom0_mem_max_clamps_the_amount(tmp_path: Path, no_leaked_qemu: object) 
     assert doc["xen"]["cmdline"].endswith(" " + probe)
     assert doc["linux"]["cmdline"].endswith(" " + probe)
     assert doc["xen"]["dom0_nr_pages"] == 262144
-    assert checks["nr_pages"]["status"] == "pass"
+    assert checks[CheckName.NR_PAGES]["status"] == "pass"
     assert doc["xen"]["dom0_max_pages_seen"] == 262144
     assert doc["verdict"] == "pass", doc["checks"]
 
@@ -115,9 +117,9 @@ def test_a_big_dom0s_late_bug_is_judged_not_a_hang(tmp_path: Path,
     with the machine now, and the BUG is judged: extra_mem FAIL, naming the bug."""
     doc, checks = boot("extra-mem-50g", tmp_path)
     assert doc["verdict"] == "crash", doc["checks"]
-    assert checks["extra_mem"]["status"] == "fail", checks["extra_mem"]
-    assert "setup.c:95" in checks["extra_mem"]["message"]
-    assert "extra-mem-whole-pages.patch" in checks["extra_mem"]["message"]
+    assert checks[CheckName.EXTRA_MEM]["status"] == "fail", checks[CheckName.EXTRA_MEM]
+    assert "setup.c:95" in checks[CheckName.EXTRA_MEM]["message"]
+    assert "extra-mem-whole-pages.patch" in checks[CheckName.EXTRA_MEM]["message"]
     assert doc["console"]["outcome"] == "crash"
 
 
@@ -127,7 +129,7 @@ def test_dom0_reads_rigs_acpi_table_in_an_nvs_entry(tmp_path: Path,
     leaves where it is, and dom0 reads the same bytes through /sys/firmware/acpi/tables."""
     doc, checks = boot("acpi-table-nvs", tmp_path)
     assert doc["verdict"] == "pass", doc["checks"]
-    assert checks["acpi_table"]["status"] == "pass", checks["acpi_table"]
+    assert checks[CheckName.ACPI_TABLE]["status"] == "pass", checks[CheckName.ACPI_TABLE]
 
 
 @pytest.mark.parametrize("kernel", ["6.12", "7.2"])
@@ -139,8 +141,8 @@ def test_an_nvs_sharing_its_last_page_with_acpi_data_keeps_the_neighbours_table(
     neighbour's entry where it was, and read rig's table in it back byte for byte."""
     doc, checks = boot(f"nvs-shares-page-with-acpi-{kernel}", tmp_path)
     assert doc["verdict"] == "pass", doc["checks"]
-    assert checks["nonram_remapped"]["observed"] == 2
-    assert checks["acpi_table"]["status"] == "pass", checks["acpi_table"]
+    assert checks[CheckName.NONRAM_REMAPPED]["observed"] == 2
+    assert checks[CheckName.ACPI_TABLE]["status"] == "pass", checks[CheckName.ACPI_TABLE]
 
 
 def test_an_nvs_sharing_a_page_with_acpi_data_on_the_kernel_is_refused(
@@ -149,4 +151,5 @@ def test_an_nvs_sharing_a_page_with_acpi_data_on_the_kernel_is_refused(
     only NVS can be swapped: "Xen hypervisor allocated kernel memory conflicts with E820 map"."""
     doc, checks = boot("nvs-and-acpi-share-a-page-on-kernel", tmp_path)
     assert doc["verdict"] == "pass", doc["checks"]
-    assert checks["refusal"]["status"] == "pass" and "refused" in checks["refusal"]["message"]
+    refusal = checks[CheckName.REFUSAL]
+    assert refusal["status"] == "pass" and "refused" in refusal["message"]

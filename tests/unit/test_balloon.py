@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rig.domain.e820 import E820Entry, E820Type
+from rig.judge.names import CheckName
 from rig.judge.result import Status
 from rig.model import balloon
 from rig.model.kernel import ALL_FIXES, fixes_of
@@ -44,13 +45,13 @@ def test_a_target_of_dom0_mems_max_fails(tmp_path: Path) -> None:
     """A kernel whose balloon aims at dom0_mem's max: (74287971dbb3's bug) is caught."""
     checks = edited(tmp_path, "pci-hole", "RIG: balloon target_kb 1048576",
                     "RIG: balloon target_kb 2097152")
-    assert checks["balloon_target"] is Status.FAIL
+    assert checks[CheckName.BALLOON_TARGET] is Status.FAIL
 
 
 def test_the_recorded_target_passes(tmp_path: Path) -> None:
     checks = edited(tmp_path, "pci-hole", "RIG: balloon target_kb 1048576",
                     "RIG: balloon target_kb 1048576")
-    assert checks["balloon_target"] is Status.PASS
+    assert checks[CheckName.BALLOON_TARGET] is Status.PASS
 
 
 def test_a_balloon_that_gave_up_fails(tmp_path: Path) -> None:
@@ -59,4 +60,4 @@ def test_a_balloon_that_gave_up_fails(tmp_path: Path) -> None:
     checks = edited(tmp_path, "pci-hole", "RIG: balloon target_kb 1048576",
                     "[    2.000000] Extra pages underflow current target\nRIG: balloon target_kb "
                     "1048576")
-    assert checks["balloon_target"] is Status.FAIL
+    assert checks[CheckName.BALLOON_TARGET] is Status.FAIL

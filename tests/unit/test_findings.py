@@ -4,6 +4,7 @@ what a maintainer reads must name the bug and the patch, and only the fixes a ke
 from __future__ import annotations
 
 from rig.judge.document import Result
+from rig.judge.names import CheckName
 from tests.unit.test_golden_boots import BOOTS, rejudge
 
 
@@ -16,18 +17,19 @@ def judged(name: str) -> dict[str, tuple[str, str]]:
 def test_the_unaligned_swap_target_halt_is_named_with_its_patch() -> None:
     for kernel in ("6.12", "7.2"):
         checks = judged(f"nvs-swap-target-unaligned-{kernel}")
-        status, message = checks["refusal"]
+        status, message = checks[CheckName.REFUSAL]
         assert status == "fail"
         assert "dom0 halted" in message and "xen_add_remap_nonram()" in message
         assert "fix-swap-target-aligned.patch" in message
         assert "No suitable area" not in message
-        assert checks["crash"][0] == "crash" and "the refusal check says why" in checks["crash"][1]
+        crash = checks[CheckName.CRASH]
+        assert crash[0] == "crash" and "the refusal check says why" in crash[1]
 
 
 def test_a_kernel_that_refuses_before_any_swap_is_not_blamed_on_the_finding() -> None:
     """6.1.192 lacks be35d91c8880: it prints its refusal and never reaches the swap whose
     target ends inside a page."""
-    status, message = judged("nvs-swap-target-unaligned-6.1")["refusal"]
+    status, message = judged("nvs-swap-target-unaligned-6.1")[CheckName.REFUSAL]
     assert status == "fail"
     assert "be35d91c8880" in message and "predates be35d91c8880" in message
     assert "rig's fix" not in message and "rig's finding" not in message
@@ -36,10 +38,10 @@ def test_a_kernel_that_refuses_before_any_swap_is_not_blamed_on_the_finding() ->
 def test_the_extra_memory_bug_is_named_on_each_kernel() -> None:
     for kernel, line in (("6.12", "setup.c:95"), ("6.1", "setup.c:136")):
         checks = judged(f"extra-mem-unaligned-{kernel}")
-        status, message = checks["extra_mem"]
+        status, message = checks[CheckName.EXTRA_MEM]
         assert status == "fail" and line in message
         assert "fix-extra-mem-whole-pages.patch" in message
-        assert "the extra_mem check says why" in checks["crash"][1]
+        assert "the extra_mem check says why" in checks[CheckName.CRASH][1]
 
 
 def test_the_overflowed_e820_table_is_named_and_explains_the_fault() -> None:
@@ -48,13 +50,14 @@ def test_the_overflowed_e820_table_is_named_and_explains_the_fault() -> None:
     budget's last page, which has no RAM entry; 6.1.192, which has no such function, boots
     without the entries it ignored."""
     checks = judged("extra-mem-table-full-7.2")
-    status, message = checks["extra_mem"]
+    status, message = checks[CheckName.EXTRA_MEM]
     assert status == "fail" and "1811 'E820 table full' line(s)" in message
     assert "(93179 earlier lines were dropped)" in message
     assert "so 94988 are ignored" in message and "48000-48001 has no E820 RAM entry" in message
     assert "fix-extra-mem-whole-pages.patch" in message and "Known: rig's finding" in message
-    assert checks["crash"][0] == "crash" and "the extra_mem check says why" in checks["crash"][1]
-    status, message = judged("extra-mem-table-full-6.1")["extra_mem"]
+    crash = checks[CheckName.CRASH]
+    assert crash[0] == "crash" and "the extra_mem check says why" in crash[1]
+    status, message = judged("extra-mem-table-full-6.1")[CheckName.EXTRA_MEM]
     assert status == "fail" and "so 95020 are ignored" in message
 
 
@@ -62,14 +65,14 @@ def test_a_swap_that_halts_before_a_due_refusal_is_named() -> None:
     """The 12-06 campaign's silent halt: ACPI data in the kernel's image, which a correct
     kernel refuses, but the NVS in the image is swapped first, to a RAM entry that ends inside
     a page: rig's first finding halts dom0 before the refusal is printed."""
-    status, message = judged("nvs-swap-halts-before-refusal-7.2")["refusal"]
+    status, message = judged("nvs-swap-halts-before-refusal-7.2")[CheckName.REFUSAL]
     assert status == "fail" and "and then refuses the layout" in message
     assert "RAM [0x100000000, 0x1c8eacae8), ends inside a page" in message
     assert "fix-swap-target-aligned.patch" in message
 
 
 def test_a_kernel_built_with_a_balloon_that_has_none_fails() -> None:
-    status, message = judged("balloon-stats-again-reverted")["balloon_target"]
+    status, message = judged("balloon-stats-again-reverted")[CheckName.BALLOON_TARGET]
     assert status == "fail" and "CONFIG_XEN_BALLOON" in message
 
 
@@ -77,10 +80,11 @@ def test_the_misread_acpi_table_is_named_and_explains_the_crash() -> None:
     """rig's third finding on Debian's 6.12.118: dom0's early ACPI parse lists a garbage
     header where the firmware put rig's table, then crashes in sparse_init."""
     checks = judged("acpi-table-swapped-6.12")
-    status, message = checks["acpi_table"]
+    status, message = checks[CheckName.ACPI_TABLE]
     assert status == "fail" and "'??M ', 0x3d835474 bytes" in message
     assert "dom0 swaps to 0x7ffde000" in message and "fix-acpi-nvs-remap.patch" in message
-    assert checks["crash"][0] == "crash" and "the acpi_table check says why" in checks["crash"][1]
+    crash = checks[CheckName.CRASH]
+    assert crash[0] == "crash" and "the acpi_table check says why" in crash[1]
 
 
 def test_the_content_check_fails_on_a_remap_to_the_wrong_page() -> None:
@@ -88,5 +92,6 @@ def test_the_content_check_fails_on_a_remap_to_the_wrong_page() -> None:
     the early parse reads the header right, every later read lands a machine page too far, and
     dom0 has no RIGT table to show."""
     checks = judged("acpi-table-swapped-mutated")
-    assert checks["acpi_table"][0] == "fail" and "has no RIGT table" in checks["acpi_table"][1]
-    assert checks["crash"][0] == "pass" and checks["nonram_moved"][0] == "pass"
+    table = checks[CheckName.ACPI_TABLE]
+    assert table[0] == "fail" and "has no RIGT table" in table[1]
+    assert checks[CheckName.CRASH][0] == "pass" and checks[CheckName.NONRAM_MOVED][0] == "pass"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rig.domain.scenario import validate
 from rig.domain.scenario_file import load
+from rig.judge.names import CheckName
 from rig.judge.records import CheckRecord
 from rig.judge.result import Status
 from rig.model.firmware import firmware_problem
@@ -58,11 +59,11 @@ def test_the_draws_cover_the_space() -> None:
 def test_disagreements_name_who_disagrees() -> None:
     doc = judged(LOGS / "rig-pci-hole-6.1.log")[1]
     doc.checks = [CheckRecord(name=n, status=Status(st), message=m) for n, st, m in (
-        ("remapped", "fail", "m"), ("nr_pages", "pass", ""), ("firmware", "warn", "f"),
-        ("layout", "error", "l"))]
+        (CheckName.REMAPPED, "fail", "m"), (CheckName.NR_PAGES, "pass", ""),
+        (CheckName.FIRMWARE, "warn", "f"), (CheckName.LAYOUT, "error", "l"))]
     got = [(n, who) for n, _, who, _ in disagreements(doc)]
-    assert got == [("remapped", "kernel"), ("firmware", "firmware"),
-                   ("layout", "Xen (the machine)")]
+    assert got == [(CheckName.REMAPPED, "kernel"), (CheckName.FIRMWARE, "firmware"),
+                   (CheckName.LAYOUT, "Xen (the machine)")]
     doc.checks = [CheckRecord(name="x", status=Status.PASS)]
     assert disagreements(doc) == []
     assert disagreements(None)[0][1] == "error"
@@ -73,15 +74,16 @@ def test_a_refusal_for_want_of_a_later_fix_is_explained() -> None:
     fixed later; the crash and the counts never printed are what it leaves."""
     known = ("dom0 refused a layout a correct kernel boots: ... (line 141: ...). Known: this "
              "kernel's version predates be35d91c8880 (6.1.192)")
-    checks = [("crash", "crash", "kernel", "e820-conflict at line 141"),
-              ("refusal", "fail", "kernel", known),
-              ("remapped", "incomplete", "kernel", "no 'Remapped N page(s)' line"),
-              ("console", "crash", "boot", "e820-conflict during stage linux")]
+    checks: list[tuple[str, str, str, str]] = [
+        (CheckName.CRASH, "crash", "kernel", "e820-conflict at line 141"),
+        (CheckName.REFUSAL, "fail", "kernel", known),
+        (CheckName.REMAPPED, "incomplete", "kernel", "no 'Remapped N page(s)' line"),
+        (CheckName.CONSOLE, "crash", "boot", "e820-conflict during stage linux")]
     assert Disagreement("s", "crash", checks, "f").explained
     unknown = [(n, st, w, m.replace("Known:", "")) for n, st, w, m in checks]
     assert not Disagreement("s", "crash", unknown, "f").explained
     # a count that differs is never explained by a refusal elsewhere
-    assert not Disagreement("s", "crash", [*checks, ("released", "fail", "kernel", "x")],
+    assert not Disagreement("s", "crash", [*checks, (CheckName.RELEASED, "fail", "kernel", "x")],
                             "f").explained
 
 
@@ -93,7 +95,7 @@ def test_a_bug_of_rigs_findings_is_explained() -> None:
     checks: list[tuple[str, str, str, str]] = [
         (c.name, str(c.status.value), "kernel", c.message) for c in doc.checks
         if c.status.value in ("fail", "crash", "incomplete", "error", "warn")]
-    assert ("extra_mem", "fail") in [(n, st) for n, st, _, _ in checks]
+    assert (CheckName.EXTRA_MEM, "fail") in [(n, st) for n, st, _, _ in checks]
     assert Disagreement("s", "crash", checks, "f").explained
 
 

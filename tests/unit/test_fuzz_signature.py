@@ -4,13 +4,17 @@ source line is another."""
 
 from __future__ import annotations
 
+from rig.judge.names import CheckName
 from rig.runner.fuzz import Disagreement, signature, signatures
 
-BUG_95 = ("crash", "crash", "kernel", "linux-bug at line 412: kernel BUG at "
-          "arch/x86/xen/setup.c:95!; the extra_mem check says why")
-EXTRA = ("extra_mem", "fail", "kernel", "line 412: kernel BUG at arch/x86/xen/setup.c:95!: the "
-         "remap puts a page at pfn 0x913e0, but the extra-memory region 72e1a-74b1d holds "
-         "7427 page(s)")
+#: a disagreeing check: (name, status, who, message)
+Seen = tuple[str, str, str, str]
+
+BUG_95: Seen = (CheckName.CRASH, "crash", "kernel", "linux-bug at line 412: kernel BUG at "
+                "arch/x86/xen/setup.c:95!; the extra_mem check says why")
+EXTRA: Seen = (CheckName.EXTRA_MEM, "fail", "kernel", "line 412: kernel BUG at "
+               "arch/x86/xen/setup.c:95!: the remap puts a page at pfn 0x913e0, but the "
+               "extra-memory region 72e1a-74b1d holds 7427 page(s)")
 
 
 def test_numbers_do_not_split_a_signature_but_sites_do() -> None:
@@ -27,11 +31,12 @@ def test_numbers_do_not_split_a_signature_but_sites_do() -> None:
 
 def test_signatures_count_layouts_and_keep_the_first_reproducer() -> None:
     found = [Disagreement(f"fuzz-1-00{i}", "crash", [BUG_95, EXTRA], f"/r/{i}") for i in range(3)]
-    found.append(Disagreement("fuzz-1-009", "fail", [("remapped", "fail", "kernel", "x")],
+    found.append(Disagreement("fuzz-1-009", "fail", [(CheckName.REMAPPED, "fail", "kernel", "x")],
                               "/r/9"))
     sigs = signatures(found)
     assert [s["count"] for s in sigs] == [3, 1]
-    assert sigs[0]["reproducer"] == "/r/0" and sigs[0]["checks"] == ["crash", "extra_mem"]
+    assert sigs[0]["reproducer"] == "/r/0"
+    assert sigs[0]["checks"] == [CheckName.CRASH, CheckName.EXTRA_MEM]
     assert sigs[0]["scenarios"] == ["fuzz-1-000", "fuzz-1-001", "fuzz-1-002"]
 
 
@@ -39,10 +44,11 @@ def test_a_console_line_cut_short_is_the_same_signature() -> None:
     """The console check quotes the live line when the crash pattern matched, sometimes before
     the rest of it arrived (seed 4242's BUG: "... at arch/x86/xen/setup" once, "setup.c:95!"
     on a replay): the minimiser took the two for different outcomes."""
-    cut = [("console", "crash", "boot", "linux-bug during stage linux: [    4.613521] kernel "
-            "BUG at arch/x86/xen/setup")]
-    whole = [("console", "crash", "boot", "linux-bug during stage linux: [    4.039787] kernel "
-              "BUG at arch/x86/xen/setup.c:95!")]
+    cut: list[Seen] = [(CheckName.CONSOLE, "crash", "boot", "linux-bug during stage linux: "
+                        "[    4.613521] kernel BUG at arch/x86/xen/setup")]
+    whole: list[Seen] = [(CheckName.CONSOLE, "crash", "boot", "linux-bug during stage linux: "
+                          "[    4.039787] kernel BUG at arch/x86/xen/setup.c:95!")]
     assert signature(cut) == signature(whole)
-    assert signature(cut) != signature([("console", "crash", "boot",
-                                         "dom0-halt during stage linux: (XEN) Hardware Dom0")])
+    halt: list[Seen] = [(CheckName.CONSOLE, "crash", "boot",
+                         "dom0-halt during stage linux: (XEN) Hardware Dom0")]
+    assert signature(cut) != signature(halt)

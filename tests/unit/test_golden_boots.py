@@ -25,6 +25,7 @@ from rig import __version__
 from rig.domain.kconfig import KernelConfig
 from rig.domain.scenario_file import from_dict
 from rig.judge.document import Result
+from rig.judge.names import CheckName
 from rig.judge.records import Live
 from rig.model.kernel import BootedKernel, KernelLayout
 from rig.parse import seabios
@@ -79,5 +80,6 @@ def test_a_boot_without_xens_dump_is_incomplete_not_failed(tmp_path: Path) -> No
     (tmp_path / "console.log").write_text("".join(lines[:cut + 1]))
     result, _ = rejudge(TESTS / "boots" / "pvh", tmp_path / "console.log")
     checks = {c.name: c.status.value for c in result.checks}
-    assert checks["predicted_pvh"] == "incomplete" and checks["xen_accounting"] == "incomplete"
+    assert checks[CheckName.PREDICTED_PVH] == "incomplete"
+    assert checks[CheckName.XEN_ACCOUNTING] == "incomplete"
     assert result.verdict == "incomplete"

@@ -11,6 +11,7 @@ import yaml
 
 from rig.cli import main
 from rig.domain.scenario_file import load
+from rig.judge.names import CheckName
 from rig.parse.scan import parse_file
 from rig.runner import lava_job as lava
 
@@ -25,7 +26,7 @@ def test_lava_run_output_is_judged_like_rig_run(capsys: pytest.CaptureFixture[st
     assert doc["verdict"] == "pass"
     assert doc["linux"]["remapped_pages"] == 97 and doc["xen"]["dom0_nr_pages"] == 262144
     # the interactive test's 'q' reached Xen: its own count is judged, as in rig run
-    assert checks["xen_accounting"] == "pass" and checks["lava"] == "pass"
+    assert checks[CheckName.XEN_ACCOUNTING] == "pass" and checks[CheckName.LAVA] == "pass"
     assert doc["log_decoded"].startswith("a LAVA job log")
     assert doc["lava"]["results"][-1] == {"definition": "lava", "case": "job",
                                           "result": "pass", "error_type": None,
@@ -56,7 +57,7 @@ def test_a_lab_failure_is_an_error_not_a_verdict(capsys: pytest.CaptureFixture[s
     assert main(["parse", str(results), "--json"]) == 125
     doc = json.loads(capsys.readouterr().out)
     assert doc["verdict"] == "error"
-    lava_check = next(c for c in doc["checks"] if c["name"] == "lava")
+    lava_check = next(c for c in doc["checks"] if c["name"] == CheckName.LAVA)
     assert "Infrastructure" in lava_check["message"] and "503" in lava_check["message"]
     # with the console log of the same job: one boot, and LAVA's own failure decides
     assert main(["parse", str(RUN_LOG), str(results), "--json"]) == 125
@@ -141,4 +142,4 @@ def test_the_lab_gets_the_checks_the_guest_can_make() -> None:
                              text=True, check=True).stdout
         cases = {m["test_case_id"]: m["result"]
                  for m in re.finditer(monitor["pattern"], out)}
-        assert cases == {"predicted_remap": result, "boot": "pass"}, out
+        assert cases == {CheckName.PREDICTED_REMAP: result, CheckName.BOOT: "pass"}, out

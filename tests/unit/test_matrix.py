@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from rig.errors import UsageError
+from rig.judge.names import CheckName
 from rig.judge.records import CheckRecord
 from rig.judge.result import Status
 from rig.output import junit
@@ -45,7 +46,7 @@ def test_junit_failure_carries_expected_and_observed(tmp_path: Path) -> None:
     ok, bad = (judged(LOGS / "rig-pci-hole-6.1.log")[1] for _ in range(2))
     ok.log, bad.log = "/r/ok/console.log", "/r/bad/console.log"
     bad.verdict = Status.FAIL
-    bad.checks = [CheckRecord(name="remapped", status=Status.FAIL, expected=97, observed=0,
+    bad.checks = [CheckRecord(name=CheckName.REMAPPED, status=Status.FAIL, expected=97, observed=0,
                               message="Remapped N page(s): expected 97, kernel printed 0")]
     results = [CellResult(cells[0], tmp_path, 0, 9.5, ok),
                CellResult(cells[1], tmp_path, 1, 9.9, bad)]

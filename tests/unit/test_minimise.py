@@ -9,6 +9,7 @@ import pytest
 
 from rig.domain.scenario import Scenario
 from rig.domain.scenario_file import from_dict
+from rig.judge.names import CheckName
 from rig.runner.minimise import tries
 
 LAYOUT = {"name": "x", "machine": {"type": "q35", "memory": "4G", "below_4g": "2G"},
@@ -47,7 +48,7 @@ def test_a_try_that_changed_the_outcome_is_not_booted_again(
 
     def fake_disagreements(doc: object) -> list[tuple[str, str, str, str]]:
         held = isinstance(doc, Scenario) and any(h.kind == "reserved" for h in doc.holes)
-        return [("crash", "crash", "kernel", "BUG" if held or doc is None else "other")]
+        return [(CheckName.CRASH, "crash", "kernel", "BUG" if held or doc is None else "other")]
 
     monkeypatch.setattr(mn, "run", fake_run)
     monkeypatch.setattr(mn, "load", lambda path: None)

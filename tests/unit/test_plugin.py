@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from rig.judge.names import CheckName
 from rig.judge.records import CheckRecord
 from rig.judge.result import Status
 from rig.pytest_plugin import RigResult
@@ -12,8 +13,8 @@ from tests.unit.test_corpus import judged
 def test_assert_pass_says_what_and_where() -> None:
     doc = judged(LOGS / "rig-pci-hole-6.1.log")[1]
     doc.verdict, doc.log = Status.FAIL, "/results/x/console.log"
-    doc.checks = [CheckRecord(name="crash", status=Status.PASS),
-                  CheckRecord(name="nothing_lost", status=Status.FAIL, expected=3145728,
+    doc.checks = [CheckRecord(name=CheckName.CRASH, status=Status.PASS),
+                  CheckRecord(name=CheckName.NOTHING_LOST, status=Status.FAIL, expected=3145728,
                               observed=2096636,
                               message="dom0 lost 262273 pages (1024.5 MiB) to holes")]
     result = RigResult(doc)
@@ -22,7 +23,7 @@ def test_assert_pass_says_what_and_where() -> None:
         result.assert_pass()
     text = str(err.value)
     assert "FAIL nothing_lost" in text and "expected 3145728, observed 2096636" in text
-    assert "/results/x/console.log" in text and "crash" not in text
+    assert "/results/x/console.log" in text and CheckName.CRASH not in text
     RigResult(judged(LOGS / "rig-pci-hole-6.1.log")[1]).assert_pass()
 
 

@@ -9,6 +9,7 @@ from rig.domain.e820 import E820Entry, E820Type
 from rig.domain.pages import whole_ram_pages
 from rig.domain.scenario import ScenarioError
 from rig.domain.scenario_file import from_dict
+from rig.judge.names import CheckName
 from rig.machine import render
 from rig.model import pvh
 from rig.parse.xen import populated_pages
@@ -89,7 +90,7 @@ def test_linux_map_must_be_the_one_xen_gave() -> None:
     def linux_map(edit: object) -> tuple[str, str]:
         log = parse_lines(io.StringIO(body, newline="\n"))
         log.linux.e820 = edit(log.linux.e820)  # type: ignore[operator]
-        check = next(c for c in judge(log).checks if c.name == "linux_map")
+        check = next(c for c in judge(log).checks if c.name == CheckName.LINUX_MAP)
         return check.status.label, check.message
 
     assert linux_map(lambda m: m)[0] == "pass"

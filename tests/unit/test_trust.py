@@ -15,6 +15,7 @@ import pytest
 from rig.cli import main
 from rig.domain.e820 import E820Entry, E820Type
 from rig.judge.document import document
+from rig.judge.names import CheckName
 from rig.judge.parsed import judge
 from rig.model.conflicts import Allocations, resolve
 from rig.model.kernel import Kernel
@@ -46,7 +47,8 @@ def test_a_count_edited_with_its_map_fails() -> None:
     assert lie.count("Remapped 100") == 1
     verdict, checks = verdict_of(lie)
     assert verdict == "fail"
-    assert (checks["remapped"]["expected"], checks["remapped"]["observed"]) == (97, 100)
+    remapped = checks[CheckName.REMAPPED]
+    assert (remapped["expected"], remapped["observed"]) == (97, 100)
 
 
 def test_without_xens_map_no_prediction_is_possible() -> None:
@@ -55,15 +57,15 @@ def test_without_xens_map_no_prediction_is_possible() -> None:
     lie = re.sub(r"\(XEN\)  \[[0-9a-f]+, [0-9a-f]+\] \([^)]*\)\n", "", lie)
     verdict, checks = verdict_of(lie)
     assert verdict == "incomplete"
-    assert "Xen's E820 map" in str(checks["model"]["message"])
-    assert "remapped" not in checks
+    assert "Xen's E820 map" in str(checks[CheckName.MODEL]["message"])
+    assert CheckName.REMAPPED not in checks
 
 
 def test_a_balloon_above_nr_pages_is_no_pass() -> None:
     lie = PCI_HOLE.replace("RIG: balloon info/current_kb 1048576",
                            "RIG: balloon info/current_kb 1048580")
     verdict, checks = verdict_of(lie)
-    assert verdict == "fail" and checks["nothing_lost"]["status"] == "fail"
+    assert verdict == "fail" and checks[CheckName.NOTHING_LOST]["status"] == "fail"
 
 
 def test_pass_needs_evidence(monkeypatch: pytest.MonkeyPatch,
@@ -73,7 +75,7 @@ def test_pass_needs_evidence(monkeypatch: pytest.MonkeyPatch,
     assert main(["parse", "-", "--dom0-mem", "1G", "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert doc["verdict"] == "incomplete"
-    model = next(c for c in doc["checks"] if c["name"] == "model")
+    model = next(c for c in doc["checks"] if c["name"] == CheckName.MODEL)
     assert "no prediction is possible" in model["message"]
 
 
@@ -84,13 +86,13 @@ def test_counts_without_accounting_are_incomplete() -> None:
     body = re.sub(r"^.*Released 0 page\(s\)\n", "", body, flags=re.M)
     verdict, checks = verdict_of(body)
     assert verdict == "incomplete"
-    assert checks["released"]["status"] == "incomplete"
+    assert checks[CheckName.RELEASED]["status"] == "incomplete"
 
 
 def test_a_missing_version_is_said_to_be_guessed() -> None:
     body = re.sub(r"^.*Linux version .*\n", "", PCI_HOLE, flags=re.M)
     verdict, checks = verdict_of(body)
-    assert "guessed" in str(checks["model"]["message"])
+    assert "guessed" in str(checks[CheckName.MODEL]["message"])
     assert verdict == "pass"  # era E from the message formats: the counts do not change
 
 
@@ -98,7 +100,7 @@ def test_ibft_from_the_printed_map_is_an_assumption_said_so() -> None:
     body = LOGS / "rig-pci-hole-7.2.log"
     verdict, checks = verdict_of(load_case(body)[1])
     assert verdict == "pass"
-    assert "assumption" in str(checks["model"]["message"])
+    assert "assumption" in str(checks[CheckName.MODEL]["message"])
 
 
 def test_virtual_ramdisk_line_does_not_hide_the_initrd() -> None:

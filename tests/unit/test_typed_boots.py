@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rig.judge.names import CheckName
 from rig.judge.result import Status
 from tests.conftest import TESTS
 from tests.unit.test_golden_boots import rejudge
@@ -33,21 +34,21 @@ def test_the_recorded_boots_pass_or_fail_as_they_did() -> None:
         result, _ = rejudge(BOOTS / name)
         assert result.verdict.value == verdict, name
     checks = {c.name: c for c in rejudge(BOOTS / "nvs-on-kernel-6.1")[0].checks}
-    assert checks["refusal"].status is Status.FAIL
-    assert "be35d91c8880" in checks["refusal"].message
+    assert checks[CheckName.REFUSAL].status is Status.FAIL
+    assert "be35d91c8880" in checks[CheckName.REFUSAL].message
     # 6.12.118 has the swap but not the restart: only the fix its version predates is named
     checks = {c.name: c for c in rejudge(BOOTS / "two-nvs-on-kernel-6.12")[0].checks}
-    assert "without 5f8719945244" in checks["refusal"].message
-    assert "be35d91c8880" not in checks["refusal"].message
+    assert "without 5f8719945244" in checks[CheckName.REFUSAL].message
+    assert "be35d91c8880" not in checks[CheckName.REFUSAL].message
     # two swapped entries side by side are one entry in dom0's map, as in the model's
     checks = {c.name: c for c in rejudge(BOOTS / "two-nvs-on-kernel-7.2")[0].checks}
-    assert checks["nonram_moved"].expected == ["ACPI NVS [0x7ffde000, 0x7ffe0000)"]
+    assert checks[CheckName.NONRAM_MOVED].expected == ["ACPI NVS [0x7ffde000, 0x7ffe0000)"]
 
 
 def test_a_swapped_count_that_differs_fails(tmp_path: Path) -> None:
     checks = edited(tmp_path, "nvs-on-kernel", "Remapped 18 non-RAM page(s)",
                     "Remapped 17 non-RAM page(s)")
-    assert checks["nonram_remapped"] is Status.FAIL
+    assert checks[CheckName.NONRAM_REMAPPED] is Status.FAIL
 
 
 def test_an_nvs_left_in_place_fails(tmp_path: Path) -> None:
@@ -55,7 +56,7 @@ def test_an_nvs_left_in_place_fails(tmp_path: Path) -> None:
     checks = edited(tmp_path, "nvs-on-kernel",
                     "Xen: [mem 0x000000007ffce000-0x000000007ffdffff] ACPI NVS",
                     "Xen: [mem 0x0000000004200000-0x0000000004211fff] ACPI NVS")
-    assert checks["nonram_moved"] is Status.FAIL
+    assert checks[CheckName.NONRAM_MOVED] is Status.FAIL
 
 
 @pytest.mark.parametrize(("entry", "seen"), [
@@ -68,4 +69,4 @@ def test_an_nvs_left_in_place_fails(tmp_path: Path) -> None:
 ], ids=["another-type", "rounded-to-pages"])
 def test_a_typed_entry_not_as_asked_is_not_the_layout(tmp_path: Path, entry: str,
                                                       seen: str) -> None:
-    assert edited(tmp_path, "typed-entries", entry, seen)["layout"] is Status.ERROR
+    assert edited(tmp_path, "typed-entries", entry, seen)[CheckName.LAYOUT] is Status.ERROR
