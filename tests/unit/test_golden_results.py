@@ -14,14 +14,16 @@ import pytest
 
 from rig.domain.scenario_file import load, presets
 from rig.errors import UsageError
+from rig.judge import document
 from rig.judge.document import Result
+from rig.judge.names import CheckName
 from rig.judge.records import ScenarioPredictionRecord
 from rig.judge.result import Status
 from rig.model.prediction import predict_scenario
-from rig.output import html, junit
+from rig.output import html, junit, reports
 from rig.output.summary import prediction_summary, summary
 from rig.output.tables import compare_table, matrix_table
-from rig.runner import replay_layout
+from rig.runner import fuzz, replay_layout
 from rig.runner.saved_logs import judge_logs
 from tests.conftest import GOLDEN, LOGS, TESTS
 from tests.unit.test_corpus import CASES, judged, load_case, parsed_body
@@ -51,6 +53,26 @@ def test_corpus_document_reads_back(path: Path) -> None:
     again = Result.from_json(json.loads(doc.to_text()))
     assert again.to_text() == doc.to_text()
     assert summary(again) == summary(doc)
+
+
+def test_a_check_this_rig_does_not_make_reads_back(tmp_path: Path) -> None:
+    """A document another rig wrote may name a check this one does not make (CheckRecord.name
+    is a string, not a CheckName): it loads, writes back byte for byte, and its outputs name
+    it; rig fuzz counts its disagreement as rig's, KCIDB gives it no unit."""
+    _, doc = judged(LOGS / "rig-pci-hole-6.1.log")
+    data = doc.to_json()
+    data["checks"][0].update(name="a_later_check", status="fail", observed=7)
+    text = json.dumps(data, indent=2) + "\n"
+    (tmp_path / "result.json").write_text(text)
+    again = document.load(tmp_path / "result.json")
+    assert again.to_text() == text
+    [other] = [c for c in again.checks if CheckName.of(c.name) is None]
+    assert other.name == "a_later_check" and CheckName.of(doc.checks[1].name) is not None
+    assert "a_later_check" in summary(again)
+    assert ("a_later_check", "fail", "rig", other.message) in fuzz.disagreements(again)
+    [test] = [t for t in reports.kcidb("rig", [("x", again)])["tests"]
+              if t["path"].endswith(".a_later_check")]
+    assert "number" not in test
 
 
 @pytest.mark.parametrize("name", sorted(presets()))
