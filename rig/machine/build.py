@@ -316,17 +316,19 @@ def resolve(kind: str, value: str, *, offline: bool = False) -> Artifact:
     return images.resolve(kind, value, offline=offline)
 
 
-def check(kind: str, value: str) -> None:
+def check(kind: str, value: str, said: str | None = None) -> None:
     """Fail fast on a value the user can fix (exit 2): an unknown key, a missing file, a
-    ``src:`` that is no kernel tree."""
+    ``src:`` that is no kernel tree. ``said``: how the user gave the value (e.g. "--kernel
+    'src:linux'"), for the message; default its scenario field."""
     if kind == "kernel" and value.startswith("src:"):
         tree, ref = source_ref(value)
+        where = images.named(kind, value, said)
         if not (tree / "Makefile").is_file() or not (tree / "arch" / "x86").is_dir():
-            raise UsageError(f"dom0.kernel = {value!r}: {tree} is not a Linux source tree "
-                             "(no Makefile and arch/x86)")
+            raise UsageError(f"{where}: {tree} is not a Linux source tree (no Makefile and "
+                             "arch/x86)")
         if ref is not None and subprocess.run(
                 ["git", "-C", str(tree), "rev-parse", "--verify", "--quiet",
                  f"{ref}^{{commit}}"], capture_output=True).returncode != 0:
-            raise UsageError(f"dom0.kernel = {value!r}: {ref!r} is no commit of {tree}")
+            raise UsageError(f"{where}: {ref!r} is no commit of {tree}")
         return
-    images.check(kind, value)
+    images.check(kind, value, said)

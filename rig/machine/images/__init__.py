@@ -75,7 +75,13 @@ def _recipes() -> dict[str, Recipe]:
 FIELDS = {"xen": "xen.version", "kernel": "dom0.kernel", "xen-efi": "xen.version"}
 
 
-def recipe(kind: str, name: str) -> Recipe:
+def named(kind: str, value: str, said: str | None = None) -> str:
+    """How an error names a value: as the user gave it (``said``, e.g. "--kernel '6.99'"),
+    else as the scenario field it is (``dom0.kernel = '6.99'``)."""
+    return said or f"{FIELDS.get(kind, kind)} = {value!r}"
+
+
+def recipe(kind: str, name: str, said: str | None = None) -> Recipe:
     """The recipe of an artifact key; an unknown key is the user's to fix (exit 2)."""
     known = recipes()
     key = f"{kind}={name}"
@@ -83,24 +89,25 @@ def recipe(kind: str, name: str) -> Recipe:
         if kind not in KINDS:
             raise UsageError(f"{key!r}: unknown kind {kind!r} (kinds: {', '.join(KINDS)})")
         names = ", ".join(k for k in known if k.startswith(kind + "="))
-        raise UsageError(f"{FIELDS.get(kind, kind)} = {name!r}: no such artifact key "
+        raise UsageError(f"{named(kind, name, said)}: no such artifact key "
                          f"(known: {names}; or give a path to your own build)")
     return known[key]
 
 
-def check(kind: str, value: str) -> None:
+def check(kind: str, value: str, said: str | None = None) -> None:
     """Fail fast, before anything boots, on a value the user can fix: an unknown key or a
-    missing file (``src:`` trees are checked by rig.machine.build)."""
+    missing file (``src:`` trees are checked by rig.machine.build). ``said``: how the user
+    gave the value, for the message (default: its scenario field)."""
     if kind == "kernel" and value.startswith("src:"):
         return
     if is_path(value):
         path = Path(value).expanduser()
         if not path.is_file():
-            raise UsageError(f"{FIELDS.get(kind, kind)} = {value!r}: no such file")
+            raise UsageError(f"{named(kind, value, said)}: no such file")
         with open(path, "rb") as f:
-            _check_head(kind, path, f.read(65536))
+            _check_head(kind, path, f.read(65536), said)
         return
-    recipe(kind, value)
+    recipe(kind, value, said)
 
 
 @dataclass(frozen=True)
@@ -334,17 +341,15 @@ def user_artifact(kind: str, path: Path, store: Store | None = None) -> Artifact
     return Artifact(record, target, config=kconfig.beside(path) if kind == "kernel" else None)
 
 
-def _check_head(kind: str, path: Path, head: bytes) -> None:
+def _check_head(kind: str, path: Path, head: bytes, said: str | None = None) -> None:
     """The file is what the field says (a gzip'd Xen is judged once unpacked)."""
-    field = FIELDS.get(kind, kind)
+    where = named(kind, str(path), said)
     if kind == "kernel":
         if head[0x202:0x206] != b"HdrS" and head[:4] != b"\x7fELF":
-            raise UsageError(f"{field} = {str(path)!r}: not a bzImage (no 'HdrS' header) nor an "
-                             "ELF vmlinux")
+            raise UsageError(f"{where}: not a bzImage (no 'HdrS' header) nor an ELF vmlinux")
     elif kind == "xen" and head[:2] != b"\x1f\x8b" and (
             head[:4] != b"\x7fELF" or not any(m in head for m in _MULTIBOOT_MAGICS)):
-        raise UsageError(f"{field} = {str(path)!r}: not a Xen image (an ELF with a multiboot "
-                         "header, or its .gz)")
+        raise UsageError(f"{where}: not a Xen image (an ELF with a multiboot header, or its .gz)")
 
 
 def _gunzip_into(store: Store, path: Path, field: str) -> Path:
