@@ -27,8 +27,7 @@ def add(sub: Commands) -> None:
 
 def main(a: argparse.Namespace) -> int:
     from rig.cli import run as run_command
-    from rig.cli.options import Parser
-    from rig.domain import scenario_file
+    from rig.cli.options import Parser, overrides
     from rig.errors import UsageError
     from rig.machine.timeouts import parse_timeouts
     from rig.runner.bisect import BisectRequest, bisect, table
@@ -40,14 +39,13 @@ def main(a: argparse.Namespace) -> int:
     run_parser = Parser(prog="rig bisect GOOD BAD --")
     run_command.arguments(run_parser)
     r = run_parser.parse_args(args)
-    if r.kernel:
+    if r.kernel is not None:
         raise UsageError("rig bisect builds dom0's kernel at each step: RUN-ARGS must not "
                          "name one (--kernel)")
-    overrides = scenario_file.overrides_from(r.set, kernel=None, xen=r.xen)
     options = RunOptions(accel=r.accel, results=r.results, offline=r.offline,
                          timeouts=parse_timeouts(r.timeout), cpu=r.cpu, quick=r.quick,
                          verbose=r.verbose)
-    result = bisect(BisectRequest(a.tree.resolve(), a.good, a.bad, r.scenario, overrides,
-                                  options))
+    result = bisect(BisectRequest(a.tree.resolve(), a.good, a.bad, r.scenario,
+                                  overrides(r), options))
     print(table(result))
     return 0 if result.first_bad else 1

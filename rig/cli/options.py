@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn, TypeAlias
+from typing import Literal, NoReturn, TypeAlias
 
 from rig.domain.units import parse_size
-from rig.errors import USAGE_EXIT
+from rig.errors import USAGE_EXIT, UsageError
 
 ACCELS = ("auto", "kvm", "tcg")
 EPILOG = ("exit codes: 0 pass, 1 fail / crash / incomplete, 2 usage error, 125 infrastructure "
@@ -78,6 +78,72 @@ def size(text: str) -> int:
     if value < 1 << 30:
         raise argparse.ArgumentTypeError(f"{text!r}: at least 1G")
     return value
+
+
+#: what --kernel and --xen name
+ImageKind: TypeAlias = Literal["kernel", "xen"]
+#: their one grammar (image()) in every command, and how its help says it
+KERNEL_METAVAR = "KEY|PATH|src:TREE[@REF]"
+XEN_METAVAR = "KEY|PATH"
+FORMS: dict[ImageKind, tuple[str, str]] = {
+    "kernel": (KERNEL_METAVAR, "a key (6.1, 6.12, 7.2, sid: rig images list), a bzImage or "
+                               "vmlinux whose config is found beside it, src:TREE (the tree as "
+                               "it is, built here) or src:TREE@REF (that commit built in a "
+                               "worktree of rig's, the tree untouched)"),
+    "xen": (XEN_METAVAR, "a key (4.17, 4.20: rig images list) or your own xen.gz or ELF"),
+}
+
+
+def image(kind: ImageKind, value: str, flag: str) -> str:
+    """A --kernel or --xen value, checked (exit 2 naming the flag and the value) and made to
+    mean the same from any folder, since a matrix's and a fuzz campaign's cells are child
+    processes handed the value: an existing file is its absolute path; ``src:TREE`` and
+    ``src:TREE@REF`` (kernels only) name the tree absolute, REF kept (a kernel tree, REF a
+    commit of it); anything else is an artifact key, or a path that names no file."""
+    from rig.machine import build  # not at import: every command's start would pay for it
+
+    said = f"{flag} {value!r}"
+    if value.startswith("src:"):
+        if kind != "kernel":
+            raise UsageError(f"{said}: only a kernel is built from a source tree; give {flag} "
+                             "a key or a path")
+        tree, ref = build.source_ref(value)
+        value = f"src:{tree.absolute()}" + ("" if ref is None else f"@{ref}")
+    else:
+        path = Path(value).expanduser()
+        if path.is_file():
+            value = str(path.absolute())
+        elif kind == "kernel" and path.is_dir():
+            raise UsageError(f"{said}: a folder; src:{value} builds the kernel tree in it")
+    build.check(kind, value, said)
+    return value
+
+
+def given(kind: ImageKind, value: str | None) -> str | None:
+    """``--kernel`` / ``--xen`` of a command that takes one, by image() (None: not given)."""
+    return None if value is None else image(kind, value, f"--{kind}")
+
+
+def all_given(kind: ImageKind, values: list[str] | None) -> list[str]:
+    """A repeatable ``--kernel`` / ``--xen``, each by image()."""
+    return [image(kind, value, f"--{kind}") for value in values or ()]
+
+
+def overrides(a: argparse.Namespace) -> dict[str, str]:
+    """The scenario overrides of a command that boots one scenario: --set, --kernel, --xen."""
+    from rig.domain import scenario_file
+
+    return scenario_file.overrides_from(a.set, kernel=given("kernel", a.kernel),
+                                        xen=given("xen", a.xen))
+
+
+def image_option(p: argparse.ArgumentParser, kind: ImageKind, what: str, *,
+                 many: bool = False) -> None:
+    """``--kernel`` or ``--xen`` with the one metavar and the forms it takes; ``what``: what
+    it does in this command."""
+    metavar, forms = FORMS[kind]
+    p.add_argument(f"--{kind}", action="append" if many else "store", metavar=metavar,
+                   help=f"{what}{' (repeatable)' if many else ''}: {forms}")
 
 
 def sets(p: argparse.ArgumentParser, what: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rig.cli import reporting
-from rig.cli.options import ACCELS, EPILOG, Commands, machine, sets
+from rig.cli.options import ACCELS, EPILOG, Commands, image_option, machine, overrides, sets
 from rig.machine.cpu import DEFAULT_CPU
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ def arguments(r: argparse.ArgumentParser) -> None:
     r.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
     sets(r, "override a scenario field, e.g. xen.dom0_mem=3G")
     r.add_argument("--accel", default="auto", choices=ACCELS)
-    r.add_argument("--kernel", metavar="PATH", help="your own dom0 kernel (bzImage or vmlinux)")
-    r.add_argument("--xen", metavar="PATH", help="your own Xen (xen.gz or ELF)")
+    image_option(r, "kernel", "dom0's kernel (dom0.kernel)")
+    image_option(r, "xen", "Xen (xen.version)")
     r.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
     r.add_argument("--results", type=Path, metavar="DIR",
                    help="where to keep logs and results (default: $RIG_RESULTS or ./rig-results)")
@@ -57,8 +57,7 @@ def main(a: argparse.Namespace) -> int:
     from rig.runner.run import RunOptions, run
 
     timeouts = parse_timeouts(a.timeout)
-    s = scenario_file.load(a.scenario, scenario_file.overrides_from(a.set, kernel=a.kernel,
-                                                                    xen=a.xen))
+    s = scenario_file.load(a.scenario, overrides(a))
     reporting.check(a)
     check_output(a.html, "--html")
     check_output_dir(a.results, "--results")

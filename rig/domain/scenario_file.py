@@ -123,8 +123,9 @@ def from_dict(data: Table, source: str | None = None,
 
 def overrides_from(pairs: list[str], *, kernel: str | None = None,
                    xen: str | None = None) -> dict[str, str]:
-    """``--set KEY=VALUE`` pairs, plus ``--kernel PATH`` / ``--xen PATH`` (the user's own builds:
-    shorthand for dom0.kernel= and xen.version= with a path)."""
+    """``--set KEY=VALUE`` pairs, plus ``--kernel`` / ``--xen``: shorthand for dom0.kernel= and
+    xen.version=, any value those fields take (the command line checked and normalised them:
+    rig.cli.options.image; the scenario's own check follows in any case)."""
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -134,12 +135,9 @@ def overrides_from(pairs: list[str], *, kernel: str | None = None,
             raise ScenarioError(key.strip(), value, f"unknown field (known: {', '.join(_FIELDS)})",
                                 "--set")
         out[key.strip()] = value
-    for flag, key, given in (("--kernel", "dom0.kernel", kernel), ("--xen", "xen.version", xen)):
-        if given:
-            path = Path(given).expanduser().absolute()
-            if not path.is_file():
-                raise UsageError(f"{flag} {given!r}: no such file")
-            out[key] = str(path)
+    for key, given in (("dom0.kernel", kernel), ("xen.version", xen)):
+        if given is not None:
+            out[key] = given
     return out
 
 

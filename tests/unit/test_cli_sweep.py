@@ -56,7 +56,12 @@ ROWS: list[tuple[str, int, list[str]]] = [
     # rig run: other options
     ("run pci-hole --kernel {tmp}/nope", 2, ["--kernel", "nope", "no such file"]),
     ("run pci-hole --xen {tmp}/nope", 2, ["--xen", "nope", "no such file"]),
-    ("run pci-hole --kernel {bin}", 2, ["dom0.kernel", "not a bzImage"]),
+    ("run pci-hole --kernel {bin}", 2, ["--kernel", "not a bzImage"]),
+    ("run pci-hole --kernel 0.0", 2, ["--kernel", "'0.0'", "no such artifact key", "6.12"]),
+    ("run pci-hole --kernel {dir}", 2, ["--kernel", "a folder", "src:"]),
+    ("run pci-hole --kernel src:{dir}", 2, ["--kernel", "not a Linux source tree"]),
+    ("run pci-hole --xen src:{dir}", 2, ["--xen", "only a kernel", "source tree"]),
+    ("run pci-hole --xen 9.99", 2, ["--xen", "'9.99'", "no such artifact key", "4.20"]),
     ("run pci-hole --timeout firmware=5", 2, ["--timeout", "firmware", "stages:"]),
     ("run pci-hole --timeout exit=5", 2, ["--timeout", "exit"]),
     ("run pci-hole --timeout init=soon", 2, ["--timeout", "soon", "number of seconds"]),
