@@ -6,15 +6,25 @@ import argparse
 import sys
 
 from rig.cli import matrix, reporting
-from rig.cli.options import EPILOG, Commands, machine, many_boots, sets
+from rig.cli.options import (
+    EPILOG,
+    Commands,
+    all_given,
+    as_sets,
+    image_option,
+    machine,
+    many_boots,
+    sets,
+)
 
 
 def add(sub: Commands) -> None:
     cp = sub.add_parser("compare", help="the seed's before/after table for a layout",
                         epilog=EPILOG)
-    cp.add_argument("scenario")
-    cp.add_argument("--kernel", action="append", metavar="KEY|PATH",
-                    help="dom0 kernel (give two to compare them side by side)")
+    cp.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
+    image_option(cp, "kernel", "dom0's kernel (give two to compare them side by side; "
+                 "default: the scenario's)", many=True)
+    image_option(cp, "xen", "Xen of every cell (default: the scenario's)")
     cp.add_argument("--dom0-mem", action="append", metavar="X",
                     help="dom0_mem variants (default: none, 3G, max:3G as in the seed)")
     sets(cp, "override a scenario field in every cell")
@@ -31,9 +41,9 @@ def main(a: argparse.Namespace) -> int:
     from rig.runner.matrix import CellResult, cells_named, run_matrix, worst
     from rig.runner.run import results_folder
 
-    req = matrix.request(a)
+    req = matrix.request(a, as_sets("xen", a.xen))
     reporting.check(a)
-    comparison = plan_comparison(req, a.kernel or [], a.dom0_mem)
+    comparison = plan_comparison(req, all_given("kernel", a.kernel), a.dom0_mem)
     name = comparison.name
     folder = reporting.folder(a) or results_folder(req.results, f"compare-{name}")
     print(f"rig: {len(comparison.cells)} cell(s), {req.jobs} at a time, results in {folder}",

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from rig.cli import reporting
-from rig.cli.options import EPILOG, Commands, machine, many_boots, sets
+from rig.cli.options import EPILOG, Commands, as_sets, image_option, machine, many_boots, sets
 
 if TYPE_CHECKING:
     from rig.runner.matrix import MatrixRequest
@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 def add(sub: Commands) -> None:
     mx = sub.add_parser("matrix", help="run the cross product of --set values, N VMs at once",
                         epilog=EPILOG)
-    mx.add_argument("scenario")
+    mx.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
     sets(mx, "repeat a key for several values; an empty value means not set")
+    image_option(mx, "kernel", "dom0's kernel, a value of --set dom0.kernel=", many=True)
+    image_option(mx, "xen", "Xen, a value of --set xen.version=", many=True)
     mx.add_argument("--shard", metavar="I/N", help="run only this share of the cells")
     many_boots(mx)
     machine(mx)
@@ -25,11 +27,12 @@ def add(sub: Commands) -> None:
     mx.set_defaults(func=main)
 
 
-def request(a: argparse.Namespace) -> MatrixRequest:
-    """What ``rig matrix`` and ``rig compare`` were asked for."""
+def request(a: argparse.Namespace, pairs: list[str]) -> MatrixRequest:
+    """What ``rig matrix`` and ``rig compare`` were asked for: ``pairs`` (their --kernel and
+    --xen as scenario fields) come after --set's."""
     from rig.runner.matrix import MatrixRequest
 
-    return MatrixRequest(a.scenario, a.set, jobs=a.jobs, shard=getattr(a, "shard", None),
+    return MatrixRequest(a.scenario, a.set + pairs, jobs=a.jobs, shard=getattr(a, "shard", None),
                          junit=getattr(a, "junit", None), html=a.html, results=a.results,
                          accel=a.accel, offline=a.offline, timeouts=a.timeout, quick=a.quick)
 
@@ -40,7 +43,7 @@ def main(a: argparse.Namespace) -> int:
     from rig.runner.matrix import CellResult, cells_named, plan, run_matrix, worst
     from rig.runner.run import results_folder
 
-    req = request(a)
+    req = request(a, as_sets("kernel", a.kernel) + as_sets("xen", a.xen))
     reporting.check(a)
     cells, name = plan(req)
     folder = reporting.folder(a) or results_folder(req.results, f"matrix-{name}")

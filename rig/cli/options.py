@@ -129,6 +129,14 @@ def all_given(kind: ImageKind, values: list[str] | None) -> list[str]:
     return [image(kind, value, f"--{kind}") for value in values or ()]
 
 
+def as_sets(kind: ImageKind, values: str | list[str] | None) -> list[str]:
+    """``--kernel`` / ``--xen``, once or repeated, as the ``--set`` pairs they stand for (a
+    matrix's values of dom0.kernel / xen.version), each by image()."""
+    field = {"kernel": "dom0.kernel", "xen": "xen.version"}[kind]
+    return [f"{field}={value}"
+            for value in all_given(kind, [values] if isinstance(values, str) else values)]
+
+
 def overrides(a: argparse.Namespace) -> dict[str, str]:
     """The scenario overrides of a command that boots one scenario: --set, --kernel, --xen."""
     from rig.domain import scenario_file
