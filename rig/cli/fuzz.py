@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from rig.cli import reporting
-from rig.cli.options import ACCELS, EPILOG, Commands, count, machine, size
+from rig.cli.options import ACCELS, EPILOG, Commands, count, given, image_option, machine, size
 
 
 def add(sub: Commands) -> None:
@@ -35,8 +35,8 @@ def add(sub: Commands) -> None:
                          "the same way (one boot per try); writes DIR/minimal.toml")
     fz.add_argument("--budget", type=count, default=30, metavar="N",
                     help="--minimise: at most N boots (default 30)")
-    fz.add_argument("--kernel", metavar="KEY|PATH|src:TREE", help="default 6.1 (PV), 6.12 (PVH)")
-    fz.add_argument("--xen", metavar="KEY|PATH", help="default 4.17 (PV), 4.20 (PVH)")
+    image_option(fz, "kernel", "dom0's kernel of every layout (default 6.1; --mode pvh: 6.12)")
+    image_option(fz, "xen", "Xen of every layout (default 4.17; --mode pvh: 4.20)")
     fz.add_argument("--mode", default="pv", choices=("pv", "pvh"),
                     help="how Xen builds dom0 (pvh: q35 layouts only)")
     fz.add_argument("--max-memory", type=size, default=64 << 30, metavar="SIZE",
@@ -73,7 +73,7 @@ def main(a: argparse.Namespace) -> int:
     if a.count is None or a.seed is None:
         raise UsageError("rig fuzz N --seed S (or --replay DIR): give both N and --seed")
 
-    kernel, xen = a.kernel, a.xen
+    kernel, xen = given("kernel", a.kernel), given("xen", a.xen)
     if a.mode == "pvh":  # a PVH dom0 needs Xen 4.20 and a kernel that boots as one here
         kernel, xen = kernel or "6.12", xen or "4.20"
     reporting.check(a)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from rig.cli import reporting
-from rig.cli.options import EPILOG, Commands, machine, many_boots
+from rig.cli.options import EPILOG, Commands, given, image_option, machine, many_boots
 
 
 def add(sub: Commands) -> None:
@@ -17,9 +17,8 @@ def add(sub: Commands) -> None:
     rg.add_argument("--prove", action="store_true",
                     help="also boot each entry without its fix (built from Debian's source "
                          "where no binary lacks it): the check must fail there")
-    rg.add_argument("--kernel", metavar="K", help="boot every entry on this kernel (a key, a "
-                    "bzImage, src:TREE) instead of its own fixed one")
-    rg.add_argument("--xen", metavar="X", help="likewise for Xen")
+    image_option(rg, "kernel", "boot every entry on this kernel instead of its own fixed one")
+    image_option(rg, "xen", "boot every entry on this Xen instead of its own")
     rg.add_argument("--only", metavar="ID,...", help="these entries only")
     many_boots(rg)
     machine(rg)
@@ -28,7 +27,6 @@ def add(sub: Commands) -> None:
 
 
 def main(a: argparse.Namespace) -> int:
-    from rig.machine import build
     from rig.output import junit
     from rig.runner import regressions as rg
     from rig.runner.run import results_folder
@@ -41,11 +39,9 @@ def main(a: argparse.Namespace) -> int:
         from rig.errors import UsageError
         raise UsageError("--prove boots each entry's own kernels with and without its fix; "
                          "--kernel/--xen boot the given ones instead: choose one")
-    for kind, value in (("kernel", a.kernel), ("xen", a.xen)):
-        if value:
-            build.check(kind, value)
+    kernel, xen = given("kernel", a.kernel), given("xen", a.xen)
     reporting.check(a)
-    req = rg.Request(only=a.only, prove=a.prove, kernel=a.kernel, xen=a.xen, jobs=a.jobs,
+    req = rg.Request(only=a.only, prove=a.prove, kernel=kernel, xen=xen, jobs=a.jobs,
                      results=a.results, accel=a.accel, offline=a.offline, quick=a.quick)
     out = reporting.folder(a) or results_folder(a.results, "regressions")
     print(f"rig: {len(entries)} regression(s){' (proof)' if a.prove else ''}, results in "

@@ -8,15 +8,15 @@ import json
 from pathlib import Path
 
 from rig.cli import reporting
-from rig.cli.options import ACCELS, EPILOG, Commands, machine
+from rig.cli.options import ACCELS, EPILOG, Commands, given, image_option, machine
 
 
 def add(sub: Commands) -> None:
     rl = sub.add_parser("replay", help="rebuild a real machine's layout from its boot log",
                         epilog=EPILOG)
     rl.add_argument("log", metavar="LOG")
-    rl.add_argument("--kernel", metavar="KEY|PATH", help="dom0 kernel for the replay (6.1)")
-    rl.add_argument("--xen", metavar="KEY|PATH", help="Xen for the replay (4.17)")
+    image_option(rl, "kernel", "dom0's kernel for the replay (default 6.1)")
+    image_option(rl, "xen", "Xen for the replay (default 4.17)")
     rl.add_argument("--dom0-mem", metavar="X", help="dom0_mem when the log lacks Xen's lines")
     rl.add_argument("--emit-scenario", type=Path, metavar="FILE", help="write the TOML")
     rl.add_argument("--no-boot", action="store_true", help="derive and report, do not boot")
@@ -43,8 +43,8 @@ def main(a: argparse.Namespace) -> int:
     )
 
     reporting.check(a)
-    req = ReplayRequest(a.log, a.kernel, a.xen, a.dom0_mem, a.emit_scenario, a.no_boot,
-                        a.accel, a.results, a.offline, a.json_out)
+    req = ReplayRequest(a.log, given("kernel", a.kernel), given("xen", a.xen), a.dom0_mem,
+                        a.emit_scenario, a.no_boot, a.accel, a.results, a.offline, a.json_out)
     if not req.no_boot:
         req.folder = reporting.folder(a)
     rp = derive_replay(req)

@@ -27,6 +27,7 @@ HOST_HEADROOM = 2 << 30
 @dataclass
 class ReplayRequest:
     log: str
+    #: checked and absolute (rig.cli.options.image); None: 6.1 and 4.17
     kernel: str | None = None
     xen: str | None = None
     dom0_mem: str | None = None
@@ -46,13 +47,6 @@ def scenario_name(log: str) -> str:
     return f"replay-{stem}"[:60]
 
 
-def _artifact(value: str | None, default: str) -> str:
-    if not value:
-        return default
-    path = Path(value).expanduser()
-    return str(path.absolute()) if path.is_file() else value
-
-
 def derive_replay(req: ReplayRequest) -> Replay:
     """The replay's scenario from the log (every output path checked first)."""
     check_output(req.emit_scenario, "--emit-scenario")
@@ -61,7 +55,7 @@ def derive_replay(req: ReplayRequest) -> Replay:
     original = read(req.log).log
     budget = max(0, host_memory_available() - HOST_HEADROOM)
     return derive(original, name=scenario_name(req.log), dom0_mem=req.dom0_mem,
-                  kernel=_artifact(req.kernel, "6.1"), xen=_artifact(req.xen, "4.17"),
+                  kernel=req.kernel or "6.1", xen=req.xen or "4.17",
                   budget=budget)
 
 

@@ -119,6 +119,11 @@ ROWS: list[tuple[str, int, list[str]]] = [
     ("compare seed-8g --set dom0.kernel=6.1", 2, ["--set", "--kernel"]),
     ("compare seed-8g --set machine.memry=1G", 2, ["machine.memry", "unknown field"]),
     ("compare seed-8g -j 0", 2, ["-j", "at least 1"]),
+    # rig regressions, fuzz: the one grammar of --kernel and --xen
+    ("regressions --kernel {tmp}/nope", 2, ["--kernel", "nope", "no such file"]),
+    ("regressions --xen src:{dir}", 2, ["--xen", "only a kernel"]),
+    ("fuzz 1 --seed 1 --kernel 0.0", 2, ["--kernel", "'0.0'", "no such artifact key"]),
+    ("fuzz 1 --seed 1 --xen {bin}", 2, ["--xen", "not a Xen image"]),
     # rig report
     ("report {tmp}/missing.json -o {tmp}/r.html", 2, ["missing.json", "no such file"]),
     ("report {dir} -o {tmp}/r.html", 2, ["no result.json there"]),
@@ -130,6 +135,8 @@ ROWS: list[tuple[str, int, list[str]]] = [
     ("replay {dir}", 2, ["is a directory"]),
     ("replay /dev/null --no-boot", 2, ["no E820 map"]),
     ("replay {bin} --no-boot", 2, ["no E820 map"]),
+    ("replay {bin} --no-boot --kernel src:{dir}@HEAD", 2, ["--kernel",
+                                                         "not a Linux source tree"]),
     # rig kernel
     ("kernel build {tmp}", 2, ["not a Linux source tree"]),
     ("kernel build {tmp}/missing", 2, ["not a Linux source tree"]),
