@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rig.cli.options import EPILOG, Commands, Parser, sets
+from rig.cli.options import EPILOG, Commands, Parser, image_option, overrides, sets
 
 
 def add(sub: Commands) -> None:
@@ -16,6 +16,8 @@ def add(sub: Commands) -> None:
                            epilog=EPILOG)
     lj.add_argument("scenario")
     sets(lj, "override a scenario field")
+    image_option(lj, "kernel", "dom0's kernel (dom0.kernel), rendered into the job's files")
+    image_option(lj, "xen", "Xen (xen.version), rendered into the job's files")
     lj.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
                     help="the folder for the files, job.yaml and device.yaml")
     lj.add_argument("--artifact-url", metavar="BASE",
@@ -30,7 +32,7 @@ def main(a: argparse.Namespace) -> int:
     from rig.output.paths import check_output_dir
     from rig.runner.lava_job import write_job
 
-    s = scenario_file.load(a.scenario, scenario_file.overrides_from(a.set))
+    s = scenario_file.load(a.scenario, overrides(a))
     check_output_dir(a.output, "-o")
     job = write_job(s, a.output, a.artifact_url, a.kvm, a.offline)
     out, base = job.folder, job.base_url

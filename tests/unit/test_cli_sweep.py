@@ -78,6 +78,7 @@ ROWS: list[tuple[str, int, list[str]]] = [
     ("run pci-hole --results /proc/rig-results", 2, ["--results", "cannot write"]),
     ("render pci-hole -o /proc/rig-render", 2, ["-o", "/proc/rig-render", "cannot write"]),
     ("lava job pci-hole -o /proc/rig-lava", 2, ["-o", "/proc/rig-lava", "cannot write"]),
+    ("lava job pci-hole -o {tmp}/l --kernel {tmp}/nope", 2, ["--kernel", "no such file"]),
     ("matrix pci-hole --set dom0.kernel=6.1 --junit /proc/j.xml", 2, ["--junit",
                                                                       "cannot write"]),
     ("parse {bad_results}", 2, ["results.yaml", "looks like LAVA's results.yaml",
