@@ -120,11 +120,12 @@ ROWS: list[tuple[str, int, list[str]]] = [
     ("compare seed-8g --set dom0.kernel=6.1", 2, ["--set", "--kernel"]),
     ("compare seed-8g --set machine.memry=1G", 2, ["machine.memry", "unknown field"]),
     ("compare seed-8g -j 0", 2, ["-j", "at least 1"]),
-    # rig regressions, fuzz: the one grammar of --kernel and --xen
+    # rig regressions, fuzz, bisect: the one grammar of --kernel and --xen
     ("regressions --kernel {tmp}/nope", 2, ["--kernel", "nope", "no such file"]),
     ("regressions --xen src:{dir}", 2, ["--xen", "only a kernel"]),
     ("fuzz 1 --seed 1 --kernel 0.0", 2, ["--kernel", "'0.0'", "no such artifact key"]),
     ("fuzz 1 --seed 1 --xen {bin}", 2, ["--xen", "not a Xen image"]),
+    ("bisect HEAD HEAD -- pci-hole --kernel 6.12", 2, ["RUN-ARGS must not", "--kernel"]),
     # rig report
     ("report {tmp}/missing.json -o {tmp}/r.html", 2, ["missing.json", "no such file"]),
     ("report {dir} -o {tmp}/r.html", 2, ["no result.json there"]),
