@@ -14,6 +14,7 @@ from rig.cli.options import (
     image_option,
     machine,
     many_boots,
+    scenario,
     sets,
 )
 
@@ -21,7 +22,7 @@ from rig.cli.options import (
 def add(sub: Commands) -> None:
     cp = sub.add_parser("compare", help="the seed's before/after table for a layout",
                         epilog=EPILOG)
-    cp.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
+    scenario(cp)
     image_option(cp, "kernel", "dom0's kernel (give two to compare them side by side; "
                  "default: the scenario's)", many=True)
     image_option(cp, "xen", "Xen of every cell (default: the scenario's)")

@@ -8,7 +8,19 @@ import sys
 from pathlib import Path
 
 from rig.cli import reporting
-from rig.cli.options import ACCELS, EPILOG, Commands, count, given, image_option, machine, size
+from rig.cli.options import (
+    EPILOG,
+    Commands,
+    accel,
+    count,
+    given,
+    image_option,
+    jobs,
+    machine,
+    offline,
+    results,
+    size,
+)
 
 
 def add(sub: Commands) -> None:
@@ -41,10 +53,10 @@ def add(sub: Commands) -> None:
                     help="how Xen builds dom0 (pvh: q35 layouts only)")
     fz.add_argument("--max-memory", type=size, default=64 << 30, metavar="SIZE",
                     help="largest guest RAM drawn (default 64G; at least 1G)")
-    fz.add_argument("-j", "--jobs", type=count, default=1, metavar="N")
-    fz.add_argument("--results", type=Path, metavar="DIR")
-    fz.add_argument("--accel", default="auto", choices=ACCELS)
-    fz.add_argument("--offline", action="store_true")
+    jobs(fz, "layouts booted")
+    results(fz)
+    accel(fz)
+    offline(fz)
     fz.add_argument("--full", action="store_true",
                     help="boot each layout to its end (/init, the balloon); by default a fuzz "
                          "boot stops once Linux's memory setup is over (rig run --quick)")

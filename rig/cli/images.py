@@ -14,7 +14,8 @@ def add(sub: Commands) -> None:
     im_sub = im.add_subparsers(dest="images_command", required=True, parser_class=Parser)
     im_sub.add_parser("list", help="every artifact key, and what the cache holds for it")
     fe = im_sub.add_parser("fetch", help="fetch artifacts, e.g. kernel=6.12 xen=4.20")
-    fe.add_argument("keys", nargs="+", metavar="KIND=NAME")
+    fe.add_argument("keys", nargs="+", metavar="KIND=NAME",
+                    help="artifact keys, e.g. kernel=6.12 xen=4.20 (see rig images list)")
     fe.add_argument("--refresh", action="store_true", help="resolve again even when cached")
     im_sub.add_parser("verify", help="re-hash every cached artifact; exit 125 on corruption")
     im_sub.add_parser("gc", help="remove cached files nothing refers to")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rig.cli.options import Commands, Parser, count
+from rig.cli.options import Commands, Parser, count, offline
 
 
 def add(sub: Commands) -> None:
@@ -29,7 +29,7 @@ def add(sub: Commands) -> None:
                  "KCFLAGS=...); ccache compiles when installed and no compiler is named.")
     ks = kn_sub.add_parser("source", help="unpack Debian's linux-source-NAME, print its path")
     ks.add_argument("name", metavar="NAME", help="6.1 or 6.12")
-    ks.add_argument("--offline", action="store_true")
+    offline(ks)
     ks.set_defaults(func=main_source)
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rig.cli.options import EPILOG, Commands, Parser, image_option, overrides, sets
+from rig.cli.options import (
+    EPILOG,
+    Commands,
+    Parser,
+    image_option,
+    offline,
+    overrides,
+    scenario,
+    sets,
+)
 
 
 def add(sub: Commands) -> None:
@@ -14,7 +23,7 @@ def add(sub: Commands) -> None:
     lj = lv_sub.add_parser("job", help="render a scenario's files and write a LAVA job for a "
                            "qemu device (and a device dictionary to run it here with lava-run)",
                            epilog=EPILOG)
-    lj.add_argument("scenario")
+    scenario(lj)
     sets(lj, "override a scenario field")
     image_option(lj, "kernel", "dom0's kernel (dom0.kernel), rendered into the job's files")
     image_option(lj, "xen", "Xen (xen.version), rendered into the job's files")
@@ -23,7 +32,7 @@ def add(sub: Commands) -> None:
     lj.add_argument("--artifact-url", metavar="BASE",
                     help="where the lab will download the files from (default: file:// DIR)")
     lj.add_argument("--kvm", action="store_true", help="for a lab whose devices have KVM")
-    lj.add_argument("--offline", action="store_true")
+    offline(lj)
     lj.set_defaults(func=main)
 
 

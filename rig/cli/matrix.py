@@ -7,7 +7,16 @@ import sys
 from typing import TYPE_CHECKING
 
 from rig.cli import reporting
-from rig.cli.options import EPILOG, Commands, as_sets, image_option, machine, many_boots, sets
+from rig.cli.options import (
+    EPILOG,
+    Commands,
+    as_sets,
+    image_option,
+    machine,
+    many_boots,
+    scenario,
+    sets,
+)
 
 if TYPE_CHECKING:
     from rig.runner.matrix import MatrixRequest
@@ -16,7 +25,7 @@ if TYPE_CHECKING:
 def add(sub: Commands) -> None:
     mx = sub.add_parser("matrix", help="run the cross product of --set values, N VMs at once",
                         epilog=EPILOG)
-    mx.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
+    scenario(mx)
     sets(mx, "repeat a key for several values; an empty value means not set")
     image_option(mx, "kernel", "dom0's kernel, a value of --set dom0.kernel=", many=True)
     image_option(mx, "xen", "Xen, a value of --set xen.version=", many=True)

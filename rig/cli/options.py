@@ -158,15 +158,50 @@ def sets(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=what)
 
 
-def many_boots(p: argparse.ArgumentParser) -> None:
-    """Options of the commands that boot many cells (matrix, compare)."""
+# options several commands share, each said once
+
+def scenario(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
+
+
+def accel(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--accel", default="auto", choices=ACCELS,
+                   help="QEMU's accelerator (default auto: KVM once a probe boots Xen under it, "
+                        "else TCG, which emulates and is slower)")
+
+
+def results(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--results", type=Path, metavar="DIR",
+                   help="where to keep logs and results (default: $RIG_RESULTS or ./rig-results)")
+
+
+def offline(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--offline", action="store_true", help="never fetch: use the cache only")
+
+
+def timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS",
+                   help="seconds allowed to reach a stage: xen, dom0-build, linux, init, done, "
+                        "xen-query (e.g. init=600)")
+
+
+def html(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--html", type=Path, metavar="FILE", help=what)
+
+
+def jobs(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("-j", "--jobs", type=count, default=1, metavar="N",
-                   help="cells at once (at least 1)")
-    p.add_argument("--html", type=Path, metavar="FILE")
-    p.add_argument("--results", type=Path, metavar="DIR")
-    p.add_argument("--accel", default="auto", choices=ACCELS)
-    p.add_argument("--offline", action="store_true")
-    p.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS")
+                   help=f"{what} at once (at least 1)")
+
+
+def many_boots(p: argparse.ArgumentParser) -> None:
+    """Options of the commands that boot many cells (matrix, compare, regressions)."""
+    jobs(p, "cells")
+    html(p, "write an HTML report of every cell")
+    results(p)
+    accel(p)
+    offline(p)
+    timeout(p)
     p.add_argument("--quick", action="store_true",
                    help="each boot stops once Linux's memory setup is over (rig run --quick)")
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from rig.cli.options import Commands, sets
+from rig.cli.options import Commands, scenario, sets
 
 
 def add(sub: Commands) -> None:
     pr = sub.add_parser("predict", help="what a correct kernel must do with a scenario's layout")
-    pr.add_argument("scenario")
+    scenario(pr)
     sets(pr, "override a scenario field")
-    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--json", action="store_true", help="print the prediction document")
     pr.set_defaults(func=main)
 
 

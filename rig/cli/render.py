@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rig.cli.options import Commands, sets
+from rig.cli.options import Commands, scenario, sets
 
 
 def add(sub: Commands) -> None:
     rd = sub.add_parser("render", help="write every generated file of a scenario to a folder")
-    rd.add_argument("scenario")
-    rd.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    scenario(rd)
+    rd.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
+                    help="the folder to write the files into")
     sets(rd, "override a scenario field")
-    rd.add_argument("--accel", default="tcg", choices=("kvm", "tcg"))
+    rd.add_argument("--accel", default="tcg", choices=("kvm", "tcg"),
+                    help="the accelerator of the rendered QEMU command (default tcg)")
     rd.set_defaults(func=main)
 
 

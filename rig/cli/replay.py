@@ -8,13 +8,24 @@ import json
 from pathlib import Path
 
 from rig.cli import reporting
-from rig.cli.options import ACCELS, EPILOG, Commands, given, image_option, machine
+from rig.cli.options import (
+    EPILOG,
+    Commands,
+    accel,
+    given,
+    image_option,
+    machine,
+    offline,
+    results,
+)
 
 
 def add(sub: Commands) -> None:
     rl = sub.add_parser("replay", help="rebuild a real machine's layout from its boot log",
                         epilog=EPILOG)
-    rl.add_argument("log", metavar="LOG")
+    rl.add_argument("log", metavar="LOG",
+                    help="a real machine's boot log: Xen's and Linux's lines, in any form rig "
+                         "parse reads")
     image_option(rl, "kernel", "dom0's kernel for the replay (default 6.1)")
     image_option(rl, "xen", "Xen for the replay (default 4.17)")
     rl.add_argument("--dom0-mem", metavar="X", help="dom0_mem when the log lacks Xen's lines")
@@ -22,9 +33,9 @@ def add(sub: Commands) -> None:
     rl.add_argument("--no-boot", action="store_true", help="derive and report, do not boot")
     rl.add_argument("--json-out", type=Path, metavar="FILE",
                     help="write the replay document (scenario, notes, fidelity, the boot's result)")
-    rl.add_argument("--accel", default="auto", choices=ACCELS)
-    rl.add_argument("--results", type=Path, metavar="DIR")
-    rl.add_argument("--offline", action="store_true")
+    accel(rl)
+    results(rl)
+    offline(rl)
     machine(rl)
     reporting.add(rl, json_out=False)
     rl.set_defaults(func=main)

@@ -12,8 +12,10 @@ def add(sub: Commands) -> None:
     rp = sub.add_parser("report", help="an HTML report of result documents")
     rp.add_argument("results", nargs="+", metavar="RESULT",
                     help="result.json files or folders holding them")
-    rp.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
-    rp.add_argument("--title", default="rig report")
+    rp.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
+                    help="the HTML page to write")
+    rp.add_argument("--title", default="rig report", help="the page's title (default: rig "
+                    "report)")
     rp.set_defaults(func=main)
 
 

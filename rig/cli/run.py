@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rig.cli import reporting
-from rig.cli.options import ACCELS, EPILOG, Commands, image_option, machine, overrides, sets
+from rig.cli.options import (
+    EPILOG,
+    Commands,
+    accel,
+    html,
+    image_option,
+    machine,
+    offline,
+    overrides,
+    results,
+    scenario,
+    sets,
+    timeout,
+)
 from rig.machine.cpu import DEFAULT_CPU
 
 if TYPE_CHECKING:
@@ -24,26 +36,23 @@ def add(sub: Commands) -> None:
 
 def arguments(r: argparse.ArgumentParser) -> None:
     """rig run's arguments (rig bisect reads its RUN-ARGS with them)."""
-    r.add_argument("scenario", help="preset name (see `rig scenarios`) or a TOML file")
+    scenario(r)
     sets(r, "override a scenario field, e.g. xen.dom0_mem=3G")
-    r.add_argument("--accel", default="auto", choices=ACCELS)
+    accel(r)
     image_option(r, "kernel", "dom0's kernel (dom0.kernel)")
     image_option(r, "xen", "Xen (xen.version)")
-    r.add_argument("--html", type=Path, metavar="FILE", help="write an HTML report")
-    r.add_argument("--results", type=Path, metavar="DIR",
-                   help="where to keep logs and results (default: $RIG_RESULTS or ./rig-results)")
+    html(r, "write an HTML report")
+    results(r)
     r.add_argument("--keep", action="store_true",
                    help="keep the rendered files and print the QEMU command to rerun by hand")
     r.add_argument("--cpu", default=DEFAULT_CPU, metavar="MODEL",
                    help=f"QEMU CPU model (default {DEFAULT_CPU}; plain 'max' crashes dom0 "
                         "under TCG, a handy fault to test)")
-    r.add_argument("--offline", action="store_true", help="never fetch: use the cache only")
+    offline(r)
     r.add_argument("--quick", action="store_true",
                    help="stop once Linux's memory setup is over and Xen has given its count "
                         "(the remap checks judged; /init and the balloon not)")
-    r.add_argument("--timeout", action="append", default=[], metavar="STAGE=SECONDS",
-                   help="seconds allowed to reach a stage: xen, dom0-build, linux, init, done, "
-                        "xen-query (e.g. init=600)")
+    timeout(r)
     machine(r)
     reporting.add(r)
 

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from rig.cli import main
+from rig.cli import main, parser
 from tests.conftest import LOGS
 from tests.unit.test_corpus import load_case
 
@@ -59,3 +61,24 @@ def test_predict_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["predict", "pci-hole", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["prediction"]["remapped_pages"] == 97  # by hand: pfn 0x9f-0x100
+
+
+def _commands(p: argparse.ArgumentParser,
+              prog: str) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every command and subcommand of the parser (``rig lava job``, ``rig kernel build``)."""
+    yield prog, p
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, f"{prog} {name}")
+
+
+def test_every_option_says_what_it_does() -> None:
+    """`rig COMMAND --help` is the reference a user reads: no option or argument without a
+    line of help."""
+    silent = [f"{prog} {'/'.join(action.option_strings) or action.dest}"
+              for prog, p in _commands(parser(), "rig") for action in p._actions
+              if not isinstance(action, argparse._SubParsersAction | argparse._HelpAction)
+              and not action.help]
+    assert silent == []
+    assert len(list(_commands(parser(), "rig"))) > 15  # the walk reached the subcommands

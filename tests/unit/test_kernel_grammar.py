@@ -134,3 +134,15 @@ def test_every_command_reads_kernel_and_xen_alike(
         return
     assert code == REACHED, err
     assert c.read(got[0], "dom0.kernel" if kind == "kernel" else "xen.version") == {want}
+
+
+def test_the_help_names_every_key() -> None:
+    """The forms in --help name the keys rig has (images/recipes.toml), so a new one must be
+    said there too."""
+    from rig.cli.options import FORMS
+    from rig.machine.images import recipes
+
+    for kind in FORMS:
+        names = [r.name for r in recipes().values() if r.kind == kind]
+        assert names and all(f"{name}," in FORMS[kind][1] or f"{name}:" in FORMS[kind][1]
+                             for name in names), (kind, names)
