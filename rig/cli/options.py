@@ -12,7 +12,10 @@ from rig.errors import USAGE_EXIT, UsageError
 
 ACCELS = ("auto", "kvm", "tcg")
 EPILOG = ("exit codes: 0 pass, 1 fail / crash / incomplete, 2 usage error, 125 infrastructure "
-          "error (git bisect run skips the commit)")
+          "error (git bisect run skips the commit). environment: RIG_CACHE (artifacts, builds; "
+          "default ~/.cache/rig), RIG_RESULTS (logs and results; default ./rig-results), "
+          "RIG_QEMU (the QEMU to run; default qemu-system-x86_64 on PATH), RIG_APT_SOURCES (a "
+          "deb822 file of apt sources, on hosts without Debian's archive)")
 
 
 #: a usage error while ``git bisect run`` drives rig: any code above 127 aborts the bisect,

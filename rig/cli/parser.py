@@ -19,6 +19,7 @@ from rig.cli import (
     report,
     run,
     scenarios,
+    shell,
 )
 from rig.cli.options import EPILOG, Parser
 
@@ -26,12 +27,13 @@ DESCRIPTION = ("rig: reproduce Xen dom0 memory layouts under QEMU and judge what
                "kernel does with them")
 #: in the order ``rig --help`` lists them
 COMMANDS = (run, parse, predict, render, matrix, compare, regressions, report, replay, fuzz,
-            bisect, lava, kernel, images, scenarios)
+            bisect, lava, kernel, images, scenarios, shell)
 
 
 def parser() -> Parser:
     p = Parser(prog="rig", description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("--version", action="version", version=f"rig {__version__}")
+    p.set_defaults(root_parser=p)  # for the commands that print the parser (rig.cli.shell)
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:
         command.add(sub)

@@ -82,3 +82,22 @@ def test_every_option_says_what_it_does() -> None:
               and not action.help]
     assert silent == []
     assert len(list(_commands(parser(), "rig"))) > 15  # the walk reached the subcommands
+
+
+def test_completion_and_man_page_come_from_the_parser(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`rig completion bash` (shtab) and `rig man` (argparse-manpage) are generated from the
+    parser that reads the command line: every command and every option of `run` is in both."""
+    from rig.cli.parser import COMMANDS, parser
+
+    assert main(["completion", "bash"]) == 0
+    bash = capsys.readouterr().out
+    assert main(["man"]) == 0
+    man = capsys.readouterr().out
+    names = [name for name in parser()._subparsers._group_actions[0].choices]  # type: ignore[union-attr]
+    assert len(names) == len(COMMANDS) + 1  # completion and man share a module
+    for name in names:
+        assert name in bash and name in man, name
+    for option in ("--kernel", "--quick", "--json-out"):
+        assert option in bash and option.replace("-", "\\-") in man, option
+    assert "RIG_QEMU" in man  # the environment, from --help's epilog
