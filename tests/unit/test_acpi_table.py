@@ -16,7 +16,7 @@ from rig.judge.result import Status
 from rig.machine import render
 from rig.parse.collect import parse_lines
 
-SCENARIO = "tests/boot/scenarios/acpi-table-nvs.toml"
+SCENARIO = "tests/live/scenarios/acpi-table-nvs.toml"
 
 
 def test_the_table_is_a_valid_acpi_table() -> None:
@@ -61,7 +61,7 @@ def test_the_firmware_is_handed_the_table_and_where_it_goes() -> None:
         initrd="/r/initrd.gz", qmp_socket="/r/qmp"))
 
 
-#: Xen's line for the table where rig's firmware put it (tests/boot/scenarios/acpi-table-nvs)
+#: Xen's line for the table where rig's firmware put it (tests/live/scenarios/acpi-table-nvs)
 XEN_LISTS = "(XEN) ACPI: RIGT 60000100, 0124 (r1 RIGXEN RIGTABLE        1 RIG         1)"
 
 

@@ -51,7 +51,7 @@ def test_the_issues_layout_is_one_page_short_on_each_kernel() -> None:
     dom0_mem=max:12992M, reserved [0x36dcc1784, +0x28f68b4). The remap fills the RAM between
     nr_pages and the entry, then the RAM after it from pfn 0x3705b9; 6.12+ remaps the iBFT
     area's 0x1f pages more than 6.1."""
-    s = load("tests/boot/scenarios/extra-mem-50g.toml")
+    s = load("tests/live/scenarios/extra-mem-50g.toml")
     sp = predict_scenario(s)
     assert sp.nr_pages == 0x32C000
     for version, region in (((6, 1, 192), 0x893BF), ((6, 12, 118), 0x893DE),

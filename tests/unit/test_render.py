@@ -16,7 +16,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "pci-hole-dom0-3g": ("pci-hole", {"xen.dom0_mem": "3G,max:3G", "dom0.cmdline": "foo=a,b"}),
     "seed-8g": ("seed-8g", {}),
     "seed-8g-grub": ("seed-8g", {"machine.loader": "grub"}),
-    "typed-entries": (str(TESTS / "boot" / "scenarios" / "typed-entries.toml"), {}),
+    "typed-entries": (str(TESTS / "live" / "scenarios" / "typed-entries.toml"), {}),
     "many-holes": ("many-holes", {}),
     "large-64g": ("large-64g", {}),
     "q35": ("q35", {}),

@@ -18,7 +18,7 @@ from rig.model.cost import limit_scale
 
 #: the layout whose kernel BUG a fixed 60 s limit hid: Linux's first line came 70-80 s after
 #: QEMU started (its console is up only after the memory setup of a 12.7 GiB dom0)
-BIG = "tests/boot/scenarios/extra-mem-50g.toml"
+BIG = "tests/live/scenarios/extra-mem-50g.toml"
 SEEN_FIRST_LINE_S = 87.0
 
 

@@ -1,4 +1,4 @@
-"""Verdicts that hold: layouts where rig's models met the real machine (tests/boot/scenarios).
+"""Verdicts that hold: layouts where rig's models met the real machine (tests/live/scenarios).
 A gap between rig's emulation of the firmware and the firmware is rig's, never the kernel's; a
 layout the kernel must refuse is a predicted refusal, not a hang; Xen's dom0 sizing is Xen's."""
 

@@ -24,7 +24,7 @@ from rig.machine import images
 from rig.machine.images.store import Store
 from rig.machine.qemu import kvm_probe, qemu_binary
 from rig.runner.run import RunOptions, run
-from tests.boot.conftest import boot_qemu, qemu_pids
+from tests.live.conftest import boot_qemu, qemu_pids
 
 pytestmark = [pytest.mark.boot, pytest.mark.usefixtures("no_leaked_qemu")]
 RIG = [sys.executable, "-m", "rig.cli"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.boot.conftest import ENV, git
+from tests.live.conftest import ENV, git
 
 pytestmark = [pytest.mark.boot, pytest.mark.usefixtures("no_leaked_qemu")]
 MSGID = "seed-bug-back.1@rig.example"

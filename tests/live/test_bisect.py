@@ -2,7 +2,7 @@
 seed's bug put back (rig/regressions/regress-seed-6.1.patch), two later commits. rig names the
 commit with the bug; a misspelt scenario stops it with exit 2 before anything is built.
 
-The history (tests/boot/conftest.py ``history``) lives in rig's cache, with fixed dates, so
+The history (tests/live/conftest.py ``history``) lives in rig's cache, with fixed dates, so
 its commits, and with them rig's builds of each step, are the same on every run: the first
 run builds two steps (a full build and an incremental one), later runs reuse both."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.boot.conftest import SUBJECTS, git
+from tests.live.conftest import SUBJECTS, git
 
 pytestmark = [pytest.mark.boot, pytest.mark.usefixtures("no_leaked_qemu")]
 RIG = [sys.executable, "-m", "rig.cli"]
