@@ -9,6 +9,8 @@ pytest_plugins = ["pytester"]
 TESTS = Path(__file__).parent
 LOGS = TESTS / "logs"
 GOLDEN = TESTS / "golden"
+#: recorded boots: a real boot's logs, result and facts per folder, judged again
+RECORDED = TESTS / "recorded"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -25,7 +25,7 @@ def test_the_gitlab_jobs_pass_under_gitlab_ci_local(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "logs").mkdir(parents=True)
     shutil.copy(TOP / "examples" / "gitlab-ci" / ".gitlab-ci.yml", project)
-    shutil.copy(TOP / "tests" / "boots" / "pci-hole" / "console.log", project / "logs")
+    shutil.copy(TOP / "tests" / "recorded" / "pci-hole" / "console.log", project / "logs")
     git = ["git", "-C", str(project), "-c", "user.name=rig", "-c", "user.email=rig@localhost"]
     subprocess.run([*git[:3], "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)

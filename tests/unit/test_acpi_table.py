@@ -86,7 +86,7 @@ def test_the_check_compares_with_the_tables_own_hash(lines: list[str], status: S
     assert acpi_table_check(parse_lines(lines), load("pci-hole"), None) is None
 
 
-#: dom0's early list, as Debian's 6.12.118 printed it (tests/boots/acpi-table-swapped-6.12)
+#: dom0's early list, as Debian's 6.12.118 printed it (tests/recorded/acpi-table-swapped-6.12)
 DOM0_READ = ("[    0.542192] ACPI: ??M  0x0000000001400100 3D835474 (v83 ??\ufffdtY? \ufffd?5"
              "\ufffd?C?? 4384EB35 ??\ufffdH 48C0048D)")
 DOM0_LISTS = ("[    0.611464] ACPI: RIGT 0x0000000060000100 000124 (v01 RIGXEN RIGTABLE 00000001 "

@@ -11,7 +11,7 @@ from rig.model.kernel import ALL_FIXES, FIX, Kernel, KernelLayout, fixes_of
 from rig.model.pv import predict
 
 RAM, NVS, RES = E820Type.RAM, E820Type.NVS, E820Type.RESERVED
-#: Debian's 6.12.118 as Xen 4.20 placed it on the nvs-on-kernel boot (tests/boots)
+#: Debian's 6.12.118 as Xen 4.20 placed it on the nvs-on-kernel boot (tests/recorded)
 LAYOUT = KernelLayout(text=0x1000000, bss_stop=0x3C00000, end=0x3C30000, image_end=0x4200000)
 KERNEL = Kernel((6, 12, 118), layout=LAYOUT)
 ALLOC = Allocations((0x1000000, 0x4200000), (0x4200000, 0x42004B8), (0x4201000, 0x4226000))

@@ -1,9 +1,9 @@
 """rig's finding in xen_memory_setup()'s extra memory (rig.model.extra_mem), against the source
 it models (arch/x86/xen/setup.c of Debian's 6.1.192 and 6.12.118) and the registers of the
-BUG on Debian's 6.12.118 (tests/boots/extra-mem-unaligned-6.12: RBX 0x20001, RDX 0x7f, RSI
+BUG on Debian's 6.12.118 (tests/recorded/extra-mem-unaligned-6.12: RBX 0x20001, RDX 0x7f, RSI
 0x80: xen_del_extra_mem(0x20001, 0x80) on a region of 0x7f pages); and its other face, the
 E820 table the 4 KiB walk overflows, against the counts Debian's kernels printed
-(tests/boots/extra-mem-table-full-*, the 12-06 campaign's 56 GiB layout)."""
+(tests/recorded/extra-mem-table-full-*, the 12-06 campaign's 56 GiB layout)."""
 
 from __future__ import annotations
 

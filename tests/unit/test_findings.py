@@ -1,4 +1,4 @@
-"""rig's findings as the judge names them, on the recorded boots that showed them (tests/boots):
+"""rig's findings as the judge names them, on the recorded boots that showed them (tests/recorded):
 what a maintainer reads must name the bug and the patch, and only the fixes a kernel lacks."""
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def test_a_refusal_for_want_of_a_later_fix_is_explained() -> None:
 
 
 def test_a_bug_of_rigs_findings_is_explained() -> None:
-    """The extra-memory BUG (tests/boots/extra-mem-unaligned-6.12): a known bug, rig's own
+    """The extra-memory BUG (tests/recorded/extra-mem-unaligned-6.12): a known bug, rig's own
     finding, not a disagreement to chase again."""
     [folder] = [b for b in BOOTS if b.name == "extra-mem-unaligned-6.12"]
     doc = rejudge(folder)[0]

@@ -1,4 +1,4 @@
-"""Recorded boots, judged again: each tests/boots/NAME holds a real boot's console log and the
+"""Recorded boots, judged again: each tests/recorded/NAME holds a real boot's console log and the
 result document rig wrote for it (``rig run``, 2026-12-01, before the house was rebuilt in
 packages; typed-entries and the nvs-on-kernel pair after rig's test firmware came), the kernel
 options the model read, and boot.json: the kernel's release, the upstream release its build
@@ -31,9 +31,9 @@ from rig.model.kernel import BootedKernel, KernelLayout
 from rig.parse import seabios
 from rig.parse.scan import parse_file
 from rig.runner.judged import judge_boot
-from tests.conftest import TESTS
+from tests.conftest import RECORDED
 
-BOOTS = sorted(p for p in (TESTS / "boots").iterdir() if p.is_dir())
+BOOTS = sorted(p for p in RECORDED.iterdir() if p.is_dir())
 
 
 def rejudge(folder: Path, log: Path | None = None) -> tuple[Result, str]:
@@ -75,10 +75,10 @@ def test_a_recorded_boot_is_judged_the_same(folder: Path, regen: bool) -> None:
 def test_a_boot_without_xens_dump_is_incomplete_not_failed(tmp_path: Path) -> None:
     # a CI boot's switch to Xen went unanswered: the log ends at /init's last line, and the
     # checks that need Xen's count have no evidence either way
-    lines = (TESTS / "boots" / "pvh" / "console.log").read_text().splitlines(True)
+    lines = (RECORDED / "pvh" / "console.log").read_text().splitlines(True)
     cut = next(i for i, ln in enumerate(lines) if "RIG: stage done" in ln)
     (tmp_path / "console.log").write_text("".join(lines[:cut + 1]))
-    result, _ = rejudge(TESTS / "boots" / "pvh", tmp_path / "console.log")
+    result, _ = rejudge(RECORDED / "pvh", tmp_path / "console.log")
     checks = {c.name: c.status.value for c in result.checks}
     assert checks[CheckName.PREDICTED_PVH] == "incomplete"
     assert checks[CheckName.XEN_ACCOUNTING] == "incomplete"

@@ -16,12 +16,12 @@ from rig.errors import RigError, UsageError
 from rig.machine.logscan import parse_file
 from rig.parse import scan
 from rig.parse.encoding import Form, sniff
-from tests.conftest import TESTS
+from tests.conftest import RECORDED, TESTS
 
 #: a dmesg whose first line is the kernel's banner, as `dmesg > file` writes it
 DMESG = "".join(ln for ln in (TESTS / "logs" / "real-linux-3.17rc4-xengt-dmesg-issue.log")
                 .read_text().splitlines(True) if not ln.startswith("#"))
-BOOT = (TESTS / "boots" / "pci-hole" / "console.log").read_bytes()
+BOOT = (RECORDED / "pci-hole" / "console.log").read_bytes()
 
 
 def judged(path: Path) -> tuple[str | None, int | None, int]:

@@ -12,11 +12,11 @@ import pytest
 from rig.parse import linux, xen
 from rig.parse.lines import Source, split
 from rig.parse.messages import Message, Table
-from tests.conftest import LOGS, TESTS
+from tests.conftest import LOGS, RECORDED
 
 
 def corpus_lines() -> list[tuple[Source, str]]:
-    paths = [*sorted(LOGS.glob("*.log")), *sorted((TESTS / "boots").glob("*/console.log"))]
+    paths = [*sorted(LOGS.glob("*.log")), *sorted(RECORDED.glob("*/console.log"))]
     out = []
     for path in paths:
         for no, raw in enumerate(path.read_text(errors="replace").splitlines(), start=1):

@@ -9,13 +9,13 @@ from rig.judge.names import CheckName
 from rig.judge.parsed import judge
 from rig.judge.result import Status, verdict_of
 from rig.parse.collect import parse_lines
-from tests.conftest import TESTS
+from tests.conftest import RECORDED
 
 
 def quick_log() -> list[str]:
     """The recorded pci-hole boot cut after Linux's Memory: line, with Xen's 'q' dump after it
     (where a quick boot asks for it)."""
-    lines = (TESTS / "boots" / "pci-hole" / "console.log").read_text().splitlines(True)
+    lines = (RECORDED / "pci-hole" / "console.log").read_text().splitlines(True)
     cut = next(i for i, ln in enumerate(lines) if "] Memory: " in ln)
     dump = [ln for ln in lines if "(XEN)" in ln and ("'q' pressed" in ln or "General information"
                                                       in ln or "max_pages=" in ln)]

@@ -15,11 +15,10 @@ from rig.cli import main
 from rig.judge.document import Result, load
 from rig.judge.result import REPORTED, Status
 from rig.output import reports
-from tests.conftest import TESTS
+from tests.conftest import RECORDED
 
-BOOTS = TESTS / "boots"
 #: recorded boots between them hold every status a check can have
-NAMED = [(name, load(BOOTS / name / "result.json"))
+NAMED = [(name, load(RECORDED / name / "result.json"))
          for name in ("pci-hole", "acpi-table-swapped-6.12", "extra-mem-unaligned-6.12",
                       "nvs-swap-target-unaligned-7.2", "typed-entries")]
 
@@ -74,7 +73,7 @@ def test_junit_puts_each_status_where_junit_readers_look(tmp_path: Path) -> None
 
 
 def test_rig_parse_writes_every_report_and_a_fixed_folder(tmp_path: Path) -> None:
-    log = BOOTS / "acpi-table-swapped-6.12" / "console.log"
+    log = RECORDED / "acpi-table-swapped-6.12" / "console.log"
     out = tmp_path / "out"
     code = main(["parse", str(log), "--junit", str(tmp_path / "j.xml"), "--kcidb",
                  str(tmp_path / "k.json"), "--origin", "my_lab", "--json-out",
@@ -98,6 +97,6 @@ def test_a_bad_report_option_is_a_usage_error(argv: list[str], words: str, tmp_p
                                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x").write_text("")
-    log = BOOTS / "pci-hole" / "console.log"
+    log = RECORDED / "pci-hole" / "console.log"
     assert main(["parse", str(log), *argv]) == 2
     assert words in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The checks of typed entries can fail: the recorded boots of rig's test firmware (tests/boots)
+"""The checks of typed entries can fail: the recorded boots of rig's test firmware (tests/recorded)
 judged again with one fact of their console edited."""
 
 from __future__ import annotations
@@ -10,15 +10,13 @@ import pytest
 
 from rig.judge.names import CheckName
 from rig.judge.result import Status
-from tests.conftest import TESTS
+from tests.conftest import RECORDED
 from tests.unit.test_golden_boots import rejudge
-
-BOOTS = TESTS / "boots"
 
 
 def edited(tmp_path: Path, name: str, old: str, new: str) -> dict[str, Status]:
     folder = tmp_path / name
-    shutil.copytree(BOOTS / name, folder)
+    shutil.copytree(RECORDED / name, folder)
     log = folder / "console.log"
     text = log.read_text()
     assert old in text
@@ -31,17 +29,17 @@ def test_the_recorded_boots_pass_or_fail_as_they_did() -> None:
     for name, verdict in (("typed-entries", "pass"), ("nvs-on-kernel", "pass"),
                           ("nvs-on-kernel-6.1", "crash"), ("two-nvs-on-kernel-6.12", "crash"),
                           ("two-nvs-on-kernel-7.2", "pass")):
-        result, _ = rejudge(BOOTS / name)
+        result, _ = rejudge(RECORDED / name)
         assert result.verdict.value == verdict, name
-    checks = {c.name: c for c in rejudge(BOOTS / "nvs-on-kernel-6.1")[0].checks}
+    checks = {c.name: c for c in rejudge(RECORDED / "nvs-on-kernel-6.1")[0].checks}
     assert checks[CheckName.REFUSAL].status is Status.FAIL
     assert "be35d91c8880" in checks[CheckName.REFUSAL].message
     # 6.12.118 has the swap but not the restart: only the fix its version predates is named
-    checks = {c.name: c for c in rejudge(BOOTS / "two-nvs-on-kernel-6.12")[0].checks}
+    checks = {c.name: c for c in rejudge(RECORDED / "two-nvs-on-kernel-6.12")[0].checks}
     assert "without 5f8719945244" in checks[CheckName.REFUSAL].message
     assert "be35d91c8880" not in checks[CheckName.REFUSAL].message
     # two swapped entries side by side are one entry in dom0's map, as in the model's
-    checks = {c.name: c for c in rejudge(BOOTS / "two-nvs-on-kernel-7.2")[0].checks}
+    checks = {c.name: c for c in rejudge(RECORDED / "two-nvs-on-kernel-7.2")[0].checks}
     assert checks[CheckName.NONRAM_MOVED].expected == ["ACPI NVS [0x7ffde000, 0x7ffe0000)"]
 
 
