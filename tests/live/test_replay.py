@@ -15,7 +15,7 @@ from rig.parse.scan import parse_file
 from rig.runner import replay_layout as replay
 from rig.runner.run import RunOptions, run
 from tests.conftest import LOGS
-from tests.unit.test_corpus import load_case
+from tests.corpus import load_case
 from tests.unit.test_replay import REAL, parsed
 
 pytestmark = pytest.mark.boot

@@ -11,7 +11,7 @@ import pytest
 
 from rig.cli import main, parser
 from tests.conftest import LOGS
-from tests.unit.test_corpus import load_case
+from tests.corpus import load_case
 
 
 def _raw(tmp_path: Path, name: str) -> Path:

@@ -12,7 +12,7 @@ from rig.judge.document import Result
 from rig.output.tables import compare_table
 from rig.runner.matrix import Cell, CellResult
 from tests.conftest import LOGS
-from tests.unit.test_corpus import judged
+from tests.corpus import judged
 
 
 def cell(i: int, variant: str, doc: Result) -> CellResult:

@@ -1,41 +1,26 @@
-"""The log corpus: each tests/logs/*.log is a header of expected values (``dotted.key: value``,
-``check.NAME: status``, ``option.NAME: value``), a blank line, then the raw log."""
+"""The log corpus (tests/corpus.py reads it): every header's expected values hold, and the
+file scans find the lines the line reader finds."""
 
 from __future__ import annotations
 
 import io
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rig.judge.document import Result, document
+from rig.judge.document import document
 from rig.judge.expect import Expect
 from rig.judge.names import CheckName
 from rig.judge.parsed import judge
 from rig.judge.result import Status
 from rig.machine import logscan
 from rig.parse import mail, scan
-from rig.parse.collect import ParsedLog, combine, parse_lines
+from rig.parse.collect import parse_lines
 from rig.parse.hints import HINT
-from rig.parse.scan import parse_file
 from tests.conftest import LOGS
-
-CASES = sorted(LOGS.glob("*.log"))
-
-
-def load_case(path: Path) -> tuple[dict[str, str], str]:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    head, _, body = text.partition("\n\n")
-    expected = {}
-    for line in head.splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        key, _, value = line.partition(":")
-        expected[key.strip()] = value.strip()
-    return expected, body
+from tests.corpus import CASES, judged, load_case
 
 
 def _value(text: str) -> object:
@@ -56,25 +41,6 @@ def _lookup(doc: dict[str, Any], dotted: str) -> object:
     for part in dotted.split("."):
         node = node[int(part)] if part.isdigit() else node[part]
     return node
-
-
-def parsed_body(path: Path) -> ParsedLog:
-    """The log after its header, read as `rig parse` reads a file (mails are decoded)."""
-    _, body = load_case(path)
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / path.name
-        raw.write_bytes(body.encode())
-        return parse_file(raw)
-
-
-def judged(path: Path) -> tuple[dict[str, str], Result]:
-    """``option.xen: FILE`` names the corpus file with Xen's log of the same boot."""
-    expected, _ = load_case(path)
-    log = parsed_body(path)
-    if "option.xen" in expected:
-        log = combine(log, parsed_body(path.parent / expected["option.xen"]))
-    doc = document(log, judge(log, dom0_mem=expected.get("option.dom0_mem")))
-    return expected, doc
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])

@@ -14,7 +14,7 @@ from rig.model.firmware import firmware_problem
 from rig.runner.fuzz import Disagreement, disagreements
 from rig.runner.fuzz_layouts import generate, one
 from tests.conftest import LOGS
-from tests.unit.test_corpus import judged
+from tests.corpus import judged
 from tests.unit.test_golden_boots import BOOTS, rejudge
 
 

@@ -26,7 +26,7 @@ from rig.output.tables import compare_table, matrix_table
 from rig.runner import fuzz, replay_layout
 from rig.runner.saved_logs import judge_logs
 from tests.conftest import GOLDEN, LOGS, TESTS
-from tests.unit.test_corpus import CASES, judged, load_case, parsed_body
+from tests.corpus import CASES, judged, load_case, parsed_body
 
 RESULTS = GOLDEN / "results"
 PREDICT = GOLDEN / "predict"

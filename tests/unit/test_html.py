@@ -21,7 +21,7 @@ from rig.model.prediction import predict_scenario
 from rig.output import html
 from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
-from tests.unit.test_corpus import load_case
+from tests.corpus import load_case
 
 
 def rig_doc(log: str, preset: str) -> Result:

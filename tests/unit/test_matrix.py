@@ -12,7 +12,7 @@ from rig.judge.result import Status
 from rig.output import junit
 from rig.runner.matrix import CellResult, expand, shard
 from tests.conftest import LOGS
-from tests.unit.test_corpus import judged
+from tests.corpus import judged
 
 
 def test_cross_product_keeps_commas_and_empty_values() -> None:

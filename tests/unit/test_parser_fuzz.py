@@ -14,7 +14,7 @@ from rig.judge.result import Status
 from rig.parse.collect import parse_lines
 from rig.parse.scan import parse_file
 from tests.conftest import LOGS
-from tests.unit.test_corpus import load_case
+from tests.corpus import load_case
 
 CORPUS_LINES = [line for p in sorted(LOGS.glob("*.log"))
                 for line in load_case(p)[1].splitlines(keepends=True)]

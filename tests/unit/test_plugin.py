@@ -7,7 +7,7 @@ from rig.judge.records import CheckRecord
 from rig.judge.result import Status
 from rig.pytest_plugin import RigResult
 from tests.conftest import LOGS
-from tests.unit.test_corpus import judged
+from tests.corpus import judged
 
 
 def test_assert_pass_says_what_and_where() -> None:

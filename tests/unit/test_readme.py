@@ -12,7 +12,7 @@ import pytest
 
 from rig.cli import main, parser
 from tests.conftest import LOGS
-from tests.unit.test_corpus import load_case
+from tests.corpus import load_case
 
 TOP = Path(__file__).resolve().parents[2]
 README = TOP / "README.md"

@@ -17,7 +17,7 @@ from rig.model.kernel import FIX
 from rig.runner import regressions as rg
 from rig.runner.matrix import Cell, CellResult
 from tests.conftest import LOGS
-from tests.unit.test_corpus import judged
+from tests.corpus import judged
 
 
 def test_the_registry_names_at_least_fourteen_fixes_with_their_commits() -> None:

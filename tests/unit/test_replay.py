@@ -13,7 +13,7 @@ from rig.parse import mail
 from rig.parse.collect import parse_lines
 from rig.runner import replay_layout as replay
 from tests.conftest import LOGS
-from tests.unit.test_corpus import load_case
+from tests.corpus import load_case
 
 
 def parsed(name: str):  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from rig.judge.result import Status
 from rig.machine import host
 from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
-from tests.unit.test_corpus import load_case
+from tests.corpus import load_case
 
 NOISE = "\x1b[0m\ufffd\ufffd"  # a colour reset and two bytes that were no UTF-8
 

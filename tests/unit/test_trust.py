@@ -21,7 +21,7 @@ from rig.model.conflicts import Allocations, resolve
 from rig.model.kernel import Kernel
 from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
-from tests.unit.test_corpus import load_case
+from tests.corpus import load_case
 
 PCI_HOLE = load_case(LOGS / "rig-pci-hole-6.1.log")[1]
 
