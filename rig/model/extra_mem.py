@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rig.domain.e820 import E820Entry, E820Type
+from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import PfnRange, pfn_down, pfn_up, ram_from, subtract
 from rig.domain.units import PAGE_SIZE
 
@@ -105,7 +105,8 @@ def check(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
     return ShortRegion(tuple(held), tuple(dest), outside[0].start) if outside else None
 
 
-#: ISA_START_ADDRESS, ISA_END_ADDRESS: reserved by xen_memory_setup() after its walk (954)
+#: ISA_START_ADDRESS, ISA_END_ADDRESS: reserved by xen_memory_setup() after its walk (944 [846];
+#: 949 in 7.2.13)
 ISA = (0xA0000, 0x100000)
 
 
@@ -124,7 +125,9 @@ def machine_memory_map(view: Sequence[E820Entry]) -> list[E820Entry]:
     reserved entries where they lie in a gap."""
     io = [E820Entry(a, a + PAGE_SIZE, E820Type.RESERVED) for a in XEN_IO_PAGES
           if not any(e.start < a + PAGE_SIZE and a < e.end for e in view)]
-    return sorted([*view, *io], key=lambda x: x.start)
+    # the kernel sanitizes what Xen gave it (e820__update_table(), 852 [755]): a page next to
+    # a reserved entry of the map merges into it
+    return sanitize([*view, *io])
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,9 @@ def table_full(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
             elif budget_pages > 0:
                 chunk_end = min(end, addr + budget_pages * PAGE_SIZE)
                 first = pfn_up(addr)
-                pages = max(0, pfn_down(chunk_end) - first)
+                pages = pfn_down(chunk_end) - first
+                if pages < 0:
+                    return None  # n_pfns = -1: the budget grows (not modelled, regions())
                 table.add(addr, chunk_end, True, PfnRange(first, first + pages))
                 budget_pages -= pages
             addr = chunk_end  # RAM past the budget: discarded
@@ -229,7 +234,8 @@ def table_full(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
 
 def _walk(addr: int, end: int) -> int | None:
     """The steps of the walk from ``addr`` (inside a page) to ``end``: each 4 KiB holds no
-    whole page; None where the last step gives n_pfns = -1 (not modelled)."""
+    whole page; None where the last step, from ``addr + (n - 1) * 4 KiB`` to ``end``, gives
+    n_pfns = -1 (the entry's end lies further into its page than its start: not modelled)."""
     n = -(-(end - addr) // PAGE_SIZE)
-    last = end - (n - 1) * PAGE_SIZE
+    last = addr + (n - 1) * PAGE_SIZE
     return None if pfn_down(end) < pfn_up(last) else n

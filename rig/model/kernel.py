@@ -124,7 +124,7 @@ class Kernel:
     #: it must have a balloon (xen_memory0) at /init
     balloon_driver: bool | None = None
     #: E820_MAX_ENTRIES, when the kernel's build configuration is known (CONFIG_NUMA,
-    #: CONFIG_NODES_SHIFT: rig.model.extra_mem.max_entries)
+    #: CONFIG_NODES_SHIFT: Kernel.e820_entries_of)
     e820_entries: int | None = None
 
     @property

@@ -40,7 +40,7 @@ MARKERS: tuple[Marker, ...] = (
 
 #: where a quick boot's Linux memory setup is over, by what the kernel prints last of it (the
 #: "setup" stage's line in quick mode, rig.runner.run): 6.12+ "Remapped N non-RAM page(s)"
-#: (xen_do_remap_nonram(), printed even for none, after the remap), 3.18+ "Remapped N
+#: (xen_do_remap_nonram(), printed even for none, after the remap), 3.19+ (era E) "Remapped N
 #: page(s)" (xen_remap_memory(), in xen_pagetable_init(): the E820, Released and the early
 #: ACPI table list come before it); earlier kernels, and any kernel rig cannot date,
 #: mem_init's "Memory:". Measured on Debian's 7.2.13 (two-nvs-on-kernel): "Remapped" at 3.19 s

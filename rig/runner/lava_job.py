@@ -70,7 +70,9 @@ def guest_checks(s: Scenario) -> list[str]:
     if p is None or p.conflict is not None or p.kernel_conflict is not None \
             or p.era.value not in ("D", "E"):
         return []
-    remapped = "$(dmesg | sed -n 's/.* Remapped \\([0-9]*\\) page(s).*/\\1/p' | head -n 1)"
+    # with or without printk's time stamp before the message
+    remapped = ("$(dmesg | sed -n -e 's/^Remapped \\([0-9][0-9]*\\) page(s).*/\\1/p' "
+                "-e 's/.* Remapped \\([0-9][0-9]*\\) page(s).*/\\1/p' | head -n 1)")
     return [
         f'echo "{CHECKS_START}"',
         "rig_check() {  # name expected observed",

@@ -374,9 +374,10 @@ class _Boot:
 
     def _quick_end(self) -> bytes:
         """The line after which a quick boot's checks have their evidence, from the booted
-        kernel's release (its image's header)."""
+        kernel's release (its image's header); a PVH dom0 never remaps (xen_remap_memory()
+        is PV's), and ends at Memory:."""
         path = self.kernel_path
-        if path is None:
+        if path is None or self.s.dom0_mode == "pvh":
             return quick_end(None, None)
         return quick_end(images.kernel_release(path), images.kernel_upstream(path))
 
@@ -392,7 +393,7 @@ class _Boot:
 def quick_end(release: str | None, upstream: str | None) -> bytes:
     """The live pattern of the last line of Linux's memory setup a quick boot's checks need,
     for a kernel of ``release`` (rig.parse.stages.QUICK_END): 6.12+ (the NVS swap's kernels)
-    "Remapped N non-RAM page(s)", 3.18+ (eras D and E) "Remapped N page(s)", else, or undated,
+    "Remapped N non-RAM page(s)", 3.19+ (era E) "Remapped N page(s)", else, or undated,
     Memory:."""
     from rig.model.kernel import Era, era_for, fixes_of, release_version
     from rig.parse.stages import QUICK_END
@@ -403,7 +404,9 @@ def quick_end(release: str | None, upstream: str | None) -> bytes:
         return QUICK_END["memory"].live
     if "nvs-swap" in fixes_of(version):
         return QUICK_END["nonram"].live
-    return QUICK_END["remapped" if era_for(version) in (Era.D, Era.E) else "memory"].live
+    # era D (3.18) prints "Remapped N page(s), last_pfn=M" inside xen_memory_setup(), before
+    # Released and the E820: only era E's comes after them (xen_pagetable_init())
+    return QUICK_END["remapped" if era_for(version) is Era.E else "memory"].live
 
 
 def _import_after_boot() -> threading.Thread:

@@ -103,3 +103,22 @@ def test_the_table_size_comes_from_the_kernels_configuration() -> None:
     assert full is not None and full.lines == 94988 + 3200 - 131
     # a walk shorter than the table's room overflows nothing
     assert _table_full((7, 2, 13), 10**6) is None
+
+
+def test_a_walk_whose_last_step_wraps_is_not_modelled() -> None:
+    """The walk's last step runs from addr + (n - 1) * 4 KiB to the entry's end; where that end
+    lies further into its page than the walk's start, the kernel's n_pfns is -1 there (the
+    budget grows, a region of ULONG_MAX pages is added): the model says nothing rather than a
+    wrong count (a review found the step's start taken from the end)."""
+    assert extra_mem._walk(0x40000038, 0x40002040) is None
+    assert extra_mem._walk(0x40000038, 0x40002000) == 2  # an end on a page: no wrap
+    assert extra_mem._walk(0x40000038, 0x40002010) == 2  # an end short of the start's offset
+
+
+def test_xens_io_pages_merge_with_a_reserved_neighbour() -> None:
+    """XENMEM_machine_memory_map reports the IO-APIC page after a reserved entry that ends at
+    0xfec00000 as an entry of its own; Linux's e820__update_table() merges the two."""
+    view = [E820Entry(0, 0x80000000, RAM), E820Entry(0xFE000000, 0xFEC00000, RES)]
+    merged = extra_mem.machine_memory_map(view)
+    assert merged == [E820Entry(0, 0x80000000, RAM), E820Entry(0xFE000000, 0xFEC01000, RES),
+                      E820Entry(0xFEE00000, 0xFEE01000, RES)]
