@@ -7,165 +7,29 @@ registry), once: the build is cached."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from rig.errors import INFRASTRUCTURE_EXIT, UsageError
+from rig.errors import INFRASTRUCTURE_EXIT
 from rig.judge.document import Result
-from rig.judge.names import CheckName
+from rig.judge.registry import (
+    CHECKS,
+    RegistryError,
+    Regression,
+    Side,
+    folder,
+    registry,
+    select,
+)
 from rig.judge.result import Status
 from rig.machine import build
 from rig.output.tables import columns
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix
 
-#: the checks an entry may name (the checks of rig.judge that judge a kernel or Xen against
-#: the model, and crash: the machine must not crash)
-CHECKS = (CheckName.NOTHING_LOST, CheckName.REFUSAL, CheckName.NONRAM_MOVED,
-          CheckName.NONRAM_REMAPPED, CheckName.BALLOON_TARGET, CheckName.LINUX_MAP,
-          CheckName.KERNEL_PLACE, CheckName.REMAPPED, CheckName.RELEASED, CheckName.EXTRA_MEM,
-          CheckName.ACPI_TABLE, CheckName.CRASH)
-
-
-class RegistryError(UsageError):
-    """The registry (or a file it names) is broken: a bug of rig's, said with the field."""
-
-
-def folder() -> Path:
-    return Path(str(resources.files("rig") / "regressions"))
-
-
-@dataclass(frozen=True)
-class Side:
-    """A machine's software for one side of an entry: artifact keys, or a Debian source built
-    with a patch that takes the fix out, or why it cannot be had here."""
-
-    kernel: str | None = None
-    xen: str | None = None
-    source: str | None = None
-    #: patches applied to ``source`` in order (a revert chain: the fix and what sits on it)
-    patches: tuple[str, ...] = ()
-    #: a Kconfig fragment (in rig/regressions/) merged after rig's minimal dom0's
-    config: str | None = None
-    cannot: str | None = None
-
-    def describe(self, adds: bool = False) -> str:
-        """``adds``: the patch puts the fix in (rig's own findings, which no kernel has), not
-        takes it out."""
-        if self.cannot:
-            return "-"
-        sign = " + " if adds else " − "
-        kernel = (f"{self.source} source" + "".join(sign + Path(p).stem for p in self.patches)
-                  + (f", {self.config}" if self.config else "")
-                  if self.source else self.kernel or "(layout's)")
-        return kernel + (f", Xen {self.xen}" if self.xen else "")
-
-
-@dataclass(frozen=True)
-class Regression:
-    id: str
-    year: int
-    commit: str
-    title: str
-    landed: str
-    layout: Path
-    check: CheckName
-    fixed: Side
-    broken: Side
-    notes: str = ""
-    #: the layout's own description (read once, when the registry is checked)
-    description: str = ""
-
-    @property
-    def finding(self) -> bool:
-        """rig's own finding: the fixed side is a source with rig's patch, no kernel has it."""
-        return bool(self.fixed.patches)
-
-    @property
-    def fix(self) -> str:
-        return f"{self.commit or ('rig' if self.finding else '(no id)')} \"{self.title}\""
-
-
-def _side(entry: dict[str, Any], key: str, where: str) -> Side:
-    raw = entry.get(key)
-    if not isinstance(raw, dict):
-        raise RegistryError(f"{where}.{key}: expected a table (kernel, xen, source, patch, "
-                            "config, cannot)")
-    unknown = set(raw) - {"kernel", "xen", "source", "patch", "config", "cannot"}
-    if unknown:
-        raise RegistryError(f"{where}.{key}: unknown field(s) {', '.join(sorted(unknown))}")
-    patch = raw.get("patch", [])
-    patches = tuple(str(p) for p in (patch if isinstance(patch, list) else [patch]))
-    side = Side(**{k: str(v) for k, v in raw.items() if k != "patch"}, patches=patches)
-    for name, f in [*(("patch", p) for p in patches), ("config", side.config)]:
-        if f and not (folder() / f).is_file():
-            raise RegistryError(f"{where}.{key}.{name} = {f!r}: no such file in {folder()}")
-    if side.patches and not side.source:
-        raise RegistryError(f"{where}.{key}.patch: only a side built from source has one")
-    if key == "broken" and side.source and not side.patches:
-        raise RegistryError(f"{where}.broken: Debian's source as it is has the fix; name the "
-                            "patch that takes it out")
-    if side.config and not side.source:
-        raise RegistryError(f"{where}.{key}.config: only a side built from source has one")
-    return side
-
-
-def _check(entry: dict[str, Any], where: str) -> CheckName:
-    """The entry's check: a CheckName, and one of CHECKS; a typo fails here, when the registry
-    loads, never once its boots are done."""
-    value = entry.get("check")
-    name = CheckName.of(value) if isinstance(value, str) else None
-    said = f"{where}.check = {value!r} (entry {entry.get('id')!r})"
-    if name is None:
-        raise RegistryError(f"{said}: rig makes no such check; expected one of "
-                            f"{', '.join(CHECKS)}")
-    if name not in CHECKS:
-        raise RegistryError(f"{said}: that check does not judge a kernel or Xen against the "
-                            f"model; expected one of {', '.join(CHECKS)}")
-    return name
-
-
-def registry(path: Path | None = None) -> list[Regression]:
-    """The entries, each checked: its layout loads, its check is one rig has, its sides are
-    complete."""
-    from rig.domain import scenario_file
-
-    path = path or folder() / "registry.toml"
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RegistryError(f"{path}: {exc}") from None
-    out = []
-    for i, entry in enumerate(data.get("regression", [])):
-        where = f"{path.name}: regression[{i}]"
-        layout = folder() / "layouts" / f"{entry.get('layout')}.toml"
-        if not layout.is_file():
-            raise RegistryError(f"{where}.layout = {entry.get('layout')!r}: no such layout")
-        description = scenario_file.load(str(layout)).description
-        check = _check(entry, where)
-        out.append(Regression(str(entry["id"]), int(entry["year"]), str(entry["commit"]),
-                              str(entry["title"]), str(entry["landed"]), layout,
-                              check, _side(entry, "fixed", where),
-                              _side(entry, "broken", where), str(entry.get("notes", "")),
-                              description))
-    ids = [r.id for r in out]
-    if len(set(ids)) != len(ids):
-        raise RegistryError(f"{path.name}: an id is given twice")
-    return out
-
-
-def select(entries: list[Regression], only: str | None) -> list[Regression]:
-    if not only:
-        return entries
-    wanted = [w.strip() for w in only.split(",") if w.strip()]
-    known = {r.id for r in entries}
-    if bad := [w for w in wanted if w not in known]:
-        raise UsageError(f"--only {only!r}: no entry {', '.join(bad)} (rig regressions --list "
-                         f"names them: {', '.join(sorted(known))})")
-    return [r for r in entries if r.id in wanted]
+# the registry itself (decoded, checked) is rig.judge.registry; its names are used here and
+# by the CLI and the tests as rig.runner.regressions' own
+__all__ = ["CHECKS", "RegistryError", "Regression", "Side", "folder", "registry", "select"]
 
 
 class Outcome(StrEnum):

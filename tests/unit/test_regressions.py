@@ -160,5 +160,12 @@ def test_an_entrys_check_is_one_of_rigs_when_the_registry_loads(tmp_path: Path) 
     with pytest.raises(rg.RegistryError, match=r"check = 'boot' \(entry 'typo'\): that check "
                        "does not judge a kernel"):
         rg.registry(_one_entry(tmp_path, '"boot"'))
-    with pytest.raises(rg.RegistryError, match=r"check = 3 \(entry 'typo'\): rig makes no"):
+    # a value of the wrong type, or a field rig does not know, is named by msgspec's place
+    with pytest.raises(rg.RegistryError, match=r"Expected `str`, got `int` - at "
+                       r"`\$\.regression\[0\]\.check`"):
         rg.registry(_one_entry(tmp_path, "3"))
+    unknown = _one_entry(tmp_path, '"refusal"')
+    unknown.write_text(unknown.read_text().replace('check = "refusal"',
+                                                   'check = "refusal"\ncheks = 1'))
+    with pytest.raises(rg.RegistryError, match=r"unknown field `cheks`"):
+        rg.registry(unknown)
