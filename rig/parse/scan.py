@@ -84,7 +84,7 @@ def parse_bytes(path: Path, data: bytes, tail: int = 20, scan: Scanner | None = 
         log = parse_lines(io.StringIO(text, newline="\n"), tail)
         log.decoded = "a mail: its text/plain parts, transfer-decoded"
         return log
-    lines, rest = _feed_hinted(c, data, (scan or python_scan)(path, data, size), size,
+    lines, rest = feed_hinted(c, data, (scan or python_scan)(path, data, size), size,
                                last_boot_start(data, size))
     if rest < size:  # the lines after the last one fed: only counted
         lines += _count_newlines(data, rest, size)
@@ -118,12 +118,13 @@ def _banner_before(data: bytes, end: int) -> int | None:
     return None
 
 
-def _feed_hinted(c: Collector, data: bytes, hinted: Iterator[Hinted], size: int,
+def feed_hinted(c: Collector, data: bytes, hinted: Iterator[Hinted], size: int,
                  last_boot: int = 0) -> tuple[int, int]:
     """Feed the hinted lines, and after each the lines of the block it opens (an E820 map, a
     message that may go on); before ``last_boot`` (the offset where the log's last boot
     begins) only those an earlier boot needs. The number of the last line fed and the offset
-    after it (past the file's end when that line had no line end)."""
+    after it (past the file's end when that line had no line end). Public: scripts/bench_scan.py
+    times it."""
     pos = 0  # everything before pos has been fed or skipped
     no = 0  # the number of the line that ends at pos (0: none yet)
     terminated = data[size - 1:size] == b"\n"
