@@ -166,8 +166,10 @@ def _kernel_version(linux: LinuxInfo, release: str | None, booted_upstream: str 
     guess, said so) the format of its setup messages."""
     printed = "printed by the kernel ('Linux version')"
     header = "the booted kernel image's header (the log has no 'Linux version' line)"
+    oops = "the release its oops names (the log lost its 'Linux version' line)"
     for text, upstream, where in ((linux.version, linux.upstream_version, printed),
-                                  (release, booted_upstream, header)):
+                                  (release, booted_upstream, header),
+                                  (linux.oops_release, linux.oops_upstream, oops)):
         if text:
             try:
                 version = release_version(text, upstream)

@@ -43,6 +43,11 @@ MEMORY = re.compile(r"^Memory: (\d+)[kK]/(\d+)[kK] available")
 #: so an empty add reads [mem X-(X-1)]
 E820_FULL = re.compile(r"^(?:e820: )?(?:E820 table full|too many entries); ignoring "
                        r"\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]\s*$")
+#: an oops's CPU line names the running kernel's release (lib/dump_stack.c): the version when
+#: the banner was lost ("** N printk messages dropped **" took it), Debian's upstream release
+#: after its build string as in the banner
+_OOPS_RELEASE = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: \S+ "
+                           r"(?:Not tainted|Tainted: [A-Z ]+?) (\S+) (#\d+.*)$")
 #: printk's note of the lines it lost before a console took them (kernel/printk/printk.c)
 _DROPPED = re.compile(r"^\*\* (\d+) printk messages dropped \*\*\s*$")
 
@@ -80,6 +85,9 @@ class LinuxInfo:
     e820_ignored: list[tuple[int, int]] = field(default_factory=list)
     #: printk's count of lost lines (_DROPPED), summed
     printk_dropped: int = 0
+    #: the release an oops's CPU line names, and its Debian upstream release (_OOPS_RELEASE)
+    oops_release: str | None = None
+    oops_upstream: str | None = None
     seen: bool = False
 
 
@@ -183,6 +191,11 @@ class LinuxParser:
         if last >= start:
             self.info.e820_ignored.append((start, last + 1))
 
+    def _oops_release(self, m: re.Match[str]) -> None:
+        self.info.oops_release = m.group(1)
+        if (d := DISTRO_RELEASE.search(m.group(2))) is not None:
+            self.info.oops_upstream = d.group(1)
+
     def _dropped(self, m: re.Match[str]) -> None:
         self.info.printk_dropped += int(m.group(1))
 
@@ -210,6 +223,8 @@ MESSAGES: tuple[Message[LinuxParser], ...] = (
     Message("Memory:", MEMORY, LinuxParser._memory, lambda p: p.info.memory_line is None),
     Message("; ignoring \\[mem", E820_FULL, LinuxParser._e820_full),
     Message("printk messages dropped", _DROPPED, LinuxParser._dropped),
+    Message(" Comm: ", _OOPS_RELEASE, LinuxParser._oops_release,
+            lambda p: p.info.oops_release is None),
 )
 #: what a line must hold before the messages are tried
 TABLE = Table(MESSAGES)

@@ -99,3 +99,18 @@ def test_a_full_e820_table_is_read_in_each_kernels_words() -> None:
     assert info.e820_full_lines == 3
     assert info.e820_ignored == [(0x48000000, 0x48001000), (0xA0000, 0x100000)]
     assert info.printk_dropped == 93181
+
+
+def test_an_oops_names_the_release_when_the_banner_was_lost() -> None:
+    """A log whose 'Linux version' line was dropped (the 12-06 campaign's E820 overflow:
+    437030 printk lines lost) still names its kernel in an oops's CPU line; Debian's build
+    string gives the upstream release, as in the banner."""
+    p = linux.LinuxParser()
+    p.feed("CPU: 0 UID: 0 PID: 1 Comm: swapper/0 Not tainted 7.2.13+deb14-amd64 #1 "
+           "PREEMPT(lazy)  Debian 7.2.13-1 ")
+    p.feed("CPU: 0 PID: 0 Comm: swapper Tainted: G        W 6.1.0-57-amd64 #1  Debian 6.1.192-3")
+    info = p.finish()
+    assert (info.oops_release, info.oops_upstream) == ("7.2.13+deb14-amd64", "7.2.13")
+    q = linux.LinuxParser()
+    q.feed("CPU: 0 PID: 0 Comm: swapper Tainted: G        W 6.1.0-57-amd64 #1  Debian 6.1.192-3")
+    assert (q.finish().oops_release, q.info.oops_upstream) == ("6.1.0-57-amd64", "6.1.192")
