@@ -28,7 +28,6 @@ from rig.judge.parsed import judge
 from rig.judge.records import ConsoleRecord, Live, ScenarioPredictionRecord
 from rig.judge.result import Check, Status
 from rig.judge.verdict import explain_crash
-from rig.machine import images
 from rig.machine.images import Artifact, vmlinux
 from rig.machine.logscan import parse_file
 from rig.model.kernel import BootedKernel
@@ -66,8 +65,8 @@ def finished(s: Scenario, live: Live, log_path: Path, firmware_log: Path, kernel
     # the ELF Xen loaded on a direct boot has the layout; else unpack (or find) it now
     layout = (vmlinux.layout(image.path) if image and image.form == "elf"
               else vmlinux.kernel_layout(kernel.path, kernel.record.sha256))
-    booted = BootedKernel(kernel_config(kernel), images.kernel_release(kernel.path), layout,
-                          images.kernel_upstream(kernel.path))
+    booted = BootedKernel(kernel_config(kernel), vmlinux.kernel_release(kernel.path), layout,
+                          vmlinux.kernel_upstream(kernel.path))
     return judge_boot(s, parsed, live, booted=booted, recorded=recorded,
                       exit_status=exit_status, console=console, firmware=firmware, quick=quick)
 

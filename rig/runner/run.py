@@ -379,7 +379,7 @@ class _Boot:
         path = self.kernel_path
         if path is None or self.s.dom0_mode == "pvh":
             return quick_end(None, None)
-        return quick_end(images.kernel_release(path), images.kernel_upstream(path))
+        return quick_end(vmlinux.kernel_release(path), vmlinux.kernel_upstream(path))
 
     def _judge(self, kernel: Artifact, console: ConsoleRecord, exit_status: int | None,
                esp: Path | None) -> Result:

@@ -272,37 +272,6 @@ def _extract(deb: Path, patterns: dict[str, str], dest: Path) -> dict[str, tuple
     return found
 
 
-def _header_version(image: Path) -> list[str]:
-    """The words of the version string a bzImage carries in its setup header
-    (``kernel_version``, boot protocol 2.00+: a pointer at 0x20E, relative to 0x200)."""
-    try:
-        with open(image, "rb") as f:
-            head = f.read(0x10000)
-    except OSError:
-        return []
-    if head[0x202:0x206] != b"HdrS" or len(head) < 0x210:
-        return []
-    offset = int.from_bytes(head[0x20E:0x210], "little") + 0x200
-    return head[offset:offset + 256].split(b"\0", 1)[0].decode(errors="replace").split()
-
-
-def kernel_release(image: Path) -> str | None:
-    """The release a bzImage's header names, e.g. "6.1.0-57-amd64"."""
-    words = _header_version(image)
-    return words[0] if words else None
-
-
-def kernel_upstream(image: Path) -> str | None:
-    """The upstream release a distribution's build string in the header names ("Debian
-    6.1.192-3" → "6.1.192"), which its ABI name (6.1.0-57) hides."""
-    # the Linux parser's own rule for the banner; imported here, after the boot, as the
-    # parsers' tables are (rig.runner.run)
-    from rig.parse.linux import DISTRO_RELEASE
-
-    m = DISTRO_RELEASE.search(" ".join(_header_version(image)[1:]))
-    return m.group(1) if m else None
-
-
 # -- bring your own --------------------------------------------------------------------------
 
 _MULTIBOOT_MAGICS = (b"\x02\xb0\xad\x1b", b"\xd6\x50\x52\xe8")  # multiboot1, multiboot2

@@ -13,6 +13,9 @@ GRUB boots keep the bzImage: GRUB reads its modules from the CD-ROM through the 
 The payload is unpacked only when its size comes out exactly as the bzImage records it (the
 four bytes after the compressed data, as the kernel's build appends them) and it is an ELF;
 anything else keeps the bzImage and says why.
+
+The setup header is read here for the rest too: the release its version string names
+(kernel_release, kernel_upstream) and what a cut file lacks (truncated).
 """
 
 from __future__ import annotations
@@ -250,9 +253,41 @@ def kernel_layout(bzimage: Path, sha256: str, store: Store | None = None) -> Ker
     return layout(image.path) if image.form == "elf" else None
 
 
+def _header_version(image: Path) -> list[str]:
+    """The words of the version string a bzImage carries in its setup header
+    (``kernel_version``, boot protocol 2.00+: a pointer at 0x20E, relative to 0x200)."""
+    try:
+        with open(image, "rb") as f:
+            head = f.read(0x10000)
+    except OSError:
+        return []
+    if head[0x202:0x206] != b"HdrS" or len(head) < 0x210:
+        return []
+    offset = int.from_bytes(head[0x20E:0x210], "little") + 0x200
+    return head[offset:offset + 256].split(b"\0", 1)[0].decode(errors="replace").split()
+
+
+def kernel_release(image: Path) -> str | None:
+    """The release a bzImage's header names, e.g. "6.1.0-57-amd64"."""
+    words = _header_version(image)
+    return words[0] if words else None
+
+
+def kernel_upstream(image: Path) -> str | None:
+    """The upstream release a distribution's build string in the header names ("Debian
+    6.1.192-3" → "6.1.192"), which its ABI name (6.1.0-57) hides."""
+    # the Linux parser's own rule for the banner; imported here, after the boot, as the
+    # parsers' tables are (rig.runner.run)
+    from rig.parse.linux import DISTRO_RELEASE
+
+    m = DISTRO_RELEASE.search(" ".join(_header_version(image)[1:]))
+    return m.group(1) if m else None
+
+
 def gc(store: Store, keep: set[str]) -> list[Path]:
     """Remove unpacked ELFs whose bzImage is no longer in the cache."""
     return store.prune("elf", lambda path: path.name.removesuffix(".sha256") in keep)
 
 
-__all__ = ["MAGICS", "Image", "elf_for_xen", "gc", "kernel_layout", "layout", "payload"]
+__all__ = ["MAGICS", "Image", "elf_for_xen", "gc", "kernel_layout", "kernel_release",
+           "kernel_upstream", "layout", "payload"]
