@@ -61,6 +61,18 @@ class Record:
     config_sha256: str | None = None
 
 
+@dataclass(frozen=True)
+class Artifact:
+    """An artifact as a run uses it: its record, and the file to hand QEMU (the store's object
+    or the user's own file)."""
+
+    record: Record
+    path: Path
+    note: str | None = None  # e.g. the cached copy was corrupt and was fetched again
+    #: a kernel's build configuration (Debian's /boot/config-*, a build's .config)
+    config: Path | None = None
+
+
 class Store:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or cache_root()
