@@ -105,6 +105,53 @@ class MachineSpec:
     debug_log: str | None = None
 
 
+@dataclass(frozen=True)
+class UefiFiles:
+    """A UEFI boot's files (rig.runner.ovmf): OVMF's code (read-only), a private copy of its
+    variables, and the folder QEMU serves as a FAT ESP."""
+
+    esp: str
+    ovmf_code: str
+    ovmf_vars: str
+
+
+@dataclass(frozen=True)
+class FirmwareFiles:
+    """rig's test firmware (SeaBIOS with rig's patch) and the fw_cfg file of the scenario's
+    entries it reads (firmware_files() writes it and its neighbours)."""
+
+    bios: str
+    e820_entries: str
+
+
+@dataclass(frozen=True)
+class BootFiles:
+    """The paths of a boot's files that QEMU is handed: what it loads, the firmware, where it
+    writes (QMP's socket, SeaBIOS's debug console)."""
+
+    xen: str
+    kernel: str
+    initrd: str
+    qmp_socket: str
+    iso: str | None = None  # a GRUB ISO to boot instead of loading Xen directly
+    uefi: UefiFiles | None = None
+    firmware: FirmwareFiles | None = None
+    #: where SeaBIOS's debug console (its final E820 map among it) is written
+    debug_log: str | None = None
+
+    @classmethod
+    def in_folder(cls, s: Scenario, folder: PurePath, uefi: UefiFiles | None = None
+                  ) -> BootFiles:
+        """The files of ``s`` as ``rig render`` names them in ``folder``: the ISO of a GRUB
+        boot, the test firmware of a scenario with entries for it."""
+        firmware = FirmwareFiles(str(folder / "bios.bin"), str(folder / E820_ENTRIES)) \
+            if s.firmware_entries else None
+        return cls(xen=str(folder / "xen"), kernel=str(folder / "vmlinuz"),
+                   initrd=str(folder / "initrd.gz"), qmp_socket=str(folder / "qmp.sock"),
+                   iso=str(folder / "rig.iso") if s.boot == "grub" else None, uefi=uefi,
+                   firmware=firmware, debug_log=str(folder / "firmware.log"))
+
+
 def _escape_module(text: str) -> str:
     return text.replace(",", ",,")
 
@@ -144,15 +191,11 @@ def init_script(extra_commands: list[str] | None = None) -> str:
                   hold=INIT_HOLD_S, settle=INIT_SETTLE_S)
 
 
-def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
-                 qmp_socket: str, cpu: str = DEFAULT_CPU, iso: str | None = None,
-                 esp: str | None = None, ovmf_code: str | None = None,
-                 ovmf_vars: str | None = None, bios: str | None = None,
-                 e820_entries: str | None = None,
-                 debug_log: str | None = None) -> MachineSpec:
+def machine_spec(s: Scenario, files: BootFiles, *, accel: str,
+                 cpu: str = DEFAULT_CPU) -> MachineSpec:
     modules = ",".join([
-        _escape_module(f"{_plain_path(kernel, 'dom0 kernel')} {dom0_cmdline(s)}"),
-        _escape_module(f"{_plain_path(initrd, 'initramfs')}{initrd_args(s)}"),
+        _escape_module(f"{_plain_path(files.kernel, 'dom0 kernel')} {dom0_cmdline(s)}"),
+        _escape_module(f"{_plain_path(files.initrd, 'initramfs')}{initrd_args(s)}"),
     ])
     if s.memory + (4 << 30) > (1 << 40) - (64 << 30) and "phys-bits" not in cpu:
         # past ~1 TiB QEMU's default 40 address bits are too few (docs/boot-recipe.md)
@@ -164,6 +207,7 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         devices = ("intel-iommu,intremap=on",)  # PVH_IOMMU_WHY
         if "rdtscp" not in cpu:
             cpu += ",-rdtscp"  # PVH_CPU_WHY
+    uefi, firmware = files.uefi, files.firmware
     return MachineSpec(
         name=s.name,
         accel=accel,
@@ -172,27 +216,27 @@ def machine_spec(s: Scenario, *, accel: str, xen: str, kernel: str, initrd: str,
         cpu=cpu,
         cpus=s.cpus,
         memory=format_size(s.memory),
-        qmp_socket=qmp_socket,
-        xen=xen,
+        qmp_socket=files.qmp_socket,
+        xen=files.xen,
         xen_cmdline=xen_cmdline(s),
         modules=modules,
-        iso=iso,
+        iso=files.iso,
         devices=devices,
-        esp=esp,
-        ovmf_code=ovmf_code,
-        ovmf_vars=ovmf_vars,
-        bios=bios,
-        e820_entries=e820_entries,
-        **_acpi_files(s, e820_entries),
-        debug_log=debug_log if s.firmware == "bios" else None,
+        esp=uefi.esp if uefi else None,
+        ovmf_code=uefi.ovmf_code if uefi else None,
+        ovmf_vars=uefi.ovmf_vars if uefi else None,
+        bios=firmware.bios if firmware else None,
+        e820_entries=firmware.e820_entries if firmware else None,
+        **_acpi_files(s, firmware),
+        debug_log=files.debug_log if s.firmware == "bios" else None,
     )
 
 
-def _acpi_files(s: Scenario, e820_entries: str | None) -> dict[str, str]:
+def _acpi_files(s: Scenario, firmware: FirmwareFiles | None) -> dict[str, str]:
     """The table and its record, written beside the entries by firmware_files()."""
-    if e820_entries is None or not any(h.acpi_table for h in s.holes):
+    if firmware is None or not any(h.acpi_table for h in s.holes):
         return {}
-    folder = PurePath(e820_entries).parent
+    folder = PurePath(firmware.e820_entries).parent
     return {"acpi_table": str(folder / ACPI_TABLE), "acpi_moves": str(folder / ACPI_MOVES)}
 
 

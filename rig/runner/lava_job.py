@@ -187,13 +187,8 @@ def job_for(s: Scenario, folder: Path, base_url: str, *, kvm: bool = False) -> Y
     ``base_url`` for the lab."""
     local = {name: str(folder / name) for name in ("xen", "vmlinuz", "initrd.gz", "rig.iso",
                                                    "bios.bin", "rig-e820.bin")}
-    firmware = {"bios": local["bios.bin"], "e820_entries": local["rig-e820.bin"]} \
-        if s.firmware_entries else {}
-    spec = render.machine_spec(s, accel="kvm" if kvm else "tcg", xen=local["xen"],
-                               kernel=local["vmlinuz"], initrd=local["initrd.gz"],
-                               qmp_socket=str(folder / "qmp.sock"),
-                               iso=local["rig.iso"] if s.boot == "grub" else None,
-                               debug_log=str(folder / "firmware.log"), **firmware)
+    spec = render.machine_spec(s, render.BootFiles.in_folder(s, folder),
+                               accel="kvm" if kvm else "tcg")
     files = {name: f"{base_url.rstrip('/')}/{name}" for name in local}
     files.update({f"{name}:local": path for name, path in local.items()})
     return job(s, split_args(render.qemu_args(spec)), files, kvm=kvm,

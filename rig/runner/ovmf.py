@@ -23,7 +23,7 @@ OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 ESP_FILES = ("BOOTX64.EFI", "vmlinuz", "initrd.gz")
 
 
-def uefi_files(s: Scenario, run_dir: Path, offline: bool) -> dict[str, str]:
+def uefi_files(s: Scenario, run_dir: Path, offline: bool) -> render.UefiFiles:
     """OVMF's flash (code read-only, a private copy of the variables) and an ESP folder with
     xen.efi as EFI/BOOT/BOOTX64.EFI beside its config, dom0's kernel and the initramfs."""
     for p in (OVMF_CODE, OVMF_VARS):
@@ -38,8 +38,8 @@ def uefi_files(s: Scenario, run_dir: Path, offline: bool) -> dict[str, str]:
     shutil.copyfile(run_dir / "initrd.gz", boot / "initrd.gz")
     (boot / "BOOTX64.cfg").write_text(render.xen_efi_cfg(s))
     shutil.copyfile(OVMF_VARS, run_dir / "OVMF_VARS.fd")
-    return {"esp": str(run_dir / "esp"), "ovmf_code": str(OVMF_CODE),
-            "ovmf_vars": str(run_dir / "OVMF_VARS.fd")}
+    return render.UefiFiles(esp=str(run_dir / "esp"), ovmf_code=str(OVMF_CODE),
+                            ovmf_vars=str(run_dir / "OVMF_VARS.fd"))
 
 
 def recorded_map(s: Scenario, xen_e820: list[E820Entry], esp: Path | None

@@ -16,11 +16,11 @@ from rig.runner import ovmf
 from rig.runner.run import dom0_image
 
 
-def _firmware(s: Scenario, dest: Path, missing: list[str]) -> dict[str, str]:
+def _firmware(s: Scenario, dest: Path, missing: list[str]) -> None:
     """rig's test firmware makes the scenario's entries: the image linked from the cache, the
-    entries as the fw_cfg file it reads (machine_spec's arguments for both)."""
+    entries as the fw_cfg file it reads (where render.BootFiles.in_folder names both)."""
     if not s.firmware_entries:
-        return {}
+        return
     for name, data in render.firmware_files(s).items():
         (dest / name).write_bytes(data)
     link = dest / "bios.bin"
@@ -29,7 +29,6 @@ def _firmware(s: Scenario, dest: Path, missing: list[str]) -> dict[str, str]:
         link.symlink_to(seabios.firmware(offline=True)[1])
     except RigError:
         missing.append("bios.bin: rig's test firmware (run `rig run` once to build it)")
-    return {"bios": str(link), "e820_entries": str(dest / render.E820_ENTRIES)}
 
 
 def _readme(s: Scenario, unpacked: str | None, missing: list[str]) -> str:
@@ -81,8 +80,8 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg",
             link.symlink_to(points_to)
         except RigError:
             missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
-    firmware = _firmware(s, dest, missing)
-    uefi: dict[str, str] = {}
+    _firmware(s, dest, missing)
+    uefi: render.UefiFiles | None = None
     if not missing:
         initramfs.build(dest / "busybox", files["init"], dest / "initrd.gz")
         if s.boot == "grub":
@@ -91,11 +90,7 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg",
         if s.boot == "uefi":
             shutil.rmtree(dest / "esp", ignore_errors=True)
             uefi = ovmf.uefi_files(s, dest, offline=True)
-    spec = render.machine_spec(s, accel=accel, xen=str(dest / "xen"),
-                               kernel=str(dest / "vmlinuz"), initrd=str(dest / "initrd.gz"),
-                               qmp_socket=str(dest / "qmp.sock"),
-                               iso=str(dest / "rig.iso") if s.boot == "grub" else None,
-                               debug_log=str(dest / "firmware.log"), **firmware, **uefi)
+    spec = render.machine_spec(s, render.BootFiles.in_folder(s, dest, uefi), accel=accel)
     files["qemu.args"] = "\n".join(render.qemu_args(spec)) + "\n"
     files["README.txt"] = _readme(s, unpacked, missing)
     written = []

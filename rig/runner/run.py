@@ -295,9 +295,7 @@ class _Boot:
         (run_dir / "init").write_text(init_text)
         initramfs.build_cached(busybox.path, busybox.record.sha256, init_text,
                                run_dir / "initrd.gz", Store())
-        uefi: dict[str, str] = {}
-        if s.boot == "uefi":
-            uefi = ovmf.uefi_files(s, run_dir, self.opts.offline)
+        uefi = ovmf.uefi_files(s, run_dir, self.opts.offline) if s.boot == "uefi" else None
         iso = None
         if s.boot == "grub":
             cfg = render.grub_cfg(s)
@@ -306,19 +304,17 @@ class _Boot:
                                  run_dir / "initrd.gz", run_dir / "rig.iso")
             assert isinstance(self.timings.artifacts_s, float)
             self.timings.iso_s = round(self._since(self.t0) - self.timings.artifacts_s, 3)
-        entries = None
+        firmware = None
         if self.bios is not None:
             for name, data in render.firmware_files(s).items():
                 (run_dir / name).write_bytes(data)
-            entries = run_dir / render.E820_ENTRIES
-        spec = render.machine_spec(s, accel=choice.accel, xen=str(run_dir / "xen"),
-                                   kernel=str(run_dir / "vmlinuz"),
-                                   initrd=str(run_dir / "initrd.gz"),
-                                   qmp_socket=str(self.qmp_socket), cpu=self.opts.cpu,
-                                   iso=str(iso) if iso else None, **uefi,
-                                   bios=str(self.bios) if self.bios else None,
-                                   e820_entries=str(entries) if entries else None,
-                                   debug_log=str(self.firmware_log))
+            firmware = render.FirmwareFiles(str(self.bios), str(run_dir / render.E820_ENTRIES))
+        files = render.BootFiles(xen=str(run_dir / "xen"), kernel=str(run_dir / "vmlinuz"),
+                                 initrd=str(run_dir / "initrd.gz"),
+                                 qmp_socket=str(self.qmp_socket),
+                                 iso=str(iso) if iso else None, uefi=uefi, firmware=firmware,
+                                 debug_log=str(self.firmware_log))
+        spec = render.machine_spec(s, files, accel=choice.accel, cpu=self.opts.cpu)
         if spec.debug_log:
             live.firmware_log = spec.debug_log
         argv = [binary, *render.qemu_args(spec)]
@@ -327,7 +323,7 @@ class _Boot:
         acc.machine_reasons = render.machine_reasons(s, spec)
         (run_dir / "qemu.args").write_text("\n".join(argv) + "\n")
         live.machine = QemuCommand(argv=argv, rerun=render.without_qmp(argv))
-        return argv, Path(uefi["esp"]) if uefi else None
+        return argv, Path(uefi.esp) if uefi else None
 
     def _boot(self, argv: list[str], choice: AccelChoice) -> tuple[ConsoleRecord, int | None]:
         """QEMU from start to stop; how the console saw the boot end, and QEMU's status."""

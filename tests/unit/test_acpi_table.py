@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from dataclasses import replace
 
 import pytest
 
@@ -50,15 +51,14 @@ def test_the_firmware_is_handed_the_table_and_where_it_goes() -> None:
     assert files[render.ACPI_TABLE] == acpi_table.table()
     assert files[render.ACPI_MOVES] == struct.pack("<II", int.from_bytes(b"RIGT", "little"),
                                                    0x60000100)
-    spec = render.machine_spec(s, accel="tcg", xen="/r/xen", kernel="/r/vmlinuz",
-                               initrd="/r/initrd.gz", qmp_socket="/r/qmp", bios="/r/bios.bin",
-                               e820_entries="/r/rig-e820.bin")
+    boot = render.BootFiles("/r/xen", "/r/vmlinuz", "/r/initrd.gz", "/r/qmp")
+    firmware = render.FirmwareFiles("/r/bios.bin", "/r/rig-e820.bin")
+    spec = render.machine_spec(s, replace(boot, firmware=firmware), accel="tcg")
     args = render.qemu_args(spec)
     assert args[args.index("-acpitable") + 1] == "file=/r/rigt.dat"
     assert "name=opt/rig/acpi,file=/r/rig-acpi.bin" in args
-    assert "-acpitable" not in render.qemu_args(render.machine_spec(
-        load("pci-hole"), accel="tcg", xen="/r/xen", kernel="/r/vmlinuz",
-        initrd="/r/initrd.gz", qmp_socket="/r/qmp"))
+    assert "-acpitable" not in render.qemu_args(render.machine_spec(load("pci-hole"), boot,
+                                                                    accel="tcg"))
 
 
 #: Xen's line for the table where rig's firmware put it (tests/live/scenarios/acpi-table-nvs)

@@ -56,8 +56,7 @@ def test_a_pvh_scenario_gets_its_machine_and_says_why() -> None:
     s = from_dict({"name": "t", "machine": {"type": "q35", "memory": "4G"},
                    "xen": {"version": "4.20", "dom0_mem": "3G,max:3G"},
                    "dom0": {"kernel": "6.12", "mode": "pvh"}})
-    spec = render.machine_spec(s, accel="tcg", xen="/x", kernel="/k", initrd="/i",
-                               qmp_socket="/q")
+    spec = render.machine_spec(s, render.BootFiles("/x", "/k", "/i", "/q"), accel="tcg")
     args = render.qemu_args(spec)
     assert args[args.index("-device") + 1] == "intel-iommu,intremap=on"
     assert spec.cpu == "max,-smap,-rdtscp"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 
@@ -27,14 +27,10 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
 def rendered(name: str) -> dict[str, str]:
     preset, overrides = CASES[name]
     s = load(preset, overrides)
-    iso = "/RUN/rig.iso" if s.boot == "grub" else None
-    uefi = {"esp": "/RUN/esp", "ovmf_code": "/OVMF/CODE.fd", "ovmf_vars": "/RUN/VARS.fd"} \
-        if s.boot == "uefi" else {}
-    firmware = {"bios": "/RUN/bios.bin", "e820_entries": "/RUN/rig-e820.bin"} \
-        if s.firmware_entries else {}
-    spec = render.machine_spec(s, accel="tcg", xen="/RUN/xen", kernel="/RUN/vmlinuz",
-                               initrd="/RUN/initrd.gz", qmp_socket="/RUN/qmp.sock", iso=iso,
-                               debug_log="/RUN/firmware.log", **firmware, **uefi)
+    uefi = render.UefiFiles("/RUN/esp", "/OVMF/CODE.fd", "/RUN/VARS.fd") \
+        if s.boot == "uefi" else None
+    spec = render.machine_spec(s, render.BootFiles.in_folder(s, PurePath("/RUN"), uefi),
+                               accel="tcg")
     out = {f"{name}.qemu.args": "\n".join(render.qemu_args(spec)) + "\n"}
     if s.firmware_entries:
         # the fw_cfg file, 20 bytes an entry, one entry a line
@@ -99,8 +95,7 @@ def test_rerun_command_has_no_qmp() -> None:
 def test_paths_with_spaces_are_refused() -> None:
     s = load("pci-hole")
     with pytest.raises(Exception, match="white space"):
-        render.machine_spec(s, accel="tcg", xen="/x", kernel="/a b/vmlinuz", initrd="/i",
-                            qmp_socket="/q")
+        render.machine_spec(s, render.BootFiles("/x", "/a b/vmlinuz", "/i", "/q"), accel="tcg")
 
 
 def test_templates_compiled_once_render_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch

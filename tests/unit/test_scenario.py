@@ -8,7 +8,7 @@ import pytest
 
 from rig.domain.scenario import ScenarioError
 from rig.domain.scenario_file import from_dict, load, overrides_from, presets
-from rig.machine.render import machine_spec
+from rig.machine.render import BootFiles, machine_spec
 
 
 def base(**machine: Any) -> dict[str, Any]:
@@ -196,8 +196,8 @@ def test_the_initrd_modules_padding() -> None:
     """dom0.initrd_pad lengthens the initrd module's command line by that many bytes (the
     Xen 989584e532 layout); a bad value names the field, and it needs a BIOS boot."""
     s = load("pci-hole", {"dom0.initrd_pad": "4200"})
-    spec = machine_spec(s, accel="tcg", xen="/x/xen", kernel="/x/vmlinuz", initrd="/x/initrd.gz",
-                        qmp_socket="/x/qmp")
+    spec = machine_spec(s, BootFiles("/x/xen", "/x/vmlinuz", "/x/initrd.gz", "/x/qmp"),
+                        accel="tcg")
     initrd = spec.modules.split(",")[-1]
     assert initrd.startswith("/x/initrd.gz rig.pad=x")
     assert len(initrd) == len("/x/initrd.gz") + 4200
