@@ -47,6 +47,18 @@ class Replay:
         return self.scenario.to_toml()
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What a replay is asked for, the same for every dom0 size tried: the original's map and
+    which one it is (Xen's or Linux's), and the scenario's name, kernel and Xen."""
+
+    mmap: list[E820Entry]
+    source: str
+    name: str
+    kernel: str
+    xen: str
+
+
 def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
            kernel: str = "6.1", xen: str = "4.17", budget: int | None = None) -> Replay:
     """``budget``: the bytes this host can give the replay's QEMU (rig.model.cost estimates what a
@@ -81,9 +93,10 @@ def derive(log: ParsedLog, *, name: str = "replay", dom0_mem: str | None = None,
     if nr is None:
         raise ReplayError("dom0's nr_pages is not in the log (no Xen 'Dom0 alloc.' lines): "
                           "give --dom0-mem, e.g. --dom0-mem 4G")
-    scenario, layout_notes = _layout(mmap, nr, name, source, kernel, xen, budget)
+    req = _Request(mmap, source, name, kernel, xen)
+    scenario, layout_notes = _layout(req, nr, budget)
     if budget is not None and (need := _cost(scenario, mmap, nr)) > budget:
-        fits = _largest_dom0(mmap, nr, name, source, kernel, xen, budget)
+        fits = _largest_dom0(req, nr, budget)
         what = (f"--dom0-mem {fits}G (every area below that boundary stays as it was)" if fits
                 else "a host with more free memory")
         raise ReplayError(f"this replay needs about {need / GiB:.1f} GiB of host memory (dom0 "
@@ -105,26 +118,25 @@ def _cost(s: Scenario, mmap: list[E820Entry], nr: int) -> int:
     return cost.peak_rss(s.memory, nr, total(clip(nonram_areas(mmap), nr)))
 
 
-def _largest_dom0(mmap: list[E820Entry], nr: int, name: str, source: str, kernel: str,
-                  xen: str, budget: int) -> int:
+def _largest_dom0(req: _Request, nr: int, budget: int) -> int:
     """The largest whole number of GiB of dom0 (below the original's) whose replay fits."""
     for gib in range(nr * 4096 // GiB, 0, -1):
         pages = gib * GiB // 4096
         try:
-            s, _ = _layout(mmap, pages, name, source, kernel, xen, budget)
+            s, _ = _layout(req, pages, budget)
         except ReplayError:
             continue
-        if _cost(s, mmap, pages) <= budget:
+        if _cost(s, req.mmap, pages) <= budget:
             return gib
     return 0
 
 
-def _layout(mmap: list[E820Entry], nr: int, name: str, source: str, kernel: str, xen: str,
-            budget: int | None) -> tuple[Scenario, list[str]]:
+def _layout(req: _Request, nr: int, budget: int | None) -> tuple[Scenario, list[str]]:
     """The scenario that gives dom0 ``nr`` pages on the original's map: RAM below 4 GiB to the
     original's top, every non-RAM area a gap (above 4 GiB too), guest RAM shrunk above what dom0
     and its remap need only when the host cannot hold the whole machine."""
     notes: list[str] = []
+    mmap = req.mmap
     ram = [PfnRange(pfn_up(e.start), pfn_down(e.end)) for e in mmap
            if e.is_ram and pfn_down(e.end) > pfn_up(e.start)]
     below4 = [r for r in ram if r.start >= 0x100 and r.end <= 0x100000]
@@ -137,14 +149,14 @@ def _layout(mmap: list[E820Entry], nr: int, name: str, source: str, kernel: str,
     if budget is not None and above4:
         need = max(nr, 0x100000) + total(clip(nonram_areas(mmap), nr))
         keep_end = max(0x100000, -(-((need << 12) + SHRINK_MARGIN) // GiB) * GiB >> 12)
-        probe = _scenario(name, source, nr, kernel, xen, top, end, below4, above4, [], mmap)
+        probe = _scenario(req, nr, top, end, [])
         if keep_end < end and _cost(probe, mmap, nr) > budget:
             notes.append(f"guest RAM above 4 GiB shrunk from {((end - 0x100000) << 12) // GiB} "
                          f"GiB to {((keep_end - 0x100000) << 12) // GiB} GiB for this host: "
                          "dom0's pages and the remap target are kept, the rest is RAM nobody "
                          "touches")
             end = keep_end
-    s = _scenario(name, source, nr, kernel, xen, top, end, below4, above4, notes, mmap)
+    s = _scenario(req, nr, top, end, notes)
     return s, notes
 
 
@@ -181,9 +193,9 @@ def _holes(original: list[E820Entry], lo: int, hi: int, notes: list[str]) -> lis
     return holes
 
 
-def _scenario(name: str, source: str, nr: int, kernel: str, xen: str, top: int, end: int,
-              below4: list[PfnRange], above4: list[PfnRange],
-              notes: list[str], original: list[E820Entry]) -> Scenario:
+def _scenario(req: _Request, nr: int, top: int, end: int, notes: list[str]) -> Scenario:
+    """The scenario of dom0 ``nr`` pages whose RAM below 4 GiB ends at ``top`` (bytes) and
+    above it at ``end`` (pfn)."""
     high = (end - 0x100000) << 12 if end > 0x100000 else 0
     # QEMU: RAM below 4 GiB ends at below_4g, of which SeaBIOS keeps the top for its tables
     # (less on the legacy machine type that a split past 3 GiB needs)
@@ -199,14 +211,15 @@ def _scenario(name: str, source: str, nr: int, kernel: str, xen: str, top: int, 
     reserve = seabios_top_reserve(below_4g + high, machine)
     usable_top = pfn_down(below_4g - reserve) << 12
     # between 1 MiB and the top of low RAM, and above 4 GiB to the end of the guest's RAM
-    holes = _holes(original, 1 * MiB, usable_top, notes)
+    holes = _holes(req.mmap, 1 * MiB, usable_top, notes)
     if end > 0x100000:
-        holes += _holes(original, 4 * GiB, end << 12, notes)
+        holes += _holes(req.mmap, 4 * GiB, end << 12, notes)
     amount = f"{nr * 4}K"
     scenario = Scenario(
-        name=name, description=f"replay of a machine's layout ({source}, dom0 {nr} pages)",
+        name=req.name,
+        description=f"replay of a machine's layout ({req.source}, dom0 {nr} pages)",
         machine_type="pc", memory=below_4g + high, below_4g=below_4g, holes=tuple(holes),
-        xen_version=xen, dom0_mem=f"{amount},max:{amount}", kernel=kernel)
+        xen_version=req.xen, dom0_mem=f"{amount},max:{amount}", kernel=req.kernel)
     validate(scenario)
     if firmware_problem(scenario) is not None and any(h.kind == "gap" for h in holes):
         # more entries than SeaBIOS holds: GRUB cuts the gaps, the firmware makes the rest
