@@ -21,7 +21,7 @@ from rig.judge.result import Status
 from rig.machine import build
 from rig.model.coverage import BOOTED, coverage
 from rig.output.paths import check_output_dir
-from rig.runner.fuzz_layouts import MAX_MEMORY, generate
+from rig.runner.fuzz_layouts import MAX_MEMORY, Draw, generate
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix, shard
 from rig.runner.run import results_folder
 
@@ -132,7 +132,7 @@ class FuzzRequest:
     quick: bool = True
     #: the fuzz run's folder itself (``--output DIR``), not a dated one in ``results``
     folder: Path | None = None
-    #: also draw the shapes the plain draw misses (rig.runner.fuzz_layouts.one)
+    #: also draw the shapes the plain draw misses (rig.runner.fuzz_layouts.Draw)
     aim: bool = False
     #: "I/N": only every Nth scenario from the Ith on (rig.runner.matrix.shard), so that N
     #: CI jobs boot one campaign between them
@@ -158,9 +158,9 @@ def prepare(req: FuzzRequest) -> Fuzz:
     build.check("kernel", req.kernel)
     build.check("xen", req.xen)
     check_output_dir(req.results, "--results")
-    scenarios = generate(req.seed, req.count, kernel=req.kernel, xen=req.xen,
-                         max_memory=req.max_memory, mode=req.mode, aim=req.aim,
-                         targets=allocation_targets(req) if req.aim else ())
+    draw = Draw(kernel=req.kernel, xen=req.xen, max_memory=req.max_memory, mode=req.mode,
+                aim=req.aim, targets=allocation_targets(req) if req.aim else ())
+    scenarios = generate(req.seed, req.count, draw)
     if req.shard:
         mine = {c.index for c in shard([Cell(i, ()) for i in range(req.count)], req.shard)}
         scenarios = [s for i, s in enumerate(scenarios) if i in mine]

@@ -7,7 +7,7 @@ stream (``"S:i"``), so ``rig fuzz 5 --seed 1`` boots the first five of ``rig fuz
 from __future__ import annotations
 
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rig.domain.qemu_ram import MAX_BELOW_4G, Q35_MAX_BELOW_4G
 from rig.domain.scenario import Hole, Scenario, ScenarioError, validate
@@ -22,34 +22,46 @@ MAX_HOLES = 16
 TRIES = 1000
 
 
-def generate(seed: int, count: int, *, kernel: str = "6.1", xen: str = "4.17",
-             max_memory: int = MAX_MEMORY, mode: str = "pv", aim: bool = False,
-             targets: tuple[tuple[int, int], ...] = ()) -> list[Scenario]:
-    """``count`` valid scenarios, the same ones for the same seed (and limits)."""
-    return [one(seed, i, kernel=kernel, xen=xen, max_memory=max_memory, mode=mode, aim=aim,
-                targets=targets) for i in range(count)]
+@dataclass(frozen=True)
+class Draw:
+    """What every layout of a campaign is drawn with. ``kernel``, ``xen``: what it boots;
+    ``max_memory``: the most RAM drawn; ``mode = "pvh"``: a PVH dom0, which needs q35 (its
+    IOMMU), the same stream otherwise. ``aim``: then draw, from a stream of its own (the layouts
+    without it stay the same), what the plain draw never gives (rig.model.coverage said so): a
+    neighbour sharing an entry's last page, an entry across nr_pages, RAM above nr_pages that
+    starts inside a page under ``max:`` = the amount (rig's second finding's shape), relative
+    dom0_mem forms, and, given ``targets`` (what Xen allocates for this kernel,
+    pseudo-physical: rig.model.xen_pv), a small entry across one of their bounds."""
+
+    kernel: str = "6.1"
+    xen: str = "4.17"
+    max_memory: int = MAX_MEMORY
+    mode: str = "pv"
+    aim: bool = False
+    targets: tuple[tuple[int, int], ...] = ()
 
 
-def one(seed: int, index: int, *, kernel: str = "6.1", xen: str = "4.17",
-        max_memory: int = MAX_MEMORY, mode: str = "pv", aim: bool = False,
-        targets: tuple[tuple[int, int], ...] = ()) -> Scenario:
-    """``mode = "pvh"``: a PVH dom0, which needs q35 (its IOMMU); the same stream otherwise.
-    ``aim``: then draw, from a stream of its own (the layouts without it stay the same), what
-    the plain draw never gives (rig.model.coverage said so): a neighbour sharing an entry's
-    last page, an entry across nr_pages, RAM above nr_pages that starts inside a page under
-    ``max:`` = the amount (rig's second finding's shape), relative dom0_mem forms, and, given
-    ``targets`` (what Xen allocates for this kernel, pseudo-physical: rig.model.xen_pv), a
-    small entry across one of their bounds."""
+#: rig fuzz's defaults: Debian's 6.1 on Xen 4.17, a PV dom0, the plain draw
+PLAIN = Draw()
+
+
+def generate(seed: int, count: int, draw: Draw = PLAIN) -> list[Scenario]:
+    """``count`` valid scenarios, the same ones for the same seed (and draw)."""
+    return [one(seed, i, draw) for i in range(count)]
+
+
+def one(seed: int, index: int, draw: Draw = PLAIN) -> Scenario:
+    """Scenario ``index`` of ``seed``, from its own random stream."""
     rng = random.Random(f"{seed}:{index}")
     aimer = random.Random(f"{seed}:{index}:aim")
-    name = f"fuzz-{seed}-{index:03d}" + ("-pvh" if mode == "pvh" else "")
+    name = f"fuzz-{seed}-{index:03d}" + ("-pvh" if draw.mode == "pvh" else "")
     for _ in range(TRIES):
-        s = _draw(rng, name, max(1 * GiB, max_memory))
-        if aim:
-            s = _aimed(aimer, s, targets)
-        if mode == "pvh" and s.machine_type != "q35":
+        s = _draw(rng, name, max(1 * GiB, draw.max_memory))
+        if draw.aim:
+            s = _aimed(aimer, s, draw.targets)
+        if draw.mode == "pvh" and s.machine_type != "q35":
             continue
-        s = replace(s, kernel=kernel, xen_version=xen, dom0_mode=mode,
+        s = replace(s, kernel=draw.kernel, xen_version=draw.xen, dom0_mode=draw.mode,
                     description=f"rig fuzz --seed {seed}, scenario {index}")
         try:
             validate(s)
@@ -57,7 +69,7 @@ def one(seed: int, index: int, *, kernel: str = "6.1", xen: str = "4.17",
             continue
         if firmware_problem(s) is not None:
             continue
-        if aim and _refused_by_design(s) and aimer.random() >= KEEP_REFUSALS:
+        if draw.aim and _refused_by_design(s) and aimer.random() >= KEEP_REFUSALS:
             continue
         return s
     raise RuntimeError(f"{name}: no valid layout in {TRIES} draws")  # pragma: no cover

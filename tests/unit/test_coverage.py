@@ -4,9 +4,14 @@ listed at 0, so a campaign says what it has not tried."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rig.domain.scenario_file import from_dict, load
 from rig.model.coverage import RULES, coverage, rules_of
-from rig.runner.fuzz_layouts import generate
+from rig.runner.fuzz_layouts import Draw, generate
+
+#: a campaign of Debian's 7.2 on Xen 4.20, up to 64 GiB
+DRAW = Draw(kernel="7.2", xen="4.20", max_memory=64 << 30, mode="pv")
 
 
 def test_a_layout_names_its_rules() -> None:
@@ -28,8 +33,7 @@ def test_a_layout_names_its_rules() -> None:
 
 
 def test_a_campaign_lists_every_rule_with_what_it_missed() -> None:
-    counts = coverage(generate(4242, 40, kernel="7.2", xen="4.20", max_memory=64 << 30,
-                               mode="pv"))
+    counts = coverage(generate(4242, 40, DRAW))
     assert list(counts) == list(RULES)
     assert counts["machine pc"] + counts["machine q35"] == 40
     # measured 2026-12-06: the generator never draws these (issue 32's aim is to)
@@ -37,11 +41,9 @@ def test_a_campaign_lists_every_rule_with_what_it_missed() -> None:
 
 
 def test_aiming_covers_what_the_plain_draw_misses_and_changes_nothing_else() -> None:
-    plain = generate(4242, 200, kernel="7.2", xen="4.20", max_memory=64 << 30, mode="pv")
-    aimed = generate(4242, 200, kernel="7.2", xen="4.20", max_memory=64 << 30, mode="pv",
-                     aim=True)
-    assert plain == generate(4242, 200, kernel="7.2", xen="4.20", max_memory=64 << 30,
-                             mode="pv")  # the plain stream is the plain stream
+    plain = generate(4242, 200, DRAW)
+    aimed = generate(4242, 200, replace(DRAW, aim=True))
+    assert plain == generate(4242, 200, DRAW)  # the plain stream is the plain stream
     before, after = coverage(plain), coverage(aimed)
     for rule in ("entries sharing a page", "entry across nr_pages", "dom0_mem negative",
                  "dom0_mem percent"):

@@ -3,6 +3,7 @@ layout the issue asks for appears."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rig.domain.scenario import validate
@@ -12,7 +13,7 @@ from rig.judge.records import CheckRecord
 from rig.judge.result import Status
 from rig.model.firmware import firmware_problem
 from rig.runner.fuzz import Disagreement, disagreements
-from rig.runner.fuzz_layouts import generate, one
+from rig.runner.fuzz_layouts import Draw, generate, one
 from tests.conftest import LOGS
 from tests.corpus import judged
 from tests.unit.test_golden_boots import BOOTS, rejudge
@@ -100,11 +101,11 @@ def test_a_bug_of_rigs_findings_is_explained() -> None:
 
 
 def test_pvh_mode_draws_q35_layouts_only() -> None:
-    scenarios = generate(1, 20, mode="pvh", kernel="6.12", xen="4.20")
+    pvh = Draw(kernel="6.12", xen="4.20", mode="pvh")
+    scenarios = generate(1, 20, pvh)
     assert {s.machine_type for s in scenarios} == {"q35"}
     assert {s.dom0_mode for s in scenarios} == {"pvh"}
-    assert [s.to_toml() for s in scenarios] == [s.to_toml() for s in generate(
-        1, 20, mode="pvh", kernel="6.12", xen="4.20")]
+    assert [s.to_toml() for s in scenarios] == [s.to_toml() for s in generate(1, 20, pvh)]
     for s in scenarios:
         validate(s)
 
@@ -117,8 +118,8 @@ def test_aimed_draws_thin_the_by_design_refusal_and_reach_the_table_overflow() -
     from rig.model.coverage import coverage
     from rig.runner.fuzz_layouts import _refused_by_design
 
-    plain = generate(20261206, 200, kernel="7.2", xen="4.20")
-    aimed = generate(20261206, 200, kernel="7.2", xen="4.20", aim=True)
+    plain = generate(20261206, 200, Draw(kernel="7.2", xen="4.20"))
+    aimed = generate(20261206, 200, Draw(kernel="7.2", xen="4.20", aim=True))
     assert sum(map(_refused_by_design, aimed)) * 2 < sum(map(_refused_by_design, plain))
     rule = "model: E820 table overflows (finding 2)"
     assert coverage(aimed)[rule] > 3 * coverage(plain)[rule]
@@ -142,9 +143,9 @@ def test_aimed_draws_cross_what_xen_allocates_for_the_kernel() -> None:
     entries across their bounds; the plain draw is not changed by them."""
     targets = ((0x1000000, 0x4800000), (0x4800000, 0x4801000), (0x4801000, 0x482A000))
     bounds = {b for t in targets for b in t}
-    aimed = generate(20261207, 200, kernel="7.2", xen="4.20", aim=True, targets=targets)
+    draw = Draw(kernel="7.2", xen="4.20")
+    aimed = generate(20261207, 200, replace(draw, aim=True, targets=targets))
     across = [s for s in aimed if any(h.start < b < h.end or h.start == b for h in s.holes
                                       for b in bounds)]
     assert len(across) > 20, len(across)
-    assert generate(20261207, 20, kernel="7.2", xen="4.20", targets=targets) == \
-        generate(20261207, 20, kernel="7.2", xen="4.20")
+    assert generate(20261207, 20, replace(draw, targets=targets)) == generate(20261207, 20, draw)
