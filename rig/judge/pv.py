@@ -89,7 +89,10 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
         went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
         moved = ", ".join(f"{s.entry.type.value} [{s.entry.start:#x}, {s.entry.end:#x})"
                           for s in swaps)
-        halt = None if went_on or pred is None else _silent_halt(log, pred, inp, moved)
+        # a kernel may stop after its memory setup said it went on ("Released" is printed in
+        # xen_memory_setup()) and before its remap: rig's fourth finding faults there
+        remapped = log.linux.remapped_pages is not None
+        halt = None if remapped or pred is None else _silent_halt(log, pred, inp, moved)
         if halt is not None:
             return halt
         return Check(CheckName.REFUSAL, Status.PASS if went_on else Status.INCOMPLETE, "boot",
@@ -217,6 +220,9 @@ def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str,
     if stop is None:
         return None
     lacking = _stopping(inp, printed=False)
+    if stop.kind is Kind.LINUX_PANIC:
+        # a fault the kernel printed itself: of the silent stops, the ones that print it
+        lacking = [x for x in lacking if "PANIC: early exception" in x[1].message] or lacking
     if not lacking:
         return None
     assert inp.kernel is not None
@@ -237,7 +243,7 @@ def _stopping(inp: Inputs, printed: bool) -> list[tuple[Fix, Conflict]]:
 
 
 #: how a kernel that stops without a message of its own shows in the log
-_HALTS = (Kind.DOM0_HALT, Kind.DOM0_CRASH, Kind.LINUX_BUG)
+_HALTS = (Kind.DOM0_HALT, Kind.DOM0_CRASH, Kind.LINUX_BUG, Kind.LINUX_PANIC)
 
 
 def _without_each_fix(inp: Inputs) -> list[tuple[Fix, Prediction]]:

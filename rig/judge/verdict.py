@@ -115,8 +115,8 @@ def crash_check(log: ParsedLog, refusal: Check | None, expect: Expect,
                      "looked for)")
     hit = hits[0]
     if explained is None and refusal is not None and refusal.status is Status.FAIL \
-            and hit.kind in refused_by:
-        explained = refusal
+            and (hit.kind in refused_by or hit.text in refusal.message):
+        explained = refusal  # a refusal, or the fault the refusal check names by its line
     why = _says_why(explained) if explained is not None else ""
     return Check(CheckName.CRASH, Status.CRASH, None, hit.text,
                  f"{hit.kind.value} at line {hit.line_no}: {hit.text}{why}")

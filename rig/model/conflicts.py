@@ -97,9 +97,15 @@ def checked_ranges(kernel: Kernel, alloc: Allocations,
     out = [("kernel", image)]
     if alloc.start_info is not None and "start-info-check" in fixes:
         s = alloc.start_info[0]
-        out.append(("xen_start_info", (s, s + START_INFO_SIZE)))
+        # the kernel checks the struct's bytes (setup.c:872), but reads it through its page,
+        # which must be RAM: a correct kernel checks the page (rig's fourth finding)
+        size = PAGE_SIZE if "start-info-page" in fixes else START_INFO_SIZE
+        out.append(("xen_start_info", (s, s + size)))
     if alloc.page_tables is not None:
-        out.append(("page table", alloc.page_tables))
+        # check_pt_base() (mmu_pv.c:1744-1757, 1883-1891) gives Xen's L4 back, a dom0's first
+        # page-table page ([L4], [L1], [L2], [L3], ...): the kernel checks the rest
+        start, end = alloc.page_tables
+        out.append(("page table", (start + PAGE_SIZE, end)))
     return out
 
 
@@ -176,7 +182,26 @@ def resolve(view: Sequence[E820Entry], kernel: Kernel, alloc: Allocations, nr_pa
                                     f"Xen hypervisor allocated {component} memory conflicts "
                                     "with E820 map")
             return out
+    if alloc.start_info is not None and "start-info-page" not in fixes:
+        out.conflict = _start_info_page(out.view, alloc.start_info[0])
     return out
+
+
+def _start_info_page(view: Sequence[E820Entry], start: int) -> Conflict | None:
+    """rig's fourth finding: an entry that shares the start info's page but not its bytes
+    passes the kernel's check and is not swapped; the page is then no RAM page of the map,
+    the setup takes it for a hole, and dom0 faults reading its start info through it (from
+    xen_make_pte_init(), before its exception handlers are up: "PANIC: early exception")."""
+    page = (start, start + PAGE_SIZE)
+    if usable(view, *page):
+        return None
+    e = in_the_way(view, *page)
+    return Conflict("xen_start_info", page, e,
+                    f"the start info's page [{page[0]:#x}, {page[1]:#x}) is not wholly RAM "
+                    f"({e.type.value} [{e.start:#x}, {e.end:#x}) shares it, though not the "
+                    "struct's bytes the kernel checks): the setup takes the page for a hole "
+                    "and dom0 faults reading its start info (PANIC: early exception)",
+                    printed=False)
 
 
 def _resolve_one(out: Resolution, start: int, end: int, nr_pages: int,

@@ -217,6 +217,9 @@ FIXES: tuple[Fix, ...] = (
     Fix("extra-mem-whole-pages", "",
         "x86/xen: Count extra memory in whole pages from an unaligned RAM start", None,
         patch="fix-extra-mem-whole-pages.patch"),
+    # rig's finding (rig.model.conflicts): the start info's whole page checked against the map
+    Fix("start-info-page", "", "x86/xen: Check the whole page of Xen's start info against the "
+        "E820 map", None, patch="fix-start-info-page.patch"),
     # rig's finding (judge/live.py acpi_table): ACPI reads a swapped NVS by its machine address
     Fix("acpi-nvs-remap", "", "xen: map ACPI data in remapped non-RAM areas correctly", None,
         patch="fix-acpi-nvs-remap.patch"),

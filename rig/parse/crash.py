@@ -47,6 +47,9 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(Kind.LINUX_PANIC, Source.LINUX, re.compile(r"Kernel panic - not syncing"), True),
     Pattern(Kind.LINUX_OOPS, Source.LINUX, re.compile(r"^Oops: |^Oops\b|\bOops: \d{4}"), True),
     Pattern(Kind.LINUX_BUG, Source.LINUX, re.compile(r"^BUG: |^kernel BUG at "), True),
+    # a fault before the kernel's exception handlers are up (arch/x86/mm/extable.c
+    # early_fixup_exception()): printed without a time stamp, then dom0 halts
+    Pattern(Kind.LINUX_PANIC, None, re.compile(r"^PANIC: early exception 0x[0-9a-f]+"), True),
     Pattern(Kind.LINUX_WARNING, Source.LINUX, re.compile(r"^WARNING: CPU: \d+ PID: \d+"), False),
     Pattern(Kind.BALLOON_UNDERFLOW, Source.LINUX,
             re.compile(r"(?:Released|Extra) pages underflow current target"), False),
@@ -68,11 +71,12 @@ PATTERNS: tuple[Pattern, ...] = (
 )
 
 #: what the file scan looks for: a word of each pattern
-HINTS = ("Panic", "Kernel panic", "Oops", "BUG", "WARNING", "Dom0 crashed", "Domain 0 ",
-         "Dom0 halted", "conflicts with E820", "E820 map conflict", "E820 entry remapping",
-         "underflow current target")
+HINTS = ("Panic", "PANIC: early", "Kernel panic", "Oops", "BUG", "WARNING", "Dom0 crashed",
+         "Domain 0 ", "Dom0 halted", "conflicts with E820", "E820 map conflict",
+         "E820 entry remapping", "underflow current target")
 #: a cheap test before the patterns' regexes, per line
-KEYS = re.compile(r"Panic|crashed|panic|Oops|BUG|WARNING|halted|conflict|E820 entry|underflow")
+KEYS = re.compile(r"Panic|PANIC|crashed|panic|Oops|BUG|WARNING|halted|conflict|E820 entry|"
+                  r"underflow")
 
 # Live matching (pexpect) works on raw bytes before line normalisation: these are the fatal
 # patterns as regexes over the raw stream.
@@ -83,6 +87,7 @@ LIVE_FATAL: tuple[tuple[Kind, str], ...] = (
     (Kind.LINUX_PANIC, r"Kernel panic - not syncing"),
     (Kind.LINUX_OOPS, r"\bOops: \d{4}"),
     (Kind.LINUX_BUG, r"kernel BUG at "),
+    (Kind.LINUX_PANIC, r"PANIC: early exception"),
     (Kind.E820_CONFLICT, r"(?i:Xen hypervisor allocated [\w ]*memory conflicts with E820)"
                          r"|E820 map conflict|required E820 entry remapping"
                          r"|E820 entry remapping actions exceed"),

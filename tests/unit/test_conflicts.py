@@ -150,3 +150,28 @@ def test_a_swap_target_ending_inside_a_page_halts_every_kernel_with_the_swap() -
     aligned = E820Entry(0x419AB000, 0x419AB000 + 0xBE000, E820Type.ACPI)
     assert resolve([*two_gib, nvs, aligned], KERNEL, ALLOC, NR,
                    fixes_of((6, 12, 118))).conflict is None
+
+
+def test_the_page_tables_checked_leave_out_the_l4_the_kernel_gives_back() -> None:
+    """check_pt_base() (mmu_pv.c) gives Xen's L4, the first of a dom0's page-table pages, back:
+    the kernel checks from the next page; an entry on the L4 alone is not in its way."""
+    r = resolve(machine(E820Entry(0x4201100, 0x4201200, RES)), KERNEL, ALLOC, NR)
+    assert dict(r.checked)["page table"] == (0x4202000, 0x4226000)
+    assert r.conflict is None and not r.swaps
+
+
+def test_an_nvs_sharing_the_start_infos_page_is_swapped_only_by_a_whole_page_check() -> None:
+    """rig's fourth finding: the kernel checks the start info's bytes [0x4200000, +0x490); an
+    NVS entry from 0x4200800 shares its page but not those bytes. A correct kernel checks the
+    page and swaps it; the kernel as it is lets it be, and faults reading its start info."""
+    nvs = E820Entry(0x4200800, 0x4200900, NVS)
+    right = resolve(machine(nvs), KERNEL, ALLOC, NR)
+    assert right.conflict is None and [s.entry for s in right.swaps] == [nvs]
+    assert dict(right.checked)["xen_start_info"] == (0x4200000, 0x4201000)
+    asis = resolve(machine(nvs), KERNEL, ALLOC, NR, ALL_FIXES - {"start-info-page"})
+    assert not asis.swaps and asis.conflict is not None and not asis.conflict.printed
+    assert asis.conflict.range == (0x4200000, 0x4201000)
+    assert "PANIC: early exception" in asis.conflict.message
+    # an entry that overlaps the struct's bytes is swapped by both
+    both = E820Entry(0x4200100, 0x4200200, NVS)
+    assert resolve(machine(both), KERNEL, ALLOC, NR, ALL_FIXES - {"start-info-page"}).swaps

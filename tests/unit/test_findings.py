@@ -71,6 +71,18 @@ def test_a_swap_that_halts_before_a_due_refusal_is_named() -> None:
     assert "fix-swap-target-aligned.patch" in message
 
 
+def test_an_nvs_entry_sharing_the_start_infos_page_is_named() -> None:
+    """rig's fourth finding (the 12-07 campaign, Debian's 7.2.13): NVS [0x4800ecb, 0x4801730)
+    shares the start info's page, not its bytes; the kernel checks the bytes, does not swap
+    it, and faults reading its start info ("PANIC: early exception"), after "Released"."""
+    checks = judged("start-info-page-7.2")
+    status, message = checks["refusal"]
+    assert status == "fail" and "PANIC: early exception 0x0e" in message
+    assert "fix-start-info-page.patch" in message and "Known: rig's finding" in message
+    assert "fix-swap-target-aligned" not in message
+    assert checks["crash"][0] == "crash" and "the refusal check says why" in checks["crash"][1]
+
+
 def test_a_kernel_built_with_a_balloon_that_has_none_fails() -> None:
     status, message = judged("balloon-stats-again-reverted")[CheckName.BALLOON_TARGET]
     assert status == "fail" and "CONFIG_XEN_BALLOON" in message
