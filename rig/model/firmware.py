@@ -59,6 +59,14 @@ class HoleSpec:
         return TYPED.get(self.kind)
 
 
+#: what SeaBIOS reserves on q35 besides (src/fw/pciinit.c, 1.16.2): the MMCONFIG window
+#: (mch_mem_addr_setup(), :494) and the ICH9 root complex's registers (RCBA, :212); Xen's map
+#: has both. Measured: on each of the 12-07 campaign's 135 q35 direct boots, SeaBIOS's map held
+#: exactly these two entries more than the model's did before
+Q35_RESERVED = (E820Entry(0xB0000000, 0xC0000000, E820Type.RESERVED),
+                E820Entry(0xFED1C000, 0xFED20000, E820Type.RESERVED))
+
+
 def seabios_map(low: int, high: int, boot: str, machine_type: str = "pc") -> list[E820Entry]:
     """The E820 SeaBIOS gives on QEMU: RAM below 640 KiB, from 1 MiB to the top of low RAM
     less its tables, and above 4 GiB; its own reserved ranges around them."""
@@ -71,6 +79,8 @@ def seabios_map(low: int, high: int, boot: str, machine_type: str = "pc") -> lis
                BIOS_ROM]
     if machine_type != LEGACY_PC:
         entries.append(AMD_HT_HOLE)
+    if machine_type == "q35":
+        entries += Q35_RESERVED
     if high:
         start = high_ram_start(high, machine_type)
         entries.append(E820Entry(start, start + high, E820Type.RAM))
@@ -140,12 +150,16 @@ def firmware_problem(s: Scenario) -> str | None:
     entries = [HoleSpec(h.start, h.end, h.kind) for h in s.firmware_entries]
     if not entries:
         return None
-    count = len(with_entries(seabios_map(s.low_ram, s.high_ram, s.boot, s.qemu_machine),
-                             entries))
-    if count > SEABIOS_MAX_E820:
-        return (f"holes: the firmware's map would have {count} entries and SeaBIOS holds "
-                f"{SEABIOS_MAX_E820} (BUILD_MAX_E820); use fewer holes, or machine.loader = "
-                "\"grub\" (GRUB cuts the gaps, the firmware makes only the typed entries)")
+    # SeaBIOS inserts one entry at a time and drops what finds the table full, so the count
+    # that matters is the largest on the way, not the last (a later entry may cover two)
+    firmware = seabios_map(s.low_ram, s.high_ram, s.boot, s.qemu_machine)
+    for i in range(1, len(entries) + 1):
+        count = len(with_entries(firmware, entries[:i]))
+        if count > SEABIOS_MAX_E820:
+            return (f"holes: the firmware's map would have {count} entries once it has made "
+                    f"{i} of the {len(entries)} entries and SeaBIOS holds "
+                    f"{SEABIOS_MAX_E820} (BUILD_MAX_E820); use fewer holes, or machine.loader = "
+                    "\"grub\" (GRUB cuts the gaps, the firmware makes only the typed entries)")
     keep = seabios_top_reserve(s.memory, s.qemu_machine, s.boot)
     lo = s.low_ram - keep
     for i, h in enumerate(s.holes):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rig.domain.e820 import E820Entry, E820Type, sanitize
@@ -61,3 +63,18 @@ def test_parse_size(text: str, value: int) -> None:
 def test_parse_size_rejects(bad: str) -> None:
     with pytest.raises(ValueError):
         parse_size(bad)
+
+
+def test_q35s_own_reserved_ranges_count_against_seabios_table() -> None:
+    """SeaBIOS reserves q35's MMCONFIG window and RCBA (src/fw/pciinit.c) besides what pc has:
+    the 12-07 campaign's four q35 layouts that lost RAM needed 34 entries where the model
+    counted 32 and let them boot. Such a layout is refused now, naming the count."""
+    from rig.domain.scenario_file import load
+    from rig.model.firmware import Q35_RESERVED, firmware_problem, seabios_map
+
+    assert set(Q35_RESERVED) <= set(seabios_map(0x78E00000, 0, "direct", "q35"))
+    assert not set(Q35_RESERVED) & set(seabios_map(0x78E00000, 0, "direct", "pc"))
+    s = load(str(Path(__file__).parents[1] / "fixtures" / "fuzz-20261207" /
+                 "seabios-table-full-q35.toml"))
+    problem = firmware_problem(s)
+    assert problem is not None and "would have 33 entries" in problem, problem
