@@ -115,13 +115,15 @@ def _refusal(log: ParsedLog, pred: Prediction | None, inp: Inputs) -> Check | No
         return Check(CheckName.REFUSAL, Status.FAIL, "boot", "refused",
                      f"dom0 refused a layout {why} (line {hit.line_no}: {hit.text}){known}")
     went_on = log.linux.remapped_pages is not None or log.linux.released_pages is not None
-    if not went_on and pred is not None and swaps and conflict is not None:
+    if log.linux.remapped_pages is None and pred is not None and conflict is not None:
         # the NVS swaps come before the check that refuses (xen_chk_is_e820_usable()), so a
-        # kernel whose swap halts never gets to print its refusal
+        # kernel whose swap halts never gets to print its refusal; a kernel that checks less
+        # than a correct one goes on, and may stop later (rig's fourth finding)
         moved = ", ".join(f"{s.entry.type.value} [{s.entry.start:#x}, {s.entry.end:#x})"
                           for s in swaps)
-        halt = _silent_halt(log, pred, inp, moved,
-                            f"and then refuses the layout ('{conflict.message}')")
+        refuses = f"refuses the layout ('{conflict.message}')"
+        halt = _silent_halt(log, pred, inp, moved, f"and then {refuses}") if swaps else \
+            _silent_halt(log, pred, inp, "", correct=refuses)
         if halt is not None:
             return halt
     return Check(CheckName.REFUSAL, Status.FAIL if went_on else Status.INCOMPLETE, "refuse",
@@ -211,7 +213,7 @@ def _table_full(log: ParsedLog, inp: Inputs, full: TableFull | None) -> Check:
 
 
 def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str,
-                 then: str = "and goes on") -> Check | None:
+                 then: str = "and goes on", correct: str | None = None) -> Check | None:
     """dom0 stopped before its memory setup said it went on, with no refusal message of its
     own, where a correct kernel swaps the NVS in its way (``then``: what it does next): a
     kernel bug when the model without a fix stops there silently too (rig's finding of the
@@ -229,8 +231,9 @@ def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str,
     version = inp.kernel.version
     predates = [f for f, _ in lacking if not f.in_version(version)]
     return Check(CheckName.REFUSAL, Status.FAIL, "boot", "halted",
-                 f"dom0 halted (line {stop.line_no}: {stop.text}) where a correct kernel swaps "
-                 f"{moved} with RAM above nr_pages {then}; it behaves as a kernel without "
+                 f"dom0 halted (line {stop.line_no}: {stop.text}) where a correct kernel "
+                 + (correct or f"swaps {moved} with RAM above nr_pages {then}")
+                 + "; it behaves as a kernel without "
                  + "; ".join(f.named() for f, _ in lacking) + f": {lacking[0][1].message}"
                  + _known(predates, version))
 
