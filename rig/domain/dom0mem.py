@@ -193,6 +193,15 @@ class Dom0Mem:
         return self.determined(1 << 36, 1 << 40)
 
     @property
+    def max_pages(self) -> int | None:
+        """d->max_pages when no host can change it: UINT_MAX without ``max:``, an absolute
+        ``max:`` (at most UINT_MAX); None for a relative one. dom0's own size may still
+        depend on Xen's free memory (``min:`` alone): its max_pages does not."""
+        if self.max is None:
+            return UINT_MAX
+        return min(self.max.pages, UINT_MAX) if self.max.absolute else None
+
+    @property
     def absolute_pages(self) -> int | None:
         """The amount's pages when it is a plain size (the usual ``dom0_mem=1G``)."""
         if self.amount is None or not self.amount.absolute or not self.amount.pages:

@@ -66,6 +66,11 @@ def inputs(log: ParsedLog, dom0_mem: str | None, booted: BootedKernel) -> Inputs
     max_pages, max_source = None, "unknown (Xen's default is unlimited)"
     if size is not None:
         max_pages, max_source = size.max_pages, f"Xen's sizing of dom0_mem ({mem_source})"
+    elif mem is not None and (fixed := mem.max_pages) is not None:
+        # dom0's size needs Xen's free memory, its max_pages not (min:X,max:Y)
+        max_pages, max_source = fixed, (
+            f"dom0_mem's max: ({mem_source}), which no host changes" if mem.max is not None
+            else f"dom0_mem without max: ({mem_source}): Xen's UINT_MAX")
     record.nr_pages, record.nr_pages_source = nr_pages, nr_source
     record.max_pages, record.max_pages_source = max_pages, max_source
 

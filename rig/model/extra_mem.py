@@ -149,6 +149,8 @@ class TableFull:
     #: extra-memory regions whose RAM entry was among them: memory the kernel registers as
     #: extra but its map does not hold
     unmapped_extra: tuple[PfnRange, ...]
+    #: the walk's last step wrapped n_pfns to -1 (_wrapped()): the counts stop there
+    wrapped: bool = False
 
     @property
     def lines(self) -> int:
@@ -156,6 +158,11 @@ class TableFull:
         return self.adds - self.limit
 
     def message(self) -> str:
+        if self.wrapped:
+            return (f"the kernel's extra-memory budget runs out in RAM starting inside a page at "
+                    f"{self.walked[0]:#x}, where its walk's last step (to {self.walked[1]:#x}) "
+                    "gives n_pfns = -1: the budget grows and a region of ULONG_MAX pages is "
+                    "added; rig does not count the adds past that")
         lost = ", ".join(f"[{a:#x}, {b:#x})" for a, b in self.ignored[:6]) + (
             f" and {len(self.ignored) - 6} more" if len(self.ignored) > 6 else "")
         extra = "; ".join(str(r) for r in self.unmapped_extra)
@@ -196,8 +203,8 @@ def table_full(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
     (898-932 [801-835]) as kernels without the fix make it, if it overflows. Each map entry
     is added in chunks: RAM below nr_pages up to nr_pages, RAM above it while the budget
     lasts (PFN_PHYS(budget) bytes, the whole pages in them counted), the rest of RAM
-    discarded, anything else whole; then the ISA range. None too where the walk's last
-    chunk wraps n_pfns to -1 (not modelled, regions())."""
+    discarded, anything else whole; then the ISA range. Where the walk's last chunk wraps
+    n_pfns to -1, an overflow that says so (``wrapped``), the counts not modelled past it."""
     mem_end = nr_pages * PAGE_SIZE
     table = _Table(limit)
     walked: tuple[int, int] | None = None
@@ -213,15 +220,15 @@ def table_full(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
                 table.add(addr, chunk_end, True)
             elif budget_pages == 1 and addr % PAGE_SIZE and end - addr > PAGE_SIZE:
                 if (n := _walk(addr, end)) is None:
-                    return None
+                    return _wrapped((addr, end), table, limit)
                 walked, steps = (addr, end), n
                 table.index += n  # empty adds: none of them names a range
             elif budget_pages > 0:
                 chunk_end = min(end, addr + budget_pages * PAGE_SIZE)
                 first = pfn_up(addr)
                 pages = pfn_down(chunk_end) - first
-                if pages < 0:
-                    return None  # n_pfns = -1: the budget grows (not modelled, regions())
+                if pages < 0:  # n_pfns = -1: the budget grows (not modelled, regions())
+                    return _wrapped((addr, chunk_end), table, limit)
                 table.add(addr, chunk_end, True, PfnRange(first, first + pages))
                 budget_pages -= pages
             addr = chunk_end  # RAM past the budget: discarded
@@ -230,6 +237,13 @@ def table_full(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
         return None
     return TableFull(walked, steps, table.index, limit, tuple(table.ignored),
                      tuple(table.unmapped))
+
+
+def _wrapped(walked: tuple[int, int], table: _Table, limit: int) -> TableFull:
+    """A walk whose last step gives n_pfns = -1: the budget grows and a region of ULONG_MAX
+    pages is added, which rig does not model; what comes after is not counted."""
+    return TableFull(walked, 0, table.index, limit, tuple(table.ignored),
+                     tuple(table.unmapped), wrapped=True)
 
 
 def _walk(addr: int, end: int) -> int | None:

@@ -122,3 +122,14 @@ def test_xens_io_pages_merge_with_a_reserved_neighbour() -> None:
     merged = extra_mem.machine_memory_map(view)
     assert merged == [E820Entry(0, 0x80000000, RAM), E820Entry(0xFE000000, 0xFEC01000, RES),
                       E820Entry(0xFEE00000, 0xFEE01000, RES)]
+
+
+def test_a_wrapped_walk_is_an_overflow_whose_counts_are_not_modelled() -> None:
+    """The 12-07 campaign's ae53b5fecbad: the kernel overflowed its table and BUGged, where
+    the walk's last step wraps n_pfns to -1; the model says the walk happens and that it does
+    not count past it, rather than that no kernel overflows."""
+    ram_end = 0x40002040  # further into its page than the walk's start, 0x38
+    view = [E820Entry(0, 0x9FC00, RAM), E820Entry(0x100000, 0x20000000, RAM),
+            E820Entry(0x20000000, 0x20000038, RES), E820Entry(0x20000038, ram_end, RAM)]
+    full = extra_mem.table_full(view, 0x20000, 0x20000 // 2, 3200)
+    assert full is not None and full.wrapped and "n_pfns = -1" in full.message()
