@@ -41,6 +41,9 @@ WHO = {
 KNOWN_FIX = ("Known: this kernel's version predates", "Known: rig's finding")
 #: the checks that name a known bug
 KNOWN_BY = (CheckName.REFUSAL, CheckName.EXTRA_MEM)
+#: the checks a known bug leaves failing: the NVS it did not move (rig's fourth finding: the
+#: kernel printed its map with the entry where the firmware put it, then faulted)
+LEFT_BY = (CheckName.NONRAM_MOVED,)
 #: the statuses that are a disagreement (warnings: rig's own model being off)
 DISAGREE = (Status.FAIL, Status.CRASH, Status.ERROR, Status.INCOMPLETE, Status.WARN)
 
@@ -87,11 +90,12 @@ class Disagreement:
         kernel refused a layout (or halted, or BUGged) for want of a fix its version predates
         (rig.model.kernel.FIXES: a known bug, fixed later) or by one of rig's findings, and the
         rest is what that leaves: the crash line, the console's end, the counts never
-        printed."""
+        printed, the entries never moved."""
         known_fix = any(n in KNOWN_BY and st == "fail" and any(k in m for k in KNOWN_FIX)
                         for n, st, _, m in self.checks)
         return all((st == "warn" and "Known:" in m)
-                   or (known_fix and (n in KNOWN_BY or st in ("crash", "incomplete")))
+                   or (known_fix and (n in KNOWN_BY or n in LEFT_BY or
+                                      st in ("crash", "incomplete")))
                    for n, st, _, m in self.checks)
 
     def to_json(self) -> dict[str, object]:
