@@ -1,6 +1,6 @@
 """The reports every judging command writes for CI (``--junit``, ``--kcidb``, ``--json-out``,
 ``--output``): one set of options, checked before any work starts, written however the command
-ends. What each status is to JUnit, KCIDB and the shell is rig.judge.result.REPORTED."""
+ends. What each status is to JUnit, KCIDB and the shell is rig.judge.check.REPORTED."""
 
 from __future__ import annotations
 

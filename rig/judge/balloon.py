@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from rig.judge.check import Check, CheckName, Status
 from rig.judge.expect import Expect
-from rig.judge.names import CheckName
-from rig.judge.result import Check, Status
 from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
 

@@ -16,8 +16,8 @@ from msgspec import UNSET, UnsetType
 from rig import __version__
 from rig.errors import UsageError
 from rig.files import write_atomic
+from rig.judge.check import Check, CheckName, Status, verdict_of
 from rig.judge.judgement import Judgement
-from rig.judge.names import CheckName
 from rig.judge.records import (
     AcceleratorRecord,
     ArtifactsRecord,
@@ -41,7 +41,6 @@ from rig.judge.records import (
     XenRecord,
     prediction_record,
 )
-from rig.judge.result import Check, Status, verdict_of
 from rig.parse.collect import ParsedLog
 from rig.parse.lava import LavaInfo
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rig.judge.check import Check, Status, verdict_of
 from rig.judge.records import ModelInputs
-from rig.judge.result import Check, Status, verdict_of
 from rig.model.pv import Prediction
 from rig.model.pvh import PvhPrediction
 

@@ -21,10 +21,9 @@ from rig.domain.pages import (
     typed_pages,
 )
 from rig.domain.scenario import Scenario
+from rig.judge.check import Check, CheckName, Status, count_check
 from rig.judge.judgement import Judgement
-from rig.judge.names import CheckName
 from rig.judge.records import ConsoleRecord, Outcome
-from rig.judge.result import Check, Status, count_check
 from rig.model.firmware import ram_page_differences
 from rig.model.kernel import FIX, IBFT_OPTION, BootedKernel, Era, Kernel, release_version
 from rig.model.prediction import ScenarioPrediction

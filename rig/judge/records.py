@@ -19,7 +19,7 @@ from rig.domain.e820 import E820Entry
 from rig.domain.pages import PfnRange
 from rig.domain.scenario import Scenario
 from rig.domain.units import PAGE_SHIFT, format_size
-from rig.judge.result import Status
+from rig.judge.check import Status
 
 if TYPE_CHECKING:
     # what the ``of`` constructors read; no field is of these types. Not imported at run
@@ -50,7 +50,7 @@ class Record(msgspec.Struct, kw_only=True):
 
 class CheckRecord(Record, kw_only=True):
     #: a CheckName's string: read back as a string, as another rig may have written a name
-    #: this one does not make (rig.judge.names.CheckName.of)
+    #: this one does not make (rig.judge.check.CheckName.of)
     name: str
     status: Status
     expected: Value = None

@@ -13,7 +13,7 @@ from pathlib import Path
 import msgspec
 
 from rig.errors import UsageError
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 
 #: the checks an entry may name (the checks of rig.judge that judge a kernel or Xen against
 #: the model, and crash: the machine must not crash)

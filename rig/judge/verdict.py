@@ -3,9 +3,8 @@ end, LAVA's own verdict when the log is a LAVA job's, and the evidence rule for 
 
 from __future__ import annotations
 
+from rig.judge.check import ACCOUNTING, COUNT, Check, CheckName, Status, verdict_of
 from rig.judge.expect import Expect
-from rig.judge.names import CheckName
-from rig.judge.result import ACCOUNTING, COUNT, Check, Status, verdict_of
 from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
 from rig.parse.lava import INFRASTRUCTURE as LAVA_INFRASTRUCTURE

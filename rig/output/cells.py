@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from rig.judge.check import Status
 from rig.judge.document import Result
-from rig.judge.result import Status
 
 
 class Cell(Protocol):

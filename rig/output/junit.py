@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rig.judge.check import Status
 from rig.judge.document import Result
-from rig.judge.result import Status
 from rig.output.cells import Cell
 
 

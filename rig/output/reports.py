@@ -1,7 +1,7 @@
 """rig's results as CI systems read them: JUnit XML (a case per check) and KCIDB JSON (the
 kernel as checkout and build, a test per check), from result documents. Pure.
 
-Each status is said as rig.judge.result.REPORTED says; nothing here decides one. A named result
+Each status is said as rig.judge.check.REPORTED says; nothing here decides one. A named result
 is one boot or one log: ``(name, result)``, the name unique within the report (a matrix cell, a
 log file, a scenario). KCIDB's schema is kcidb-io's (v5); the suite validates with it.
 """
@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from rig.judge.check import CheckName
 from rig.judge.document import Result
-from rig.judge.names import CheckName
 from rig.judge.records import CheckRecord
 
 Named = tuple[str, Result]

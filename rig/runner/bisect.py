@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rig.domain import scenario_file
 from rig.errors import ArtifactError, RigError, UsageError
-from rig.judge.result import Status
+from rig.judge.check import Status
 from rig.machine import build
 from rig.machine.images.store import Store
 from rig.runner.run import RunOptions, run

@@ -14,10 +14,9 @@ from pathlib import Path
 from rig.domain.scenario import Scenario
 from rig.domain.units import format_size
 from rig.errors import RigError, UsageError
+from rig.judge.check import CheckName, Status
 from rig.judge.document import Result
-from rig.judge.names import CheckName
 from rig.judge.records import ScenarioRecord
-from rig.judge.result import Status
 from rig.machine import build
 from rig.model.coverage import BOOTED, coverage
 from rig.output.paths import check_output_dir

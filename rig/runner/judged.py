@@ -14,6 +14,7 @@ from pathlib import Path
 from rig.domain.e820 import E820Entry
 from rig.domain.kconfig import KernelConfig
 from rig.domain.scenario import Scenario
+from rig.judge.check import Check, Status
 from rig.judge.document import Result, document
 from rig.judge.expect import Expect
 from rig.judge.live import (
@@ -26,7 +27,6 @@ from rig.judge.live import (
 )
 from rig.judge.parsed import judge
 from rig.judge.records import ConsoleRecord, Live, ScenarioPredictionRecord
-from rig.judge.result import Check, Status
 from rig.judge.verdict import explain_crash
 from rig.machine.images import Artifact, vmlinux
 from rig.machine.logscan import parse_file

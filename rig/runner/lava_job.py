@@ -23,7 +23,7 @@ import yaml
 from rig.domain.scenario import Scenario
 from rig.domain.units import format_size
 from rig.errors import UsageError
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.machine import build, render
 from rig.machine.images import seabios
 from rig.machine.timeouts import BASE_TIMEOUTS, TCG_SLOWDOWN, Stage

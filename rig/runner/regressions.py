@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from rig.errors import INFRASTRUCTURE_EXIT
+from rig.judge.check import Status
 from rig.judge.document import Result
 from rig.judge.registry import (
     CHECKS,
@@ -22,7 +23,6 @@ from rig.judge.registry import (
     registry,
     select,
 )
-from rig.judge.result import Status
 from rig.machine import build
 from rig.output.tables import columns
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix

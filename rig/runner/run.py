@@ -26,7 +26,7 @@ from msgspec import UNSET
 from rig import progress
 from rig.domain.scenario import Scenario
 from rig.errors import OS_ERRORS, ArtifactError, MachineError, RigError, UsageError, os_error
-from rig.judge.names import CheckName
+from rig.judge.check import Check, CheckName, Status
 from rig.judge.records import (
     AcceleratorRecord,
     ArtifactRecord,
@@ -39,7 +39,6 @@ from rig.judge.records import (
     ScenarioRecord,
     TimingsRecord,
 )
-from rig.judge.result import Check, Status
 from rig.machine import build, images, render
 from rig.machine.cpu import DEFAULT_CPU
 from rig.machine.images import Artifact, grub, initramfs, seabios, vmlinux

@@ -49,7 +49,7 @@ def test_a_commit_of_a_tree_is_built_in_rigs_worktree(history: Path, tmp_path: P
     keeps for the tree (the bisect's, so its build of that commit is reused), fails; the
     tree's own checkout stays as it was."""
     from rig.domain import scenario_file
-    from rig.judge.result import Status
+    from rig.judge.check import Status
     from rig.runner.run import RunOptions, run
 
     before = (git(history, "rev-parse", "HEAD"), git(history, "status", "--porcelain"))

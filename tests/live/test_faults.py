@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from rig.domain import scenario_file
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.machine import images
 from rig.machine.images.store import Store
 from rig.machine.qemu import kvm_probe, qemu_binary

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rig.domain import scenario_file
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.machine import build
 from rig.runner import regressions
 from rig.runner.run import RunOptions, run

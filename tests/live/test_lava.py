@@ -16,7 +16,7 @@ import pytest
 
 from rig.cli import main
 from rig.domain.scenario_file import load
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot

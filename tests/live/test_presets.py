@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from rig.domain import scenario_file
-from rig.judge.names import CheckName
-from rig.judge.result import Status
+from rig.judge.check import CheckName, Status
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rig.domain.scenario_file import load
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot

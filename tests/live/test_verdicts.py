@@ -14,7 +14,7 @@ from rig.domain import scenario_file
 from rig.domain.dom0mem import xen_overhead_pages
 from rig.domain.e820 import E820Entry, E820Type
 from rig.domain.pages import ram_pages, total
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.runner import regressions
 from rig.runner.run import RunOptions, run
 

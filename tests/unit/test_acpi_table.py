@@ -12,8 +12,8 @@ import pytest
 from rig.domain import acpi_table
 from rig.domain.scenario import ScenarioError
 from rig.domain.scenario_file import from_dict, load
+from rig.judge.check import Status
 from rig.judge.live import acpi_table_check
-from rig.judge.result import Status
 from rig.machine import render
 from rig.parse.collect import parse_lines
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rig.domain.e820 import E820Entry, E820Type
-from rig.judge.names import CheckName
-from rig.judge.result import Status
+from rig.judge.check import CheckName, Status
 from rig.model import balloon
 from rig.model.kernel import ALL_FIXES, fixes_of
 from tests.unit.test_typed_boots import edited

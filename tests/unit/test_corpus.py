@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
+from rig.judge.check import CheckName, Status
 from rig.judge.document import document
 from rig.judge.expect import Expect
-from rig.judge.names import CheckName
 from rig.judge.parsed import judge
-from rig.judge.result import Status
 from rig.machine import logscan
 from rig.parse import mail, scan
 from rig.parse.collect import parse_lines

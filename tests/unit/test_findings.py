@@ -3,8 +3,8 @@ what a maintainer reads must name the bug and the patch, and only the fixes a ke
 
 from __future__ import annotations
 
+from rig.judge.check import CheckName
 from rig.judge.document import Result
-from rig.judge.names import CheckName
 from tests.unit.test_golden_boots import BOOTS, rejudge
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from rig.domain.scenario import validate
 from rig.domain.scenario_file import load
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName, Status
 from rig.judge.records import CheckRecord
-from rig.judge.result import Status
 from rig.model.firmware import firmware_problem
 from rig.runner.fuzz import Disagreement, disagreements
 from rig.runner.fuzz_layouts import Draw, generate, one

@@ -4,7 +4,7 @@ source line is another."""
 
 from __future__ import annotations
 
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.runner.fuzz import Disagreement, signature, signatures
 
 #: a disagreeing check: (name, status, who, message)

@@ -24,8 +24,8 @@ from msgspec import UNSET
 from rig import __version__
 from rig.domain.kconfig import KernelConfig
 from rig.domain.scenario_file import from_dict
+from rig.judge.check import CheckName
 from rig.judge.document import Result
-from rig.judge.names import CheckName
 from rig.judge.records import Live
 from rig.model.kernel import BootedKernel, KernelLayout
 from rig.parse import seabios

@@ -15,10 +15,9 @@ import pytest
 from rig.domain.scenario_file import load, presets
 from rig.errors import UsageError
 from rig.judge import document
+from rig.judge.check import CheckName, Status
 from rig.judge.document import Result
-from rig.judge.names import CheckName
 from rig.judge.records import ScenarioPredictionRecord
-from rig.judge.result import Status
 from rig.model.prediction import predict_scenario
 from rig.output import html, junit, reports
 from rig.output.summary import prediction_summary, summary

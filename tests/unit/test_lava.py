@@ -11,7 +11,7 @@ import yaml
 
 from rig.cli import main
 from rig.domain.scenario_file import load
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.parse.scan import parse_file
 from rig.runner import lava_job as lava
 

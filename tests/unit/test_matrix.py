@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 
 from rig.errors import UsageError
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName, Status
 from rig.judge.records import CheckRecord
-from rig.judge.result import Status
 from rig.output import junit
 from rig.runner.matrix import CellResult, expand, shard
 from tests.conftest import LOGS

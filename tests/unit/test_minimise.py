@@ -9,7 +9,7 @@ import pytest
 
 from rig.domain.scenario import Scenario
 from rig.domain.scenario_file import from_dict
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.runner.minimise import tries
 
 LAYOUT = {"name": "x", "machine": {"type": "q35", "memory": "4G", "below_4g": "2G"},

@@ -7,10 +7,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rig.judge.check import Status
 from rig.judge.document import document
 from rig.judge.expect import Expect
 from rig.judge.parsed import judge
-from rig.judge.result import Status
 from rig.parse.collect import parse_lines
 from rig.parse.scan import parse_file
 from tests.conftest import LOGS

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName, Status
 from rig.judge.records import CheckRecord
-from rig.judge.result import Status
 from rig.pytest_plugin import RigResult
 from tests.conftest import LOGS
 from tests.corpus import judged

@@ -9,7 +9,7 @@ from rig.domain.e820 import E820Entry, E820Type
 from rig.domain.pages import whole_ram_pages
 from rig.domain.scenario import ScenarioError
 from rig.domain.scenario_file import from_dict
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName
 from rig.machine import render
 from rig.model import pvh
 from rig.parse.xen import populated_pages

@@ -4,10 +4,9 @@ the balloon are skipped, said so, never passed."""
 
 from __future__ import annotations
 
+from rig.judge.check import CheckName, Status, verdict_of
 from rig.judge.expect import Expect
-from rig.judge.names import CheckName
 from rig.judge.parsed import judge
-from rig.judge.result import Status, verdict_of
 from rig.parse.collect import parse_lines
 from tests.conftest import RECORDED
 

@@ -117,8 +117,8 @@ def test_offline_commands_run(argv: list[str], code: int,
 
 def test_the_status_table_is_the_codes() -> None:
     """README's table of what each status is to JUnit, KCIDB, LAVA and the shell is
-    rig.judge.result.REPORTED, row for row: written once, shown as it is."""
-    from rig.judge.result import REPORTED, Status
+    rig.judge.check.REPORTED, row for row: written once, shown as it is."""
+    from rig.judge.check import REPORTED, Status
 
     text = README.read_text()
     rows = re.findall(r"^\| (\w+) \| ([^|]+) \| (\w+) \| (\w+) \| (\d+) \|$", text, re.M)

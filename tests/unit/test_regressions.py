@@ -9,9 +9,8 @@ import pytest
 
 from rig.cli import main
 from rig.errors import UsageError
-from rig.judge.names import CheckName
+from rig.judge.check import CheckName, Status
 from rig.judge.records import CheckRecord
-from rig.judge.result import Status
 from rig.machine import build
 from rig.model.kernel import FIX
 from rig.runner import regressions as rg

@@ -12,8 +12,8 @@ import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 from rig.cli import main
+from rig.judge.check import REPORTED, Status
 from rig.judge.document import Result, load
-from rig.judge.result import REPORTED, Status
 from rig.output import reports
 from tests.conftest import RECORDED
 

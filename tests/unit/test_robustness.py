@@ -15,9 +15,9 @@ import pytest
 from rig import __version__
 from rig.cli import main
 from rig.errors import ArtifactError, Interrupted
+from rig.judge.check import Status
 from rig.judge.document import document
 from rig.judge.parsed import judge
-from rig.judge.result import Status
 from rig.machine import host
 from rig.parse.collect import parse_lines
 from tests.conftest import LOGS

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from rig.judge.check import CheckName, Status
 from rig.judge.document import document
-from rig.judge.names import CheckName
 from rig.judge.parsed import judge
-from rig.judge.result import Status
 from rig.machine import logscan
 from rig.parse import mail, scan
 from rig.parse.collect import parse_lines

@@ -14,8 +14,8 @@ import pytest
 
 from rig.cli import main
 from rig.domain.e820 import E820Entry, E820Type
+from rig.judge.check import CheckName
 from rig.judge.document import document
-from rig.judge.names import CheckName
 from rig.judge.parsed import judge
 from rig.model.conflicts import Allocations, resolve
 from rig.model.kernel import Kernel

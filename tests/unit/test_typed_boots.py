@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rig.judge.names import CheckName
-from rig.judge.result import Status
+from rig.judge.check import CheckName, Status
 from tests.conftest import RECORDED
 from tests.unit.test_golden_boots import rejudge
 
