@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from rig.domain.scenario_file import load
-from rig.judge.document import Result
+from rig.judge.result import Result
 from rig.runner.run import RunOptions, run
 
 

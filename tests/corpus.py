@@ -8,8 +8,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from rig.judge.document import Result, document
 from rig.judge.parsed import judge
+from rig.judge.result import Result
 from rig.parse.collect import ParsedLog, combine
 from rig.parse.scan import parse_file
 from tests.conftest import LOGS
@@ -45,5 +45,5 @@ def judged(path: Path) -> tuple[dict[str, str], Result]:
     log = parsed_body(path)
     if "option.xen" in expected:
         log = combine(log, parsed_body(path.parent / expected["option.xen"]))
-    doc = document(log, judge(log, dom0_mem=expected.get("option.dom0_mem")))
+    doc = Result.of(log, judge(log, dom0_mem=expected.get("option.dom0_mem")))
     return expected, doc

@@ -12,7 +12,7 @@ from rig.cli import reporting
 from rig.cli.options import EPILOG, Commands
 
 if TYPE_CHECKING:
-    from rig.judge.document import Result
+    from rig.judge.result import Result
 
 
 def add(sub: Commands) -> None:
@@ -69,7 +69,7 @@ def _named(logs: list[str], docs: list[Result]) -> list[tuple[str, Result]]:
 def _keep(out: Path, logs: list[str], named: list[tuple[str, Result]]) -> None:
     """``--output DIR``: the log and its result under fixed names (one log: in DIR; several:
     a folder per log; logs judged as one: each log by its own name beside one result)."""
-    from rig.judge.document import write
+    from rig.judge.result import write
 
     if len(logs) != len(named):
         for log in logs:

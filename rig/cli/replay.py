@@ -42,7 +42,7 @@ def add(sub: Commands) -> None:
 
 
 def main(a: argparse.Namespace) -> int:
-    from rig.judge.document import Result
+    from rig.judge.result import Result
     from rig.output.summary import summary
     from rig.parse.collect import ParsedLog
     from rig.runner.replay import (

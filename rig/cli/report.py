@@ -22,7 +22,7 @@ def add(sub: Commands) -> None:
 def main(a: argparse.Namespace) -> int:
     """result.json files, or folders holding them, into one page."""
     from rig.errors import UsageError
-    from rig.judge.document import Result, load
+    from rig.judge.result import Result, load
     from rig.output.html import write_page
     from rig.output.paths import check_output
 

@@ -14,7 +14,7 @@ from rig.errors import UsageError
 from rig.files import write_atomic
 
 if TYPE_CHECKING:
-    from rig.judge.document import Result
+    from rig.judge.result import Result
 
 
 def add(p: argparse.ArgumentParser, *, junit: str | None = None, json_out: bool = True) -> None:
@@ -71,9 +71,9 @@ def write(a: argparse.Namespace, suite: str, named: Sequence[tuple[str, Result]]
         write_atomic(a.kcidb, json.dumps(reports.kcidb(a.origin, named), indent=2) + "\n")
     if getattr(a, "json_out", None):
         if len(named) == 1:
-            from rig.judge.document import write as write_document
+            from rig.judge.result import write as write_result
 
-            write_document(named[0][1], a.json_out)
+            write_result(named[0][1], a.json_out)
         else:
             write_atomic(a.json_out, json.dumps([doc.to_json() for _, doc in named], indent=2)
                          + "\n")

@@ -24,7 +24,7 @@ from rig.cli.options import (
 from rig.machine.cpu import DEFAULT_CPU
 
 if TYPE_CHECKING:
-    from rig.judge.document import Result
+    from rig.judge.result import Result
 
 
 def add(sub: Commands) -> None:

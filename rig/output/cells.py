@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rig.judge.check import Status
-from rig.judge.document import Result
+from rig.judge.result import Result
 
 
 class Cell(Protocol):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from msgspec import UNSET
 
-from rig.judge.document import Result
+from rig.judge.result import Result
 
 WIDTH = 1000
 ROW_H = 26

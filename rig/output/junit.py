@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.judge.check import Status
-from rig.judge.document import Result
+from rig.judge.result import Result
 from rig.output.cells import Cell
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from rig.judge.check import CheckName
-from rig.judge.document import Result
 from rig.judge.records import CheckRecord
+from rig.judge.result import Result
 
 Named = tuple[str, Result]
 #: a KCIDB object (checkout, build, test or the report): JSON as kcidb-io's schema has it

@@ -6,8 +6,8 @@ from __future__ import annotations
 from msgspec import UNSET
 
 from rig.domain.units import mib
-from rig.judge.document import Result
 from rig.judge.records import Value
+from rig.judge.result import Result
 from rig.model.prediction import ScenarioPrediction
 from rig.model.pv import Prediction
 

@@ -15,8 +15,8 @@ from rig.domain.scenario import Scenario
 from rig.domain.units import format_size
 from rig.errors import RigError, UsageError
 from rig.judge.check import CheckName, Status
-from rig.judge.document import Result
 from rig.judge.records import ScenarioRecord
+from rig.judge.result import Result
 from rig.machine import build
 from rig.model.coverage import BOOTED, coverage
 from rig.output.paths import check_output_dir
@@ -318,7 +318,7 @@ def replay(folder: Path, times: int, *, jobs: int = 1, results: Path | None = No
     own = None
     kept = scenario.parent / "result.json"
     if kept.is_file():
-        from rig.judge.document import load
+        from rig.judge.result import load
 
         checks = disagreements(load(kept))
         own = signature(checks) if checks else None

@@ -15,7 +15,6 @@ from rig.domain.e820 import E820Entry
 from rig.domain.kconfig import KernelConfig
 from rig.domain.scenario import Scenario
 from rig.judge.check import Check, Status
-from rig.judge.document import Result, document
 from rig.judge.expect import Expect
 from rig.judge.live import (
     acpi_table_check,
@@ -27,6 +26,7 @@ from rig.judge.live import (
 )
 from rig.judge.parsed import judge
 from rig.judge.records import ConsoleRecord, Live, ScenarioPredictionRecord
+from rig.judge.result import Result
 from rig.judge.verdict import explain_crash
 from rig.machine.images import Artifact, vmlinux
 from rig.machine.logscan import parse_file
@@ -50,7 +50,7 @@ def partial(log_path: Path, live: Live, why: Check) -> Result:
     """The result of a run that ended early: whatever the log holds, plus why."""
     log_path.touch()
     parsed = parse_file(log_path)
-    result = document(parsed, judge(parsed), [why], live)
+    result = Result.of(parsed, judge(parsed), [why], live)
     result.verdict = Status.ERROR
     return result
 
@@ -96,4 +96,4 @@ def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, booted: BootedKern
             explain_crash(judgement.checks, table)
     extra += [c for c in [console_check(console, exit_status, judgement.refused)]
               if c is not None]
-    return document(parsed, judgement, extra, live)
+    return Result.of(parsed, judgement, extra, live)

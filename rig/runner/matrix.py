@@ -21,8 +21,8 @@ from rig.domain import scenario_file
 from rig.domain.scenario import Scenario
 from rig.errors import UsageError
 from rig.judge.check import Status
-from rig.judge.document import Result, load
 from rig.judge.records import ScenarioRecord
+from rig.judge.result import Result, load
 from rig.machine import build, history
 from rig.machine.children import die_with_parent
 from rig.machine.timeouts import parse_timeouts

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rig.domain.scenario import Hole, Scenario, ScenarioError, validate
 from rig.domain.units import PAGE_SIZE, format_size
-from rig.judge.document import load
+from rig.judge.result import load
 from rig.runner.fuzz import disagreements, signature
 from rig.runner.run import RunOptions, run
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from rig.errors import INFRASTRUCTURE_EXIT
 from rig.judge.check import Status
-from rig.judge.document import Result
 from rig.judge.registry import (
     CHECKS,
     RegistryError,
@@ -23,6 +22,7 @@ from rig.judge.registry import (
     registry,
     select,
 )
+from rig.judge.result import Result
 from rig.machine import build
 from rig.output.tables import columns
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix

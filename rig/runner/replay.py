@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig import progress
-from rig.judge.document import Result
 from rig.judge.records import ScenarioRecord
+from rig.judge.result import Result
 from rig.machine.logscan import parse_file
 from rig.machine.qemu import host_memory_available
 from rig.model.kernel import parse_version

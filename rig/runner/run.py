@@ -56,7 +56,7 @@ from rig.model.firmware import firmware_problem
 from rig.runner import ovmf
 
 if TYPE_CHECKING:
-    from rig.judge.document import Result
+    from rig.judge.result import Result
 
 #: what comes after a boot (parsers, model, judge): imported while QEMU boots (rig.runner.judged)
 AFTER_BOOT = "rig.runner.judged"
@@ -246,7 +246,7 @@ class _Boot:
         return round(time.monotonic() - t, 3)
 
     def finish(self, result: Result, path: Path) -> None:
-        from rig.judge.document import write
+        from rig.judge.result import write
 
         self.timings.total_s = self._since(self.t0)
         write(result, path)

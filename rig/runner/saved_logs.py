@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.errors import UsageError
-from rig.judge.document import Result, document
 from rig.judge.parsed import judge
 from rig.judge.records import Live
+from rig.judge.result import Result
 from rig.machine.logscan import parse_file
 from rig.parse.collect import ParsedLog, combine, one_boot, parse_lines
 
@@ -81,7 +81,7 @@ def judge_logs(names: list[str], *, dom0_mem: str | None = None,
         notes.append(f"LAVA's results from {rname}, the console from {lname}")
     docs = []
     for name, log in boots:
-        doc = document(log, judge(log, dom0_mem=dom0_mem), live=Live(log=name))
+        doc = Result.of(log, judge(log, dom0_mem=dom0_mem), live=Live(log=name))
         doc.notes = notes
         docs.append(doc)
     return docs

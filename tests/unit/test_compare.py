@@ -8,7 +8,7 @@ from pathlib import Path
 
 from msgspec import structs
 
-from rig.judge.document import Result
+from rig.judge.result import Result
 from rig.output.tables import compare_table
 from rig.runner.matrix import Cell, CellResult
 from tests.conftest import LOGS

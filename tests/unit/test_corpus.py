@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from rig.judge.check import CheckName, Status
-from rig.judge.document import document
 from rig.judge.expect import Expect
 from rig.judge.parsed import judge
+from rig.judge.result import Result
 from rig.machine import logscan
 from rig.parse import mail, scan
 from rig.parse.collect import parse_lines
@@ -63,7 +63,7 @@ def test_truncated_log_is_incomplete_not_an_error() -> None:
     _, body = load_case(LOGS / "rig-pci-hole-6.1.log")
     cut = body[: body.index("Remapped 97")]
     log = parse_lines(io.StringIO(cut, newline="\n"))
-    doc = document(log, judge(log, expect=Expect.FULL))
+    doc = Result.of(log, judge(log, expect=Expect.FULL))
     assert doc.verdict is Status.INCOMPLETE
     assert doc.linux.remapped_pages is None
     assert doc.xen.dom0_nr_pages == 262144
@@ -97,7 +97,7 @@ def test_file_reader_sees_what_the_line_reader_sees(path: Path, tmp_path: Path) 
     assert grep is not None
     for how in (scan.python_scan, lambda p, _mm, _size: logscan.grep_scan(grep, p)):
         fast = scan.parse_file(raw, scan=how)
-        assert document(fast, judge(fast)) == document(slow, judge(slow))
+        assert Result.of(fast, judge(fast)) == Result.of(slow, judge(slow))
 
 
 def test_the_file_scan_finds_every_hint_the_line_reader_does(tmp_path: Path) -> None:

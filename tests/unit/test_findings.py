@@ -4,7 +4,7 @@ what a maintainer reads must name the bug and the patch, and only the fixes a ke
 from __future__ import annotations
 
 from rig.judge.check import CheckName
-from rig.judge.document import Result
+from rig.judge.result import Result
 from tests.unit.test_golden_boots import BOOTS, rejudge
 
 

@@ -25,8 +25,8 @@ from rig import __version__
 from rig.domain.kconfig import KernelConfig
 from rig.domain.scenario_file import from_dict
 from rig.judge.check import CheckName
-from rig.judge.document import Result
 from rig.judge.records import Live
+from rig.judge.result import Result
 from rig.model.kernel import BootedKernel, KernelLayout
 from rig.parse import seabios
 from rig.parse.scan import parse_file

@@ -14,10 +14,10 @@ import pytest
 
 from rig.domain.scenario_file import load, presets
 from rig.errors import UsageError
-from rig.judge import document
 from rig.judge.check import CheckName, Status
-from rig.judge.document import Result
 from rig.judge.records import ScenarioPredictionRecord
+from rig.judge.result import Result
+from rig.judge.result import load as load_result
 from rig.model.prediction import predict_scenario
 from rig.output import html, junit, reports
 from rig.output.summary import prediction_summary, summary
@@ -63,7 +63,7 @@ def test_a_check_this_rig_does_not_make_reads_back(tmp_path: Path) -> None:
     data["checks"][0].update(name="a_later_check", status="fail", observed=7)
     text = json.dumps(data, indent=2) + "\n"
     (tmp_path / "result.json").write_text(text)
-    again = document.load(tmp_path / "result.json")
+    again = load_result(tmp_path / "result.json")
     assert again.to_text() == text
     [other] = [c for c in again.checks if CheckName.of(c.name) is None]
     assert other.name == "a_later_check" and CheckName.of(doc.checks[1].name) is not None

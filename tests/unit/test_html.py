@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from rig.domain.scenario_file import load
-from rig.judge.document import Result, document
 from rig.judge.expect import Expect
 from rig.judge.live import scenario_checks
 from rig.judge.parsed import judge
 from rig.judge.records import Live, ScenarioPredictionRecord
+from rig.judge.result import Result
 from rig.model.prediction import predict_scenario
 from rig.output import html
 from rig.parse.collect import parse_lines
@@ -29,7 +29,7 @@ def rig_doc(log: str, preset: str) -> Result:
     parsed = parse_lines(io.StringIO(body, newline="\n"))
     sp = predict_scenario(load(preset))
     judgement = judge(parsed, expect=Expect.FULL)
-    return document(parsed, judgement, scenario_checks(parsed, sp, sp, judgement),
+    return Result.of(parsed, judgement, scenario_checks(parsed, sp, sp, judgement),
                     Live(scenario_prediction=ScenarioPredictionRecord.of(sp), log="console.log"))
 
 

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rig.judge.check import Status
-from rig.judge.document import document
 from rig.judge.expect import Expect
 from rig.judge.parsed import judge
+from rig.judge.result import Result
 from rig.parse.collect import parse_lines
 from rig.parse.scan import parse_file
 from tests.conftest import LOGS
@@ -25,8 +25,8 @@ INTERESTING = [ln for ln in CORPUS_LINES if any(k in ln for k in (
 
 def _judge_all(lines: list[str]) -> None:
     log = parse_lines(lines)
-    document(log, judge(log, expect=Expect.FULL))
-    document(log, judge(log, dom0_mem="1G,max:1G"))
+    Result.of(log, judge(log, expect=Expect.FULL))
+    Result.of(log, judge(log, dom0_mem="1G,max:1G"))
 
 
 @settings(max_examples=300, deadline=None)
@@ -52,4 +52,4 @@ def test_binary_garbage_file(tmp_path: Path) -> None:
     p = tmp_path / "garbage.log"
     p.write_bytes(bytes(range(256)) * 50 + b"\n(XEN) Xen-e820 RAM map:\n\xff\xfe\n")
     log = parse_file(p)
-    assert document(log, judge(log)).verdict is Status.INCOMPLETE
+    assert Result.of(log, judge(log)).verdict is Status.INCOMPLETE

@@ -13,7 +13,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 
 from rig.cli import main
 from rig.judge.check import REPORTED, Status
-from rig.judge.document import Result, load
+from rig.judge.result import Result, load
 from rig.output import reports
 from tests.conftest import RECORDED
 

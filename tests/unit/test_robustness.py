@@ -16,8 +16,8 @@ from rig import __version__
 from rig.cli import main
 from rig.errors import ArtifactError, Interrupted
 from rig.judge.check import Status
-from rig.judge.document import document
 from rig.judge.parsed import judge
+from rig.judge.result import Result
 from rig.machine import host
 from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
@@ -41,7 +41,7 @@ def test_noise_after_a_message_does_not_lose_it() -> None:
     noisy = parse_lines(io.StringIO(noisy_text, newline="\n"))
     assert noisy.xen.e820 == clean.xen.e820 and len(clean.xen.e820) > 5
     assert noisy.linux.remapped_pages == clean.linux.remapped_pages == 97
-    a, b = document(clean, judge(clean)), document(noisy, judge(noisy))
+    a, b = Result.of(clean, judge(clean)), Result.of(noisy, judge(noisy))
     assert a.verdict is b.verdict is Status.PASS
     # the lines that end in a number are not read (the number may be cut): the allocation
     # arithmetic is unknown then, never added up without its ramdisk
@@ -66,7 +66,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"rig {__version__}"
     _, body = load_case(LOGS / "rig-pci-hole-6.1.log")
     log = parse_lines(io.StringIO(body, newline="\n"))
-    assert document(log, judge(log)).to_json()["rig_version"] == __version__
+    assert Result.of(log, judge(log)).to_json()["rig_version"] == __version__
 
 
 def test_an_interrupt_says_which_signal(monkeypatch: pytest.MonkeyPatch,

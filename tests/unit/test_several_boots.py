@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from rig.judge.check import CheckName, Status
-from rig.judge.document import document
 from rig.judge.parsed import judge
+from rig.judge.result import Result
 from rig.machine import logscan
 from rig.parse import mail, scan
 from rig.parse.collect import parse_lines
@@ -85,4 +85,4 @@ def test_the_file_reader_skips_earlier_boots_as_the_line_reader_judges_them(
         slow = parse_lines(lines)
         for how in (scan.python_scan, lambda p, _mm, _size: logscan.grep_scan(grep, p)):
             fast = scan.parse_file(raw, scan=how)
-            assert document(fast, judge(fast)) == document(slow, judge(slow))
+            assert Result.of(fast, judge(fast)) == Result.of(slow, judge(slow))

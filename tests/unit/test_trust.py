@@ -15,8 +15,8 @@ import pytest
 from rig.cli import main
 from rig.domain.e820 import E820Entry, E820Type
 from rig.judge.check import CheckName
-from rig.judge.document import document
 from rig.judge.parsed import judge
+from rig.judge.result import Result
 from rig.model.conflicts import Allocations, resolve
 from rig.model.kernel import Kernel
 from rig.parse.collect import parse_lines
@@ -28,7 +28,7 @@ PCI_HOLE = load_case(LOGS / "rig-pci-hole-6.1.log")[1]
 
 def verdict_of(body: str, **kw: object) -> tuple[str, dict[str, dict[str, object]]]:
     log = parse_lines(io.StringIO(body, newline="\n"))
-    doc = document(log, judge(log, **kw)).to_json()  # type: ignore[arg-type]
+    doc = Result.of(log, judge(log, **kw)).to_json()  # type: ignore[arg-type]
     return doc["verdict"], {c["name"]: c for c in doc["checks"]}
 
 

@@ -1,8 +1,9 @@
-"""The result document (JSON, schema 1): one type for ``rig parse``, ``rig run``, matrices and the
-pytest plugin, written and read in one place.
+"""A boot's result (a JSON document, schema 1): one type for ``rig parse``, ``rig run``, matrices
+and the pytest plugin, written and read in one place; its sections are rig.judge.records.
 
-``Result`` is what every output reads; ``to_json`` gives the document's builtins (key order as
-written since schema 1) and ``from_json`` checks a document and names the field that is wrong.
+``Result`` is what every output reads; ``Result.of`` makes one of a judged log, ``to_json``
+gives the document's builtins (key order as written since schema 1) and ``from_json`` checks a
+document and names the field that is wrong.
 """
 
 from __future__ import annotations
@@ -117,6 +118,44 @@ class Result(Record, kw_only=True):
         except msgspec.ValidationError as exc:
             raise ValueError(str(exc)) from None
 
+    @staticmethod
+    def of(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] | None = None,
+           live: Live | None = None) -> Result:
+        """The result of a judged log; ``live``: what a live run adds (the machine, its timings)."""
+        checks = list(judgement.checks) + list(extra_checks or [])
+        live = live or Live()
+        return Result(
+            rig_version=__version__,
+            verdict=verdict_of(checks),
+            checks=[CheckRecord(name=c.name, status=c.status, expected=c.expected,
+                                observed=c.observed, message=c.message) for c in checks],
+            xen=XenRecord.of(parsed.xen),
+            linux=LinuxRecord.of(parsed.linux, parsed.init),
+            init=InitRecord.of(parsed.init),
+            prediction=prediction_record(judgement.prediction, judgement.pvh),
+            model_inputs=judgement.inputs,
+            crashes=[HitRecord.of(h) for h in parsed.crashes],
+            log_lines=parsed.lines,
+            log_rejoined=parsed.rejoined,
+            log_decoded=parsed.decoded,
+            lava=parsed.lava,
+            log_cut=[CutRecord(line=no, message=what, text=text) for no, what, text in parsed.cut],
+            log_tail=list(parsed.tail),
+            scenario=live.scenario,
+            scenario_prediction=live.scenario_prediction,
+            accelerator=live.accelerator,
+            artifacts=live.artifacts,
+            timings=live.timings,
+            console=live.console,
+            log=live.log,
+            machine=live.machine,
+            firmware_log=live.firmware_log,
+            mode=live.mode,
+            log_boot_starts=list(parsed.boot_starts) if parsed.boot_starts else UNSET,
+            earlier_crashes=[HitRecord.of(h) for h in parsed.earlier_crashes]
+            if parsed.boot_starts else UNSET,
+        )
+
 
 def _decode(kind: type, value: object) -> object:
     """The one field msgspec cannot tell by its type: a prediction is PVH's when it has a
@@ -129,44 +168,6 @@ def _decode(kind: type, value: object) -> object:
         except msgspec.ValidationError as exc:
             raise ValueError(f"{exc} (in the prediction)") from None
     raise NotImplementedError(kind)
-
-
-def document(parsed: ParsedLog, judgement: Judgement, extra_checks: list[Check] | None = None,
-             live: Live | None = None) -> Result:
-    """The result of a judged log; ``live``: what a live run adds (the machine, its timings)."""
-    checks = list(judgement.checks) + list(extra_checks or [])
-    live = live or Live()
-    return Result(
-        rig_version=__version__,
-        verdict=verdict_of(checks),
-        checks=[CheckRecord(name=c.name, status=c.status, expected=c.expected,
-                            observed=c.observed, message=c.message) for c in checks],
-        xen=XenRecord.of(parsed.xen),
-        linux=LinuxRecord.of(parsed.linux, parsed.init),
-        init=InitRecord.of(parsed.init),
-        prediction=prediction_record(judgement.prediction, judgement.pvh),
-        model_inputs=judgement.inputs,
-        crashes=[HitRecord.of(h) for h in parsed.crashes],
-        log_lines=parsed.lines,
-        log_rejoined=parsed.rejoined,
-        log_decoded=parsed.decoded,
-        lava=parsed.lava,
-        log_cut=[CutRecord(line=no, message=what, text=text) for no, what, text in parsed.cut],
-        log_tail=list(parsed.tail),
-        scenario=live.scenario,
-        scenario_prediction=live.scenario_prediction,
-        accelerator=live.accelerator,
-        artifacts=live.artifacts,
-        timings=live.timings,
-        console=live.console,
-        log=live.log,
-        machine=live.machine,
-        firmware_log=live.firmware_log,
-        mode=live.mode,
-        log_boot_starts=list(parsed.boot_starts) if parsed.boot_starts else UNSET,
-        earlier_crashes=[HitRecord.of(h) for h in parsed.earlier_crashes]
-        if parsed.boot_starts else UNSET,
-    )
 
 
 def load(path: Path) -> Result:
