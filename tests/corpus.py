@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from rig.judge.parsed import judge
+from rig.judge.judge import judge
 from rig.judge.result import Result
 from rig.parse.collect import ParsedLog, combine
 from rig.parse.scan import parse_file

@@ -16,6 +16,7 @@ from rig.domain.kconfig import KernelConfig
 from rig.domain.scenario import Scenario
 from rig.judge.check import Check, Status
 from rig.judge.expect import Expect
+from rig.judge.judge import judge
 from rig.judge.live import (
     acpi_table_check,
     console_check,
@@ -24,7 +25,6 @@ from rig.judge.live import (
     model_kernel,
     scenario_checks,
 )
-from rig.judge.parsed import judge
 from rig.judge.records import ConsoleRecord, Live, ScenarioPredictionRecord
 from rig.judge.result import Result
 from rig.judge.verdict import explain_crash

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.errors import UsageError
-from rig.judge.parsed import judge
+from rig.judge.judge import judge
 from rig.judge.records import Live
 from rig.judge.result import Result
 from rig.machine.logscan import parse_file

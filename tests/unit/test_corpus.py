@@ -12,7 +12,7 @@ import pytest
 
 from rig.judge.check import CheckName, Status
 from rig.judge.expect import Expect
-from rig.judge.parsed import judge
+from rig.judge.judge import judge
 from rig.judge.result import Result
 from rig.machine import logscan
 from rig.parse import mail, scan

@@ -13,8 +13,8 @@ import pytest
 
 from rig.domain.scenario_file import load
 from rig.judge.expect import Expect
+from rig.judge.judge import judge
 from rig.judge.live import scenario_checks
-from rig.judge.parsed import judge
 from rig.judge.records import Live, ScenarioPredictionRecord
 from rig.judge.result import Result
 from rig.model.prediction import predict_scenario

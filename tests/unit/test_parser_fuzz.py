@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rig.judge.check import Status
 from rig.judge.expect import Expect
-from rig.judge.parsed import judge
+from rig.judge.judge import judge
 from rig.judge.result import Result
 from rig.parse.collect import parse_lines
 from rig.parse.scan import parse_file

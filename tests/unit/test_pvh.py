@@ -80,7 +80,7 @@ def test_linux_map_must_be_the_one_xen_gave() -> None:
     import io
     from pathlib import Path
 
-    from rig.judge.parsed import judge
+    from rig.judge.judge import judge
     from rig.parse.collect import parse_lines
 
     body = (Path(__file__).parents[1] / "logs" / "rig-q35-pvh-4.20-6.12.log").read_text()

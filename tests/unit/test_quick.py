@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rig.judge.check import CheckName, Status, verdict_of
 from rig.judge.expect import Expect
-from rig.judge.parsed import judge
+from rig.judge.judge import judge
 from rig.parse.collect import parse_lines
 from tests.conftest import RECORDED
 

@@ -16,7 +16,7 @@ from rig import __version__
 from rig.cli import main
 from rig.errors import ArtifactError, Interrupted
 from rig.judge.check import Status
-from rig.judge.parsed import judge
+from rig.judge.judge import judge
 from rig.judge.result import Result
 from rig.machine import host
 from rig.parse.collect import parse_lines

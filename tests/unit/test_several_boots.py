@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rig.judge.check import CheckName, Status
-from rig.judge.parsed import judge
+from rig.judge.judge import judge
 from rig.judge.result import Result
 from rig.machine import logscan
 from rig.parse import mail, scan

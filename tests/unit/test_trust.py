@@ -15,7 +15,7 @@ import pytest
 from rig.cli import main
 from rig.domain.e820 import E820Entry, E820Type
 from rig.judge.check import CheckName
-from rig.judge.parsed import judge
+from rig.judge.judge import judge
 from rig.judge.result import Result
 from rig.model.conflicts import Allocations, resolve
 from rig.model.kernel import Kernel
