@@ -24,7 +24,7 @@ from rig.errors import INFRASTRUCTURE_EXIT
 class CheckName(StrEnum):
     """What each check judges, grouped by who makes it."""
 
-    # every judgement (rig.judge.pv, rig.judge.pvh, rig.judge.verdict)
+    # every judgement (rig.judge.pv, rig.judge.pvh, rig.judge.common)
     #: the model could predict: the log holds its inputs (Xen's map, nr_pages, the kernel)
     MODEL = "model"
     #: no fatal line (the crash table) in the log, a refusal the model predicted excepted

@@ -2,7 +2,7 @@
 (rig's own saved console log). Pure.
 
 The first rule: every expected value comes from what the machine gave dom0 (rig.judge.inputs),
-never from what the judged kernel printed. A PASS needs evidence (rig.judge.verdict): the era's
+never from what the judged kernel printed. A PASS needs evidence (rig.judge.common): the era's
 counts predicted and observed equal, and dom0's pages accounted for.
 """
 

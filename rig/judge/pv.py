@@ -9,10 +9,10 @@ from rig.domain.pages import PfnRange, total
 from rig.domain.units import pages_mib
 from rig.judge.balloon import balloon_target
 from rig.judge.check import ACCOUNTING, COUNT, Check, CheckName, Status, count_check
+from rig.judge.common import close, crash_check
 from rig.judge.expect import Expect
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
-from rig.judge.verdict import close, crash_check
 from rig.model.conflicts import Conflict
 from rig.model.extra_mem import TableFull
 from rig.model.kernel import ALL_FIXES, FIX, FIXES, Era, Fix, fixes_of

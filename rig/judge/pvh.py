@@ -18,10 +18,10 @@ from rig.domain.pages import (
 from rig.domain.units import PAGE_SIZE
 from rig.judge.balloon import balloon_target
 from rig.judge.check import ACCOUNTING, COUNT, Check, CheckName, Status
+from rig.judge.common import close, crash_check
 from rig.judge.expect import Expect
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
-from rig.judge.verdict import close, crash_check
 from rig.model import balloon, pvh
 from rig.model.kernel import FIXES, fixes_of, parse_version
 from rig.parse.collect import ParsedLog

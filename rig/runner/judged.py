@@ -15,6 +15,7 @@ from rig.domain.e820 import E820Entry
 from rig.domain.kconfig import KernelConfig
 from rig.domain.scenario import Scenario
 from rig.judge.check import Check, Status
+from rig.judge.common import explain_crash
 from rig.judge.expect import Expect
 from rig.judge.judge import judge
 from rig.judge.live import (
@@ -27,7 +28,6 @@ from rig.judge.live import (
 )
 from rig.judge.records import ConsoleRecord, Live, ScenarioPredictionRecord
 from rig.judge.result import Result
-from rig.judge.verdict import explain_crash
 from rig.machine.images import Artifact, vmlinux
 from rig.machine.logscan import parse_file
 from rig.model.kernel import BootedKernel

@@ -1,5 +1,7 @@
-"""What every judgement ends with, PV or PVH: the crash check, whether rig's /init ran to the
-end, LAVA's own verdict when the log is a LAVA job's, and the evidence rule for a PASS. Pure."""
+"""The checks common to every judgement, PV or PVH, and what it ends with: the crash check,
+whether rig's /init ran to the end, LAVA's own verdict when the log is a LAVA job's, and the
+evidence rule for a PASS. Pure. (The verdict, the worst status that decides, is
+rig.judge.check.verdict_of.)"""
 
 from __future__ import annotations
 
