@@ -39,8 +39,9 @@ Builtins: TypeAlias = dict[str, Any]
 Value: TypeAlias = Any
 
 
-class Record(msgspec.Struct, kw_only=True):
-    """Base of every section: keyword fields in the document's order."""
+class ResultRecord(msgspec.Struct, kw_only=True):
+    """Base of the Result and of every section of it: keyword fields in the document's
+    order."""
 
     def to_builtins(self) -> Builtins:
         """The section as JSON builtins, keys in the document's order."""
@@ -48,7 +49,7 @@ class Record(msgspec.Struct, kw_only=True):
         return out
 
 
-class CheckRecord(Record, kw_only=True):
+class CheckRecord(ResultRecord, kw_only=True):
     #: a CheckName's string: read back as a string, as another rig may have written a name
     #: this one does not make (rig.judge.check.CheckName.of)
     name: str
@@ -58,7 +59,7 @@ class CheckRecord(Record, kw_only=True):
     message: str = ""
 
 
-class PfnRecord(Record, kw_only=True):
+class PfnRecord(ResultRecord, kw_only=True):
     start_pfn: int
     end_pfn: int
     pages: int
@@ -72,7 +73,7 @@ def _pfns(ranges: list[PfnRange]) -> list[PfnRecord]:
     return [PfnRecord.of(r) for r in ranges]
 
 
-class XenRecord(Record, kw_only=True):
+class XenRecord(ResultRecord, kw_only=True):
     """What Xen printed: its build of dom0 (inputs of the model) and its later count."""
 
     version: str | None
@@ -103,7 +104,7 @@ class XenRecord(Record, kw_only=True):
             dom0_max_pages_seen=x.dom0_max_pages_seen)
 
 
-class LinuxRecord(Record, kw_only=True):
+class LinuxRecord(ResultRecord, kw_only=True):
     """What dom0's kernel printed, and what rig's /init read from it."""
 
     version: str | None
@@ -150,7 +151,7 @@ class LinuxRecord(Record, kw_only=True):
             printk_dropped=li.printk_dropped or UNSET)
 
 
-class InitRecord(Record, kw_only=True):
+class InitRecord(ResultRecord, kw_only=True):
     """rig's own /init: the stages it reached, the kernel release, meminfo and the balloon."""
 
     stages: list[str]
@@ -175,7 +176,7 @@ class PredictionRecord:
     __slots__ = ()
 
 
-class CheckedRecord(Record, kw_only=True):
+class CheckedRecord(ResultRecord, kw_only=True):
     """A range of Xen's allocations the kernel checks against its map, by the name it prints."""
 
     component: str
@@ -183,7 +184,7 @@ class CheckedRecord(Record, kw_only=True):
     end: int
 
 
-class SwapRecord(Record, kw_only=True):
+class SwapRecord(ResultRecord, kw_only=True):
     """An ACPI NVS entry swapped with RAM above nr_pages, and the pages remapped for it."""
 
     entry: E820Entry
@@ -191,7 +192,7 @@ class SwapRecord(Record, kw_only=True):
     pages: int
 
 
-class PvPredictionRecord(Record, PredictionRecord, kw_only=True):
+class PvPredictionRecord(ResultRecord, PredictionRecord, kw_only=True):
     era: str
     kernel_version: str
     nr_pages: int
@@ -232,7 +233,7 @@ class PvPredictionRecord(Record, PredictionRecord, kw_only=True):
             kernel_conflict=p.kernel_conflict, notes=list(p.notes))
 
 
-class PvhPredictionRecord(Record, PredictionRecord, kw_only=True):
+class PvhPredictionRecord(ResultRecord, PredictionRecord, kw_only=True):
     mode: Literal["pvh"] = "pvh"
     nr_pages: int
     built: list[E820Entry]
@@ -256,7 +257,7 @@ def prediction_record(pv: Prediction | None,
     return PvhPredictionRecord.of(pvh) if pvh is not None else None
 
 
-class ModelInputs(Record, kw_only=True):
+class ModelInputs(ResultRecord, kw_only=True):
     """The model's inputs and where each came from (never the judged kernel's output, but for
     what is stated as an assumption). The kernel's four keys are absent when it is unknown."""
 
@@ -275,7 +276,7 @@ class ModelInputs(Record, kw_only=True):
     kernel_sections_source: str | UnsetType = UNSET
 
 
-class HitRecord(Record, kw_only=True):
+class HitRecord(ResultRecord, kw_only=True):
     kind: str
     line: int
     text: str
@@ -286,7 +287,7 @@ class HitRecord(Record, kw_only=True):
         return HitRecord(kind=h.kind.value, line=h.line_no, text=h.text, fatal=h.fatal)
 
 
-class CutRecord(Record, kw_only=True):
+class CutRecord(ResultRecord, kw_only=True):
     """A known message a wrap cut and rig could not rejoin."""
 
     line: int
@@ -296,7 +297,7 @@ class CutRecord(Record, kw_only=True):
 
 # -- what a live run adds -------------------------------------------------------------------------
 
-class HoleRecord(Record, kw_only=True):
+class HoleRecord(ResultRecord, kw_only=True):
     start: str
     size: str
     kind: str
@@ -304,7 +305,7 @@ class HoleRecord(Record, kw_only=True):
     acpi_table: bool | UnsetType = UNSET
 
 
-class MachineSettings(Record, kw_only=True):
+class MachineSettings(ResultRecord, kw_only=True):
     type: str
     memory: str
     below_4g: str | None
@@ -314,13 +315,13 @@ class MachineSettings(Record, kw_only=True):
     loader: str | UnsetType = UNSET
 
 
-class XenSettings(Record, kw_only=True):
+class XenSettings(ResultRecord, kw_only=True):
     version: str
     dom0_mem: str | None
     cmdline: str
 
 
-class Dom0Settings(Record, kw_only=True):
+class Dom0Settings(ResultRecord, kw_only=True):
     kernel: str
     cmdline: str
     mode: str
@@ -328,7 +329,7 @@ class Dom0Settings(Record, kw_only=True):
     initrd_pad: int | UnsetType = UNSET
 
 
-class ScenarioRecord(Record, kw_only=True):
+class ScenarioRecord(ResultRecord, kw_only=True):
     """The scenario as it was booted (rig.domain.scenario)."""
 
     name: str
@@ -353,14 +354,14 @@ class ScenarioRecord(Record, kw_only=True):
                               initrd_pad=s.initrd_pad or UNSET))
 
 
-class HoleSpecRecord(Record, kw_only=True):
+class HoleSpecRecord(ResultRecord, kw_only=True):
     start: int
     end: int
     kind: str
     pages: int
 
 
-class ScenarioPredictionRecord(Record, kw_only=True):
+class ScenarioPredictionRecord(ResultRecord, kw_only=True):
     """``rig predict``: what the scenario must produce, from the scenario alone."""
 
     scenario: str
@@ -393,7 +394,7 @@ class ScenarioPredictionRecord(Record, kw_only=True):
             pvh=PvhPredictionRecord.of(sp.pvh) if sp.pvh else None, notes=list(sp.notes))
 
 
-class AcceleratorRecord(Record, kw_only=True):
+class AcceleratorRecord(ResultRecord, kw_only=True):
     accel: str
     reason: str
     qemu_version: str
@@ -405,7 +406,7 @@ class AcceleratorRecord(Record, kw_only=True):
     kvm_enabled: bool | UnsetType = UNSET
 
 
-class LoadedRecord(Record, kw_only=True):
+class LoadedRecord(ResultRecord, kw_only=True):
     """What Xen was handed as dom0's kernel (rig.machine.images.vmlinux)."""
 
     form: str
@@ -414,7 +415,7 @@ class LoadedRecord(Record, kw_only=True):
     why: str | None
 
 
-class ArtifactRecord(Record, kw_only=True):
+class ArtifactRecord(ResultRecord, kw_only=True):
     key: str
     package: str
     version: str
@@ -426,7 +427,7 @@ class ArtifactRecord(Record, kw_only=True):
     loaded: LoadedRecord | UnsetType = UNSET
 
 
-class ArtifactsRecord(Record, kw_only=True):
+class ArtifactsRecord(ResultRecord, kw_only=True):
     xen: ArtifactRecord
     kernel: ArtifactRecord
     busybox: ArtifactRecord
@@ -434,7 +435,7 @@ class ArtifactsRecord(Record, kw_only=True):
     firmware: ArtifactRecord | UnsetType = UNSET
 
 
-class TimingsRecord(Record, kw_only=True):
+class TimingsRecord(ResultRecord, kw_only=True):
     """Seconds from the run's start (the stages: from QEMU's start); each key once known."""
 
     artifacts_s: float | UnsetType = UNSET
@@ -460,7 +461,7 @@ class Outcome(StrEnum):
     EXITED = "exited"  #: QEMU exited before DONE without a fatal line
 
 
-class ConsoleRecord(Record, kw_only=True):
+class ConsoleRecord(ResultRecord, kw_only=True):
     """How the live console saw the boot end (rig.machine.console)."""
 
     outcome: Outcome
@@ -470,13 +471,13 @@ class ConsoleRecord(Record, kw_only=True):
     message: str
 
 
-class QemuCommand(Record, kw_only=True):
+class QemuCommand(ResultRecord, kw_only=True):
     argv: list[str]
     #: the same without rig's QMP socket, to rerun by hand
     rerun: list[str]
 
 
-class Live(Record, kw_only=True):
+class Live(ResultRecord, kw_only=True):
     """What a live run knows beside the log: filled as the run goes, kept whatever happens."""
 
     scenario: ScenarioRecord | None = None

@@ -35,7 +35,7 @@ from rig.judge.records import (
     PvhPredictionRecord,
     PvPredictionRecord,
     QemuCommand,
-    Record,
+    ResultRecord,
     ScenarioPredictionRecord,
     ScenarioRecord,
     TimingsRecord,
@@ -48,7 +48,7 @@ from rig.parse.lava import LavaInfo
 SCHEMA = 1
 
 
-class Result(Record, kw_only=True):
+class Result(ResultRecord, kw_only=True):
     """One boot's result: the checks and verdict, what Xen, Linux and /init printed, the
     prediction and the model's inputs, what the log looked like, and (live runs) the machine.
     ``notes`` only in ``rig parse``'s documents (how the files were read)."""

@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any, TypeAlias
 
 #: one record of LAVA's log or results, as YAML gives it (LAVA's format, not rig's)
-Record: TypeAlias = dict[str, Any]
+LavaRecord: TypeAlias = dict[str, Any]
 
 _LINE = re.compile(r'^(?:- )?\{"dt": ')
 #: a results.yaml larger than this is not read as one (it is a log of some other kind)
@@ -69,7 +69,7 @@ def _yaml() -> ModuleType:
     return yaml
 
 
-def _record(line: str) -> Record | None:
+def _record(line: str) -> LavaRecord | None:
     text = line.strip()
     if text.startswith("- "):
         text = text[2:]
@@ -86,7 +86,7 @@ def _record(line: str) -> Record | None:
     return data if isinstance(data, dict) else None
 
 
-def _result(msg: Record) -> LavaResult:
+def _result(msg: LavaRecord) -> LavaResult:
     extra = msg.get("extra") if isinstance(msg.get("extra"), dict) else {}
     return LavaResult(str(msg.get("definition", "")), str(msg.get("case", "")),
                       str(msg.get("result", "")),
