@@ -23,7 +23,7 @@ from rig.domain.pages import (
 from rig.domain.scenario import Scenario
 from rig.judge.check import Check, CheckName, Status, count_check
 from rig.judge.judgement import Judgement
-from rig.judge.records import ConsoleRecord, Outcome
+from rig.judge.records import ConsoleOutcome, ConsoleRecord
 from rig.model.firmware import ram_page_differences
 from rig.model.kernel import FIX, IBFT_OPTION, BootedKernel, Era, Kernel, release_version
 from rig.model.prediction import ScenarioPrediction
@@ -255,15 +255,15 @@ def _typed_entries(xen_map: list[E820Entry], sp: ScenarioPrediction) -> list[str
 
 
 def console_check(c: ConsoleRecord, exit_status: int | None, refused: bool) -> Check | None:
-    if c.outcome is Outcome.DONE:
+    if c.outcome is ConsoleOutcome.DONE:
         return None
-    if c.outcome is Outcome.CRASH:
+    if c.outcome is ConsoleOutcome.CRASH:
         if refused and c.crash_kind in (Kind.E820_CONFLICT.value, Kind.DOM0_HALT.value):
             return Check(CheckName.CONSOLE, Status.PASS, "refusal", c.crash_kind,
                          f"the boot ended when dom0 refused the layout, as predicted: "
                          f"{c.message}")
         return Check(CheckName.CONSOLE, Status.CRASH, "done", c.stage, c.message)
-    if c.outcome in (Outcome.TIMEOUT, Outcome.SILENT):
+    if c.outcome in (ConsoleOutcome.TIMEOUT, ConsoleOutcome.SILENT):
         return Check(CheckName.CONSOLE, Status.INCOMPLETE, "done", c.stage, c.message)
     # QEMU left early: its own failure (non-zero status) is infrastructure; a clean exit
     # before /init finished means the guest reset or powered off on its own

@@ -451,7 +451,7 @@ class TimingsRecord(ResultRecord, kw_only=True):
     total_s: float | UnsetType = UNSET
 
 
-class Outcome(StrEnum):
+class ConsoleOutcome(StrEnum):
     """How a live boot ended, as the console saw it (rig.machine.console)."""
 
     DONE = "done"  #: every stage reached, QEMU exited or was stopped after DONE
@@ -464,7 +464,7 @@ class Outcome(StrEnum):
 class ConsoleRecord(ResultRecord, kw_only=True):
     """How the live console saw the boot end (rig.machine.console)."""
 
-    outcome: Outcome
+    outcome: ConsoleOutcome
     stage: str
     timeline: dict[str, float]
     crash_kind: str | None

@@ -13,7 +13,7 @@ from typing import Any
 
 import pexpect
 
-from rig.judge.records import ConsoleRecord, Outcome
+from rig.judge.records import ConsoleOutcome, ConsoleRecord
 from rig.machine.timeouts import WAITED_FOR, Stage, silence_for, timeouts_for
 from rig.parse import crash
 from rig.parse.stages import MARKERS
@@ -41,7 +41,7 @@ _Q_DUMP = rb"General information for domain 0:[^\n]*\n(?:[^\n]*\n){0,3}?[^\n]*ma
 
 @dataclass
 class ConsoleResult:
-    outcome: Outcome
+    outcome: ConsoleOutcome
     stage: Stage  # the last stage reached
     timeline: dict[str, float] = field(default_factory=dict)  # stage → s since QEMU started
     crash_kind: str | None = None
@@ -95,7 +95,7 @@ def drive(child: Any, timeouts: dict[Stage, float] | None = None,
             idx = child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=watch.limits[Stage.EXIT])
             if idx == 0:
                 watch.timeline[Stage.EXIT.value] = round(time.monotonic() - watch.t0, 3)
-        return ConsoleResult(Outcome.DONE, watch.reached, watch.timeline)
+        return ConsoleResult(ConsoleOutcome.DONE, watch.reached, watch.timeline)
     finally:
         child.logfile_read = watch.counter.inner
 
@@ -159,13 +159,13 @@ class _Watch:
                 return idx
             if time.monotonic() >= deadline:
                 return ConsoleResult(
-                    Outcome.TIMEOUT, self.reached, self.timeline, waited_for=waiting,
+                    ConsoleOutcome.TIMEOUT, self.reached, self.timeline, waited_for=waiting,
                     message=f"stage {waiting.value} not reached within "
                             f"{self.limits[waiting]:.0f} s (last stage: {self.reached.value})"
                             + _quote(child))
             if time.monotonic() - self.last_seen >= self.quiet:
                 return ConsoleResult(
-                    Outcome.SILENT, self.reached, self.timeline, waited_for=waiting,
+                    ConsoleOutcome.SILENT, self.reached, self.timeline, waited_for=waiting,
                     message=f"no output for {self.quiet:.0f} s while waiting for stage "
                             f"{waiting.value} (last stage: {self.reached.value})"
                             + _quote(child))
@@ -178,9 +178,9 @@ class _Watch:
             self.timeline["crash"] = now
             line = _line_of(child)
             _drain(child, CRASH_DRAIN_S)
-            return ConsoleResult(Outcome.CRASH, self.reached, self.timeline, kind.value,
+            return ConsoleResult(ConsoleOutcome.CRASH, self.reached, self.timeline, kind.value,
                                  message=f"{kind.value} during stage {waiting.value}: {line}")
-        return ConsoleResult(Outcome.EXITED, self.reached, self.timeline, waited_for=waiting,
+        return ConsoleResult(ConsoleOutcome.EXITED, self.reached, self.timeline, waited_for=waiting,
                              message=f"QEMU exited while waiting for stage {waiting.value}"
                                      + _quote(child))
 

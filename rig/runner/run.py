@@ -31,10 +31,10 @@ from rig.judge.records import (
     AcceleratorRecord,
     ArtifactRecord,
     ArtifactsRecord,
+    ConsoleOutcome,
     ConsoleRecord,
     Live,
     LoadedRecord,
-    Outcome,
     QemuCommand,
     ScenarioRecord,
     TimingsRecord,
@@ -353,9 +353,10 @@ class _Boot:
                             started_at=m.started_at,
                             stop_at=Stage.SETUP if opts.quick else None,
                             setup_end=self._quick_end() if opts.quick else None)
-            given = (opts.silence is not None if console.outcome is Outcome.SILENT
+            given = (opts.silence is not None if console.outcome is ConsoleOutcome.SILENT
                      else console.waited_for in (opts.timeouts or {}))
-            if console.outcome in (Outcome.TIMEOUT, Outcome.SILENT) and scale > 1 and not given:
+            if console.outcome in (ConsoleOutcome.TIMEOUT, ConsoleOutcome.SILENT) \
+                    and scale > 1 and not given:
                 console.message += (f" (limits scaled x{scale:.2f}: rig.model.cost expects this "
                                      "machine's boot to take that much longer than pci-hole's)")
             m.stop()

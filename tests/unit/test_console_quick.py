@@ -10,7 +10,7 @@ import textwrap
 
 import pexpect
 
-from rig.judge.records import Outcome
+from rig.judge.records import ConsoleOutcome
 from rig.machine.console import ConsoleResult, drive
 from rig.machine.timeouts import Stage
 
@@ -66,7 +66,7 @@ def boot(limit: float, stop_at: Stage | None = None, lost: int = 0,
 
 def test_a_quick_boot_is_done_at_linuxs_memory_setup() -> None:
     result = boot(5.0, Stage.SETUP)
-    assert result.outcome is Outcome.DONE and result.stage is Stage.SETUP
+    assert result.outcome is ConsoleOutcome.DONE and result.stage is Stage.SETUP
     assert {"xen", "dom0-build", "linux", "setup", "xen-query"} <= set(result.timeline)
     assert "init" not in result.timeline
 
@@ -78,26 +78,26 @@ def test_a_quick_boot_stops_at_the_kernels_last_remap_line() -> None:
     from rig.parse.stages import QUICK_END
 
     result = boot(5.0, Stage.SETUP, setup_end=QUICK_END["remapped"].live)
-    assert result.outcome is Outcome.DONE and "xen-query" in result.timeline
+    assert result.outcome is ConsoleOutcome.DONE and "xen-query" in result.timeline
     seen = result.message
     assert seen.index("Remapped 128") < seen.index("'q' pressed")
 
 
 def test_a_full_boot_waits_for_init() -> None:
     result = boot(1.0)
-    assert result.outcome is Outcome.TIMEOUT and result.stage is Stage.SETUP
+    assert result.outcome is ConsoleOutcome.TIMEOUT and result.stage is Stage.SETUP
 
 
 def test_a_lost_switch_to_xen_is_sent_again() -> None:
     # two of the three CTRL-a lost: Xen has seen one when rig sends the switch again, so the
     # second one's second byte switches, and its third starts a count of its own
     result = boot(1.0, Stage.SETUP, lost=2)
-    assert result.outcome is Outcome.DONE and "xen-query" in result.timeline
+    assert result.outcome is ConsoleOutcome.DONE and "xen-query" in result.timeline
 
 
 def test_xen_that_never_answers_leaves_the_boot_done_without_the_dump() -> None:
     result = boot(0.3, Stage.SETUP, lost=100)
-    assert result.outcome is Outcome.DONE and "xen-query" not in result.timeline
+    assert result.outcome is ConsoleOutcome.DONE and "xen-query" not in result.timeline
 
 
 def test_the_quick_end_follows_the_kernels_release() -> None:
