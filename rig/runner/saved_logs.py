@@ -21,16 +21,18 @@ from rig.parse.collect import ParsedLog, combine, one_boot, parse_lines
 
 
 @dataclass
-class Source:
+class SavedLog:
+    """A log given to ``rig parse``, by the name it was given as, and what it holds."""
+
     name: str
     log: ParsedLog
 
 
-def read(name: str) -> Source:
+def read(name: str) -> SavedLog:
     """``-`` is standard input; a regular file is mapped and scanned fast; a device or pipe
     (``/dev/stdin``, ``<(xl dmesg)``) is read as a stream."""
     if name == "-":
-        return Source("-", parse_lines(sys.stdin))
+        return SavedLog("-", parse_lines(sys.stdin))
     path = Path(name)
     try:
         mode = path.stat().st_mode
@@ -42,9 +44,9 @@ def read(name: str) -> Source:
         raise UsageError(f"log {name!r} is a directory: give the log files in it")
     try:
         if stat.S_ISREG(mode):
-            return Source(name, parse_file(path))
+            return SavedLog(name, parse_file(path))
         with open(path, encoding="utf-8", errors="replace", newline="") as f:
-            return Source(name, parse_lines(f))
+            return SavedLog(name, parse_lines(f))
     except PermissionError:
         raise UsageError(f"log {name!r}: permission denied") from None
 
@@ -52,23 +54,23 @@ def read(name: str) -> Source:
 def judge_logs(names: list[str], *, dom0_mem: str | None = None,
                xen: str | None = None) -> list[Result]:
     """One result document per boot."""
-    sources = [read(n) for n in names]
+    saved = [read(n) for n in names]
     notes: list[str] = []
     if xen is not None:
-        if len(sources) != 1:
+        if len(saved) != 1:
             raise UsageError(f"--xen-log {xen!r}: give exactly one dom0 log with it "
-                             f"({len(sources)} given)")
+                             f"({len(saved)} given)")
         x = read(xen)
-        boots = [(f"{sources[0].name} + {x.name}", combine(sources[0].log, x.log))]
-        notes.append(f"Xen's lines from {x.name}, the kernel's from {sources[0].name} (--xen-log)")
-    elif len(sources) == 2 and (pair := one_boot(sources[0].log, sources[1].log)) is not None:
+        boots = [(f"{saved[0].name} + {x.name}", combine(saved[0].log, x.log))]
+        notes.append(f"Xen's lines from {x.name}, the kernel's from {saved[0].name} (--xen-log)")
+    elif len(saved) == 2 and (pair := one_boot(saved[0].log, saved[1].log)) is not None:
         dom0, xen_log = pair
-        by = {id(s.log): s.name for s in sources}
+        by = {id(s.log): s.name for s in saved}
         boots = [(f"{by[id(dom0)]} + {by[id(xen_log)]}", combine(dom0, xen_log))]
         notes.append(f"{by[id(xen_log)]} holds only Xen's lines and {by[id(dom0)]} only the "
                      "kernel's: judged as one boot")
     else:
-        boots = [(s.name, s.log) for s in sources]
+        boots = [(s.name, s.log) for s in saved]
     # LAVA's results.yaml beside the job's log: its results are that boot's (lavacli's are
     # complete where the log's own may end before the job did)
     results = [(n, lg) for n, lg in boots
