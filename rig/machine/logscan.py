@@ -1,4 +1,5 @@
-"""``parse_file`` with grep as the hint scan of a large file.
+"""``parse_with_grep``: rig.parse.scan's ``parse_file`` with grep as the hint scan of a large
+file.
 
 rig.parse.scan's own scan is Python's regex: ~20 MB/s, most of a large file's parse. grep -E
 runs the same hints at memory speed, and as a process of its own it scans on the other core
@@ -25,7 +26,8 @@ from rig.parse.hints import HINTS
 GREP_MIN = 1 << 20
 
 
-def parse_file(path: Path, tail: int = 20) -> ParsedLog:
+def parse_with_grep(path: Path, tail: int = 20) -> ParsedLog:
+    """``scan.parse_file``, its hint scan grep's from GREP_MIN on (when GNU grep is here)."""
     return scan.parse_file(path, tail, hinted)
 
 

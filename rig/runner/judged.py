@@ -29,7 +29,7 @@ from rig.judge.live import (
 from rig.judge.records import ConsoleRecord, Live, ScenarioPredictionRecord
 from rig.judge.result import Result
 from rig.machine.images import Artifact, vmlinux
-from rig.machine.logscan import parse_file
+from rig.machine.logscan import parse_with_grep
 from rig.model.kernel import BootedKernel
 from rig.model.prediction import predict_scenario
 from rig.parse import seabios as seabios_log
@@ -49,7 +49,7 @@ def kernel_config(kernel: Artifact) -> KernelConfig | None:
 def partial(log_path: Path, live: Live, why: Check) -> Result:
     """The result of a run that ended early: whatever the log holds, plus why."""
     log_path.touch()
-    parsed = parse_file(log_path)
+    parsed = parse_with_grep(log_path)
     result = Result.of(parsed, judge(parsed), [why], live)
     result.verdict = Status.ERROR
     return result
@@ -59,7 +59,7 @@ def finished(s: Scenario, live: Live, log_path: Path, firmware_log: Path, kernel
              image: vmlinux.Image | None, console: ConsoleRecord, exit_status: int | None,
              esp: Path | None, quick: bool) -> Result:
     """The result of a boot that ran: its log, the firmware's map, the booted kernel."""
-    parsed = parse_file(log_path)
+    parsed = parse_with_grep(log_path)
     recorded = ovmf.recorded_map(s, parsed.xen.e820, esp)
     firmware = seabios_log.map_in_file(firmware_log)
     # the ELF Xen loaded on a direct boot has the layout; else unpack (or find) it now

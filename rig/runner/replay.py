@@ -11,7 +11,7 @@ from pathlib import Path
 from rig import progress
 from rig.judge.records import ScenarioRecord
 from rig.judge.result import Result
-from rig.machine.logscan import parse_file
+from rig.machine.logscan import parse_with_grep
 from rig.machine.qemu import host_memory_available
 from rig.model.kernel import parse_version
 from rig.output.paths import check_output, check_output_dir
@@ -65,7 +65,7 @@ def boot(rp: Replay, req: ReplayRequest) -> tuple[Result, ParsedLog]:
                                                offline=req.offline, folder=req.folder,
                                                verbose=progress.verbose()))
     (out_dir / "scenario.toml").write_text(rp.to_toml())
-    return doc, parse_file(Path(str(doc.log)))
+    return doc, parse_with_grep(Path(str(doc.log)))
 
 
 def replay_fidelity(rp: Replay, replayed: ParsedLog | None) -> Fidelity:

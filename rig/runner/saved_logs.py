@@ -16,7 +16,7 @@ from rig.errors import UsageError
 from rig.judge.judge import judge
 from rig.judge.records import Live
 from rig.judge.result import Result
-from rig.machine.logscan import parse_file
+from rig.machine.logscan import parse_with_grep
 from rig.parse.collect import ParsedLog, combine, one_boot, parse_lines
 
 
@@ -29,7 +29,7 @@ class SavedLog:
 
 
 def read(name: str) -> SavedLog:
-    """``-`` is standard input; a regular file is mapped and scanned fast; a device or pipe
+    """``-`` is standard input; a regular file is read and scanned fast; a device or pipe
     (``/dev/stdin``, ``<(xl dmesg)``) is read as a stream."""
     if name == "-":
         return SavedLog("-", parse_lines(sys.stdin))
@@ -44,7 +44,7 @@ def read(name: str) -> SavedLog:
         raise UsageError(f"log {name!r} is a directory: give the log files in it")
     try:
         if stat.S_ISREG(mode):
-            return SavedLog(name, parse_file(path))
+            return SavedLog(name, parse_with_grep(path))
         with open(path, encoding="utf-8", errors="replace", newline="") as f:
             return SavedLog(name, parse_lines(f))
     except PermissionError:

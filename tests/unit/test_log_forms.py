@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rig.errors import RigError, UsageError
-from rig.machine.logscan import parse_file
+from rig.machine.logscan import parse_with_grep
 from rig.parse import scan
 from rig.parse.encoding import Form, sniff
 from tests.conftest import RECORDED, TESTS
@@ -25,7 +25,7 @@ BOOT = (RECORDED / "pci-hole" / "console.log").read_bytes()
 
 
 def judged(path: Path) -> tuple[str | None, int | None, int]:
-    log = parse_file(path)
+    log = parse_with_grep(path)
     return log.linux.version, log.xen.dom0_tot_pages, log.lines
 
 
@@ -53,14 +53,14 @@ def test_zstd_is_named_not_misread(tmp_path: Path) -> None:
     log = tmp_path / "console.log.1"
     log.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 64)
     with pytest.raises(UsageError, match=r"zstd-compressed.*zstd -d"):
-        parse_file(log)
+        parse_with_grep(log)
 
 
 def test_a_broken_gzip_is_named(tmp_path: Path) -> None:
     log = tmp_path / "console.log.gz"
     log.write_bytes(gzip.compress(BOOT)[:200])
     with pytest.raises(UsageError, match="a broken gzip file"):
-        parse_file(log)
+        parse_with_grep(log)
 
 
 def test_a_log_that_shrinks_while_read_is_said_not_died_of(tmp_path: Path) -> None:
