@@ -47,7 +47,7 @@ def main(a: argparse.Namespace) -> int:
     print(f"rig: {len(entries)} regression(s){' (proof)' if a.prove else ''}, results in "
           f"{out}", file=sys.stderr)
     reports = rg.regressions(req, out)
-    code = rg.worst(reports)
+    code = rg.exit_code(reports)
     print({0: "PASS", 1: "FAIL"}.get(code, "ERROR") if a.quiet else rg.table(reports))
     if a.junit:
         junit.write_cases("rig regressions", [rg.junit_case(rep) for rep in reports], a.junit)

@@ -248,6 +248,7 @@ def cells_named(results: Sequence[CellResult]) -> list[tuple[str, Result]]:
 
 
 def worst(results: list[CellResult]) -> Status:
+    """The worst status of the cells (pass when there are none)."""
     return max((r.status for r in results), default=Status.PASS)
 
 

@@ -232,9 +232,10 @@ def _short(kernel: str | None) -> str:
     return kernel if "/" not in kernel else "built " + Path(kernel).name[:12]
 
 
-def worst(reports: list[Report]) -> int:
-    """The exit code: 1 when any entry found its regression back or unjudged, whatever else
-    happened (a bisect must not skip the commit that broke); else 125 when a machine failed
-    (git bisect skips); 0 when every entry was caught."""
+def exit_code(reports: list[Report]) -> int:
+    """The command's exit code (not the worst entry's: 1 wins over 125): 1 when any entry
+    found its regression back or unjudged, whatever else happened (a bisect must not skip the
+    commit that broke); else 125 when a machine failed (git bisect skips); 0 when every entry
+    was caught."""
     codes = {rep.outcome.exit_code for rep in reports}
     return 1 if 1 in codes else INFRASTRUCTURE_EXIT if INFRASTRUCTURE_EXIT in codes else 0

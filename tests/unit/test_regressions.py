@@ -68,17 +68,17 @@ def test_the_outcome_of_an_entry() -> None:
     caught = rg.Report(e, [_run(e, "fixed", "pass", "pass"), _run(e, "broken", "fail")])
     assert caught.outcome is rg.Outcome.CAUGHT
     back = rg.Report(e, [_run(e, "given", "fail")])
-    assert back.outcome is rg.Outcome.BACK and rg.worst([back]) == 1
+    assert back.outcome is rg.Outcome.BACK and rg.exit_code([back]) == 1
     missed = rg.Report(e, [_run(e, "fixed", "pass", "pass"), _run(e, "broken", "pass")])
     assert missed.outcome is rg.Outcome.MISSED
     unjudged = rg.Report(e, [_run(e, "fixed", "incomplete")])
     assert unjudged.outcome is rg.Outcome.UNJUDGED
     error = rg.Report(e, [_run(e, "fixed", "pass", "error")])
-    assert error.outcome is rg.Outcome.ERROR and rg.worst([caught, error]) == 125
-    assert rg.worst([caught]) == 0
+    assert error.outcome is rg.Outcome.ERROR and rg.exit_code([caught, error]) == 125
+    assert rg.exit_code([caught]) == 0
     # a regression found back outweighs another entry's failed machine: git bisect run must
     # mark the commit bad, not skip it (issue 31)
-    assert rg.worst([back, error]) == 1 and rg.worst([error, back, caught]) == 1
+    assert rg.exit_code([back, error]) == 1 and rg.exit_code([error, back, caught]) == 1
     name, _, kind, message = rg.junit_case(missed)
     assert (name, kind) == ("amd-nvs-swap", "failure") and "be35d91c8880" in message
 
