@@ -1,2 +1,3 @@
-"""The judge: the model's inputs from a parsed log, the PV and PVH checks, the checks of a live
-boot, and the typed result document (pure)."""
+"""The judge (pure): ``judge.judge`` turns a parsed log into a ``Judgement`` (the model's
+inputs, the PV and PVH checks; live.py adds the checks of a live boot); a check is
+``check.Check``; ``result.Result`` is one boot's result document."""
