@@ -81,6 +81,11 @@ def test_an_nvs_entry_sharing_the_start_infos_page_is_named() -> None:
     assert "fix-start-info-page.patch" in message and "Known: rig's finding" in message
     assert "fix-swap-target-aligned" not in message
     assert checks["crash"][0] == "crash" and "the refusal check says why" in checks["crash"][1]
+    # sid's 7.2 source with the patch, on the registry's layout: the NVS sharing its start
+    # info's page is swapped, and dom0 goes on
+    fixed = judged("start-info-page-fixed-7.2")
+    assert fixed["refusal"][0] == "pass" and "went on with its memory setup" in fixed["refusal"][1]
+    assert fixed["nonram_remapped"] == ("pass", "Remapped N non-RAM page(s): 2 as predicted")
 
 
 def test_a_kernel_built_with_a_balloon_that_has_none_fails() -> None:
