@@ -223,7 +223,8 @@ def _silent_halt(log: ParsedLog, pred: Prediction, inp: Inputs, moved: str,
     lacking = _stopping(inp, printed=False)
     if stop.kind is Kind.LINUX_PANIC:
         # a fault the kernel printed itself: of the silent stops, the ones that print it
-        lacking = [x for x in lacking if "PANIC: early exception" in x[1].message] or lacking
+        lacking = [x for x in lacking if x[1].shows and stop.text.startswith(x[1].shows)] \
+            or lacking
     if not lacking:
         return None
     assert inp.kernel is not None

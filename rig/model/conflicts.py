@@ -72,6 +72,9 @@ class Conflict:
     #: False: the kernel stops without a message of its own (a BUG_ON before its console is
     #: up); only Xen's "Hardware Dom0 halted" is seen
     printed: bool = True
+    #: the start of the line such a kernel prints as it stops, when it prints one of the
+    #: kernel's own (a fault before the exception handlers are up); "" for a silent halt
+    shows: str = ""
 
 
 @dataclass
@@ -201,7 +204,7 @@ def _start_info_page(view: Sequence[E820Entry], start: int) -> Conflict | None:
                     f"({e.type.value} [{e.start:#x}, {e.end:#x}) shares it, though not the "
                     "struct's bytes the kernel checks): the setup takes the page for a hole "
                     "and dom0 faults reading its start info (PANIC: early exception)",
-                    printed=False)
+                    printed=False, shows="PANIC: early exception")
 
 
 def _resolve_one(out: Resolution, start: int, end: int, nr_pages: int,

@@ -172,6 +172,7 @@ def test_an_nvs_sharing_the_start_infos_page_is_swapped_only_by_a_whole_page_che
     assert not asis.swaps and asis.conflict is not None and not asis.conflict.printed
     assert asis.conflict.range == (0x4200000, 0x4201000)
     assert "PANIC: early exception" in asis.conflict.message
+    assert asis.conflict.shows == "PANIC: early exception"  # the line the judge matches
     # an entry that overlaps the struct's bytes is swapped by both
     both = E820Entry(0x4200100, 0x4200200, NVS)
     assert resolve(machine(both), KERNEL, ALLOC, NR, ALL_FIXES - {"start-info-page"}).swaps
