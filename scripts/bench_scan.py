@@ -15,8 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from rig.machine import logscan
-from rig.parse import scan
+from rig.parse import by_grep, scan
 from rig.parse.collect import Collector
 
 
@@ -36,7 +35,7 @@ def main(path: Path, one: Path) -> list[float]:
     data = path.read_bytes()  # as rig parse reads a log: into memory
     size = len(data)
     t = time.monotonic()
-    hinted = list(logscan.hinted(path, data, size))
+    hinted = list(by_grep.hinted(path, data, size))
     scan_s = time.monotonic() - t
 
     def fed_by(last_boot: int) -> tuple[float, int]:
@@ -50,7 +49,7 @@ def main(path: Path, one: Path) -> list[float]:
     times = []
     for _ in range(20):
         t = time.monotonic()
-        logscan.parse_with_grep(one)
+        by_grep.parse_with_grep(one)
         times.append(time.monotonic() - t)
     return [scan_s, parsers_s, len(hinted), fed, full_s, full_fed, min(times) * 1e3]
 

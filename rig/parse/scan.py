@@ -1,7 +1,8 @@
 """``parse_file``: a file read as ``parse_lines`` reads its lines, found faster.
 
 A scan finds the lines that hold a hint (rig.parse.hints): Python's regex here, grep for a
-large file (rig.machine.logscan hands it in: a process is no part of this pure layer). The
+large file (rig.parse.by_grep hands it in: the parse layer's one process, kept out of this
+module). The
 parsers then see, in order, only those lines and the lines of the blocks they open (an E820
 map, a message that may go on); every other line is counted, never decoded. LAVA's logs and
 results, and mails, are decoded first.
@@ -163,7 +164,7 @@ def _count_newlines(data: bytes, start: int, end: int) -> int:
 
 def python_scan(path: Path, data: bytes, size: int) -> Iterator[Hinted]:
     """The lines holding a hint, in order, found by Python's regex (rig.parse.hints). For a
-    large file rig.machine.logscan hands grep's scan in instead: same lines, at grep's speed."""
+    large file rig.parse.by_grep hands grep's scan in instead: same lines, at grep's speed."""
     no = counted_to = 0  # newlines in data[:counted_to]
     for start in _scan_range(data, 0, size):
         no += _count_newlines(data, counted_to, start)

@@ -1,4 +1,4 @@
-"""``rig fuzz N --seed S``: random valid layouts (rig.runner.fuzz_layouts), each booted, every
+"""``rig fuzz N --seed S``: random valid layouts (rig.layouts.drawn), each booted, every
 disagreement between rig's model, the kernel and Xen kept as a reproducer (the scenario TOML,
 its log and its result), the way syzkaller keeps reproducers."""
 
@@ -17,10 +17,10 @@ from rig.errors import RigError, UsageError
 from rig.judge.check import CheckName, Status
 from rig.judge.records import ScenarioRecord
 from rig.judge.result import Result
+from rig.layouts.drawn import MAX_DRAWN_MEMORY, Draw, generate
 from rig.machine import build
 from rig.model.coverage import BOOTED, coverage
 from rig.output.paths import check_output_dir
-from rig.runner.fuzz_layouts import MAX_MEMORY, Draw, generate
 from rig.runner.matrix import Cell, CellResult, expect, run_matrix, shard
 from rig.runner.run import results_folder
 
@@ -125,7 +125,7 @@ class FuzzRequest:
     seed: int
     kernel: str = "6.1"
     xen: str = "4.17"
-    max_memory: int = MAX_MEMORY
+    max_memory: int = MAX_DRAWN_MEMORY
     jobs: int = 1
     results: Path | None = None
     accel: str = "auto"
@@ -135,7 +135,7 @@ class FuzzRequest:
     quick: bool = True
     #: the fuzz run's folder itself (``--output DIR``), not a dated one in ``results``
     folder: Path | None = None
-    #: also draw the shapes the plain draw misses (rig.runner.fuzz_layouts.Draw)
+    #: also draw the shapes the plain draw misses (rig.layouts.drawn.Draw)
     aim: bool = False
     #: "I/N": only every Nth scenario from the Ith on (rig.runner.matrix.shard), so that N
     #: CI jobs boot one campaign between them

@@ -29,10 +29,10 @@ from rig.judge.live import (
 from rig.judge.records import ConsoleRecord, Live, ScenarioPredictionRecord
 from rig.judge.result import Result
 from rig.machine.images import Artifact, vmlinux
-from rig.machine.logscan import parse_with_grep
 from rig.model.kernel import BootedKernel
 from rig.model.prediction import predict_scenario
 from rig.parse import seabios as seabios_log
+from rig.parse.by_grep import parse_with_grep
 from rig.parse.collect import ParsedLog
 from rig.runner import ovmf
 

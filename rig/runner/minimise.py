@@ -4,7 +4,8 @@ A fuzz reproducer holds whatever the generator drew: sixteen entries where one m
 where 2 do, ``dom0_mem=1G,max:3G`` where ``1G`` would do. syzkaller minimises each crash's
 program before it reports it; this minimises a layout, greedily, one boot per try: each
 simplification is kept when the boot disagrees with the same signature (rig.runner.fuzz), and
-the search starts over from the smaller layout. The simplifications, in order:
+the search starts over from the smaller layout. The simplifications (rig.layouts.smaller),
+in order:
 
 1. drop an entry;
 2. put an entry's bounds on pages (start down, end up);
@@ -19,18 +20,15 @@ keeps the signature, or after ``budget`` boots.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from rig.domain.scenario import Hole, Scenario, ScenarioError, validate
-from rig.domain.units import PAGE_SIZE, format_size
+from rig.domain.scenario import Scenario
 from rig.judge.result import load
+from rig.layouts.smaller import tries
 from rig.runner.fuzz import disagreements, signature
 from rig.runner.run import RunOptions, run
-
-#: the smallest machine a try goes down to
-MIN_MEMORY = 1 << 30
 
 
 @dataclass
@@ -40,42 +38,6 @@ class Minimised:
     #: each simplification kept, in order
     kept: list[str] = field(default_factory=list)
     boots: int = 0
-
-
-def tries(s: Scenario) -> Iterator[tuple[str, Scenario]]:
-    """Each single simplification of ``s`` that its rules allow, with what it does."""
-    for i, h in enumerate(s.holes):
-        yield f"drop holes[{i}] ({h.kind} at {h.start:#x})", \
-            replace(s, holes=s.holes[:i] + s.holes[i + 1:])
-    for i, h in enumerate(s.holes):
-        start = h.start - h.start % PAGE_SIZE
-        end = -(-h.end // PAGE_SIZE) * PAGE_SIZE
-        if (start, end) != (h.start, h.end):
-            aligned = Hole(start, end - start, h.kind, h.acpi_table)
-            yield f"holes[{i}] ({h.kind} at {h.start:#x}) on pages", replace(s, holes=(
-                *s.holes[:i], aligned, *s.holes[i + 1:]))
-    if s.memory // 2 >= MIN_MEMORY:
-        below = None if s.below_4g is None else min(s.below_4g, s.memory // 2)
-        yield f"memory {format_size(s.memory // 2)}", replace(s, memory=s.memory // 2,
-                                                               below_4g=below)
-    if s.dom0_mem:
-        parts = s.dom0_mem.split(",")
-        for word in ("max:", "min:"):
-            kept = [p for p in parts if not p.startswith(word)]
-            if kept != parts:
-                yield f"dom0_mem {','.join(kept) or '(none)'}", \
-                    replace(s, dom0_mem=",".join(kept) or None)
-        yield "no dom0_mem", replace(s, dom0_mem=None)
-    if s.machine_type == "q35":
-        yield "pc machine", replace(s, machine_type="pc")
-
-
-def _allowed(s: Scenario) -> bool:
-    try:
-        validate(s)
-    except ScenarioError:
-        return False
-    return True
 
 
 def minimise(folder: Path, *, options: RunOptions, budget: int = 30,
@@ -104,7 +66,7 @@ def minimise(folder: Path, *, options: RunOptions, budget: int = 30,
             if best.boots >= budget:
                 break
             key = _INDEX.sub("holes", what)
-            if key in failed or not _allowed(candidate):
+            if key in failed:
                 continue
             doc, _ = run(candidate, options)
             best.boots += 1

@@ -1,4 +1,4 @@
-"""``rig replay LOG``: derive a scenario from a real machine's log (rig.runner.replay_layout,
+"""``rig replay LOG``: derive a scenario from a real machine's log (rig.layouts.replayed,
 pure), boot it, and report how faithful the replay is. The machine-side half: files, the host's
 memory, boots."""
 
@@ -11,12 +11,12 @@ from pathlib import Path
 from rig import progress
 from rig.judge.records import ScenarioRecord
 from rig.judge.result import Result
-from rig.machine.logscan import parse_with_grep
+from rig.layouts.replayed import Fidelity, Replay, derive, fidelity
 from rig.machine.qemu import host_memory_available
 from rig.model.kernel import parse_version
 from rig.output.paths import check_output, check_output_dir
+from rig.parse.by_grep import parse_with_grep
 from rig.parse.collect import ParsedLog
-from rig.runner.replay_layout import Fidelity, Replay, derive, fidelity
 from rig.runner.run import RunOptions, run
 from rig.runner.saved_logs import read
 

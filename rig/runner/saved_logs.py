@@ -16,7 +16,7 @@ from rig.errors import UsageError
 from rig.judge.judge import judge
 from rig.judge.records import Live
 from rig.judge.result import Result
-from rig.machine.logscan import parse_with_grep
+from rig.parse.by_grep import parse_with_grep
 from rig.parse.collect import ParsedLog, combine, one_boot, parse_lines
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from rig.layouts import replayed as replay
 from rig.parse.collect import parse_lines
 from rig.parse.scan import parse_file
-from rig.runner import replay_layout as replay
 from rig.runner.run import RunOptions, run
 from tests.conftest import LOGS
 from tests.corpus import load_case

@@ -14,8 +14,7 @@ from rig.judge.check import CheckName, Status
 from rig.judge.expect import Expect
 from rig.judge.judge import judge
 from rig.judge.result import Result
-from rig.machine import logscan
-from rig.parse import mail, scan
+from rig.parse import by_grep, mail, scan
 from rig.parse.collect import parse_lines
 from rig.parse.hints import HINT
 from tests.conftest import LOGS
@@ -95,7 +94,7 @@ def test_file_reader_sees_what_the_line_reader_sees(path: Path, tmp_path: Path) 
         slow.decoded = "a mail: its text/plain parts, transfer-decoded"
     grep = shutil.which("grep")
     assert grep is not None
-    for how in (scan.python_scan, lambda p, _mm, _size: logscan.grep_scan(grep, p)):
+    for how in (scan.python_scan, lambda p, _mm, _size: by_grep.grep_scan(grep, p)):
         fast = scan.parse_file(raw, scan=how)
         assert Result.of(fast, judge(fast)) == Result.of(slow, judge(slow))
 
@@ -134,7 +133,7 @@ def test_grep_finds_the_lines_python_finds(tmp_path: Path) -> None:
     grep = shutil.which("grep")
     assert grep is not None
     python = list(scan.python_scan(raw, data, len(data)))
-    by_grep = list(logscan.grep_scan(grep, raw))
-    assert by_grep == python
+    grep_lines = list(by_grep.grep_scan(grep, raw))
+    assert grep_lines == python
     assert len(python) > 100 and python[-1][2] == b"last line with RIG: no end"
     assert all(data[start:start + len(body)] == body for _no, start, body in python)

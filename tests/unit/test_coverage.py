@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rig.domain.scenario_file import from_dict, load
+from rig.layouts.drawn import Draw, generate
 from rig.model.coverage import RULES, coverage, rules_of
-from rig.runner.fuzz_layouts import Draw, generate
 
 #: a campaign of Debian's 7.2 on Xen 4.20, up to 64 GiB
 DRAW = Draw(kernel="7.2", xen="4.20", max_memory=64 << 30, mode="pv")

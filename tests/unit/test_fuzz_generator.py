@@ -10,9 +10,9 @@ from rig.domain.scenario import validate
 from rig.domain.scenario_file import load
 from rig.judge.check import CheckName, Status
 from rig.judge.records import CheckRecord
+from rig.layouts.drawn import Draw, generate, one
 from rig.model.firmware import firmware_problem
 from rig.runner.fuzz import Disagreement, disagreements
-from rig.runner.fuzz_layouts import Draw, generate, one
 from tests.conftest import LOGS
 from tests.corpus import judged
 from tests.unit.test_golden_boots import BOOTS, rejudge
@@ -114,8 +114,8 @@ def test_aimed_draws_thin_the_by_design_refusal_and_reach_the_table_overflow() -
     data entry where Xen puts the kernel), and draws finding 2's table-overflow shape
     (dom0_mem=X,max:Y above an entry whose end is a byte). Counted on 200 layouts of the
     12-06 campaign's seed: 64 refusals plain, 24 aimed; 5 overflows plain, 23 aimed."""
+    from rig.layouts.drawn import _refused_by_design
     from rig.model.coverage import coverage
-    from rig.runner.fuzz_layouts import _refused_by_design
 
     plain = generate(20261206, 200, Draw(kernel="7.2", xen="4.20"))
     aimed = generate(20261206, 200, Draw(kernel="7.2", xen="4.20", aim=True))

@@ -18,11 +18,12 @@ from rig.judge.check import CheckName, Status
 from rig.judge.records import ScenarioPredictionRecord
 from rig.judge.result import Result
 from rig.judge.result import load as load_result
+from rig.layouts import replayed
 from rig.model.prediction import predict_scenario
 from rig.output import html, junit, reports
 from rig.output.summary import prediction_summary, summary
 from rig.output.tables import compare_table, matrix_table
-from rig.runner import fuzz, replay_layout
+from rig.runner import fuzz
 from rig.runner.saved_logs import judge_logs
 from tests.conftest import GOLDEN, LOGS, TESTS
 from tests.corpus import CASES, judged, load_case, parsed_body
@@ -143,11 +144,11 @@ REAL = sorted(p for p in CASES if p.name.startswith("real-"))
 def test_replay_of_real_machines(path: Path, regen: bool) -> None:
     """``rig replay --no-boot``'s scenario and fidelity table for every real machine."""
     try:
-        rp = replay_layout.derive(parsed_body(path), name="golden", budget=None)
+        rp = replayed.derive(parsed_body(path), name="golden", budget=None)
     except UsageError as exc:
         text = f"refused: {exc}\n"
     else:
-        fid = replay_layout.fidelity(rp, None, "6.1")
+        fid = replayed.fidelity(rp, None, "6.1")
         text = rp.to_toml() + "\n" + "\n".join(rp.notes) + "\n\n" + fid.to_text() + "\n" + \
             json.dumps(fid.to_json(), indent=2) + "\n"
     _compare(GOLDEN / "replay" / f"{path.stem}.txt", text, regen)

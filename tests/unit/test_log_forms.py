@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rig.errors import RigError, UsageError
-from rig.machine.logscan import parse_with_grep
 from rig.parse import scan
+from rig.parse.by_grep import parse_with_grep
 from rig.parse.encoding import Form, sniff
 from tests.conftest import RECORDED, TESTS
 

@@ -1,4 +1,4 @@
-"""The minimiser's simplifications of a layout (rig.runner.minimise.tries): each one step
+"""The minimiser's simplifications of a layout (rig.layouts.smaller.tries): each one step
 smaller, in the order the search tries them."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from rig.domain.scenario import Scenario
 from rig.domain.scenario_file import from_dict
 from rig.judge.check import CheckName
-from rig.runner.minimise import tries
+from rig.layouts.smaller import tries
 
 LAYOUT = {"name": "x", "machine": {"type": "q35", "memory": "4G", "below_4g": "2G"},
           "holes": [{"start": "0x40000123", "size": "0x1000", "kind": "reserved"},

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from rig.domain.scenario_file import load
+from rig.layouts import replayed as replay
 from rig.model import cost
 from rig.model.prediction import predict_scenario
 from rig.parse import mail
 from rig.parse.collect import parse_lines
-from rig.runner import replay_layout as replay
 from tests.conftest import LOGS
 from tests.corpus import load_case
 

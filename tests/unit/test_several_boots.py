@@ -12,8 +12,7 @@ import pytest
 from rig.judge.check import CheckName, Status
 from rig.judge.judge import judge
 from rig.judge.result import Result
-from rig.machine import logscan
-from rig.parse import mail, scan
+from rig.parse import by_grep, mail, scan
 from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
 
@@ -83,6 +82,6 @@ def test_the_file_reader_skips_earlier_boots_as_the_line_reader_judges_them(
         raw = tmp_path / "boots.log"
         raw.write_text("".join(lines))
         slow = parse_lines(lines)
-        for how in (scan.python_scan, lambda p, _mm, _size: logscan.grep_scan(grep, p)):
+        for how in (scan.python_scan, lambda p, _mm, _size: by_grep.grep_scan(grep, p)):
             fast = scan.parse_file(raw, scan=how)
             assert Result.of(fast, judge(fast)) == Result.of(slow, judge(slow))

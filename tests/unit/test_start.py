@@ -14,7 +14,7 @@ import sys
 from tests.conftest import TESTS
 
 AFTER_BOOT = ("rig.runner.judged", "rig.judge.judgement", "rig.judge.result",
-              "rig.model.prediction", "rig.machine.logscan", "rig.output.summary", "asyncio")
+              "rig.model.prediction", "rig.parse.by_grep", "rig.output.summary", "asyncio")
 #: imported by the run itself once QEMU runs: the console and the tables its patterns come from
 ONCE_QEMU_RUNS = ("rig.machine.console", "rig.parse.stages", "rig.parse.xen", "rig.parse.linux",
                   "rig.parse.crash")

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from rig.machine.images.debs import fetch
 from rig.machine.images.maintenance import gc, verify
-from rig.machine.images.recipes import KINDS, Recipe, named, recipe, recipes
+from rig.machine.images.recipes import ARTIFACT_KINDS, Recipe, named, recipe, recipes
 from rig.machine.images.store import Artifact, Record, Store
 from rig.machine.images.user import check, is_path, resolve, user_artifact
 
-__all__ = ["KINDS", "Artifact", "Recipe", "Record", "Store", "check", "fetch", "gc", "is_path",
-           "named", "recipe", "recipes", "resolve", "user_artifact", "verify"]
+__all__ = ["ARTIFACT_KINDS", "Artifact", "Recipe", "Record", "Store", "check", "fetch", "gc",
+           "is_path", "named", "recipe", "recipes", "resolve", "user_artifact", "verify"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from rig.errors import UsageError
 from rig.resources import data_dir
 
-KINDS = ("xen", "xen-efi", "kernel", "busybox", "source")
+ARTIFACT_KINDS = ("xen", "xen-efi", "kernel", "busybox", "source")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def _recipes() -> dict[str, Recipe]:
     data = tomllib.loads((data_dir("images") / "recipes.toml").read_text())
     suites = data.get("suites", {})
     out: dict[str, Recipe] = {}
-    for kind in KINDS:
+    for kind in ARTIFACT_KINDS:
         for name, r in data.get(kind, {}).items():
             family = suites.get(r["suite"], {}).get("suites", [r["suite"]])
             rec = Recipe(kind, name, r["suite"], tuple(family), r["file"], r.get("package"),
@@ -68,8 +68,9 @@ def recipe(kind: str, name: str, said: str | None = None) -> Recipe:
     known = recipes()
     key = f"{kind}={name}"
     if key not in known:
-        if kind not in KINDS:
-            raise UsageError(f"{key!r}: unknown kind {kind!r} (kinds: {', '.join(KINDS)})")
+        if kind not in ARTIFACT_KINDS:
+            raise UsageError(f"{key!r}: unknown kind {kind!r} "
+                             f"(kinds: {', '.join(ARTIFACT_KINDS)})")
         names = ", ".join(k for k in known if k.startswith(kind + "="))
         raise UsageError(f"{named(kind, name, said)}: no such artifact key "
                          f"(known: {names}; or give a path to your own build)")

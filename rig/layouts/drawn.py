@@ -15,7 +15,7 @@ from rig.domain.units import PAGE_SIZE, GiB, MiB, format_size, parse_size
 from rig.model.firmware import firmware_problem
 
 #: RAM from 1 GiB to this (the issue's range), in 256 MiB steps
-MAX_MEMORY = 64 * GiB
+MAX_DRAWN_MEMORY = 64 * GiB
 MAX_HOLES = 16
 #: tries before a scenario's random stream gives up on a valid layout (never reached: each try
 #: draws a new machine, and most draws are valid)
@@ -35,7 +35,7 @@ class Draw:
 
     kernel: str = "6.1"
     xen: str = "4.17"
-    max_memory: int = MAX_MEMORY
+    max_memory: int = MAX_DRAWN_MEMORY
     mode: str = "pv"
     aim: bool = False
     targets: tuple[tuple[int, int], ...] = ()
@@ -103,7 +103,7 @@ def _draw(rng: random.Random, name: str, max_memory: int) -> Scenario:
 
 
 #: the kinds a drawn hole takes, by weight (badram only where GRUB's mask is regular)
-KINDS = (("gap", 8), ("reserved", 3), ("acpi", 3), ("nvs", 3), ("unusable", 1))
+DRAWN_KINDS = (("gap", 8), ("reserved", 3), ("acpi", 3), ("nvs", 3), ("unusable", 1))
 #: where Xen puts a PV dom0's kernel, start info and page tables for Debian's kernels (16 MiB to
 #: past 6.1's 0x4a00000): entries drawn there test the kernel's checks of them
 ALLOCATIONS = (0x1000000, 0x4C00000)
@@ -135,7 +135,7 @@ def _hole(rng: random.Random, s: Scenario, regions: list[tuple[int, int]]) -> Ho
         if hi - size < first:
             return None
         return Hole(rng.randrange(first, hi - size + 1, size), size, "badram")
-    kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
+    kind = rng.choices([k for k, _ in DRAWN_KINDS], [w for _, w in DRAWN_KINDS])[0]
     if kind != "gap" and rng.random() < 0.15:
         # on Xen's allocations for dom0: a small entry, as firmware's NVS on the AMD machines
         lo, hi = ALLOCATIONS[0], min(ALLOCATIONS[1], s.low_ram)
@@ -186,7 +186,7 @@ def _aimed(rng: random.Random, s: Scenario,
         # another kind from the byte an entry ends at, inside the same page
         h = rng.choice(holes)
         end = h.end if h.end % PAGE_SIZE else h.end - rng.randrange(1, PAGE_SIZE)
-        kind = rng.choice([k for k, _ in KINDS if k not in ("gap", h.kind)])
+        kind = rng.choice([k for k, _ in DRAWN_KINDS if k not in ("gap", h.kind)])
         if end > h.start:
             holes = [x if x is not h else Hole(h.start, end - h.start, h.kind) for x in holes]
             holes.append(Hole(end, rng.randrange(1, 4 * PAGE_SIZE), kind))
