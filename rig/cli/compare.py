@@ -37,16 +37,17 @@ def add(sub: Commands) -> None:
 
 def main(a: argparse.Namespace) -> int:
     from rig.output import html, junit
+    from rig.output.cells import CellResult
     from rig.output.tables import compare_table
     from rig.runner.compare import plan_comparison
-    from rig.runner.matrix import CellResult, cells_named, run_matrix, worst
+    from rig.runner.matrix import cells_named, run_matrix, worst
     from rig.runner.run import results_folder
 
     req = matrix.request(a, as_sets("xen", a.xen))
     reporting.check(a)
     comparison = plan_comparison(req, all_given("kernel", a.kernel), a.dom0_mem)
     name = comparison.name
-    folder = reporting.folder(a) or results_folder(req.results, f"compare-{name}")
+    folder = reporting.output_folder(a) or results_folder(req.results, f"compare-{name}")
     print(f"rig: {len(comparison.cells)} cell(s), {req.jobs} at a time, results in {folder}",
           file=sys.stderr)
 

@@ -91,7 +91,7 @@ def main(a: argparse.Namespace) -> int:
     reporting.check(a)
     req = fuzz.FuzzRequest(a.count, a.seed, kernel or "6.1", xen or "4.17", a.max_memory,
                            a.jobs, a.results, a.accel, a.offline, a.mode, quick=not a.full,
-                           folder=reporting.folder(a), aim=a.aim, shard=a.shard)
+                           folder=reporting.output_folder(a), aim=a.aim, shard=a.shard)
     plan = fuzz.prepare(req)
     print(f"rig: fuzz seed {req.seed}: {len(plan.cells)} scenario(s), {req.jobs} at a time, "
           f"results in {plan.folder}", file=sys.stderr)

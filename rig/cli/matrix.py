@@ -48,14 +48,15 @@ def request(a: argparse.Namespace, pairs: list[str]) -> MatrixRequest:
 
 def main(a: argparse.Namespace) -> int:
     from rig.output import html, junit
+    from rig.output.cells import CellResult
     from rig.output.tables import matrix_table
-    from rig.runner.matrix import CellResult, cells_named, plan, run_matrix, worst
+    from rig.runner.matrix import cells_named, plan, run_matrix, worst
     from rig.runner.run import results_folder
 
     req = request(a, as_sets("kernel", a.kernel) + as_sets("xen", a.xen))
     reporting.check(a)
     cells, name = plan(req)
-    folder = reporting.folder(a) or results_folder(req.results, f"matrix-{name}")
+    folder = reporting.output_folder(a) or results_folder(req.results, f"matrix-{name}")
     print(f"rig: {len(cells)} cell(s), {req.jobs} at a time, results in {folder}",
           file=sys.stderr)
 

@@ -42,7 +42,7 @@ def main(a: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--dom0-mem {a.dom0_mem!r}: {exc}") from None
     reporting.check(a)
-    out = reporting.folder(a)
+    out = reporting.output_folder(a)
     docs = judge_logs(a.logs, dom0_mem=a.dom0_mem, xen=a.xen)
     named = _named(a.logs, docs)
     reporting.write(a, "rig parse", named)

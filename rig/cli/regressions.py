@@ -43,7 +43,7 @@ def main(a: argparse.Namespace) -> int:
     reporting.check(a)
     req = rg.Request(only=a.only, prove=a.prove, kernel=kernel, xen=xen, jobs=a.jobs,
                      results=a.results, accel=a.accel, offline=a.offline, quick=a.quick)
-    out = reporting.folder(a) or results_folder(a.results, "regressions")
+    out = reporting.output_folder(a) or results_folder(a.results, "regressions")
     print(f"rig: {len(entries)} regression(s){' (proof)' if a.prove else ''}, results in "
           f"{out}", file=sys.stderr)
     reports = rg.regressions(req, out)

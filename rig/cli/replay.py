@@ -57,7 +57,7 @@ def main(a: argparse.Namespace) -> int:
     req = ReplayRequest(a.log, given("kernel", a.kernel), given("xen", a.xen), a.dom0_mem,
                         a.emit_scenario, a.no_boot, a.accel, a.results, a.offline, a.json_out)
     if not req.no_boot:
-        req.folder = reporting.folder(a)
+        req.folder = reporting.output_folder(a)
     rp = derive_replay(req)
 
     def show(text: str) -> None:

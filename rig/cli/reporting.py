@@ -51,7 +51,7 @@ def check(a: argparse.Namespace) -> None:
                          "'_' only")
 
 
-def folder(a: argparse.Namespace) -> Path | None:
+def output_folder(a: argparse.Namespace) -> Path | None:
     """``--output DIR``, made (it must be new or empty)."""
     from rig.output.paths import fixed_folder
 

@@ -70,7 +70,7 @@ def main(a: argparse.Namespace) -> int:
     reporting.check(a)
     check_output(a.html, "--html")
     check_output_dir(a.results, "--results")
-    fixed = reporting.folder(a)
+    fixed = reporting.output_folder(a)
 
     def deliver(result: Result) -> None:
         """The documents asked for, however the run ends (an interrupted run's too)."""

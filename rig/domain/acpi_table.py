@@ -20,7 +20,7 @@ OFFSET = 0x100
 _BODY = bytes((i * 7 + 3) & 0xFF for i in range(256))
 
 
-def table() -> bytes:
+def table_bytes() -> bytes:
     """The table's bytes: signature, length, revision 1, checksum, OEM "RIGXEN"/"RIGTABLE"
     revision 1, creator "RIG " revision 1, then the body; the bytes sum to 0."""
     head = bytearray(SIGNATURE.encode() + struct.pack("<I", 36 + len(_BODY)) + bytes([1, 0])
@@ -33,7 +33,7 @@ def table() -> bytes:
 
 def sha256() -> str:
     """What dom0 must read back."""
-    return hashlib.sha256(table()).hexdigest()
+    return hashlib.sha256(table_bytes()).hexdigest()
 
 
 def moves(address: int) -> bytes:

@@ -324,8 +324,9 @@ def _check_table(s: Scenario) -> None:
     if h.kind not in ("acpi", "nvs", "reserved"):
         raise ScenarioError(fname, True, f"a {h.kind} holds no ACPI table (kinds: acpi, nvs, "
                             "reserved)", s.source)
-    if h.end > 4 * GiB or h.size < OFFSET + len(acpi_table.table()):
-        raise ScenarioError(fname, True, f"the table needs {OFFSET + len(acpi_table.table())} "
+    needs = OFFSET + len(acpi_table.table_bytes())
+    if h.end > 4 * GiB or h.size < needs:
+        raise ScenarioError(fname, True, f"the table needs {needs} "
                             "bytes of an entry below 4 GiB", s.source)
     if s.firmware != "bios":
         raise ScenarioError(fname, True, "only rig's SeaBIOS places it (firmware = \"bios\")",

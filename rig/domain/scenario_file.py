@@ -13,7 +13,7 @@ from rig.domain.units import parse_size
 from rig.errors import UsageError
 
 #: a TOML table as tomllib reads it
-Table: TypeAlias = dict[str, Any]
+TomlTable: TypeAlias = dict[str, Any]
 
 # field path in the TOML → attribute
 _FIELDS = {
@@ -64,7 +64,7 @@ def _convert(fname: str, value: object, source: str | None) -> object:
     return value
 
 
-def _flatten(data: Table, source: str | None) -> tuple[dict[str, object], list[Any]]:
+def _flatten(data: TomlTable, source: str | None) -> tuple[dict[str, object], list[Any]]:
     flat: dict[str, object] = {}
     holes: list[Any] = []
     for key, value in data.items():
@@ -103,7 +103,7 @@ def _hole(i: int, raw: object, source: str | None) -> Hole:
                 _size(f"holes[{i}].size", raw["size"], source), kind, table)
 
 
-def from_dict(data: Table, source: str | None = None,
+def from_dict(data: TomlTable, source: str | None = None,
               overrides: dict[str, str] | None = None) -> Scenario:
     flat, raw_holes = _flatten(data, source)
     for key, value in (overrides or {}).items():

@@ -87,7 +87,7 @@ def acpi_table_check(log: ParsedLog, s: Scenario, pred: Prediction | None) -> Ch
                      "its modules from 2 MiB on over what the firmware put there); rig's "
                      "problem, not the kernel's")
     early = log.linux.acpi_tables.get(at)
-    size = len(acpi_table.table())
+    size = len(acpi_table.table_bytes())
     if early is not None and early != (acpi_table.SIGNATURE, size):
         return Check(CheckName.ACPI_TABLE, Status.FAIL, f"{acpi_table.SIGNATURE} {size:#x}",
                      f"{early[0]!r} {early[1]:#x}",

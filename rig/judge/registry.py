@@ -27,7 +27,7 @@ class RegistryError(UsageError):
     """The registry (or a file it names) is broken: a bug of rig's, said with the field."""
 
 
-def folder() -> Path:
+def registry_folder() -> Path:
     return Path(str(resources.files("rig") / "regressions"))
 
 
@@ -112,8 +112,9 @@ def _side(raw: _SideRecord, key: str, where: str) -> Side:
     patches = tuple(raw.patch if isinstance(raw.patch, list) else [raw.patch])
     side = Side(raw.kernel, raw.xen, raw.source, patches, raw.config, raw.cannot)
     for name, f in [*(("patch", p) for p in patches), ("config", side.config)]:
-        if f and not (folder() / f).is_file():
-            raise RegistryError(f"{where}.{key}.{name} = {f!r}: no such file in {folder()}")
+        if f and not (registry_folder() / f).is_file():
+            raise RegistryError(f"{where}.{key}.{name} = {f!r}: no such file in "
+                                f"{registry_folder()}")
     if side.patches and not side.source:
         raise RegistryError(f"{where}.{key}.patch: only a side built from source has one")
     if key == "broken" and side.source and not side.patches:
@@ -143,7 +144,7 @@ def registry(path: Path | None = None) -> list[Regression]:
     complete."""
     from rig.domain import scenario_file
 
-    path = path or folder() / "registry.toml"
+    path = path or registry_folder() / "registry.toml"
     try:
         data = msgspec.toml.decode(path.read_bytes(), type=_RegistryFile)
     except OSError as exc:
@@ -153,7 +154,7 @@ def registry(path: Path | None = None) -> list[Regression]:
     out = []
     for i, entry in enumerate(data.regression):
         where = f"{path.name}: regression[{i}]"
-        layout = folder() / "layouts" / f"{entry.layout}.toml"
+        layout = registry_folder() / "layouts" / f"{entry.layout}.toml"
         if not layout.is_file():
             raise RegistryError(f"{where}.layout = {entry.layout!r}: no such layout")
         description = scenario_file.load(str(layout)).description

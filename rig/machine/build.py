@@ -149,7 +149,7 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
         if image.is_file():
             return Built(image, state, True, round(time.monotonic() - t0, 3), None,
                          kept_config if kept_config.is_file() else None)
-        host.require(host.BUILD, "building a kernel from source")
+        host.require(host.BUILD_TOOLS, "building a kernel from source")
         log = work / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log"
         tree = src
         if patches:

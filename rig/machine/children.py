@@ -66,9 +66,9 @@ def end_orphans(owner: Path) -> int | None:
     return pgid
 
 
-def run(cmd: list[str], *, owner: Path, timeout: float, cwd: Path | None = None,
-        env: dict[str, str] | None = None,
-        watch: Callable[[], str | None] | None = None) -> Finished:
+def run_child(cmd: list[str], *, owner: Path, timeout: float, cwd: Path | None = None,
+              env: dict[str, str] | None = None,
+              watch: Callable[[], str | None] | None = None) -> Finished:
     """Run ``cmd`` to its end in a group of its own, recorded in ``owner`` while it runs.
     ``watch`` is asked every second: a reason from it stops the child (Stopped). Output goes to
     unnamed temporary files, not pipes: a chatty child never blocks on a full pipe."""

@@ -32,7 +32,7 @@ class Package:
 
 #: what building a kernel or SeaBIOS from source needs (make tinyconfig, bzImage; SeaBIOS's
 #: Makefile and its Python scripts)
-BUILD = (
+BUILD_TOOLS = (
     Package("gcc", command="gcc"), Package("make", command="make"), Package("bc", command="bc"),
     Package("bison", command="bison"), Package("flex", command="flex"),
     Package("libelf-dev", file="/usr/include/gelf.h"),

@@ -298,7 +298,7 @@ def firmware_files(s: Scenario) -> dict[str, bytes]:
     files = {E820_ENTRIES: e820_entries(s)}
     for h in s.holes:
         if h.acpi_table:
-            files[ACPI_TABLE] = acpi_table.table()
+            files[ACPI_TABLE] = acpi_table.table_bytes()
             files[ACPI_MOVES] = acpi_table.moves(h.start + acpi_table.OFFSET)
     return files
 

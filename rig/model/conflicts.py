@@ -166,8 +166,8 @@ def _swap(view: list[E820Entry], nvs: E820Entry, target: E820Entry, end: int,
     return sanitize(rest), Swap(nvs, moved)
 
 
-def resolve(view: Sequence[E820Entry], kernel: Kernel, alloc: Allocations, nr_pages: int,
-            fixes: frozenset[str] = ALL_FIXES) -> Resolution:
+def resolve_conflicts(view: Sequence[E820Entry], kernel: Kernel, alloc: Allocations,
+                      nr_pages: int, fixes: frozenset[str] = ALL_FIXES) -> Resolution:
     """What the kernel makes of its map's entries in the way of Xen's allocations."""
     out = Resolution(sanitize(view))
     out.checked = checked_ranges(kernel, alloc, fixes)

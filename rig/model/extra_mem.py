@@ -95,8 +95,8 @@ def budget(nr_pages: int, max_pages: int, maxmem_pfn: int, remap_pages: int) -> 
     return min(EXTRA_MEM_RATIO * min(nr_pages, maxmem_pfn), max(0, limit - nr_pages))
 
 
-def check(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
-          remap_pages: int, whole_pages: bool) -> ShortRegion | None:
+def short_region(view: Sequence[E820Entry], nr_pages: int, budget_pages: int,
+                 remap_pages: int, whole_pages: bool) -> ShortRegion | None:
     """The remapped page no region holds, if any. The remap's destinations are the first
     whole RAM pages from nr_pages up (xen_find_pfn_range())."""
     held = regions(view, nr_pages, budget_pages, whole_pages)

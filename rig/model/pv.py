@@ -20,7 +20,7 @@ from rig.domain.dom0mem import UINT_MAX
 from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import PfnRange, clip, nonram_areas, pfn_down, pfn_up, ram_from, total
 from rig.model import balloon, extra_mem
-from rig.model.conflicts import Allocations, Conflict, Resolution, resolve
+from rig.model.conflicts import Allocations, Conflict, Resolution, resolve_conflicts
 from rig.model.kernel import ALL_FIXES, IBFT_RESERVE, Era, Kernel
 
 # MAXMEM on x86_64 with 4-level paging: 64 TiB of pfns; dom0's nr_pages is clamped to it.
@@ -139,7 +139,7 @@ def predict(
     maxp = UINT_MAX if max_pages is None else max_pages
     resolution = None
     if allocations is not None and kernel.version[:2] >= (4, 3):
-        resolution = resolve(view, kernel, allocations, nr, fixes)
+        resolution = resolve_conflicts(view, kernel, allocations, nr, fixes)
         view = resolution.view
     holes = clip(nonram_areas(view), nr)
     pred = Prediction(
@@ -195,7 +195,7 @@ def predict(
         if kernel.version[:2] >= extra_mem.FIRST_READ:
             budget = extra_mem.budget(nr, maxp, MAXMEM_PFN, hole_pages)
             whole = "extra-mem-whole-pages" in fixes
-            pred.short_region = extra_mem.check(view, nr, budget, hole_pages, whole)
+            pred.short_region = extra_mem.short_region(view, nr, budget, hole_pages, whole)
             if not whole:
                 pred.table_full = extra_mem.table_full(view, nr, budget, kernel.e820_limit)
     # the balloon's count at boot, and its target at /init (rig.model.balloon); kernels before

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rig.judge.check import Status
 from rig.judge.result import Result
-from rig.output.cells import Cell
+from rig.output.cells import CellResult
 
 
 def failing_checks(doc: Result | None) -> str:
@@ -33,7 +33,7 @@ class Case:
     system_out: str | None = None
 
 
-def write(results: Sequence[Cell], scenario: str, path: Path) -> None:
+def write(results: Sequence[CellResult], scenario: str, path: Path) -> None:
     """A matrix: one case per cell, its console log and results folder as its output."""
     cases = []
     for r in results:

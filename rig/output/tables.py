@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rig.domain.units import mib
-from rig.output.cells import Cell
+from rig.output.cells import CellResult
 
 
 def _text(value: object) -> str:
@@ -21,7 +21,7 @@ def columns(rows: Sequence[Sequence[str]]) -> list[str]:
                        row[-1]]).rstrip() for row in rows]
 
 
-def matrix_table(results: Sequence[Cell]) -> str:
+def matrix_table(results: Sequence[CellResult]) -> str:
     rows = [("cell", "verdict", "remapped", "predicted", "nr_pages", "time", "log")]
     for r in results:
         d = r.doc
@@ -35,7 +35,7 @@ def matrix_table(results: Sequence[Cell]) -> str:
     return "\n".join(columns(rows))
 
 
-def compare_table(results: Sequence[Cell], kernels: list[str], variants: list[str]) -> str:
+def compare_table(results: Sequence[CellResult], kernels: list[str], variants: list[str]) -> str:
     """Per dom0_mem variant and kernel: nr_pages, Xen's own count, pages in holes, released /
     populated / remapped, MemTotal and the balloon, beside the model's figure for a kernel
     without the fix (era B); the Memory: lines below."""
@@ -58,7 +58,7 @@ def compare_table(results: Sequence[Cell], kernels: list[str], variants: list[st
     return "\n".join(columns(rows)) + "\n\n" + "\n".join(memory_lines)
 
 
-def _compare_row(r: Cell | None, mark: str, variant: str, kernel: str) -> tuple[str, ...]:
+def _compare_row(r: CellResult | None, mark: str, variant: str, kernel: str) -> tuple[str, ...]:
     doc = r.doc if r else None
     if doc is None:
         return (mark, variant or "(none)", kernel, r.status.label if r else "-", "-", "-", "-",

@@ -29,7 +29,7 @@ class Marker:
 
 MARKERS: tuple[Marker, ...] = (
     Marker("xen", Source.XEN, xen.VERSION),
-    Marker("dom0-build", Source.XEN, xen.BUILD),
+    Marker("dom0-build", Source.XEN, xen.DOM0_BUILD),
     Marker("linux", Source.LINUX, linux.VERSION),
     # mem_init's summary: Linux's memory setup (Released, Remapped, the E820 it kept) is over
     Marker("setup", Source.LINUX, linux.MEMORY),

@@ -41,7 +41,7 @@ _VIRTUAL = re.compile(
     r"^\s*(Loaded kernel|Start info|Page tables):\s+([0-9a-fA-F]+)->([0-9a-fA-F]+)\s*$")
 DOM0_KERNEL = re.compile(
     r"^\s*Dom0 kernel: (32|64)-bit.*, paddr (0x[0-9a-fA-F]+) -> (0x[0-9a-fA-F]+)\s*$")
-BUILD = re.compile(r"^\*\*\* (?:Building a PV(H)? Dom0|LOADING DOMAIN 0) \*\*\*")
+DOM0_BUILD = re.compile(r"^\*\*\* (?:Building a PV(H)? Dom0|LOADING DOMAIN 0) \*\*\*")
 _Q_HEADER = re.compile(r"^'q' pressed -> dumping domain info")
 _Q_DOMAIN = re.compile(r"^General information for domain (\d+):")
 _Q_PAGES = re.compile(r"^\s*(?:refcnt=\d+ dying=\d+ )?nr_pages=(\d+) .*max_pages=(\d+)\s*$")
@@ -295,7 +295,7 @@ MESSAGES: tuple[Message[XenParser], ...] = (
     Message("Xen version [0-9]", VERSION, XenParser._version, lambda p: p.info.version is None),
     Message("Command line", _CMDLINE, XenParser._cmdline, lambda p: p.info.cmdline is None),
     Message("System RAM", _SYSTEM_RAM, XenParser._system_ram),
-    Message(r"\*\*\*", BUILD, XenParser._build),
+    Message(r"\*\*\*", DOM0_BUILD, XenParser._build),
     Message("Dom0 kernel", DOM0_KERNEL, XenParser._dom0_kernel),
     Message("ELF: memory", _ELF_MEMORY, XenParser._elf_memory),
     Message("PHYS32_RELOC", _ELF_RELOC, XenParser._elf_reloc),

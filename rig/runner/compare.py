@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from rig.domain import scenario_file
 from rig.errors import UsageError
-from rig.runner.matrix import Cell, MatrixRequest, plan
+from rig.output.cells import Cell
+from rig.runner.matrix import MatrixRequest, plan
 
 DEFAULT_VARIANTS = ("", "3G", "max:3G")  # the seed's three rows
 

@@ -20,8 +20,9 @@ from rig.judge.result import Result
 from rig.layouts.drawn import MAX_DRAWN_MEMORY, Draw, generate
 from rig.machine import build
 from rig.model.coverage import BOOTED, coverage
+from rig.output.cells import Cell, CellResult
 from rig.output.paths import check_output_dir
-from rig.runner.matrix import Cell, CellResult, expect, run_matrix, shard
+from rig.runner.matrix import expect, run_matrix, shard
 from rig.runner.run import results_folder
 
 #: what each check's disagreement means: who disagrees with rig's model (who(): rig, for a

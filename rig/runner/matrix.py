@@ -27,32 +27,9 @@ from rig.machine import build, history
 from rig.machine.children import die_with_parent
 from rig.machine.timeouts import parse_timeouts
 from rig.model import cost
+from rig.output.cells import Cell, CellResult
 from rig.output.paths import check_output, check_output_dir
 from rig.progress import MatrixProgress, verbose
-
-
-@dataclass(frozen=True)
-class Cell:
-    index: int
-    overrides: tuple[tuple[str, str], ...]
-    #: a scenario of the cell's own (rig fuzz: a file per cell), else the matrix's
-    scenario: str | None = None
-    label: str | None = None
-    #: seconds this cell is expected to take (recorded before, else rig.model.cost's estimate)
-    expected_s: float = 0.0
-    #: the cell's key in rig.machine.history (its scenario on its accelerator)
-    history_key: str | None = None
-
-    @property
-    def name(self) -> str:
-        if self.label:
-            return self.label
-        return " ".join(f"{k}={v or '(unset)'}" for k, v in self.overrides) or "default"
-
-    @property
-    def slug(self) -> str:
-        safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in self.name)
-        return f"{self.index:03d}-{safe}"[:120]
 
 
 def expand(pairs: Sequence[str]) -> list[Cell]:
@@ -78,27 +55,6 @@ def shard(cells: list[Cell], spec: str) -> list[Cell]:
     if not 1 <= index <= count:
         raise UsageError(f"--shard {spec!r}: I must be between 1 and N")
     return [c for c in cells if c.index % count == index - 1]
-
-
-@dataclass
-class CellResult:
-    cell: Cell
-    folder: Path
-    exit_code: int
-    seconds: float
-    doc: Result | None
-
-    @property
-    def name(self) -> str:
-        return self.cell.name
-
-    @property
-    def settings(self) -> dict[str, str]:
-        return dict(self.cell.overrides)
-
-    @property
-    def status(self) -> Status:
-        return Status.ERROR if self.doc is None else self.doc.verdict
 
 
 def expect(s: Scenario, accel: str) -> tuple[float, str]:

@@ -18,18 +18,20 @@ from rig.judge.registry import (
     RegistryError,
     Regression,
     Side,
-    folder,
     registry,
+    registry_folder,
     select,
 )
 from rig.judge.result import Result
 from rig.machine import build
+from rig.output.cells import Cell, CellResult
 from rig.output.tables import columns
-from rig.runner.matrix import Cell, CellResult, expect, run_matrix
+from rig.runner.matrix import expect, run_matrix
 
 # the registry itself (decoded, checked) is rig.judge.registry; its names are used here and
 # by the CLI and the tests as rig.runner.regressions' own
-__all__ = ["CHECKS", "RegistryError", "Regression", "Side", "folder", "registry", "select"]
+__all__ = ["CHECKS", "RegistryError", "Regression", "Side", "registry", "registry_folder",
+           "select"]
 
 
 class Outcome(StrEnum):
@@ -133,8 +135,9 @@ def build_kernels(runs: list[Run], req: Request) -> None:
         if side is None or not side.source:
             continue
         source = build.debian_source(side.source, offline=req.offline)
-        built = build.build(source, patches=[folder() / p for p in side.patches],
-                            extra_config=[folder() / side.config] if side.config else [])
+        folder = registry_folder()
+        built = build.build(source, patches=[folder / p for p in side.patches],
+                            extra_config=[folder / side.config] if side.config else [])
         r.kernel = str(built.bzimage)
 
 

@@ -39,7 +39,7 @@ def test_a_reproducer_replays_the_same_signature(tmp_path: Path, no_leaked_qemu:
 
     keep = tmp_path / "disagreements" / "x"
     keep.mkdir(parents=True)
-    layout = regressions.folder() / "layouts" / "nvs-swap-target-unaligned.toml"
+    layout = regressions.registry_folder() / "layouts" / "nvs-swap-target-unaligned.toml"
     s = load(str(layout), {"dom0.kernel": "7.2"})
     (keep / "scenario.toml").write_text(s.to_toml())
     assert main(["run", str(keep / "scenario.toml"), "--quick", "--accel", "tcg", "--results",
@@ -62,7 +62,7 @@ def test_minimising_drops_what_does_not_matter(tmp_path: Path, no_leaked_qemu: o
 
     keep = tmp_path / "disagreements" / "x"
     keep.mkdir(parents=True)
-    layout = regressions.folder() / "layouts" / "nvs-swap-target-unaligned.toml"
+    layout = regressions.registry_folder() / "layouts" / "nvs-swap-target-unaligned.toml"
     s = load(str(layout), {"dom0.kernel": "7.2"})
     s = replace(s, holes=(*s.holes, Hole(0x60000000, 0x10000, "reserved"),
                           Hole(0x70000000, 0x100000, "gap")))

@@ -20,7 +20,7 @@ from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
 HERE = Path(__file__).parent / "scenarios"
-LAYOUTS = regressions.folder() / "layouts"
+LAYOUTS = regressions.registry_folder() / "layouts"
 
 
 def boot(name: str, tmp_path: Path, **overrides: str) -> tuple[dict[str, Any], dict[str, Any]]:

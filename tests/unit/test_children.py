@@ -25,7 +25,7 @@ FAKE_RIG = """
 import sys
 from pathlib import Path
 from rig.machine import children
-children.run(["sh", "-c", "sleep 300 & echo $! > " + sys.argv[2] + "; wait"],
+children.run_child(["sh", "-c", "sleep 300 & echo $! > " + sys.argv[2] + "; wait"],
              owner=Path(sys.argv[1]), timeout=600)
 """
 
@@ -77,7 +77,7 @@ def test_a_filling_disk_stops_apt_within_seconds(tmp_path: Path,
                         lambda _p: usage._replace(free=64 << 10))  # 64 KiB left
     t0 = time.monotonic()
     with pytest.raises(children.Stopped, match=r"RIG_CACHE .* is full \(64 KiB free"):
-        children.run(["sleep", "60"], owner=tmp_path / "o", timeout=600,
+        children.run_child(["sleep", "60"], owner=tmp_path / "o", timeout=600,
                      watch=root._disk_watch())
     assert time.monotonic() - t0 < 10
     # before a step that needs more than is free, rig says so and starts nothing

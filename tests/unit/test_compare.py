@@ -9,8 +9,8 @@ from pathlib import Path
 from msgspec import structs
 
 from rig.judge.result import Result
+from rig.output.cells import Cell, CellResult
 from rig.output.tables import compare_table
-from rig.runner.matrix import Cell, CellResult
 from tests.conftest import LOGS
 from tests.corpus import judged
 

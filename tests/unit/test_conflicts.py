@@ -6,7 +6,7 @@ page offset's sign; 5f8719945244: the loop restarts after a swap) and p2m.c's NR
 from __future__ import annotations
 
 from rig.domain.e820 import E820Entry, E820Type
-from rig.model.conflicts import Allocations, resolve
+from rig.model.conflicts import Allocations, resolve_conflicts
 from rig.model.kernel import ALL_FIXES, FIX, Kernel, KernelLayout, fixes_of
 from rig.model.pv import predict
 
@@ -28,7 +28,7 @@ def machine(*typed: E820Entry) -> list[E820Entry]:
 
 def test_nvs_on_the_start_info_is_swapped_with_the_top_of_ram_above_nr_pages() -> None:
     nvs = E820Entry(0x4200000, 0x4212000, NVS)
-    r = resolve(machine(nvs), KERNEL, ALLOC, NR)
+    r = resolve_conflicts(machine(nvs), KERNEL, ALLOC, NR)
     assert r.conflict is None
     [swap] = r.swaps
     # the first RAM entry whose top 0x12000 bytes lie above nr_pages: [1M, 0x7ffe0000)
@@ -49,23 +49,26 @@ def test_a_kernel_without_the_swap_refuses_the_same_map() -> None:
     allocated kernel memory conflicts with E820 map", as it printed on the boot."""
     nvs = E820Entry(0x4200000, 0x4212000, NVS)
     k61 = Kernel((6, 1, 192), layout=LAYOUT_61)
-    r = resolve(machine(nvs), k61, ALLOC_61, NR, fixes_of((6, 1, 192)))
+    r = resolve_conflicts(machine(nvs), k61, ALLOC_61, NR, fixes_of((6, 1, 192)))
     assert r.conflict is not None and r.conflict.entry == nvs
     assert r.conflict.component == "kernel"
     assert "nvs-swap" not in fixes_of((6, 1, 192)) and "end-of-kernel" in fixes_of((6, 1, 192))
     # before fac1bceeeb04 it checked [_text, __bss_stop): an NVS past __bss_stop, in .brk,
     # went unseen (what fac1bceeeb04 fixed: a crash or corruption later instead of a refusal)
     brk = E820Entry(0x4410000, 0x4411000, NVS)
-    assert resolve(machine(brk), k61, ALLOC_61, NR, fixes_of((6, 1, 100))).conflict is None
-    assert resolve(machine(brk), k61, ALLOC_61, NR, fixes_of((6, 1, 192))).conflict is not None
+    before = resolve_conflicts(machine(brk), k61, ALLOC_61, NR, fixes_of((6, 1, 100)))
+    assert before.conflict is None
+    after = resolve_conflicts(machine(brk), k61, ALLOC_61, NR, fixes_of((6, 1, 192)))
+    assert after.conflict is not None
 
 
 def test_an_unaligned_nvs_keeps_its_page_offset_only_with_28e03f78e69c() -> None:
     nvs = E820Entry(0x4200F26, 0x4201F26, NVS)  # spans two pages
-    fixed = resolve(machine(nvs), KERNEL, ALLOC, NR).swaps[0]
+    fixed = resolve_conflicts(machine(nvs), KERNEL, ALLOC, NR).swaps[0]
     assert fixed.moved == E820Entry(0x7FFDEF26, 0x7FFDFF26, NVS)
     assert fixed.pages == 2
-    buggy = resolve(machine(nvs), KERNEL, ALLOC, NR, ALL_FIXES - {"nvs-swap-offset"}).swaps[0]
+    buggy = resolve_conflicts(machine(nvs), KERNEL, ALLOC, NR,
+                              ALL_FIXES - {"nvs-swap-offset"}).swaps[0]
     # "entry_end - swap_size + swap_addr - swap_entry->addr": the offset subtracted
     assert buggy.moved == E820Entry(0x7FFDD0DA, 0x7FFDE0DA, NVS)
     assert FIX["nvs-swap-offset"].in_version((6, 12, 94))
@@ -76,9 +79,9 @@ def test_two_nvs_in_the_way_need_the_loop_to_restart() -> None:
     """After a swap the map is sorted and merged again; without 5f8719945244 the loop goes on
     at the next index and steps over the second NVS (the merge shifted it down)."""
     two = machine(E820Entry(0x2000000, 0x2001000, NVS), E820Entry(0x3000000, 0x3001000, NVS))
-    good = resolve(two, KERNEL, ALLOC, NR)
+    good = resolve_conflicts(two, KERNEL, ALLOC, NR)
     assert good.conflict is None and len(good.swaps) == 2
-    old = resolve(two, KERNEL, ALLOC, NR, ALL_FIXES - {"resolve-restart"})
+    old = resolve_conflicts(two, KERNEL, ALLOC, NR, ALL_FIXES - {"resolve-restart"})
     assert len(old.swaps) == 1
     assert old.conflict is not None and old.conflict.entry.start == 0x3000000
     assert old.conflict.message == ("Xen hypervisor allocated kernel memory conflicts with "
@@ -87,18 +90,18 @@ def test_two_nvs_in_the_way_need_the_loop_to_restart() -> None:
 
 def test_a_fifth_swap_exceeds_nr_nonram_remap() -> None:
     nvs = [E820Entry(0x1100000 + i * 0x100000, 0x1101000 + i * 0x100000, NVS) for i in range(5)]
-    r = resolve(machine(*nvs), KERNEL, ALLOC, NR)
+    r = resolve_conflicts(machine(*nvs), KERNEL, ALLOC, NR)
     assert len(r.swaps) == 4
     assert r.conflict is not None and "exceed maximum value" in r.conflict.message
 
 
 def test_reserved_or_a_gap_in_the_way_stays_a_refusal() -> None:
     for entry in (E820Entry(0x2000000, 0x2001000, RES),):
-        r = resolve(machine(entry), KERNEL, ALLOC, NR)
+        r = resolve_conflicts(machine(entry), KERNEL, ALLOC, NR)
         assert r.swaps == [] and r.conflict is not None and r.conflict.entry == entry
     gap = [e for e in machine() if e.start != 0x100000] + [
         E820Entry(0x100000, 0x2000000, RAM), E820Entry(0x2010000, 0x7FFE0000, RAM)]
-    r = resolve(gap, KERNEL, ALLOC, NR)
+    r = resolve_conflicts(gap, KERNEL, ALLOC, NR)
     assert r.conflict is not None
     assert (r.conflict.entry.start, r.conflict.entry.end) == (0x2000000, 0x2010000)
 
@@ -107,7 +110,8 @@ def test_no_ram_above_nr_pages_to_swap_with() -> None:
     """All RAM below nr_pages: "No suitable area found for required E820 entry remapping
     action"."""
     nvs = E820Entry(0x4200000, 0x4212000, NVS)
-    r = resolve(machine(nvs), KERNEL, ALLOC, 0x180000)  # nr_pages = 6 GiB: all RAM below it
+    # nr_pages = 6 GiB: all RAM below it
+    r = resolve_conflicts(machine(nvs), KERNEL, ALLOC, 0x180000)
     assert r.conflict is not None and "No suitable area" in r.conflict.message
 
 
@@ -134,10 +138,10 @@ def test_a_swap_target_ending_inside_a_page_halts_every_kernel_with_the_swap() -
     two_gib = [E820Entry(0, 0x9FC00, RAM), E820Entry(0x9FC00, 0xA0000, RES),
                E820Entry(0xF0000, 0x100000, RES), E820Entry(0x100000, 0x7FFE0000, RAM)]
     view = [*two_gib, nvs, acpi]
-    now = resolve(view, KERNEL, ALLOC, NR, ALL_FIXES - {"swap-target-aligned"})
+    now = resolve_conflicts(view, KERNEL, ALLOC, NR, ALL_FIXES - {"swap-target-aligned"})
     assert now.conflict is not None and not now.conflict.printed
     assert "0x419a9a6e" in now.conflict.message  # the end less two pages: not page-aligned
-    fixed = resolve(view, KERNEL, ALLOC, NR)
+    fixed = resolve_conflicts(view, KERNEL, ALLOC, NR)
     assert fixed.conflict is None
     [swap] = fixed.swaps
     assert swap.moved == E820Entry(0x419A9000, 0x419AB000, NVS)
@@ -148,14 +152,14 @@ def test_a_swap_target_ending_inside_a_page_halts_every_kernel_with_the_swap() -
     assert "swap-target-aligned" not in fixes_of((7, 2, 13))
     # a target that ends on a page was never affected
     aligned = E820Entry(0x419AB000, 0x419AB000 + 0xBE000, E820Type.ACPI)
-    assert resolve([*two_gib, nvs, aligned], KERNEL, ALLOC, NR,
+    assert resolve_conflicts([*two_gib, nvs, aligned], KERNEL, ALLOC, NR,
                    fixes_of((6, 12, 118))).conflict is None
 
 
 def test_the_page_tables_checked_leave_out_the_l4_the_kernel_gives_back() -> None:
     """check_pt_base() (mmu_pv.c) gives Xen's L4, the first of a dom0's page-table pages, back:
     the kernel checks from the next page; an entry on the L4 alone is not in its way."""
-    r = resolve(machine(E820Entry(0x4201100, 0x4201200, RES)), KERNEL, ALLOC, NR)
+    r = resolve_conflicts(machine(E820Entry(0x4201100, 0x4201200, RES)), KERNEL, ALLOC, NR)
     assert dict(r.checked)["page table"] == (0x4202000, 0x4226000)
     assert r.conflict is None and not r.swaps
 
@@ -165,14 +169,15 @@ def test_an_nvs_sharing_the_start_infos_page_is_swapped_only_by_a_whole_page_che
     NVS entry from 0x4200800 shares its page but not those bytes. A correct kernel checks the
     page and swaps it; the kernel as it is lets it be, and faults reading its start info."""
     nvs = E820Entry(0x4200800, 0x4200900, NVS)
-    right = resolve(machine(nvs), KERNEL, ALLOC, NR)
+    right = resolve_conflicts(machine(nvs), KERNEL, ALLOC, NR)
     assert right.conflict is None and [s.entry for s in right.swaps] == [nvs]
     assert dict(right.checked)["xen_start_info"] == (0x4200000, 0x4201000)
-    asis = resolve(machine(nvs), KERNEL, ALLOC, NR, ALL_FIXES - {"start-info-page"})
+    asis = resolve_conflicts(machine(nvs), KERNEL, ALLOC, NR, ALL_FIXES - {"start-info-page"})
     assert not asis.swaps and asis.conflict is not None and not asis.conflict.printed
     assert asis.conflict.range == (0x4200000, 0x4201000)
     assert "PANIC: early exception" in asis.conflict.message
     assert asis.conflict.shows == "PANIC: early exception"  # the line the judge matches
     # an entry that overlaps the struct's bytes is swapped by both
     both = E820Entry(0x4200100, 0x4200200, NVS)
-    assert resolve(machine(both), KERNEL, ALLOC, NR, ALL_FIXES - {"start-info-page"}).swaps
+    assert resolve_conflicts(machine(both), KERNEL, ALLOC, NR,
+                             ALL_FIXES - {"start-info-page"}).swaps

@@ -32,18 +32,18 @@ def test_a_ram_start_inside_a_page_leaves_the_region_a_page_short() -> None:
     nr = 0x20000  # dom0_mem=max:512M: max_pages = nr_pages
     budget = extra_mem.budget(nr, nr, MAXMEM_PFN, 0x80)
     assert budget == 0x80
-    short = extra_mem.check(two_gib(0x20000038), nr, budget, 0x80, whole_pages=False)
+    short = extra_mem.short_region(two_gib(0x20000038), nr, budget, 0x80, whole_pages=False)
     assert short is not None
     assert short.regions == (PfnRange(0x20001, 0x20080),)  # RDX: 0x7f pages from RBX 0x20001
     assert short.destinations == (PfnRange(0x20001, 0x20081),)  # RSI: 0x80 remapped there
     assert short.pfn == 0x20080
     # the fix counts from the first whole page; a page-aligned RAM start never was affected;
     # nor is a dom0 whose max_pages leaves the budget room (dom0_mem without max:)
-    assert extra_mem.check(two_gib(0x20000038), nr, budget, 0x80, True) is None
-    assert extra_mem.check(two_gib(0x20001000), nr, budget, 0x80, False) is None
+    assert extra_mem.short_region(two_gib(0x20000038), nr, budget, 0x80, True) is None
+    assert extra_mem.short_region(two_gib(0x20001000), nr, budget, 0x80, False) is None
     roomy = extra_mem.budget(nr, UINT_MAX, MAXMEM_PFN, 0x80)
     assert roomy == 10 * nr
-    assert extra_mem.check(two_gib(0x20000038), nr, roomy, 0x80, False) is None
+    assert extra_mem.short_region(two_gib(0x20000038), nr, roomy, 0x80, False) is None
 
 
 def test_the_issues_layout_is_one_page_short_on_each_kernel() -> None:

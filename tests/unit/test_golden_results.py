@@ -7,20 +7,20 @@ every later change to what rig prints or writes shows up here first."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from rig.domain.scenario_file import load, presets
 from rig.errors import UsageError
-from rig.judge.check import CheckName, Status
+from rig.judge.check import CheckName
 from rig.judge.records import ScenarioPredictionRecord
 from rig.judge.result import Result
 from rig.judge.result import load as load_result
 from rig.layouts import replayed
 from rig.model.prediction import predict_scenario
 from rig.output import html, junit, reports
+from rig.output.cells import Cell, CellResult
 from rig.output.summary import prediction_summary, summary
 from rig.output.tables import compare_table, matrix_table
 from rig.runner import fuzz
@@ -96,22 +96,7 @@ def test_rig_parse_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
              json.dumps([d.to_json() for d in docs], indent=2) + "\n", regen)
 
 
-@dataclass
-class _Cell:
-    """A matrix's cell as the outputs see it (rig.output.cells.Cell)."""
-
-    name: str
-    settings: dict[str, str]
-    folder: Path
-    seconds: float
-    doc: Result | None
-
-    @property
-    def status(self) -> Status:
-        return Status.ERROR if self.doc is None else self.doc.verdict
-
-
-def _cells() -> list[_Cell]:
+def _cells() -> list[CellResult]:
     """Three corpus results as the cells of a matrix (a seed compare's shape)."""
     out = []
     for i, (name, kernel, mem) in enumerate((("rig-pci-hole-6.1.log", "6.1", ""),
@@ -119,9 +104,8 @@ def _cells() -> list[_Cell]:
                                              ("rig-pci-hole-cpu-max-crash.log", "6.1", "max:3G"))):
         _, doc = judged(LOGS / name)
         doc.log = f"/results/{name}"
-        label = f"dom0.kernel={kernel} xen.dom0_mem={mem or '(unset)'}"
-        out.append(_Cell(label, {"dom0.kernel": kernel, "xen.dom0_mem": mem},
-                         Path(f"/results/{i:03d}"), 10.0 + i, doc))
+        cell = Cell(i, (("dom0.kernel", kernel), ("xen.dom0_mem", mem)))
+        out.append(CellResult(cell, Path(f"/results/{i:03d}"), 0, 10.0 + i, doc))
     return out
 
 

@@ -9,7 +9,8 @@ from rig.errors import UsageError
 from rig.judge.check import CheckName, Status
 from rig.judge.records import CheckRecord
 from rig.output import junit
-from rig.runner.matrix import CellResult, expand, shard
+from rig.output.cells import Cell, CellResult
+from rig.runner.matrix import expand, shard
 from tests.conftest import LOGS
 from tests.corpus import judged
 
@@ -98,7 +99,7 @@ def test_progress_on_a_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
     monkeypatch.setattr(subprocess, "Popen", fake)
     monkeypatch.setenv("RIG_CACHE", str(tmp_path / "cache"))
-    cells = [matrix.Cell(i, (("k", str(i)),), expected_s=s)
+    cells = [Cell(i, (("k", str(i)),), expected_s=s)
              for i, s in enumerate((5.0, 30.0, 10.0))]
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=120)

@@ -13,8 +13,8 @@ from rig.judge.check import CheckName, Status
 from rig.judge.records import CheckRecord
 from rig.machine import build
 from rig.model.kernel import FIX
+from rig.output.cells import Cell, CellResult
 from rig.runner import regressions as rg
-from rig.runner.matrix import Cell, CellResult
 from tests.conftest import LOGS
 from tests.corpus import judged
 
@@ -97,7 +97,7 @@ def test_list_names_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_side_names_its_files_and_they_must_exist(tmp_path: Path) -> None:
-    layouts = rg.folder() / "layouts"
+    layouts = rg.registry_folder() / "layouts"
     entry = (f'[[regression]]\nid = "x"\nyear = 2026\ncommit = "c"\ntitle = "t"\n'
              f'landed = "l"\nlayout = "{next(layouts.glob("*.toml")).stem}"\n'
              'check = "refusal"\nfixed = { kernel = "6.12" }\n')
@@ -137,7 +137,7 @@ def test_a_xen_given_alone_boots_the_fixed_sides_build(monkeypatch: pytest.Monke
 
 def _one_entry(tmp_path: Path, check: str) -> Path:
     """A registry of one entry, whole but for what it says its check is (``check``: TOML)."""
-    layout = next((rg.folder() / "layouts").glob("*.toml")).stem
+    layout = next((rg.registry_folder() / "layouts").glob("*.toml")).stem
     path = tmp_path / "registry.toml"
     path.write_text('[[regression]]\nid = "typo"\nyear = 2026\ncommit = "c"\ntitle = "t"\n'
                     f'landed = "l"\nlayout = "{layout}"\ncheck = {check}\n'

@@ -19,6 +19,7 @@ from rig.judge.check import Status
 from rig.judge.judge import judge
 from rig.judge.result import Result
 from rig.machine import host
+from rig.output.cells import Cell, CellResult
 from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
 from tests.corpus import load_case
@@ -123,8 +124,8 @@ def test_an_interrupted_matrix_hands_over_what_it_has(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(subprocess, "Popen", fake)
     monkeypatch.setenv("RIG_CACHE", str(tmp_path / "cache"))
-    cells = [matrix.Cell(i, (("k", str(i)),), expected_s=s) for i, s in enumerate((5.0, 3.0, 1.0))]
-    got: list[list[matrix.CellResult]] = []
+    cells = [Cell(i, (("k", str(i)),), expected_s=s) for i, s in enumerate((5.0, 3.0, 1.0))]
+    got: list[list[CellResult]] = []
     t0 = time.monotonic()
     with pytest.raises(Interrupted):
         matrix.run_matrix("pci-hole", cells, jobs=2, results=tmp_path / "r",

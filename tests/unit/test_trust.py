@@ -17,7 +17,7 @@ from rig.domain.e820 import E820Entry, E820Type
 from rig.judge.check import CheckName
 from rig.judge.judge import judge
 from rig.judge.result import Result
-from rig.model.conflicts import Allocations, resolve
+from rig.model.conflicts import Allocations, resolve_conflicts
 from rig.model.kernel import Kernel
 from rig.parse.collect import parse_lines
 from tests.conftest import LOGS
@@ -124,7 +124,7 @@ def test_virtual_ramdisk_line_does_not_hide_the_initrd() -> None:
 
 
 def _conflict(view: list[E820Entry], image: tuple[int, int]) -> E820Entry | None:
-    found = resolve(view, Kernel((6, 1, 192)), Allocations(image), 0x40000).conflict
+    found = resolve_conflicts(view, Kernel((6, 1, 192)), Allocations(image), 0x40000).conflict
     return found.entry if found is not None else None
 
 

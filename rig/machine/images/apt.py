@@ -243,8 +243,8 @@ class AptRoot:
         env = dict(os.environ, APT_CONFIG=str(self.conf), LC_ALL="C")
         self._room(needs, cmd)
         try:
-            proc = children.run(cmd, owner=self.root / OWNER, timeout=APT_LIMIT_S, cwd=cwd,
-                                env=env, watch=self._disk_watch())
+            proc = children.run_child(cmd, owner=self.root / OWNER, timeout=APT_LIMIT_S, cwd=cwd,
+                                      env=env, watch=self._disk_watch())
         except FileNotFoundError as exc:
             raise ArtifactError(f"{cmd[0]} is not installed", command=cmd) from exc
         except children.Stopped as exc:

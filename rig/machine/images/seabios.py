@@ -44,7 +44,7 @@ PATCH = "seabios-rig-e820.patch"
 #: Debian's bios-256k (debian/rules: bios-256k-config = QEMU=y ROM_SIZE=256)
 CONFIG = "CONFIG_QEMU=y\nCONFIG_ROM_SIZE=256\n"
 #: SeaBIOS's build and its scripts need no more than these
-NEEDS = tuple(p for p in host.BUILD if p.name in ("gcc", "make", "python3", "patch"))
+NEEDS = tuple(p for p in host.BUILD_TOOLS if p.name in ("gcc", "make", "python3", "patch"))
 
 
 def recipe_hash(dsc_sha256: str) -> str:
