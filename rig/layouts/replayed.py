@@ -149,15 +149,15 @@ def _layout(req: _Request, nr: int, budget: int | None) -> tuple[Scenario, list[
     if budget is not None and above4:
         need = max(nr, 0x100000) + total(clip(nonram_areas(mmap), nr))
         keep_end = max(0x100000, -(-((need << 12) + SHRINK_MARGIN) // GiB) * GiB >> 12)
-        probe = _scenario(req, nr, top, end, [])
+        probe, _ = _scenario(req, nr, top, end)
         if keep_end < end and _cost(probe, mmap, nr) > budget:
             notes.append(f"guest RAM above 4 GiB shrunk from {((end - 0x100000) << 12) // GiB} "
                          f"GiB to {((keep_end - 0x100000) << 12) // GiB} GiB for this host: "
                          "dom0's pages and the remap target are kept, the rest is RAM nobody "
                          "touches")
             end = keep_end
-    s = _scenario(req, nr, top, end, notes)
-    return s, notes
+    s, scenario_notes = _scenario(req, nr, top, end)
+    return s, notes + scenario_notes
 
 
 #: how a replay spells the original's types (rig.domain.scenario.TYPED); a type no firmware
@@ -165,11 +165,13 @@ def _layout(req: _Request, nr: int, budget: int | None) -> tuple[Scenario, list[
 KIND_OF = {t: k for k, t in TYPED.items()}
 
 
-def _holes(original: list[E820Entry], lo: int, hi: int, notes: list[str]) -> list[Hole]:
+def _holes(original: list[E820Entry], lo: int, hi: int) -> tuple[list[Hole], list[str]]:
     """The holes that make [lo, hi) of the guest's RAM look like the original's: each entry
     that is not RAM at its exact bounds, and a gap wherever no entry is. A gap is whole pages:
     a page it shares with a typed entry stays that entry's, one it shares with RAM is gap (the
-    partial page was never RAM to dom0: Linux counts whole pages)."""
+    partial page was never RAM to dom0: Linux counts whole pages). And what could not be made
+    as it was."""
+    notes: list[str] = []
     inside = [e for e in sanitize(original) if e.start < hi and lo < e.end]
     holes: list[Hole] = []
     prev_typed = False
@@ -190,12 +192,13 @@ def _holes(original: list[E820Entry], lo: int, hi: int, notes: list[str]) -> lis
             holes.append(Hole(start, end - start, kind))
         prev_typed = not e.is_ram
         cursor = max(cursor, end)
-    return holes
+    return holes, notes
 
 
-def _scenario(req: _Request, nr: int, top: int, end: int, notes: list[str]) -> Scenario:
+def _scenario(req: _Request, nr: int, top: int, end: int) -> tuple[Scenario, list[str]]:
     """The scenario of dom0 ``nr`` pages whose RAM below 4 GiB ends at ``top`` (bytes) and
-    above it at ``end`` (pfn)."""
+    above it at ``end`` (pfn); and what it could not keep as it was."""
+    notes: list[str] = []
     high = (end - 0x100000) << 12 if end > 0x100000 else 0
     # QEMU: RAM below 4 GiB ends at below_4g, of which SeaBIOS keeps the top for its tables
     # (less on the legacy machine type that a split past 3 GiB needs)
@@ -211,9 +214,12 @@ def _scenario(req: _Request, nr: int, top: int, end: int, notes: list[str]) -> S
     reserve = seabios_top_reserve(below_4g + high, machine)
     usable_top = pfn_down(below_4g - reserve) << 12
     # between 1 MiB and the top of low RAM, and above 4 GiB to the end of the guest's RAM
-    holes = _holes(req.mmap, 1 * MiB, usable_top, notes)
+    holes, made_as = _holes(req.mmap, 1 * MiB, usable_top)
+    notes += made_as
     if end > 0x100000:
-        holes += _holes(req.mmap, 4 * GiB, end << 12, notes)
+        high_holes, made_as = _holes(req.mmap, 4 * GiB, end << 12)
+        holes += high_holes
+        notes += made_as
     amount = f"{nr * 4}K"
     scenario = Scenario(
         name=req.name,
@@ -231,7 +237,7 @@ def _scenario(req: _Request, nr: int, top: int, end: int, notes: list[str]) -> S
             scenario = grub
     if (problem := firmware_problem(scenario)) is not None:
         raise ReplayError(f"rig's test firmware cannot make this machine's map: {problem}")
-    return scenario
+    return scenario, notes
 
 
 @dataclass
