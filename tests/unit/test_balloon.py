@@ -9,7 +9,7 @@ from rig.domain.e820 import E820Entry, E820Type
 from rig.judge.check import CheckName, Status
 from rig.model import balloon
 from rig.model.kernel import ALL_FIXES, fixes_of
-from tests.unit.test_typed_boots import edited
+from tests.recorded import edited
 
 RAM, RES = E820Type.RAM, E820Type.RESERVED
 SEABIOS_LOW = [E820Entry(0, 0x9FC00, RAM), E820Entry(0x9FC00, 0xA0000, RES),

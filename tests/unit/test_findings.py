@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rig.judge.check import CheckName
 from rig.judge.result import Result
-from tests.unit.test_golden_boots import BOOTS, rejudge
+from tests.recorded import BOOTS, rejudge
 
 
 def judged(name: str) -> dict[str, tuple[str, str]]:

@@ -15,7 +15,7 @@ from rig.model.firmware import firmware_problem
 from rig.runner.fuzz import Disagreement, disagreements
 from tests.conftest import LOGS
 from tests.corpus import judged
-from tests.unit.test_golden_boots import BOOTS, rejudge
+from tests.recorded import BOOTS, rejudge
 
 
 def test_same_seed_same_scenarios_and_prefixes_agree() -> None:

@@ -3,25 +3,13 @@ judged again with one fact of their console edited."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from rig.judge.check import CheckName, Status
 from tests.conftest import RECORDED
-from tests.unit.test_golden_boots import rejudge
-
-
-def edited(tmp_path: Path, name: str, old: str, new: str) -> dict[str, Status]:
-    folder = tmp_path / name
-    shutil.copytree(RECORDED / name, folder)
-    log = folder / "console.log"
-    text = log.read_text()
-    assert old in text
-    log.write_text(text.replace(old, new, 1))
-    result, _ = rejudge(folder)
-    return {c.name: c.status for c in result.checks}
+from tests.recorded import edited, rejudge
 
 
 def test_the_recorded_boots_pass_or_fail_as_they_did() -> None:
