@@ -7,18 +7,9 @@ import pytest
 from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import PfnRange, clip, nonram_areas
 from rig.domain.units import parse_size
+from tests.qemumap import QEMU_2G
 
 RAM, RES = E820Type.RAM, E820Type.RESERVED
-
-# QEMU pc with 2 GiB, as Xen prints it (docs/log-formats.md §1.1 worked example)
-QEMU_2G = [
-    E820Entry(0, 0x9FC00, RAM),
-    E820Entry(0x9FC00, 0xA0000, RES),
-    E820Entry(0xF0000, 0x100000, RES),
-    E820Entry(0x100000, 0x7FFE0000, RAM),
-    E820Entry(0x7FFE0000, 0x80000000, RES),
-    E820Entry(0xFFFC0000, 0x100000000, RES),
-]
 
 
 def test_areas_push_partial_pages_into_the_hole() -> None:

@@ -11,8 +11,8 @@ from rig.domain.scenario_file import load
 from rig.model.kernel import Era, era_for, parse_version
 from rig.model.prediction import predict_scenario
 from rig.model.pv import predict
+from tests.qemumap import QEMU_2G
 from tests.seedmap import SEED_FREED, SEED_MAP, SEED_NR_PAGES, SEED_RELEASED
-from tests.unit.test_layout import QEMU_2G
 
 RAM = E820Type.RAM
 
