@@ -10,21 +10,9 @@ import sys
 from pathlib import Path
 
 from rig.cli.options import BISECT_ABORT_EXIT, bisecting
+from tests.gitrepo import repo
 
 TOP = Path(__file__).resolve().parents[2]
-
-
-def repo(tmp_path: Path) -> Path:
-    r = tmp_path / "tree"
-    r.mkdir()
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@localhost",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@localhost"}
-    subprocess.run(["git", "init", "-q"], cwd=r, check=True)
-    for i in range(3):
-        (r / "f").write_text(f"{i}\n")
-        subprocess.run(["git", "add", "f"], cwd=r, check=True, env=env)
-        subprocess.run(["git", "commit", "-qm", f"c{i}"], cwd=r, check=True, env=env)
-    return r
 
 
 def test_git_bisect_run_aborts_on_a_misspelt_scenario(tmp_path: Path) -> None:

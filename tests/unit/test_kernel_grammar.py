@@ -15,7 +15,7 @@ import pytest
 
 from rig.cli import main
 from rig.errors import RigError
-from tests.unit.test_bisect_abort import repo
+from tests.gitrepo import repo
 
 #: the stand-in's exit code: the command got as far as its runner
 REACHED = 99
