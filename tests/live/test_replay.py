@@ -17,7 +17,7 @@ from rig.parse.scan import parse_file
 from rig.runner.run import RunOptions, run
 from tests.conftest import LOGS
 from tests.corpus import load_case
-from tests.unit.test_replay import REAL, parsed
+from tests.replayable import REAL, parsed
 
 pytestmark = pytest.mark.boot
 

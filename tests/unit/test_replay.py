@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -10,16 +9,8 @@ from rig.domain.scenario_file import load
 from rig.layouts import replayed as replay
 from rig.model import cost
 from rig.model.prediction import predict_scenario
-from rig.parse import mail
 from rig.parse.collect import parse_lines
-from tests.conftest import LOGS
-from tests.corpus import load_case
-
-
-def parsed(name: str):  # type: ignore[no-untyped-def]
-    text = load_case(LOGS / name)[1]
-    decoded = mail.decode(text.encode())  # the corpus keeps mails as they were sent
-    return parse_lines(io.StringIO(decoded or text, newline="\n"))
+from tests.replayable import REAL, parsed
 
 
 def test_round_trip_of_a_rig_boot_log() -> None:
@@ -111,18 +102,6 @@ def test_a_host_too_small_is_told_a_command_that_works() -> None:
     # and the whole machine replays where the host can hold it (measured: rig.model.cost)
     whole = replay.derive(log, budget=24 << 30)
     assert whole.nr_pages == 32911007 and whole.scenario.memory >= 127 << 30
-
-
-# every real machine of the corpus whose log has Xen's map and nr_pages: (log, QEMU machine)
-REAL = [
-    ("real-xen-4.1-xps8500-8g-forum.log", "pc-i440fx-1.7"),
-    ("real-xen-4.12-linux-4.19-ark2250-4g-efi-mail.log", "pc"),
-    ("real-xen-4.13-sles-4.12-128g-mail.log", "pc"),
-    ("real-xen-4.14-devuan-16g-amd-mail-attachment.log", "pc-i440fx-1.7"),
-    ("real-xen-4.14-qubes-32g-efi-mail-quoted.log", "pc"),
-    ("real-xen-4.17-qubes-t480s-40g-libreboot-mail.log", "pc"),
-    ("real-xen-4.8-apu2-4g-coreboot-blog.log", "pc-i440fx-1.7"),
-]
 
 
 @pytest.mark.parametrize(("name", "machine"), REAL)
