@@ -11,7 +11,7 @@ TOP = Path(__file__).resolve().parents[2]
 CITED = re.compile(r"(?<![\w/.-])((?:[\w-]+/)*[\w-]+\.md)\b")
 WHERE = ("rig", "templates", "images", "scripts", "tests", "examples")
 #: logs are data: what they quote is theirs (a log may name a file of the machine it came from)
-SKIP = ("tests/logs", "tests/recorded", "tests/fixtures", "tests/tools")
+SKIP = ("tests/logs/", "tests/recorded/", "tests/fixtures/", "tests/tools/")
 
 
 def citations() -> list[tuple[str, int, str]]:
