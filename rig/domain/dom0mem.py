@@ -164,15 +164,29 @@ class Dom0Mem:
                               f"{out.text} {v}")
         return out
 
-    def size(self, avail: int) -> Dom0Size:
-        """dom0_compute_nr_pages()'s final clamp for a PV dom0 with ``avail`` pages available
-        (the paging-mode and legacy-kernel adjustments do not apply to rig's dom0s)."""
+    def asked(self, avail: int) -> int:
+        """The pages dom0_mem asks for with ``avail`` pages available, clamped by ``min:`` and
+        ``max:`` but not yet by ``avail`` (dom0_compute_nr_pages() before its last ``min``)."""
         amount = self.amount.of(avail) if self.amount else 0
         nr = amount or avail - min(avail // 16, DEFAULT_RESERVE_MAX_PAGES)
         min_pages = self.min.of(avail) if self.min else 0
         max_pages = self.max.of(avail) if self.max else LONG_MAX
-        nr = min(max(nr, min_pages), max_pages, avail)
-        return Dom0Size(nr, min(max_pages, UINT_MAX))
+        return min(max(nr, min_pages), max_pages)
+
+    def size(self, avail: int) -> Dom0Size:
+        """dom0_compute_nr_pages()'s final clamp for a PV dom0 with ``avail`` pages available
+        (the paging-mode and legacy-kernel adjustments do not apply to rig's dom0s)."""
+        max_pages = self.max.of(avail) if self.max else LONG_MAX
+        return Dom0Size(min(self.asked(avail), avail), min(max_pages, UINT_MAX))
+
+    def may_take_every_free_page(self, nr_pages: int) -> bool:
+        """Whether Xen may have given dom0 every page it had free, for a dom0 built with
+        ``nr_pages``: dom0_mem asks for at least that many when ``avail`` is ``nr_pages``.
+        Certain when it asks for more (every part grows with ``avail``, so a larger ``avail``
+        would have given dom0 more); when it asks for exactly ``nr_pages``, ``avail`` may have
+        been larger. Xen 4.20.4 clamps such a request to ``avail`` and keeps no page for its
+        own allocations that follow (rig's fifth finding, docs/findings.md)."""
+        return self.asked(nr_pages) >= nr_pages
 
     def determined(self, avail_low: int, avail_high: int) -> Dom0Size | None:
         """The size when it is the same for every ``avail`` in [low, high], else None.

@@ -54,6 +54,9 @@ _ELF_RELOC = re.compile(r"^ELF: note: PHYS32_RELOC align: (0x[0-9a-fA-F]+) min: 
 _KERNEL_MOVED = re.compile(r"^d0 kernel: Moving \[([0-9a-fA-F]+), ([0-9a-fA-F]+)\] -> "
                            r"\[([0-9a-fA-F]+), ([0-9a-fA-F]+)\]\s*$")
 _NOT_RELOCATABLE = re.compile(r"^d0 kernel: Address conflict and not relocatable")
+#: Xen's BUG_ON()/BUG() (xen/common/bug.c: "Xen BUG at %s%s:%d", printed, then the panic's
+#: reason), its file and line
+_BUG = re.compile(r"^Xen BUG at (\S+:\d+)")
 #: each ACPI table Xen finds through the RSDT/XSDT: "ACPI: RIGT 60000100, 0124 (r1 RIGXEN ..."
 _ACPI_TABLE = re.compile(r"^ACPI: (\S{4}) ([0-9A-Fa-f]+), ([0-9A-Fa-f]+) \(r\d+ (\S+)")
 
@@ -97,6 +100,8 @@ class XenInfo:
     phys32_reloc: tuple[int, int, int] | None = None
     kernel_moved: tuple[int, int] | None = None
     kernel_not_relocatable: bool = False
+    #: where Xen BUG()ed, "file:line", the first one ("arch/x86/pv/dom0_build.c:1033")
+    bug_site: str | None = None
     #: the ACPI tables Xen listed: signature -> (address, length, OEM id)
     acpi_tables: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
@@ -261,6 +266,9 @@ class XenParser:
         if end >= start and (end - start) % word == 0:
             self.info.p2m_pages = (end - start) // word
 
+    def _bug(self, m: re.Match[str]) -> None:
+        self.info.bug_site = m.group(1)
+
     def _q_header(self, m: re.Match[str]) -> None:
         self.info.q_dumps += 1
         self._q_domain = None
@@ -312,6 +320,7 @@ MESSAGES: tuple[Message[XenParser], ...] = (
     Message("_pages=", _Q_PAGES, XenParser._q_pages, lambda p: p._q_domain == 0),
     Message(r"\(total: ", _U_TOTAL, XenParser._u_total),
     Message("ACPI: .{4} [0-9A-Fa-f]+, ", _ACPI_TABLE, XenParser._acpi_table),
+    Message("Xen BUG at", _BUG, XenParser._bug, lambda p: p.info.bug_site is None),
 )
 #: what the file scan looks for, and what a line must hold before the messages are tried
 TABLE = Table(MESSAGES)
