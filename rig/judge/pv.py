@@ -47,8 +47,9 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
     refusal = _refusal(log, prediction, inp)
     extra = (_extra_mem(log, inp) if prediction is not None and prediction.short_region is None
              else None)
+    xen_bug = _xen_kept_no_page(log, inp)
     checks.append(crash_check(log, refusal, expect, explained=extra if extra is not None
-                              and extra.status is Status.FAIL else None))
+                              and extra.status is Status.FAIL else xen_bug))
     if refusal is not None:
         checks.append(refusal)
     refused = refusal is not None and refusal.status is Status.PASS and refusal.expected == "refuse"
@@ -70,7 +71,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
                                          expect, own_kb, lacking,
                                          inp.kernel.balloon_driver if inp.kernel else None))
         checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect.xen_count))
-    checks.append(_nr_pages(log, inp))
+    checks.append(xen_bug or _nr_pages(log, inp))
 
     close(log, checks, expect, refused)
     return Judgement(checks, prediction, inp.record, refused)
@@ -277,6 +278,33 @@ def _a_correct_kernel_boots(pred: Prediction, inp: Inputs) -> tuple[str, str]:
     return (f"a correct kernel boots: it swaps {moved} with RAM above nr_pages and goes on"
             + (f"; it behaves as a kernel without {named}" if named else ""),
             _known(predates, version))
+
+
+#: the file of the BUG_ON() that stops Xen when dom0's build leaves it no page for its own
+#: allocations (Xen 4.20.4: line 1033, after dom0_setup_permissions() returned -ENOMEM)
+PV_DOM0_BUILD = "arch/x86/pv/dom0_build.c"
+
+
+def _xen_kept_no_page(log: ParsedLog, inp: Inputs) -> Check | None:
+    """Xen BUG()ed building dom0 after giving it every page it had free: rig's fifth finding,
+    Xen's bug. The condition is the model's (dom0_mem and the nr_pages Xen built: a request of
+    at least all Xen had), the BUG's file is what tells this BUG from another."""
+    xen = log.xen
+    built = xen.dom0_nr_pages
+    site = xen.bug_site
+    if site is None or not site.startswith(PV_DOM0_BUILD + ":") or built is None \
+            or inp.mem is None or not inp.mem.may_take_every_free_page(built):
+        return None
+    asked = inp.mem.asked(built)
+    how = (f"asks for {asked} pages, more than the {built} Xen had free" if asked > built else
+           f"asks for {built} pages, which was all Xen had free")
+    return Check(CheckName.NR_PAGES, Status.FAIL, None, built,
+                 f"Xen gave dom0 every page it had free: dom0_mem={inp.mem.text} {how}, and "
+                 "dom0_compute_nr_pages() clamps such a request to what is available with none "
+                 "of the reserve its default keeps; Xen's own allocations after it "
+                 f"(dom0_setup_permissions(): -ENOMEM) then fail, and it BUGs at {site}. "
+                 "Known: rig's finding (README, Findings), a bug of Xen's, which no Xen fixes "
+                 "yet; a correct Xen gives dom0 all but the reserve")
 
 
 def _known(predates: list[Fix], version: tuple[int, ...]) -> str:

@@ -22,6 +22,7 @@ from rig.machine import build
 from rig.model.coverage import BOOTED, coverage
 from rig.output.cells import Cell, CellResult
 from rig.output.paths import check_output_dir
+from rig.parse.crash import Kind
 from rig.runner.matrix import expect, run_matrix, shard
 from rig.runner.run import results_folder
 
@@ -39,8 +40,8 @@ WHO = {
 #: what the refusal and extra_mem checks say of a kernel that lacks a fix its version predates,
 #: or has a bug of rig's findings (rig.judge.pv._known)
 KNOWN_FIX = ("Known: this kernel's version predates", "Known: rig's finding")
-#: the checks that name a known bug
-KNOWN_BY = (CheckName.REFUSAL, CheckName.EXTRA_MEM)
+#: the checks that name a known bug (nr_pages: Xen's, rig's fifth finding)
+KNOWN_BY = (CheckName.REFUSAL, CheckName.EXTRA_MEM, CheckName.NR_PAGES)
 #: the checks a known bug leaves failing: the NVS it did not move (rig's fourth finding: the
 #: kernel printed its map with the entry where the firmware put it, then faulted)
 LEFT_BY = (CheckName.NONRAM_MOVED,)
@@ -110,13 +111,16 @@ def disagreements(doc: Result | None) -> list[tuple[str, str, str, str]]:
     model said (fail, crash, error, incomplete, and warnings: rig's own model being off)."""
     if doc is None:
         return [("result", "error", "rig", "the boot left no result document")]
-    return [(c.name, c.status.label, who(c.name), c.message)
+    return [(c.name, c.status.label, who(c.name, c.message), c.message)
             for c in doc.checks if c.status in DISAGREE]
 
 
-def who(name: str) -> str:
-    """Who disagrees with rig's model when the check of a document's ``name`` disagrees."""
+def who(name: str, message: str = "") -> str:
+    """Who disagrees with rig's model when the check of a document's ``name`` disagrees (a
+    crash: Xen's when Xen panicked, by the crash check's message, else the kernel's)."""
     known = CheckName.of(name)
+    if known is CheckName.CRASH and message.startswith(Kind.XEN_PANIC.value):
+        return "Xen"
     return WHO.get(known, "rig") if known is not None else "rig"
 
 

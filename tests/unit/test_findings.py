@@ -3,7 +3,9 @@ what a maintainer reads must name the bug and the patch, and only the fixes a ke
 
 from __future__ import annotations
 
-from rig.judge.check import CheckName
+from pathlib import Path
+
+from rig.judge.check import CheckName, Status
 from rig.judge.result import Result
 from tests.recorded import BOOTS, rejudge
 
@@ -112,3 +114,29 @@ def test_the_content_check_fails_on_a_remap_to_the_wrong_page() -> None:
     table = checks[CheckName.ACPI_TABLE]
     assert table[0] == "fail" and "has no RIGT table" in table[1]
     assert checks[CheckName.CRASH][0] == "pass" and checks[CheckName.NONRAM_MOVED][0] == "pass"
+
+
+def test_xen_giving_dom0_every_free_page_is_named_as_xens_bug() -> None:
+    """rig's fifth finding: Xen 4.20.4 (upstream, built here) BUGs building dom0 when dom0_mem
+    asks for all it has free; the same Xen with rig's patch keeps its reserve and dom0 boots."""
+    checks = judged("xen-dom0-mem-all-free-4.20.4")
+    status, message = checks[CheckName.NR_PAGES]
+    assert status == "fail"
+    assert "asks for 422400 pages, more than the 320290 Xen had free" in message
+    assert "arch/x86/pv/dom0_build.c:1033" in message and "Known: rig's finding" in message
+    crash = checks[CheckName.CRASH]
+    assert crash[0] == "crash" and "the nr_pages check says why" in crash[1]
+    fixed = judged("xen-dom0-mem-all-free-fixed-4.20.4")
+    assert fixed[CheckName.CRASH][0] == "pass" and fixed[CheckName.BOOT][0] == "pass"
+    assert fixed[CheckName.NR_PAGES][0] == "skip"  # Xen's free memory decides it
+
+
+def test_another_xen_bug_while_building_dom0_is_not_this_finding(tmp_path: Path) -> None:
+    [folder] = [b for b in BOOTS if b.name == "xen-dom0-mem-all-free-4.20.4"]
+    log = tmp_path / "console.log"
+    log.write_text((folder / "console.log").read_text().replace(
+        "Xen BUG at arch/x86/pv/dom0_build.c:1033", "Xen BUG at arch/x86/mm.c:1033"))
+    checks = {c.name: c for c in rejudge(folder, log)[0].checks}
+    assert checks[CheckName.NR_PAGES].status is Status.SKIP
+    assert checks[CheckName.CRASH].status is Status.CRASH
+    assert "says why" not in checks[CheckName.CRASH].message

@@ -5,7 +5,8 @@ source line is another."""
 from __future__ import annotations
 
 from rig.judge.check import CheckName
-from rig.runner.fuzz import Disagreement, signature, signatures
+from rig.runner.fuzz import Disagreement, disagreements, signature, signatures
+from tests.recorded import BOOTS, rejudge
 
 #: a disagreeing check: (name, status, who, message)
 Seen = tuple[str, str, str, str]
@@ -52,3 +53,16 @@ def test_a_console_line_cut_short_is_the_same_signature() -> None:
     halt: list[Seen] = [(CheckName.CONSOLE, "crash", "boot",
                          "dom0-halt during stage linux: (XEN) Hardware Dom0")]
     assert signature(cut) != signature(halt)
+
+
+def test_xens_bug_is_xens_and_explained() -> None:
+    """rig's fifth finding as a campaign sees it: the crash is Xen's, and the nr_pages check
+    that names the bug explains the checks the kernel never got to."""
+    [folder] = [b for b in BOOTS if b.name == "xen-dom0-mem-all-free-4.20.4"]
+    found = disagreements(rejudge(folder)[0])
+    who = {name: w for name, _, w, _ in found}
+    assert who[CheckName.CRASH] == "Xen" and who[CheckName.NR_PAGES] == "Xen"
+    assert Disagreement("s", "crash", found, "f").explained
+    # without the check that names it, the same crash is open
+    unnamed = [c for c in found if c[0] != CheckName.NR_PAGES]
+    assert not Disagreement("s", "crash", unnamed, "f").explained
