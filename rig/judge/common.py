@@ -5,6 +5,8 @@ rig.judge.check.verdict_of.)"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rig.judge.check import ACCOUNTING, COUNT, Check, CheckName, Status, verdict_of
 from rig.judge.expect import Expect
 from rig.parse.collect import ParsedLog
@@ -13,34 +15,40 @@ from rig.parse.lava import INFRASTRUCTURE as LAVA_INFRASTRUCTURE
 from rig.parse.lava import LavaInfo
 
 
-def close(log: ParsedLog, checks: list[Check], expect: Expect, refused: bool) -> None:
-    """What every judgement ends with, PV or PVH: whether rig's /init ran to the end, LAVA's
-    own verdict when the log is a LAVA job's, and the evidence rule for a PASS."""
+def close(log: ParsedLog, checks: Sequence[Check], expect: Expect, refused: bool) -> list[Check]:
+    """What every judgement ends with, PV or PVH, after ``checks``: whether rig's /init ran to
+    the end, LAVA's own verdict when the log is a LAVA job's, and the evidence rule for a PASS
+    (of ``checks`` and these)."""
+    closing: list[Check] = []
     if expect is Expect.QUICK:
-        checks.append(Check(CheckName.BOOT, Status.SKIP, None, None,
-                            "quick mode: rig stopped once Linux's memory setup was over (its "
-                            "last remap line, or Memory:) and Xen had given its count; /init, "
-                            "the balloon and "
-                            "what dom0 holds after boot were not judged"))
+        closing.append(Check(CheckName.BOOT, Status.SKIP, None, None,
+                             "quick mode: rig stopped once Linux's memory setup was over (its "
+                             "last remap line, or Memory:) and Xen had given its count; /init, "
+                             "the balloon and "
+                             "what dom0 holds after boot were not judged"))
     if expect.init:
-        init = log.init
-        if refused:
-            checks.append(Check(CheckName.BOOT, Status.SKIP, "done", None,
-                                "rig's /init never runs after dom0 refused the layout"))
-        elif init.done:
-            checks.append(Check(CheckName.BOOT, Status.PASS, "done", "done",
-                                "rig's /init ran to the end"))
-        else:
-            seen = init.stages[-1] if init.stages else "none"
-            checks.append(Check(CheckName.BOOT, Status.INCOMPLETE, "done", seen,
-                                f"rig's /init did not finish (last stage: {seen})"))
+        closing.append(_init(log, refused))
     if log.lava is not None:
-        checks.append(_lava(log.lava))
+        closing.append(_lava(log.lava))
     if log.boot_starts:
-        checks.append(_boots(log))
-    evidence = _evidence(checks, refused)
+        closing.append(_boots(log))
+    evidence = _evidence([*checks, *closing], refused)
     if evidence is not None:
-        checks.append(evidence)
+        closing.append(evidence)
+    return closing
+
+
+def _init(log: ParsedLog, refused: bool) -> Check:
+    """Whether rig's /init ran to the end."""
+    init = log.init
+    if refused:
+        return Check(CheckName.BOOT, Status.SKIP, "done", None,
+                     "rig's /init never runs after dom0 refused the layout")
+    if init.done:
+        return Check(CheckName.BOOT, Status.PASS, "done", "done", "rig's /init ran to the end")
+    seen = init.stages[-1] if init.stages else "none"
+    return Check(CheckName.BOOT, Status.INCOMPLETE, "done", seen,
+                 f"rig's /init did not finish (last stage: {seen})")
 
 
 def _boots(log: ParsedLog) -> Check:
@@ -80,7 +88,7 @@ def _lava(info: LavaInfo) -> Check:
                  f"LAVA finished the job ({len(info.results)} result(s), none failed)")
 
 
-def _evidence(checks: list[Check], refused: bool) -> Check | None:
+def _evidence(checks: Sequence[Check], refused: bool) -> Check | None:
     """PASS needs the era's counts compared and dom0's pages accounted for."""
     if refused or verdict_of(checks) is not Status.PASS:
         return None

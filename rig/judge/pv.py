@@ -73,7 +73,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
         checks.append(_xen_accounting(log, inp.nr_pages, inp.size, expect.xen_count))
     checks.append(xen_bug or _nr_pages(log, inp))
 
-    close(log, checks, expect, refused)
+    checks += close(log, checks, expect, refused)
     return Judgement(checks, prediction, inp.record, refused)
 
 

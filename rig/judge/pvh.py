@@ -64,7 +64,7 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
         checks.append(_pvh_accounting(log, prediction, inp.size, expect.xen_count))
     # nr_pages of a PVH dom0 is what Xen's printed map holds (rig.parse.xen): none without it
     checks.append(_pvh_nr_pages(inp.nr_pages if printed else None, inp.mem))
-    close(log, checks, expect, refused=False)
+    checks += close(log, checks, expect, refused=False)
     return Judgement(checks, None, inp.record, False, prediction)
 
 
