@@ -16,11 +16,12 @@ from rig.runner import ovmf
 from rig.runner.run import dom0_image
 
 
-def _firmware(s: Scenario, dest: Path, missing: list[str]) -> None:
+def _firmware(s: Scenario, dest: Path) -> str | None:
     """rig's test firmware makes the scenario's entries: the image linked from the cache, the
-    entries as the fw_cfg file it reads (where render.BootFiles.in_folder names both)."""
+    entries as the fw_cfg file it reads (where render.BootFiles.in_folder names both); what
+    is missing, when the image is not in the cache."""
     if not s.firmware_entries:
-        return
+        return None
     for name, data in render.firmware_files(s).items():
         (dest / name).write_bytes(data)
     link = dest / "bios.bin"
@@ -28,7 +29,8 @@ def _firmware(s: Scenario, dest: Path, missing: list[str]) -> None:
     try:
         link.symlink_to(seabios.firmware(offline=True)[1])
     except RigError:
-        missing.append("bios.bin: rig's test firmware (run `rig run` once to build it)")
+        return "bios.bin: rig's test firmware (run `rig run` once to build it)"
+    return None
 
 
 def _readme(s: Scenario, unpacked: str | None, missing: list[str]) -> str:
@@ -80,7 +82,8 @@ def render_folder(s: Scenario, dest: Path, accel: str = "tcg",
             link.symlink_to(points_to)
         except RigError:
             missing.append(f"{target}: {kind}={name} (run `rig images fetch` or `rig run` once)")
-    _firmware(s, dest, missing)
+    if (lacking := _firmware(s, dest)) is not None:
+        missing.append(lacking)
     uefi: render.UefiFiles | None = None
     if not missing:
         initramfs.build(dest / "busybox", files["init"], dest / "initrd.gz")
