@@ -90,7 +90,9 @@ def drive(child: Any, timeouts: dict[Stage, float] | None = None,
         if ended is not None:
             return ended
         if query_xen:
-            _query_xen(child, watch.limits[Stage.XEN_QUERY], watch.timeline, watch.t0)
+            answered = _query_xen(child, watch.limits[Stage.XEN_QUERY], watch.t0)
+            if answered is not None:
+                watch.timeline[Stage.XEN_QUERY.value] = answered
         if wait_exit:  # the guest powers off through Xen; QEMU then exits by itself
             idx = child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=watch.limits[Stage.EXIT])
             if idx == 0:
@@ -185,13 +187,14 @@ class _Watch:
                                      + _quote(child))
 
 
-def _query_xen(child: Any, limit: float, timeline: dict[str, float], t0: float) -> None:
+def _query_xen(child: Any, limit: float, t0: float) -> float | None:
     """Switch the serial input to Xen and press 'q'; the dump lands in the log, where the
     parsers find it. Each key waits ``limit`` for Xen's answer and is sent again without one
     (one CI boot's three CTRL-a got no answer in 9 s, where 0.16 s is the slowest seen); the
     input switching back to dom0 (an earlier switch was only late, and the next one toggled
     it back) sends the switch again. At most ``QUERY_SENDS`` keys: a Xen that never answers
-    leaves the log without the dump (the judge says so)."""
+    leaves the log without the dump (the judge says so). Returns when the dump came (seconds
+    since ``t0``); None without it."""
     to_xen = False
     try:
         for _ in range(QUERY_SENDS):
@@ -199,14 +202,14 @@ def _query_xen(child: Any, limit: float, timeline: dict[str, float], t0: float) 
             idx = child.expect([_Q_DUMP, _XEN_INPUT_ACK, _DOM0_INPUT_ACK, pexpect.EOF,
                                 pexpect.TIMEOUT], timeout=limit)
             if idx == 0:
-                timeline[Stage.XEN_QUERY.value] = round(time.monotonic() - t0, 3)
-                return
+                return round(time.monotonic() - t0, 3)
             if idx == 3:
-                return
+                return None
             if idx in (1, 2):
                 to_xen = idx == 1
     except OSError:
-        return  # QEMU went away meanwhile
+        return None  # QEMU went away meanwhile
+    return None
 
 
 def _quote(child: Any) -> str:
