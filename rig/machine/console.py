@@ -14,7 +14,7 @@ from typing import Any
 import pexpect
 
 from rig.judge.records import ConsoleOutcome, ConsoleRecord
-from rig.machine.timeouts import WAITED_FOR, Stage, silence_for, timeouts_for
+from rig.machine.timeouts import WAITED_FOR, Limits, Stage, silence_for, timeouts_for
 from rig.parse import crash
 from rig.parse.stages import MARKERS
 
@@ -54,6 +54,16 @@ class ConsoleResult:
                              message=self.message)
 
 
+@dataclass(frozen=True)
+class StopAt:
+    """Where a boot is done before /init (quick mode): after ``stage``, whose line is
+    ``line`` when not the stage's own marker (Stage.SETUP: rig.parse.stages.QUICK_END, the
+    kernel's last remap line rather than mem_init's Memory:)."""
+
+    stage: Stage
+    line: bytes | None = None
+
+
 class _Counter:
     """Wraps the log file to count the bytes that arrive (for the silence watchdog)."""
 
@@ -68,23 +78,21 @@ class _Counter:
         self.inner.flush()
 
 
-def drive(child: Any, timeouts: dict[Stage, float] | None = None,
-          silence: float | None = None, wait_exit: bool = False,
+def drive(child: Any, limits: Limits | None = None, *, wait_exit: bool = False,
           query_xen: bool = True, started_at: float | None = None,
-          stop_at: Stage | None = None, setup_end: bytes | None = None) -> ConsoleResult:
+          stop_at: StopAt | None = None) -> ConsoleResult:
     """Follow ``child`` (a pexpect spawn) until the guest is done, crashed, hung or gone.
 
-    ``timeouts`` (from ``timeouts_for``) bound each stage; ``silence`` bounds the time without
-    any output at all, whatever the stage. Once /init is done, ``query_xen`` asks Xen for its
-    own count of dom0's pages (debug key 'q'; /init waits for it). The verdict is then in the
-    log, so by default rig stops there instead of waiting for the guest's power-off
-    (``wait_exit``). Silence is counted from ``started_at`` (when QEMU started) until the
-    first output: a QEMU that froze before rig got here is a silence like any other.
-    ``stop_at``: the stage after which the boot is done (quick mode: Stage.SETUP, Linux's
-    memory setup over; Xen is asked for its count then); ``setup_end``: the pattern of that
-    stage's line when not mem_init's (rig.parse.stages.QUICK_END)."""
-    watch = _Watch(child, timeouts or timeouts_for("tcg"), silence or silence_for("tcg"),
-                   started_at, stop_at, setup_end)
+    ``limits`` bound each stage, and the time without any output at all, whatever the stage
+    (default: TCG's). Once /init is done, ``query_xen`` asks Xen for its own count of dom0's
+    pages (debug key 'q'; /init waits for it). The verdict is then in the log, so by default
+    rig stops there instead of waiting for the guest's power-off (``wait_exit``). Silence is
+    counted from ``started_at`` (when QEMU started) until the first output: a QEMU that froze
+    before rig got here is a silence like any other.
+    ``stop_at``: the stage after which the boot is done, and its line (quick mode: Stage.SETUP,
+    Linux's memory setup over; Xen is asked for its count then)."""
+    watch = _Watch(child, limits or Limits(timeouts_for("tcg"), silence_for("tcg")),
+                   started_at, stop_at)
     try:
         ended = watch.stages()
         if ended is not None:
@@ -105,10 +113,9 @@ def drive(child: Any, timeouts: dict[Stage, float] | None = None,
 class _Watch:
     """One boot followed through its stages: what was reached when, and how it ended."""
 
-    def __init__(self, child: Any, limits: dict[Stage, float], quiet: float,
-                 started_at: float | None, stop_at: Stage | None = None,
-                 setup_end: bytes | None = None) -> None:
-        self.child, self.limits, self.quiet = child, limits, quiet
+    def __init__(self, child: Any, limits: Limits, started_at: float | None,
+                 stop_at: StopAt | None = None) -> None:
+        self.child, self.limits, self.quiet = child, limits.stages, limits.silence
         self.counter = _Counter(child.logfile_read)
         child.logfile_read = self.counter
         #: the timeline counts from QEMU's start, as its readers are told, not from this
@@ -120,11 +127,11 @@ class _Watch:
         self.timeline: dict[str, float] = {Stage.FIRMWARE.value: 0.0}
         self.fatal = [(kind, re.compile(rx.encode())) for kind, rx in crash.LIVE_FATAL]
         self.reached = Stage.FIRMWARE
-        self.remaining = [(s, setup_end if s is Stage.SETUP and setup_end else rx)
-                          for s, rx in STAGE_PATTERNS]
+        self.remaining = list(STAGE_PATTERNS)
         if stop_at is not None:
-            last = [s for s, _ in STAGE_PATTERNS].index(stop_at)
-            self.remaining = self.remaining[:last + 1]
+            last = [s for s, _ in STAGE_PATTERNS].index(stop_at.stage)
+            self.remaining = [(s, stop_at.line if s is stop_at.stage and stop_at.line else rx)
+                              for s, rx in STAGE_PATTERNS[:last + 1]]
 
     def stages(self) -> ConsoleResult | None:
         """Every stage in turn; the result when the boot ended before the last one."""

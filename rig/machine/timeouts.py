@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import Enum
 
 from rig.errors import UsageError
@@ -43,6 +45,15 @@ BASE_SILENCE_S = 20.0
 #: the stages a run waits for, whose time limit ``--timeout STAGE=SECONDS`` may change
 WAITED_FOR = (Stage.XEN, Stage.DOM0_BUILD, Stage.LINUX, Stage.SETUP, Stage.INIT, Stage.DONE,
               Stage.XEN_QUERY)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long the console waits: for each stage, from the one before (``timeouts_for``), and
+    for any output at all, whatever the stage (``silence_for``): a hang of its own kind."""
+
+    stages: Mapping[Stage, float]
+    silence: float
 
 
 def parse_timeouts(pairs: list[str]) -> dict[Stage, float]:

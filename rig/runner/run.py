@@ -51,7 +51,7 @@ from rig.machine.qemu import (
     qemu_binary,
     qemu_version,
 )
-from rig.machine.timeouts import Stage, silence_for, timeouts_for
+from rig.machine.timeouts import Limits, Stage, silence_for, timeouts_for
 from rig.model.firmware import firmware_problem
 from rig.runner import ovmf
 
@@ -336,7 +336,7 @@ class _Boot:
             self.imports = _import_after_boot()
             # the console's stage and crash patterns (the parsers' tables, compiled on import)
             # are needed only once QEMU prints: its output waits in the pty meanwhile
-            from rig.machine.console import drive
+            from rig.machine.console import StopAt, drive
 
             try:
                 kvm = m.query("query-kvm")
@@ -348,11 +348,11 @@ class _Boot:
             from rig.model.cost import limit_scale
 
             scale = limit_scale(self.s)
-            console = drive(m.console, timeouts_for(choice.accel, opts.timeouts, scale),
-                            opts.silence or silence_for(choice.accel, scale),
-                            started_at=m.started_at,
-                            stop_at=Stage.SETUP if opts.quick else None,
-                            setup_end=self._quick_end() if opts.quick else None)
+            limits = Limits(timeouts_for(choice.accel, opts.timeouts, scale),
+                            opts.silence or silence_for(choice.accel, scale))
+            console = drive(m.console, limits, started_at=m.started_at,
+                            stop_at=StopAt(Stage.SETUP, self._quick_end()) if opts.quick
+                            else None)
             given = (opts.silence is not None if console.outcome is ConsoleOutcome.SILENT
                      else console.waited_for in (opts.timeouts or {}))
             if console.outcome in (ConsoleOutcome.TIMEOUT, ConsoleOutcome.SILENT) \

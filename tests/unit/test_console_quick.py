@@ -11,8 +11,8 @@ import textwrap
 import pexpect
 
 from rig.judge.records import ConsoleOutcome
-from rig.machine.console import ConsoleResult, drive
-from rig.machine.timeouts import Stage
+from rig.machine.console import ConsoleResult, StopAt, drive
+from rig.machine.timeouts import Limits, Stage
 
 CONSOLE = textwrap.dedent(r"""
     import sys, tty
@@ -56,8 +56,8 @@ def boot(limit: float, stop_at: Stage | None = None, lost: int = 0,
     child.logfile_read = io.BytesIO()  # the console log, as rig.machine.qemu gives it a file
     try:
         log = child.logfile_read
-        result = drive(child, {s: limit for s in Stage}, 5.0, stop_at=stop_at,
-                       setup_end=setup_end)
+        result = drive(child, Limits({s: limit for s in Stage}, 5.0),
+                       stop_at=StopAt(stop_at, setup_end) if stop_at is not None else None)
         result.message = log.getvalue().decode()  # what rig saw, for the test to read
         return result
     finally:
