@@ -36,14 +36,15 @@ def add(sub: Commands) -> None:
 def main_build(a: argparse.Namespace) -> int:
     """Print the image's path, and whether it was built or reused."""
     from rig.errors import UsageError
-    from rig.machine.build import build, kconfig_adds
+    from rig.machine.build import BuildRecipe, build, kconfig_adds
 
     if a.jobs is not None and a.jobs < 1:
         raise UsageError(f"-j {a.jobs}: build with at least 1 job")
     files, options = kconfig_adds(a.kconfig_add)
-    built = build(Path(a.src), fragment=a.fragment, patches=a.patch, jobs=a.jobs,
-                  extra_config=files, options=options,
-                  make_vars=a.make_vars)
+    recipe = BuildRecipe(fragment=a.fragment, extra_config=tuple(files),
+                         patches=tuple(a.patch), options=tuple(options),
+                         make_vars=tuple(a.make_vars))
+    built = build(Path(a.src), recipe, jobs=a.jobs)
     how = "reused (tree unchanged)" if built.reused else f"built in {built.seconds:.0f} s"
     print(f"{built.bzimage}\t{how}" + (f"\tlog {built.log}" if built.log else ""))
     return 0

@@ -118,23 +118,57 @@ def kconfig_adds(items: Sequence[str]) -> tuple[list[Path], list[str]]:
     return files, options
 
 
-def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = (),
-          jobs: int | None = None, store: Store | None = None,
-          extra_config: Sequence[Path] = (), options: Sequence[str] = (),
-          make_vars: Sequence[str] = ()) -> Built:
-    """``extra_config``: fragments merged after ``fragment`` (a registry entry's options, e.g.
-    CONFIG_XEN_PVH=y, on top of rig's minimal dom0); ``options``: CONFIG_X=VALUE lines merged
-    last; ``make_vars``: NAME=VALUE given to every make (LLVM=1). Each is part of the build's
-    recipe: another value is another build folder. ccache, when installed, compiles unless
-    ``make_vars`` name the compiler."""
+@dataclass(frozen=True)
+class BuildRecipe:
+    """What a kernel is built with besides its tree; each value is part of the build's
+    recipe: another value is another build folder. ``fragment``: the Kconfig fragment merged
+    on tinyconfig (default: rig's minimal dom0); ``extra_config``: fragments merged after it
+    (a registry entry's options, e.g. CONFIG_XEN_PVH=y); ``patches``: applied to a
+    hard-linked copy of the tree first; ``options``: CONFIG_X=VALUE lines merged last;
+    ``make_vars``: NAME=VALUE given to every make (LLVM=1)."""
+
+    fragment: Path | None = None
+    extra_config: tuple[Path, ...] = ()
+    patches: tuple[Path, ...] = ()
+    options: tuple[str, ...] = ()
+    make_vars: tuple[str, ...] = ()
+
+    def fragments(self) -> list[Path]:
+        """The fragment files merged on tinyconfig, in order."""
+        return [(self.fragment or default_fragment()).resolve(),
+                *(p.resolve() for p in self.extra_config)]
+
+    def key(self, src: Path) -> str:
+        """What makes a build, hashed: the tree's place, its fragments, patches, options and
+        make variables (each checked first: a usage error names it)."""
+        bad = [v for v in self.make_vars if not _MAKE_VAR.match(v)]
+        if bad:
+            raise UsageError(f"make variable {bad[0]!r}: expected NAME=VALUE (e.g. LLVM=1)")
+        fragments = self.fragments()
+        for p in (*fragments, *self.patches):
+            if not p.is_file():
+                raise UsageError(f"{p}: no such file")
+        recipe = hashlib.sha256(str(src).encode())
+        for f in (*fragments, *self.patches):
+            recipe.update(f.read_bytes())
+        for line in (*self.options, *self.make_vars):  # absent: the recipes of before
+            recipe.update(f"\0{line}".encode())
+        return recipe.hexdigest()
+
+
+def build(src: Path, recipe: BuildRecipe | None = None, *, jobs: int | None = None,
+          store: Store | None = None) -> Built:
+    """``src`` built as ``recipe`` says (default: rig's minimal dom0, as the tree is). ccache,
+    when installed, compiles unless the recipe's make variables name the compiler."""
+    recipe = recipe or BuildRecipe()
     src = src.expanduser().resolve()
     if not (src / "Makefile").is_file() or not (src / "arch" / "x86").is_dir():
         raise UsageError(f"{src}: not a Linux source tree (no Makefile and arch/x86)")
-    fragments = [(fragment or default_fragment()).resolve(),
-                 *(p.resolve() for p in extra_config)]
-    recipe = _recipe(src, fragments, patches, options, make_vars)
+    key = recipe.key(src)
+    fragments = recipe.fragments()
+    patches, options, make_vars = recipe.patches, recipe.options, recipe.make_vars
     store = store or Store()
-    work = store.root / "builds" / recipe.hexdigest()[:16]
+    work = store.root / "builds" / key[:16]
     make = ["make", *_compiler(make_vars), *make_vars]
     if options:
         work.mkdir(parents=True, exist_ok=True)
@@ -143,7 +177,7 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
         fragments.append(inline)
     t0 = time.monotonic()
     with _locked(work):
-        state = hashlib.sha256((tree_state(src) + recipe.hexdigest()).encode()).hexdigest()
+        state = hashlib.sha256((tree_state(src) + key).encode()).hexdigest()
         image = work / "images" / f"{state[:16]}.bzImage"
         kept_config = image.with_suffix(".config")
         if image.is_file():
@@ -178,24 +212,6 @@ def build(src: Path, *, fragment: Path | None = None, patches: Sequence[Path] = 
             "fragments": [str(f) for f in fragments], "options": list(options),
             "make": make, "seconds": seconds, "log": str(log)}, indent=2) + "\n").encode())
         return Built(image, state, False, seconds, log, kept_config)
-
-
-def _recipe(src: Path, fragments: Sequence[Path], patches: Sequence[Path],
-            options: Sequence[str], make_vars: Sequence[str]) -> hashlib._Hash:
-    """What makes a build: the tree's place, its fragments, patches, options and make
-    variables (each checked first: a usage error names it)."""
-    bad = [v for v in make_vars if not _MAKE_VAR.match(v)]
-    if bad:
-        raise UsageError(f"make variable {bad[0]!r}: expected NAME=VALUE (e.g. LLVM=1)")
-    for p in (*fragments, *patches):
-        if not p.is_file():
-            raise UsageError(f"{p}: no such file")
-    recipe = hashlib.sha256(str(src).encode())
-    for f in (*fragments, *patches):
-        recipe.update(f.read_bytes())
-    for line in (*options, *make_vars):  # absent: the recipes of before, unchanged
-        recipe.update(f"\0{line}".encode())
-    return recipe
 
 
 def _compiler(make_vars: Sequence[str]) -> list[str]:

@@ -136,8 +136,9 @@ def build_kernels(runs: list[Run], req: Request) -> None:
             continue
         source = build.debian_source(side.source, offline=req.offline)
         folder = registry_folder()
-        built = build.build(source, patches=[folder / p for p in side.patches],
-                            extra_config=[folder / side.config] if side.config else [])
+        built = build.build(source, build.BuildRecipe(
+            patches=tuple(folder / p for p in side.patches),
+            extra_config=(folder / side.config,) if side.config else ()))
         r.kernel = str(built.bzimage)
 
 

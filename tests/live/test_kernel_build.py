@@ -40,7 +40,7 @@ def test_stock_build_passes(source: Path, tmp_path: Path) -> None:
 
 
 def test_regression_patch_fails_with_the_loss(source: Path, tmp_path: Path) -> None:
-    patched = build.build(source, patches=[PATCH])
+    patched = build.build(source, build.BuildRecipe(patches=(PATCH,)))
     s = scenario_file.load("pci-hole", {**SETTINGS, "dom0.kernel": str(patched.bzimage)})
     doc_result, _ = run(s, RunOptions(accel="tcg", results=tmp_path))
     doc = doc_result.to_json()
@@ -62,7 +62,7 @@ def test_regression_patch_fails_with_the_loss(source: Path, tmp_path: Path) -> N
     assert accounting["status"] == "fail"
     assert (accounting["expected"], accounting["observed"]) == (3 << 18, (3 << 18) - HOLES)
     assert f"Xen took back {HOLES} pages" in accounting["message"]
-    assert build.build(source, patches=[PATCH]).reused
+    assert build.build(source, build.BuildRecipe(patches=(PATCH,))).reused
 
 
 def test_the_content_check_fails_on_a_remap_to_the_wrong_page(tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_the_content_check_fails_on_a_remap_to_the_wrong_page(tmp_path: Path) ->
     mutation = Path(__file__).parents[1] / "fixtures" / "patches" / "mutate-remap-wrong-page.patch"
     source = build.debian_source("6.12")
     fix = regressions.registry_folder() / "fix-acpi-nvs-remap.patch"
-    mutated = build.build(source, patches=[fix, mutation])
+    mutated = build.build(source, build.BuildRecipe(patches=(fix, mutation)))
     layout = regressions.registry_folder() / "layouts" / "acpi-table-swapped.toml"
     s = scenario_file.load(str(layout), {"dom0.kernel": str(mutated.bzimage)})
     doc = run(s, RunOptions(accel="tcg", results=tmp_path))[0].to_json()

@@ -11,7 +11,7 @@ import pytest
 
 from rig.cli import main
 from rig.errors import UsageError
-from rig.machine.build import _recipe, default_fragment, kconfig_adds
+from rig.machine.build import BuildRecipe, kconfig_adds
 
 
 def test_kconfig_add_takes_inline_options_and_fragment_files(tmp_path: Path) -> None:
@@ -24,14 +24,14 @@ def test_kconfig_add_takes_inline_options_and_fragment_files(tmp_path: Path) -> 
 
 
 def test_options_and_make_variables_are_part_of_the_recipe(tmp_path: Path) -> None:
-    src, frag = tmp_path, [default_fragment().resolve()]
-    plain = _recipe(src, frag, [], [], []).hexdigest()
-    assert _recipe(src, frag, [], ["CONFIG_NUMA=y"], []).hexdigest() != plain
-    assert _recipe(src, frag, [], [], ["LLVM=1"]).hexdigest() != plain
+    src = tmp_path
+    plain = BuildRecipe().key(src)
+    assert BuildRecipe(options=("CONFIG_NUMA=y",)).key(src) != plain
+    assert BuildRecipe(make_vars=("LLVM=1",)).key(src) != plain
     # none given: the recipe of before (cached builds stay valid)
-    assert _recipe(src, frag, [], [], []).hexdigest() == plain
+    assert BuildRecipe().key(src) == plain
     with pytest.raises(UsageError, match="make variable 'LLVM'"):
-        _recipe(src, frag, [], [], ["LLVM"])
+        BuildRecipe(make_vars=("LLVM",)).key(src)
 
 
 def test_the_cli_passes_make_variables_after_the_double_dash(
@@ -41,12 +41,14 @@ def test_the_cli_passes_make_variables_after_the_double_dash(
 
     seen: dict[str, object] = {}
 
-    def fake_build(src: Path, **kw: object) -> build_mod.Built:
-        seen.update(kw, src=src)
+    def fake_build(src: Path, recipe: build_mod.BuildRecipe, **kw: object) -> build_mod.Built:
+        seen.update(kw, src=src, recipe=recipe)
         return build_mod.Built(tmp_path / "bzImage", "s", True, 0.0, None)
 
     monkeypatch.setattr(build_mod, "build", fake_build)
     assert main(["kernel", "build", str(tmp_path), "--kconfig-add", "CONFIG_NUMA=y", "--",
                  "LLVM=1", "KCFLAGS=-O1"]) == 0
-    assert seen["options"] == ["CONFIG_NUMA=y"] and seen["make_vars"] == ["LLVM=1", "KCFLAGS=-O1"]
+    recipe = seen["recipe"]
+    assert isinstance(recipe, build_mod.BuildRecipe)
+    assert recipe.options == ("CONFIG_NUMA=y",) and recipe.make_vars == ("LLVM=1", "KCFLAGS=-O1")
     assert "reused" in capsys.readouterr().out

@@ -123,8 +123,8 @@ def test_a_xen_given_alone_boots_the_fixed_sides_build(monkeypatch: pytest.Monke
     boots that build, never the layout's Debian binary (which has the bug)."""
     built: list[tuple[Path, tuple[str, ...]]] = []
 
-    def fake_build(src: Path, patches: list[Path], extra_config: list[Path]) -> object:
-        built.append((src, tuple(p.name for p in patches)))
+    def fake_build(src: Path, recipe: build.BuildRecipe) -> object:
+        built.append((src, tuple(p.name for p in recipe.patches)))
         return type("Built", (), {"bzimage": Path("/built/bzImage")})()
 
     monkeypatch.setattr(build, "debian_source", lambda name, offline=False: Path(f"/src/{name}"))
