@@ -23,7 +23,7 @@ from rig.judge.result import Result
 from rig.model.kernel import BootedKernel, KernelLayout
 from rig.parse import seabios
 from rig.parse.scan import parse_file
-from rig.runner.judged import judge_boot
+from rig.runner.judged import BootEnd, FirmwareMaps, judge_boot
 from tests.conftest import RECORDED
 
 BOOTS = sorted(p for p in RECORDED.iterdir() if p.is_dir())
@@ -47,10 +47,9 @@ def rejudge(folder: Path, log: Path | None = None) -> tuple[Result, str]:
     config = KernelConfig.load(folder / "kernel.config", facts["config_source"])
     layout = KernelLayout(**facts["layout"]) if "layout" in facts else None
     booted = BootedKernel(config, facts["release"], layout, facts.get("upstream"))
-    firmware = seabios.map_in_file(folder / "firmware.log")
+    maps = FirmwareMaps(seabios=seabios.map_in_file(folder / "firmware.log"))
     result = judge_boot(s, parse_file(log or folder / "console.log"), live, booted=booted,
-                        recorded=None, exit_status=facts["exit_status"],
-                        console=recorded.console, firmware=firmware)
+                        maps=maps, ended=BootEnd(recorded.console, facts["exit_status"]))
     return result, recorded_text
 
 

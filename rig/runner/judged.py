@@ -9,6 +9,7 @@ most of rig's start (~0.1 s of regex compiling and module loading, measured with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rig.domain.e820 import E820Entry
@@ -55,36 +56,72 @@ def partial(log_path: Path, live: Live, why: Check) -> Result:
     return result
 
 
-def finished(s: Scenario, live: Live, log_path: Path, firmware_log: Path, kernel: Artifact,
-             image: vmlinux.Image | None, console: ConsoleRecord, exit_status: int | None,
+@dataclass(frozen=True)
+class BootLogs:
+    """What a live boot printed, each console to its file: the serial console (Xen, Linux,
+    /init) and SeaBIOS's debug console (its map; empty or absent on other firmware)."""
+
+    console: Path
+    firmware: Path
+
+
+@dataclass(frozen=True)
+class Dom0Kernel:
+    """dom0's kernel as a run booted it: the artifact as given (its header names its release,
+    its .config the options) and what Xen was handed (rig.runner.run.dom0_image; None before
+    it was chosen)."""
+
+    artifact: Artifact
+    image: vmlinux.Image | None
+
+
+@dataclass(frozen=True)
+class BootEnd:
+    """How a boot ended: as the console saw it, and QEMU's exit status (None: unknown;
+    negative: the signal that ended it)."""
+
+    console: ConsoleRecord
+    exit_status: int | None
+
+
+@dataclass(frozen=True)
+class FirmwareMaps:
+    """The firmware's map as known beside the console log: ``recorded``, OVMF's, printed by an
+    earlier boot of the same firmware, machine and RAM size (rig.runner.ovmf.recorded_map);
+    ``seabios``, SeaBIOS's own, as its debug console showed it on this boot."""
+
+    recorded: list[E820Entry] | None = None
+    seabios: list[E820Entry] | None = None
+
+
+def finished(s: Scenario, live: Live, logs: BootLogs, dom0: Dom0Kernel, ended: BootEnd,
              esp: Path | None, quick: bool) -> Result:
-    """The result of a boot that ran: its log, the firmware's map, the booted kernel."""
-    parsed = parse_with_grep(log_path)
-    recorded = ovmf.recorded_map(s, parsed.xen.e820, esp)
-    firmware = seabios_log.map_in_file(firmware_log)
+    """The result of a boot that ran: its log, the firmware's map, the booted kernel. ``esp``:
+    the folder OVMF loaded from (a UEFI boot: its files key OVMF's recorded map)."""
+    parsed = parse_with_grep(logs.console)
+    maps = FirmwareMaps(ovmf.recorded_map(s, parsed.xen.e820, esp),
+                        seabios_log.map_in_file(logs.firmware))
+    kernel, image = dom0.artifact, dom0.image
     # the ELF Xen loaded on a direct boot has the layout; else unpack (or find) it now
     layout = (vmlinux.layout(image.path) if image and image.form == "elf"
               else vmlinux.kernel_layout(kernel.path, kernel.record.sha256))
     booted = BootedKernel(kernel_config(kernel), vmlinux.kernel_release(kernel.path), layout,
                           vmlinux.kernel_upstream(kernel.path))
-    return judge_boot(s, parsed, live, booted=booted, recorded=recorded,
-                      exit_status=exit_status, console=console, firmware=firmware, quick=quick)
+    return judge_boot(s, parsed, live, booted=booted, maps=maps, ended=ended, quick=quick)
 
 
 def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, booted: BootedKernel,
-               recorded: list[E820Entry] | None, exit_status: int | None,
-               console: ConsoleRecord, firmware: list[E820Entry] | None = None,
-               quick: bool = False) -> Result:
+               maps: FirmwareMaps, ended: BootEnd, quick: bool = False) -> Result:
     """The result of a finished boot of ``s`` from its parsed console log: the judgement of
     the log (as ``rig parse`` judges it), the checks of the machine rig built, and how the
-    console saw the boot end. ``live`` gets the scenario's prediction; the rest of it is as the
-    run recorded it. ``firmware``: the firmware's own map as its debug console showed it;
-    ``quick``: the boot was stopped once Linux's memory setup was over (``--quick``)."""
+    boot ended. ``live`` gets the scenario's prediction; the rest of it is as the
+    run recorded it. ``quick``: the boot was stopped once Linux's memory setup was over
+    (``--quick``)."""
     judgement = judge(parsed, expect=Expect.QUICK if quick else Expect.FULL, booted=booted)
     kernel = model_kernel(parsed, s, booted)
-    fw_map, fw_source = firmware_read(s, parsed, firmware)
-    emulated = predict_scenario(s, recorded, kernel=kernel)
-    sp = predict_scenario(s, recorded, firmware_map=fw_map, firmware_source=fw_source,
+    fw_map, fw_source = firmware_read(s, parsed, maps.seabios)
+    emulated = predict_scenario(s, maps.recorded, kernel=kernel)
+    sp = predict_scenario(s, maps.recorded, firmware_map=fw_map, firmware_source=fw_source,
                           kernel=kernel) if fw_map else emulated
     live.scenario_prediction = ScenarioPredictionRecord.of(emulated)
     extra = scenario_checks(parsed, sp, emulated, judgement)
@@ -94,6 +131,6 @@ def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, booted: BootedKern
         extra.append(table)
         if table.status is Status.FAIL:
             explain_crash(judgement.checks, table)
-    extra += [c for c in [console_check(console, exit_status, judgement.refused)]
+    extra += [c for c in [console_check(ended.console, ended.exit_status, judgement.refused)]
               if c is not None]
     return Result.of(parsed, judgement, extra, live)

@@ -382,8 +382,10 @@ class _Boot:
         self.settle()
         from rig.runner import judged
 
-        return judged.finished(self.s, self.live, self.log_path, self.firmware_log, kernel,
-                               self.image, console, exit_status, esp, self.opts.quick)
+        return judged.finished(self.s, self.live,
+                               judged.BootLogs(self.log_path, self.firmware_log),
+                               judged.Dom0Kernel(kernel, self.image),
+                               judged.BootEnd(console, exit_status), esp, self.opts.quick)
 
 
 def quick_end(release: str | None, upstream: str | None) -> bytes:
