@@ -84,16 +84,15 @@ def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
     results however the matrix ends: interrupted, the cells stopped keep their partial
     results and the ones never started are errors without a document."""
     results.mkdir(parents=True, exist_ok=True)
-    pending = order(cells)
-    running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]] = {}
-    done: dict[int, CellResult] = {}
+    scheduler = _Scheduler(scenario, cells, jobs, results, run_args)
     progress = progress or MatrixProgress(len(cells), jobs)
     echo = ConsoleEcho() if verbose() else None
     try:
         with progress:
-            _loop(scenario, pending, running, done, jobs, results, run_args, progress, echo)
+            scheduler.run(progress, echo)
     finally:
-        _stop(running, done)
+        scheduler.stop()
+        done = scheduler.done
         history.record({r.cell.history_key: _seconds(r) for r in done.values()
                         if r.cell.history_key and r.doc and r.exit_code in (0, 1)})
         ended = [done.get(c.index) or CellResult(c, results / c.slug, -1, 0.0, None)
@@ -103,63 +102,90 @@ def run_matrix(scenario: str, cells: list[Cell], *, jobs: int, results: Path,
     return ended
 
 
-def _stop(running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]],
-          done: dict[int, CellResult]) -> None:
-    """Interrupted: each child rig stops its QEMU and keeps its log and a partial result on
-    SIGTERM; those results count as the cells'."""
-    for _, proc, _, _ in running.values():
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-    for index, (cell, proc, folder, t0) in list(running.items()):
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        done[index] = CellResult(cell, folder, proc.returncode, round(time.monotonic() - t0, 3),
-                                 _load(folder))
-    running.clear()
-
-
 def _seconds(r: CellResult) -> float:
     total = r.doc.timings.total_s if r.doc and r.doc.timings else None
     return float(total) if isinstance(total, int | float) else r.seconds
 
 
-def _loop(scenario: str, pending: list[Cell],
-          running: dict[int, tuple[Cell, subprocess.Popen[bytes], Path, float]],
-          done: dict[int, CellResult], jobs: int, results: Path, run_args: Sequence[str],
-          progress: MatrixProgress, echo: ConsoleEcho | None = None) -> None:
-    while pending or running:
-        while pending and len(running) < max(1, jobs):
-            cell = pending.pop(0)
-            folder = results / cell.slug
-            folder.mkdir(parents=True, exist_ok=True)
-            argv = [sys.executable, "-m", "rig.cli", "run", cell.scenario or scenario,
-                    *run_args,
-                    "--output", str(folder / "boot"), "--json-out", str(folder / "result.json")]
-            for key, value in cell.overrides:
-                argv += ["--set", f"{key}={value}"]
-            (folder / "command.txt").write_text(" ".join(argv) + "\n")
-            with open(folder / "stdout.txt", "wb") as out:
-                proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL,
-                                        preexec_fn=die_with_parent)
-            running[cell.index] = (cell, proc, folder, time.monotonic())
-        time.sleep(0.2)
-        for index, (cell, proc, folder, t0) in list(running.items()):
-            if echo is not None:
-                echo.follow(cell.name, folder / "boot" / "console.log",
-                            ended=proc.poll() is not None)
-            if proc.poll() is None:
-                continue
-            del running[index]
-            done[index] = CellResult(cell, folder, proc.returncode,
-                                     round(time.monotonic() - t0, 3), _load(folder))
-        now = time.monotonic()
-        progress.update(len(done), sum(r.status.exit_code != 0 for r in done.values()),
-                        [(c.name, now - t0, c.expected_s) for c, _, _, t0 in
-                         running.values()], [c.expected_s for c in pending])
+@dataclass(frozen=True)
+class _Child:
+    """A cell that runs: its child ``rig run``, its folder, when it started."""
+
+    cell: Cell
+    proc: subprocess.Popen[bytes]
+    folder: Path
+    t0: float
+
+    def result(self) -> CellResult:
+        """The cell's result, once its child ended."""
+        return CellResult(self.cell, self.folder, self.proc.returncode,
+                          round(time.monotonic() - self.t0, 3), _load(self.folder))
+
+
+class _Scheduler:
+    """The cells of one matrix as they run, at most ``jobs`` at once: those waiting (longest
+    expected first), those running (each a child ``rig run``), those done (by cell index)."""
+
+    def __init__(self, scenario: str, cells: list[Cell], jobs: int, results: Path,
+                 run_args: Sequence[str]) -> None:
+        self.scenario, self.jobs, self.results, self.run_args = scenario, jobs, results, run_args
+        self.pending = order(cells)
+        self.running: dict[int, _Child] = {}
+        self.done: dict[int, CellResult] = {}
+
+    def run(self, progress: MatrixProgress, echo: ConsoleEcho | None = None) -> None:
+        """Start cells while there is room, and collect the ones that ended, until none is
+        left; ``progress`` is told after each look."""
+        while self.pending or self.running:
+            while self.pending and len(self.running) < max(1, self.jobs):
+                cell = self.pending.pop(0)
+                self.running[cell.index] = self._start(cell)
+            time.sleep(0.2)
+            for index, child in list(self.running.items()):
+                if echo is not None:
+                    echo.follow(child.cell.name, child.folder / "boot" / "console.log",
+                                ended=child.proc.poll() is not None)
+                if child.proc.poll() is None:
+                    continue
+                del self.running[index]
+                self.done[index] = child.result()
+            now = time.monotonic()
+            progress.update(len(self.done),
+                            sum(r.status.exit_code != 0 for r in self.done.values()),
+                            [(c.cell.name, now - c.t0, c.cell.expected_s)
+                             for c in self.running.values()],
+                            [c.expected_s for c in self.pending])
+
+    def _start(self, cell: Cell) -> _Child:
+        """The cell's child ``rig run``, started in the cell's folder."""
+        folder = self.results / cell.slug
+        folder.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "rig.cli", "run", cell.scenario or self.scenario,
+                *self.run_args,
+                "--output", str(folder / "boot"), "--json-out", str(folder / "result.json")]
+        for key, value in cell.overrides:
+            argv += ["--set", f"{key}={value}"]
+        (folder / "command.txt").write_text(" ".join(argv) + "\n")
+        with open(folder / "stdout.txt", "wb") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL,
+                                    preexec_fn=die_with_parent)
+        return _Child(cell, proc, folder, time.monotonic())
+
+    def stop(self) -> None:
+        """Interrupted: each child rig stops its QEMU and keeps its log and a partial result on
+        SIGTERM; those results count as the cells'."""
+        for child in self.running.values():
+            with contextlib.suppress(ProcessLookupError):
+                child.proc.send_signal(signal.SIGTERM)
+        for index, child in list(self.running.items()):
+            try:
+                child.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(child.proc.pid, signal.SIGKILL)
+                child.proc.wait()
+            self.done[index] = child.result()
+        self.running.clear()
 
 
 class ConsoleEcho:
