@@ -23,6 +23,7 @@ only as a range (``Dom0Mem.determined``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rig.domain.units import PAGE_SHIFT
@@ -32,6 +33,8 @@ LONG_MAX = (1 << 63) - 1
 UINT_MAX = (1 << 32) - 1
 #: the default keeps back 1/16 of available memory, at most 128 MiB (default_nr_pages)
 DEFAULT_RESERVE_MAX_PAGES = 128 << (20 - PAGE_SHIFT)
+#: more pages than any machine's: 2**40 pages are 4 PiB (a search over avail stops here)
+_AVAIL_BOUND = 1 << 40
 _UNITS = {"t": 40, "g": 30, "m": 20, "k": 10, "b": 0}
 
 
@@ -187,6 +190,37 @@ class Dom0Mem:
         been larger. Xen 4.20.4 clamps such a request to ``avail`` and keeps no page for its
         own allocations that follow (rig's fifth finding, docs/findings.md)."""
         return self.asked(nr_pages) >= nr_pages
+
+    def max_pages_built_with(self, nr_pages: int) -> int | None:
+        """d->max_pages of a dom0 that Xen built with ``nr_pages``, solved for Xen's free
+        memory: the same for every ``avail`` that gives dom0 ``nr_pages`` (``max:90%`` alone:
+        dom0 got 90% of avail, and so may grow to it). None when those ``avail`` disagree, when
+        none gives ``nr_pages``, or when a negative part makes the sizing not monotonic in
+        ``avail`` (the wrap of "minus more than there is")."""
+        if (fixed := self.max_pages) is not None:
+            return fixed
+        if any(a is not None and a.minus for a in (self.amount, self.min, self.max)):
+            return None
+        # size(avail).nr_pages never falls as avail grows, and never exceeds avail: the avail
+        # that give nr_pages are one interval at or above nr_pages
+        lo = self._first_avail(nr_pages, lambda n: n >= nr_pages)
+        hi = self._first_avail(nr_pages, lambda n: n > nr_pages) - 1
+        if lo > hi or self.size(lo).nr_pages != nr_pages:
+            return None
+        first, last = self.size(lo).max_pages, self.size(hi).max_pages
+        return first if first == last else None
+
+    def _first_avail(self, low: int, reached: Callable[[int], bool]) -> int:
+        """The least avail from ``low`` up whose nr_pages ``reached`` says yes to (a bound past
+        any machine when none does)."""
+        high = _AVAIL_BOUND
+        while low < high:
+            mid = (low + high) // 2
+            if reached(self.size(mid).nr_pages):
+                high = mid
+            else:
+                low = mid + 1
+        return low
 
     def determined(self, avail_low: int, avail_high: int) -> Dom0Size | None:
         """The size when it is the same for every ``avail`` in [low, high], else None.

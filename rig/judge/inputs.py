@@ -85,6 +85,13 @@ def inputs(log: ParsedLog, dom0_mem: str | None, booted: BootedKernel) -> Inputs
         max_pages, max_source = fixed, (
             f"dom0_mem's max: ({mem_source}), which no host changes" if mem.max is not None
             else f"dom0_mem without max: ({mem_source}): Xen's UINT_MAX")
+    elif mem is not None and xen.dom0_nr_pages is not None and \
+            (solved := mem.max_pages_built_with(xen.dom0_nr_pages)) is not None:
+        # a relative max: (max:90%) is known once Xen's free memory is, and the nr_pages Xen
+        # built tells it: every free memory that gives dom0 those pages gives this max_pages
+        max_pages, max_source = solved, (
+            f"dom0_mem's max: ({mem_source}) with Xen's free memory solved from the nr_pages "
+            "it built")
     record.nr_pages, record.nr_pages_source = nr_pages, nr.source
     record.max_pages, record.max_pages_source = max_pages, max_source
 

@@ -99,3 +99,16 @@ def test_a_request_for_every_free_page(text: str, nr_pages: int, takes_all: bool
     assert mem.may_take_every_free_page(nr_pages) is takes_all
     # what Xen gave never exceeds what was asked, clamped to what it had
     assert mem.size(nr_pages).nr_pages <= nr_pages
+
+
+@pytest.mark.parametrize(("text", "nr_pages", "max_pages"), [
+    ("max:90%", 914698, 914698),        # the 12-07 campaign's scenario 136: 90% of avail
+    ("max:90%", 400000, 400000),
+    ("1G", GiB_PAGES, UINT_MAX),        # no max: unlimited, whatever avail was
+    ("max:1G", 100, GiB_PAGES),         # an absolute max: no host changes it
+    ("1G,max:95%", GiB_PAGES, None),    # any avail from 1.05 GiB on gives 1G: max unknown
+    ("max:-1G", 100000, None),          # a negative part: not monotonic in avail
+])
+def test_max_pages_solved_from_what_xen_built(text: str, nr_pages: int,
+                                               max_pages: int | None) -> None:
+    assert Dom0Mem.parse(text).max_pages_built_with(nr_pages) == max_pages
