@@ -47,7 +47,7 @@ def rejudge(folder: Path, log: Path | None = None) -> tuple[Result, str]:
     config = KernelConfig.load(folder / "kernel.config", facts["config_source"])
     layout = KernelLayout(**facts["layout"]) if "layout" in facts else None
     booted = BootedKernel(config, facts["release"], layout, facts.get("upstream"))
-    maps = FirmwareMaps(seabios=seabios.map_in_file(folder / "firmware.log"))
+    maps = FirmwareMaps.of(None, seabios.read_file(folder / "firmware.log"))
     result = judge_boot(s, parse_file(log or folder / "console.log"), live, booted=booted,
                         maps=maps, ended=BootEnd(recorded.console, facts["exit_status"]))
     return result, recorded_text

@@ -150,6 +150,20 @@ def _predicted_pvh(log: ParsedLog, emulated: ScenarioPrediction) -> Check:
                  "the boot differs from rig predict's PVH figures (balloon, Xen's count)")
 
 
+def seabios_table_check(dropped: int) -> Check | None:
+    """SeaBIOS's E820 table (32 entries) was full and dropped entries: the machine is not the
+    scenario's, which rig should have refused before it booted (rig.model.firmware counts the
+    entries insert by insert). rig's error, never the kernel's."""
+    if not dropped:
+        return None
+    return Check(CheckName.FIRMWARE, Status.ERROR, None, dropped,
+                 f"SeaBIOS's E820 table was full and dropped {dropped} entr"
+                 f"{'y' if dropped == 1 else 'ies'} (its debug console: \"Unable to allocate "
+                 "resource at insert_e820\"): the machine is not the scenario's. rig's model of "
+                 "the firmware let a layout through that the firmware cannot make; rig's "
+                 "problem, not the kernel's")
+
+
 def _firmware_check(sp: ScenarioPrediction, emulated: ScenarioPrediction) -> Check | None:
     if sp.firmware_source == emulated.firmware_source or not emulated.firmware_map:
         return None

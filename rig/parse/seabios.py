@@ -6,13 +6,17 @@ prints before it boots (``e820_prepboot`` → ``dump_map``, src/e820map.c)::
       3: 0000000020000000 - 0000000020003000 = 4 NVS
 
 That map is the firmware's own (rig's test firmware's entries in it): what every later reader
-of INT 15h E820 sees, QEMU's multiboot loader and Xen among them. Pure.
+of INT 15h E820 sees, QEMU's multiboot loader and Xen among them. And the entries it could not
+keep: its table holds BUILD_MAX_E820 = 32 (src/config.h), and ``insert_e820()`` drops one more
+with ``warn_noalloc()`` (src/e820map.c:34, src/output.c:544): "WARNING - Unable to allocate
+resource at insert_e820:35!". Pure.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rig.domain.e820 import E820Entry, E820Type
@@ -24,12 +28,25 @@ _TYPES = {1: E820Type.RAM, 2: E820Type.RESERVED, 3: E820Type.ACPI, 4: E820Type.N
           5: E820Type.UNUSABLE}
 
 
-def map_in_file(path: Path) -> list[E820Entry] | None:
-    """``e820_map`` of a saved debug console (a run's firmware.log); None without the file."""
+_DROPPED = re.compile(r"Unable to allocate resource at insert_e820:\d+")
+
+
+@dataclass(frozen=True)
+class SeabiosLog:
+    """What a saved debug console says of the map: the last complete map SeaBIOS printed
+    (None: none), and how many entries its full table dropped."""
+
+    map: list[E820Entry] | None
+    dropped: int = 0
+
+
+def read_file(path: Path) -> SeabiosLog | None:
+    """A saved debug console (a run's firmware.log) read; None without the file."""
     if not path.is_file():
         return None
     with open(path, errors="replace") as f:
-        return e820_map(f)
+        lines = f.readlines()
+    return SeabiosLog(e820_map(lines), sum(1 for ln in lines if _DROPPED.search(ln)))
 
 
 def e820_map(lines: Iterable[str]) -> list[E820Entry] | None:

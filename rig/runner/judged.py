@@ -26,6 +26,7 @@ from rig.judge.live import (
     grub_checks,
     model_kernel,
     scenario_checks,
+    seabios_table_check,
 )
 from rig.judge.records import ConsoleRecord, Live, ScenarioPredictionRecord
 from rig.judge.result import Result
@@ -35,6 +36,7 @@ from rig.model.prediction import predict_scenario
 from rig.parse import seabios as seabios_log
 from rig.parse.by_grep import parse_with_grep
 from rig.parse.collect import ParsedLog
+from rig.parse.seabios import SeabiosLog
 from rig.runner import ovmf
 
 
@@ -92,6 +94,14 @@ class FirmwareMaps:
 
     recorded: list[E820Entry] | None = None
     seabios: list[E820Entry] | None = None
+    #: the entries SeaBIOS's full table dropped (its debug console says so, one line each)
+    seabios_dropped: int = 0
+
+    @staticmethod
+    def of(recorded: list[E820Entry] | None, seabios: SeabiosLog | None) -> FirmwareMaps:
+        if seabios is None:
+            return FirmwareMaps(recorded)
+        return FirmwareMaps(recorded, seabios.map, seabios.dropped)
 
 
 def finished(s: Scenario, live: Live, logs: BootLogs, dom0: Dom0Kernel, ended: BootEnd,
@@ -99,8 +109,8 @@ def finished(s: Scenario, live: Live, logs: BootLogs, dom0: Dom0Kernel, ended: B
     """The result of a boot that ran: its log, the firmware's map, the booted kernel. ``esp``:
     the folder OVMF loaded from (a UEFI boot: its files key OVMF's recorded map)."""
     parsed = parse_with_grep(logs.console)
-    maps = FirmwareMaps(ovmf.recorded_map(s, parsed.xen.e820, esp),
-                        seabios_log.map_in_file(logs.firmware))
+    maps = FirmwareMaps.of(ovmf.recorded_map(s, parsed.xen.e820, esp),
+                           seabios_log.read_file(logs.firmware))
     kernel, image = dom0.artifact, dom0.image
     # the ELF Xen loaded on a direct boot has the layout; else unpack (or find) it now
     layout = (vmlinux.layout(image.path) if image and image.form == "elf"
@@ -126,6 +136,8 @@ def judge_boot(s: Scenario, parsed: ParsedLog, live: Live, *, booted: BootedKern
     live.scenario_prediction = ScenarioPredictionRecord.of(emulated)
     extra = scenario_checks(parsed, sp, emulated, judgement)
     extra += grub_checks(parsed)
+    if (dropped := seabios_table_check(maps.seabios_dropped)) is not None:
+        extra.append(dropped)
     table = acpi_table_check(parsed, s, judgement.prediction)
     if table is not None:
         extra.append(table)
