@@ -43,13 +43,14 @@ def rejudge(folder: Path, log: Path | None = None) -> tuple[Result, str]:
     live = Live(scenario=recorded.scenario, accelerator=recorded.accelerator,
                 artifacts=recorded.artifacts, timings=recorded.timings,
                 console=recorded.console, log=recorded.log, machine=recorded.machine,
-                firmware_log=recorded.firmware_log)
+                firmware_log=recorded.firmware_log, mode=recorded.mode)
     config = KernelConfig.load(folder / "kernel.config", facts["config_source"])
     layout = KernelLayout(**facts["layout"]) if "layout" in facts else None
     booted = BootedKernel(config, facts["release"], layout, facts.get("upstream"))
     maps = FirmwareMaps.of(None, seabios.read_file(folder / "firmware.log"))
     result = judge_boot(s, parse_file(log or folder / "console.log"), live, booted=booted,
-                        maps=maps, ended=BootEnd(recorded.console, facts["exit_status"]))
+                        maps=maps, ended=BootEnd(recorded.console, facts["exit_status"]),
+                        quick=recorded.mode == "quick")
     return result, recorded_text
 
 

@@ -8,13 +8,15 @@ check names the bug."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 from msgspec import UNSET
 
 from rig import __version__
-from rig.judge.check import CheckName
+from rig.judge.check import CheckName, Status
 from tests.conftest import RECORDED
 from tests.recorded import BOOTS, rejudge
 
@@ -41,3 +43,17 @@ def test_a_boot_without_xens_dump_is_incomplete_not_failed(tmp_path: Path) -> No
     assert checks[CheckName.PREDICTED_PVH] == "incomplete"
     assert checks[CheckName.XEN_ACCOUNTING] == "incomplete"
     assert result.verdict == "incomplete"
+
+
+def test_a_quick_boot_is_judged_again_as_quick(tmp_path: Path) -> None:
+    """A recorded quick boot (``--quick``) keeps its mode: judged again as a full boot, its
+    missing /init would be incomplete instead of not looked for."""
+    folder = tmp_path / "pci-hole"
+    shutil.copytree(RECORDED / "pci-hole", folder)
+    doc = json.loads((folder / "result.json").read_text())
+    doc["mode"] = "quick"
+    (folder / "result.json").write_text(json.dumps(doc))
+    result, _ = rejudge(folder)
+    assert result.mode == "quick"
+    boot = next(c for c in result.checks if c.name == CheckName.BOOT)
+    assert boot.status is Status.SKIP and "quick mode" in boot.message
