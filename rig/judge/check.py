@@ -31,6 +31,9 @@ class CheckName(StrEnum):
     CRASH = "crash"
     #: Xen built dom0 the nr_pages dom0_mem asks for (rig.domain.dom0mem)
     NR_PAGES = "nr_pages"
+    #: Xen could not build a PV dom0 for want of what the model says its builder needs (one
+    #: naturally aligned block of RAM for the initial mapping); said only when it could not
+    XEN_BUILD = "xen_build"
     #: dom0 holds every page Xen gave it (PV: balloon or setup messages; PVH: the balloon)
     NOTHING_LOST = "nothing_lost"
     #: Xen's own count of dom0's pages after boot (debug key 'q') is what it gave dom0

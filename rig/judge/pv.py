@@ -18,6 +18,7 @@ from rig.model.extra_mem import TableFull
 from rig.model.kernel import ALL_FIXES, FIX, FIXES, Era, Fix, fixes_of
 from rig.model.pv import WHAT as _WHAT
 from rig.model.pv import Prediction, predict
+from rig.model.xen_pv import first_allocation, has_aligned_ram
 from rig.parse.collect import ParsedLog
 from rig.parse.crash import Kind
 
@@ -48,8 +49,17 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
     extra = (_extra_mem(log, inp) if prediction is not None and prediction.short_region is None
              else None)
     xen_bug = _xen_kept_no_page(log, inp)
-    checks.append(crash_check(log, refusal, expect, explained=extra if extra is not None
-                              and extra.status is Status.FAIL else xen_bug))
+    first_alloc = _xen_first_allocation(log)
+    if first_alloc is not None and first_alloc.status is Status.ERROR:
+        # Xen's panic is its builder's, on a map it cannot build on: no crash of the kernel's
+        # (a bisect must skip such a step, never call it bad)
+        checks.append(Check(CheckName.CRASH, Status.SKIP, None, None, "Xen panicked building "
+                            "dom0 on a map its builder cannot use: the xen_build check says why"))
+    else:
+        checks.append(crash_check(log, refusal, expect, explained=extra if extra is not None
+                                  and extra.status is Status.FAIL else xen_bug or first_alloc))
+    if first_alloc is not None:
+        checks.append(first_alloc)
     if refusal is not None:
         checks.append(refusal)
     refused = refusal is not None and refusal.status is Status.PASS and refusal.expected == "refuse"
@@ -305,6 +315,35 @@ def _xen_kept_no_page(log: ParsedLog, inp: Inputs) -> Check | None:
                  f"(dom0_setup_permissions(): -ENOMEM) then fail, and it BUGs at {site}. "
                  "Known: rig's finding (README, Findings), a bug of Xen's, which no Xen fixes "
                  "yet; a correct Xen gives dom0 all but the reserve")
+
+
+def _xen_first_allocation(log: ParsedLog) -> Check | None:
+    """Xen panicked for want of a block for dom0's first allocation: one naturally aligned
+    block of RAM that holds the initial mapping (rig.model.xen_pv.first_allocation, sized from
+    where Xen put the kernel). A map without one cannot boot a PV dom0 of this kernel under
+    Xen, whatever the kernel does: a layout rig should not have made, rig's error. A map with
+    one, that Xen's own image or heap took, is beyond the model: a warning of rig's."""
+    xen = log.xen
+    if not xen.dom0_first_alloc_failed:
+        return None
+    if xen.dom0_kernel_paddr is None or not xen.e820:
+        return Check(CheckName.XEN_BUILD, Status.WARN, None, None,
+                     "Xen found no block for dom0's first allocation (\"Not enough RAM for "
+                     "domain 0 allocation\"); where it put the kernel or its map is not in the "
+                     "log, so rig cannot say why")
+    size = first_allocation(xen.dom0_kernel_paddr[1])
+    if has_aligned_ram(xen.e820, size):
+        return Check(CheckName.XEN_BUILD, Status.WARN, size, None,
+                     f"Xen found no block for dom0's first allocation though its map has a "
+                     f"naturally aligned {size >> 20} MiB block of RAM: Xen's own "
+                     "image or heap took it, which rig's model does not follow")
+    return Check(CheckName.XEN_BUILD, Status.ERROR, size, None,
+                 f"Xen cannot build this dom0 here: its first allocation is one naturally "
+                 f"aligned block of {size >> 20} MiB for the initial mapping of a "
+                 f"kernel loaded to {xen.dom0_kernel_paddr[1]:#x} (pv/dom0_build.c: "
+                 "get_order_from_bytes(v_end - v_start), then \"Not enough RAM for domain 0 "
+                 "allocation\"), and no such block of this map is RAM. Known: a layout Xen's "
+                 "PV builder cannot boot, whatever the kernel; rig's layout, not the kernel's")
 
 
 def _known(predates: list[Fix], version: tuple[int, ...]) -> str:

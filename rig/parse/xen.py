@@ -57,6 +57,9 @@ _NOT_RELOCATABLE = re.compile(r"^d0 kernel: Address conflict and not relocatable
 #: Xen's BUG_ON()/BUG() (xen/common/bug.c: "Xen BUG at %s%s:%d", printed, then the panic's
 #: reason), its file and line
 _BUG = re.compile(r"^Xen BUG at (\S+:\d+)")
+#: the panic when dom0's first allocation (one aligned block for its initial mapping) fails
+#: (pv/dom0_build.c:619 in 4.20.4)
+_FIRST_ALLOC = re.compile(r"^Not enough RAM for domain 0 allocation")
 #: each ACPI table Xen finds through the RSDT/XSDT: "ACPI: RIGT 60000100, 0124 (r1 RIGXEN ..."
 _ACPI_TABLE = re.compile(r"^ACPI: (\S{4}) ([0-9A-Fa-f]+), ([0-9A-Fa-f]+) \(r\d+ (\S+)")
 
@@ -102,6 +105,8 @@ class XenInfo:
     kernel_not_relocatable: bool = False
     #: where Xen BUG()ed, "file:line", the first one ("arch/x86/pv/dom0_build.c:1033")
     bug_site: str | None = None
+    #: Xen found no block for dom0's first allocation and panicked (a PV dom0's build)
+    dom0_first_alloc_failed: bool = False
     #: the ACPI tables Xen listed: signature -> (address, length, OEM id)
     acpi_tables: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
@@ -269,6 +274,9 @@ class XenParser:
     def _bug(self, m: re.Match[str]) -> None:
         self.info.bug_site = m.group(1)
 
+    def _first_alloc(self, m: re.Match[str]) -> None:
+        self.info.dom0_first_alloc_failed = True
+
     def _q_header(self, m: re.Match[str]) -> None:
         self.info.q_dumps += 1
         self._q_domain = None
@@ -321,6 +329,7 @@ MESSAGES: tuple[Message[XenParser], ...] = (
     Message(r"\(total: ", _U_TOTAL, XenParser._u_total),
     Message("ACPI: .{4} [0-9A-Fa-f]+, ", _ACPI_TABLE, XenParser._acpi_table),
     Message("Xen BUG at", _BUG, XenParser._bug, lambda p: p.info.bug_site is None),
+    Message("Not enough RAM for domain 0 a", _FIRST_ALLOC, XenParser._first_alloc),
 )
 #: what the file scan looks for, and what a line must hold before the messages are tried
 TABLE = Table(MESSAGES)

@@ -38,10 +38,12 @@ WHO = {
     CheckName.PREDICTED_PVH: "rig", CheckName.EXTRA_MEM: "kernel",
 }
 #: what the refusal and extra_mem checks say of a kernel that lacks a fix its version predates,
-#: or has a bug of rig's findings (rig.judge.pv._known)
-KNOWN_FIX = ("Known: this kernel's version predates", "Known: rig's finding")
-#: the checks that name a known bug (nr_pages: Xen's, rig's fifth finding)
-KNOWN_BY = (CheckName.REFUSAL, CheckName.EXTRA_MEM, CheckName.NR_PAGES)
+#: or has a bug of rig's findings (rig.judge.pv._known), and xen_build of a map Xen cannot use
+KNOWN_FIX = ("Known: this kernel's version predates", "Known: rig's finding",
+             "Known: a layout Xen's PV builder cannot boot")
+#: the checks that name a known bug (nr_pages: Xen's, rig's fifth finding) or a known layout
+#: no kernel can be tested on (xen_build: Xen's PV builder cannot use the map, rig's error)
+KNOWN_BY = (CheckName.REFUSAL, CheckName.EXTRA_MEM, CheckName.NR_PAGES, CheckName.XEN_BUILD)
 #: the checks a known bug leaves failing: the NVS it did not move (rig's fourth finding: the
 #: kernel printed its map with the entry where the firmware put it, then faulted)
 LEFT_BY = (CheckName.NONRAM_MOVED,)
@@ -92,8 +94,8 @@ class Disagreement:
         (rig.model.kernel.FIXES: a known bug, fixed later) or by one of rig's findings, and the
         rest is what that leaves: the crash line, the console's end, the counts never
         printed, the entries never moved."""
-        known_fix = any(n in KNOWN_BY and st == "fail" and any(k in m for k in KNOWN_FIX)
-                        for n, st, _, m in self.checks)
+        known_fix = any(n in KNOWN_BY and st in ("fail", "error")
+                        and any(k in m for k in KNOWN_FIX) for n, st, _, m in self.checks)
         return all((st == "warn" and "Known:" in m)
                    or (known_fix and (n in KNOWN_BY or n in LEFT_BY or
                                       st in ("crash", "incomplete")))
