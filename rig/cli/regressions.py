@@ -28,12 +28,13 @@ def add(sub: Commands) -> None:
 
 def main(a: argparse.Namespace) -> int:
     from rig.output import junit
+    from rig.output.regressions import exit_code, junit_case, listing, regressions_table
     from rig.runner import regressions as rg
     from rig.runner.run import results_folder
 
     entries = rg.select(rg.registry(), a.only)
     if a.list:
-        print(rg.listing(entries))
+        print(listing(entries))
         return 0
     if a.prove and (a.kernel or a.xen):
         from rig.errors import UsageError
@@ -47,10 +48,10 @@ def main(a: argparse.Namespace) -> int:
     print(f"rig: {len(entries)} regression(s){' (proof)' if a.prove else ''}, results in "
           f"{out}", file=sys.stderr)
     reports = rg.regressions(req, out)
-    code = rg.exit_code(reports)
-    print({0: "PASS", 1: "FAIL"}.get(code, "ERROR") if a.quiet else rg.table(reports))
+    code = exit_code(reports)
+    print({0: "PASS", 1: "FAIL"}.get(code, "ERROR") if a.quiet else regressions_table(reports))
     if a.junit:
-        junit.write_cases("rig regressions", [rg.junit_case(rep) for rep in reports], a.junit)
+        junit.write_cases("rig regressions", [junit_case(rep) for rep in reports], a.junit)
     reporting.write(a, "rig regressions", [(f"{rep.entry.id}-{r.side}", r.result.doc)
                                            for rep in reports for r in rep.runs
                                            if r.result is not None and r.result.doc is not None],

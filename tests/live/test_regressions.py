@@ -13,6 +13,7 @@ import kcidb_io
 import pytest
 
 from rig.cli import main
+from rig.output.regressions import Outcome
 from rig.runner import regressions as rg
 
 pytestmark = pytest.mark.boot
@@ -28,7 +29,7 @@ def test_every_regression_is_caught_with_and_without_its_fix(
     assert code == 0, out
     outcomes = {line.split()[0]: line.split()[1] for line in out.splitlines()
                 if line.split() and line.split()[0] in {e.id for e in rg.registry()}
-                and len(line.split()) > 1 and line.split()[1] in {o.value for o in rg.Outcome}}
+                and len(line.split()) > 1 and line.split()[1] in {o.value for o in Outcome}}
     assert outcomes == {e.id: "caught" for e in rg.registry()}, out
     suite = ET.parse(junit).getroot()
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == \

@@ -41,8 +41,6 @@ SHARED: dict[str, tuple[frozenset[str], str]] = {
              "boot this command's planned machines"),
     "plan": (frozenset({"runner/matrix.py", "runner/regressions.py"}),
              "this command's boots, every value checked before the first"),
-    "table": (frozenset({"runner/bisect.py", "runner/regressions.py"}),
-              "this command's outcome as a text table"),
     "build": (frozenset({"machine/build.py", "machine/images/initramfs.py"}),
               "make this module's artifact (a kernel, an initramfs)"),
     "check": (frozenset({"cli/reporting.py", "machine/build.py", "machine/images/user.py",

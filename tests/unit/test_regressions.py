@@ -14,6 +14,7 @@ from rig.judge.records import CheckRecord
 from rig.machine import build
 from rig.model.kernel import FIX
 from rig.output.cells import Cell, CellResult
+from rig.output.regressions import Outcome, Report, Run, exit_code, junit_case
 from rig.runner import regressions as rg
 from tests.conftest import LOGS
 from tests.corpus import judged
@@ -54,32 +55,32 @@ def test_an_unknown_entry_is_a_usage_error() -> None:
         rg.select(rg.registry(), "nope")
 
 
-def _run(entry: rg.Regression, side: str, status: str, verdict: str = "fail") -> rg.Run:
+def _run(entry: rg.Regression, side: str, status: str, verdict: str = "fail") -> Run:
     doc = judged(LOGS / "rig-pci-hole-6.1.log")[1]
     doc.verdict = Status(verdict)
     doc.checks = [CheckRecord(name=entry.check, status=Status(status), message="m")]
-    run = rg.Run(entry, side, None, None)
+    run = Run(entry, side, None, None)
     run.result = CellResult(Cell(0, ()), Path("/nonexistent"), 1, 1.0, doc)
     return run
 
 
 def test_the_outcome_of_an_entry() -> None:
     e = next(x for x in rg.registry() if x.id == "amd-nvs-swap")
-    caught = rg.Report(e, [_run(e, "fixed", "pass", "pass"), _run(e, "broken", "fail")])
-    assert caught.outcome is rg.Outcome.CAUGHT
-    back = rg.Report(e, [_run(e, "given", "fail")])
-    assert back.outcome is rg.Outcome.BACK and rg.exit_code([back]) == 1
-    missed = rg.Report(e, [_run(e, "fixed", "pass", "pass"), _run(e, "broken", "pass")])
-    assert missed.outcome is rg.Outcome.MISSED
-    unjudged = rg.Report(e, [_run(e, "fixed", "incomplete")])
-    assert unjudged.outcome is rg.Outcome.UNJUDGED
-    error = rg.Report(e, [_run(e, "fixed", "pass", "error")])
-    assert error.outcome is rg.Outcome.ERROR and rg.exit_code([caught, error]) == 125
-    assert rg.exit_code([caught]) == 0
+    caught = Report(e, [_run(e, "fixed", "pass", "pass"), _run(e, "broken", "fail")])
+    assert caught.outcome is Outcome.CAUGHT
+    back = Report(e, [_run(e, "given", "fail")])
+    assert back.outcome is Outcome.BACK and exit_code([back]) == 1
+    missed = Report(e, [_run(e, "fixed", "pass", "pass"), _run(e, "broken", "pass")])
+    assert missed.outcome is Outcome.MISSED
+    unjudged = Report(e, [_run(e, "fixed", "incomplete")])
+    assert unjudged.outcome is Outcome.UNJUDGED
+    error = Report(e, [_run(e, "fixed", "pass", "error")])
+    assert error.outcome is Outcome.ERROR and exit_code([caught, error]) == 125
+    assert exit_code([caught]) == 0
     # a regression found back outweighs another entry's failed machine: git bisect run must
     # mark the commit bad, not skip it (issue 31)
-    assert rg.exit_code([back, error]) == 1 and rg.exit_code([error, back, caught]) == 1
-    name, _, kind, message = rg.junit_case(missed)
+    assert exit_code([back, error]) == 1 and exit_code([error, back, caught]) == 1
+    name, _, kind, message = junit_case(missed)
     assert (name, kind) == ("amd-nvs-swap", "failure") and "be35d91c8880" in message
 
 
