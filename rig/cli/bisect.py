@@ -30,7 +30,8 @@ def main(a: argparse.Namespace) -> int:
     from rig.cli.options import Parser, overrides
     from rig.errors import UsageError
     from rig.machine.timeouts import parse_timeouts
-    from rig.runner.bisect import BisectRequest, bisect, table
+    from rig.output.bisection import bisect_table
+    from rig.runner.bisect import BisectRequest, bisect
     from rig.runner.run import RunOptions
 
     args = a.run_args[1:] if a.run_args[:1] == ["--"] else a.run_args
@@ -47,5 +48,5 @@ def main(a: argparse.Namespace) -> int:
                          verbose=r.verbose)
     result = bisect(BisectRequest(a.tree.resolve(), a.good, a.bad, r.scenario,
                                   overrides(r), options))
-    print(table(result))
+    print(bisect_table(result))
     return 0 if result.first_bad else 1

@@ -10,6 +10,8 @@ and judged:
 - the build fails, or rig's machine fails (exit 125): ``skip``; on the very first step that
   ends the bisect, since no step could be told apart;
 - a usage error (a misspelt scenario) is found before the first build and blames no commit.
+
+The steps and their table are rig.output.bisection's.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rig.errors import ArtifactError, RigError, UsageError
 from rig.judge.check import Status
 from rig.machine import build
 from rig.machine.images.store import Store
+from rig.output.bisection import Bisection, Step
 from rig.runner.run import RunOptions, run
 
 _FIRST_BAD = re.compile(r"^([0-9a-f]{40}) is the first bad commit", re.M)
@@ -38,25 +41,6 @@ class BisectRequest:
     scenario: str
     overrides: dict[str, str] = field(default_factory=dict)
     options: RunOptions = field(default_factory=RunOptions)
-
-
-@dataclass(frozen=True)
-class Step:
-    commit: str
-    subject: str
-    mark: str  # good | bad | skip
-    verdict: Status | None  # None: the build failed
-    seconds: float
-    note: str = ""
-
-
-@dataclass
-class Bisection:
-    steps: list[Step] = field(default_factory=list)
-    first_bad: str | None = None
-    subject: str = ""
-    #: what git said last (when no first bad commit could be named)
-    said: str = ""
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
@@ -140,16 +124,3 @@ def _remove(top: Path, wt: Path) -> None:
     if wt.exists():
         git(top, "worktree", "remove", "--force", str(wt), check=False)
     git(top, "worktree", "prune", check=False)
-
-
-def table(b: Bisection) -> str:
-    lines = [f"{'step':<5} {'commit':<12} {'mark':<5} {'verdict':<10} {'time':>7}  subject"]
-    for i, s in enumerate(b.steps, 1):
-        verdict = s.verdict.value if s.verdict is not None else "no build"
-        lines.append(f"{i:<5} {s.commit[:12]:<12} {s.mark:<5} {verdict:<10} "
-                     f"{s.seconds:>6.1f}s  {s.subject}")
-    if b.first_bad:
-        lines.append(f"\nfirst bad commit  {b.first_bad} {b.subject}")
-    else:
-        lines.append(f"\nno first bad commit: {b.said.splitlines()[0] if b.said else '?'}")
-    return "\n".join(lines)
