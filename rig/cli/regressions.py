@@ -27,12 +27,13 @@ def add(sub: Commands) -> None:
 
 
 def main(a: argparse.Namespace) -> int:
+    from rig.judge.registry import registry, select
     from rig.output import junit
     from rig.output.regressions import exit_code, junit_case, listing, regressions_table
     from rig.runner import regressions as rg
     from rig.runner.run import results_folder
 
-    entries = rg.select(rg.registry(), a.only)
+    entries = select(registry(), a.only)
     if a.list:
         print(listing(entries))
         return 0

@@ -11,24 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.judge.registry import (
-    CHECKS,
-    RegistryError,
-    Regression,
-    Side,
-    registry,
-    registry_folder,
-    select,
-)
+from rig.judge.registry import registry, registry_folder, select
 from rig.machine import build
 from rig.output.cells import Cell
 from rig.output.regressions import Report, Run
 from rig.runner.matrix import expect, run_matrix
-
-# the registry itself (decoded, checked) is rig.judge.registry; its names are used here and
-# by the CLI and the tests as rig.runner.regressions' own
-__all__ = ["CHECKS", "RegistryError", "Regression", "Side", "registry", "registry_folder",
-           "select"]
 
 
 @dataclass

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from rig.judge.registry import registry_folder
 from rig.machine import build
 from rig.machine.images.store import Store
-from rig.runner import regressions
 
 TAG = "RIG_TEST_TAG"
 
@@ -96,7 +96,7 @@ def history() -> Path:
     git(repo, "init", "-q")
     git(repo, "add", "-A", "-f")  # Debian's .gitignore ignores the top level
     git(repo, "commit", "-qm", SUBJECTS[0])
-    patch = regressions.registry_folder() / "regress-seed-6.1.patch"
+    patch = registry_folder() / "regress-seed-6.1.patch"
     git(repo, "apply", str(patch))
     git(repo, "commit", "-qam", SUBJECTS[1])
     for i, subject in enumerate(SUBJECTS[2:], 1):

@@ -35,11 +35,11 @@ def test_a_reproducer_replays_the_same_signature(tmp_path: Path, no_leaked_qemu:
     """`rig fuzz --replay DIR -n N`: rig's first finding (Debian's 7.2.13 halts on an NVS swap
     to a RAM end inside a page) kept as fuzz keeps a reproducer, then booted twice more: a real
     bug disagrees the same way every time (issue 32)."""
-    from rig.runner import regressions
+    from rig.judge.registry import registry_folder
 
     keep = tmp_path / "disagreements" / "x"
     keep.mkdir(parents=True)
-    layout = regressions.registry_folder() / "layouts" / "nvs-swap-target-unaligned.toml"
+    layout = registry_folder() / "layouts" / "nvs-swap-target-unaligned.toml"
     s = load(str(layout), {"dom0.kernel": "7.2"})
     (keep / "scenario.toml").write_text(s.to_toml())
     assert main(["run", str(keep / "scenario.toml"), "--quick", "--accel", "tcg", "--results",
@@ -58,11 +58,11 @@ def test_minimising_drops_what_does_not_matter(tmp_path: Path, no_leaked_qemu: o
     reserved range and a gap far from dom0) shrinks back to the finding's two entries; dropping
     either of those, or putting the ACPI data on a page, boots clean and is refused."""
     from rig.domain.scenario import Hole
-    from rig.runner import regressions
+    from rig.judge.registry import registry_folder
 
     keep = tmp_path / "disagreements" / "x"
     keep.mkdir(parents=True)
-    layout = regressions.registry_folder() / "layouts" / "nvs-swap-target-unaligned.toml"
+    layout = registry_folder() / "layouts" / "nvs-swap-target-unaligned.toml"
     s = load(str(layout), {"dom0.kernel": "7.2"})
     s = replace(s, holes=(*s.holes, Hole(0x60000000, 0x10000, "reserved"),
                           Hole(0x70000000, 0x100000, "gap")))

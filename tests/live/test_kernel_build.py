@@ -9,13 +9,13 @@ import pytest
 
 from rig.domain import scenario_file
 from rig.judge.check import CheckName
+from rig.judge.registry import registry_folder
 from rig.machine import build
-from rig.runner import regressions
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
 
-PATCH = regressions.registry_folder() / "regress-seed-6.1.patch"
+PATCH = registry_folder() / "regress-seed-6.1.patch"
 # 4 GiB pc, 2 GiB of RAM below 4 GiB, dom0_mem=3G,max:3G: nr_pages = pfn 0xc0000. By hand, the
 # non-RAM below it: pfn 0x9f-0x100 (97) + SeaBIOS's top 128 KiB and the PCI hole from pfn 0x7ffe0
 # to 0xc0000 (262176) = 262273 pages (the count issue #10 saw printed by the patched kernel).
@@ -71,9 +71,9 @@ def test_the_content_check_fails_on_a_remap_to_the_wrong_page(tmp_path: Path) ->
     fix for its third finding): the check must FAIL where the fixed build PASSes."""
     mutation = Path(__file__).parents[1] / "fixtures" / "patches" / "mutate-remap-wrong-page.patch"
     source = build.debian_source("6.12")
-    fix = regressions.registry_folder() / "fix-acpi-nvs-remap.patch"
+    fix = registry_folder() / "fix-acpi-nvs-remap.patch"
     mutated = build.build(source, build.BuildRecipe(patches=(fix, mutation)))
-    layout = regressions.registry_folder() / "layouts" / "acpi-table-swapped.toml"
+    layout = registry_folder() / "layouts" / "acpi-table-swapped.toml"
     s = scenario_file.load(str(layout), {"dom0.kernel": str(mutated.bzimage)})
     doc = run(s, RunOptions(accel="tcg", results=tmp_path))[0].to_json()
     checks = {c["name"]: c for c in doc["checks"]}

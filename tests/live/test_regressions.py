@@ -13,8 +13,8 @@ import kcidb_io
 import pytest
 
 from rig.cli import main
+from rig.judge.registry import registry
 from rig.output.regressions import Outcome
-from rig.runner import regressions as rg
 
 pytestmark = pytest.mark.boot
 
@@ -28,18 +28,18 @@ def test_every_regression_is_caught_with_and_without_its_fix(
     out = capsys.readouterr().out
     assert code == 0, out
     outcomes = {line.split()[0]: line.split()[1] for line in out.splitlines()
-                if line.split() and line.split()[0] in {e.id for e in rg.registry()}
+                if line.split() and line.split()[0] in {e.id for e in registry()}
                 and len(line.split()) > 1 and line.split()[1] in {o.value for o in Outcome}}
-    assert outcomes == {e.id: "caught" for e in rg.registry()}, out
+    assert outcomes == {e.id: "caught" for e in registry()}, out
     suite = ET.parse(junit).getroot()
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == \
-        (str(len(rg.registry())), "0", "0")
+        (str(len(registry())), "0", "0")
     # KCIDB: each side's checks as tests, valid by KernelCI's own schema; the broken sides'
     # checks fail there, as the regression says they must
     report = json.loads(kcidb.read_text())
     kcidb_io.schema.LATEST.validate(report)
     paths = {t["path"]: t["status"] for t in report["tests"]}
-    for e in rg.registry():
+    for e in registry():
         assert paths[f"rig.{e.id}-fixed.{e.check}"] == "PASS"
         assert paths[f"rig.{e.id}-broken.{e.check}"] == "FAIL"
 

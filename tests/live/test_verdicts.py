@@ -15,12 +15,12 @@ from rig.domain.dom0mem import xen_overhead_pages
 from rig.domain.e820 import E820Entry, E820Type
 from rig.domain.pages import ram_pages, total
 from rig.judge.check import CheckName
-from rig.runner import regressions
+from rig.judge.registry import registry_folder
 from rig.runner.run import RunOptions, run
 
 pytestmark = pytest.mark.boot
 HERE = Path(__file__).parent / "scenarios"
-LAYOUTS = regressions.registry_folder() / "layouts"
+LAYOUTS = registry_folder() / "layouts"
 
 
 def boot(name: str, tmp_path: Path, **overrides: str) -> tuple[dict[str, Any], dict[str, Any]]:

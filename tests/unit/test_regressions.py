@@ -11,6 +11,14 @@ from rig.cli import main
 from rig.errors import UsageError
 from rig.judge.check import CheckName, Status
 from rig.judge.records import CheckRecord
+from rig.judge.registry import (
+    CHECKS,
+    RegistryError,
+    Regression,
+    registry,
+    registry_folder,
+    select,
+)
 from rig.machine import build
 from rig.model.kernel import FIX
 from rig.output.cells import Cell, CellResult
@@ -21,7 +29,7 @@ from tests.corpus import judged
 
 
 def test_the_registry_names_at_least_fourteen_fixes_with_their_commits() -> None:
-    entries = rg.registry()
+    entries = registry()
     assert len(entries) >= 14
     assert sum(bool(e.commit) for e in entries) >= 11
     # rig's own findings: no commit, the fix a patch of rig's on the fixed side
@@ -34,17 +42,17 @@ def test_the_registry_names_at_least_fourteen_fixes_with_their_commits() -> None
                  "balloon-pv-partial-revert"):
         assert FIX[name].commit in commits, name
     for e in entries:
-        assert e.layout.is_file() and e.check in rg.CHECKS
+        assert e.layout.is_file() and e.check in CHECKS
         assert e.broken.cannot or e.broken.kernel or e.broken.source or e.broken.xen
 
 
 def test_prove_boots_both_sides_where_it_can() -> None:
     default = rg.plan(rg.Request())
-    assert [r.side for r in default] == ["fixed"] * len(rg.registry())
+    assert [r.side for r in default] == ["fixed"] * len(registry())
     proof = rg.plan(rg.Request(prove=True))
     broken = {r.entry.id for r in proof if r.side == "broken"}
     # every entry is proven both ways here: none says it cannot be had
-    assert broken == {e.id for e in rg.registry()}
+    assert broken == {e.id for e in registry()}
     given = rg.plan(rg.Request(kernel="6.1", only="amd-nvs-swap"))
     assert [(r.side, r.kernel, r.xen) for r in given] == [("given", "6.1", "4.20")]
 
@@ -52,10 +60,10 @@ def test_prove_boots_both_sides_where_it_can() -> None:
 
 def test_an_unknown_entry_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="no entry nope"):
-        rg.select(rg.registry(), "nope")
+        select(registry(), "nope")
 
 
-def _run(entry: rg.Regression, side: str, status: str, verdict: str = "fail") -> Run:
+def _run(entry: Regression, side: str, status: str, verdict: str = "fail") -> Run:
     doc = judged(LOGS / "rig-pci-hole-6.1.log")[1]
     doc.verdict = Status(verdict)
     doc.checks = [CheckRecord(name=entry.check, status=Status(status), message="m")]
@@ -65,7 +73,7 @@ def _run(entry: rg.Regression, side: str, status: str, verdict: str = "fail") ->
 
 
 def test_the_outcome_of_an_entry() -> None:
-    e = next(x for x in rg.registry() if x.id == "amd-nvs-swap")
+    e = next(x for x in registry() if x.id == "amd-nvs-swap")
     caught = Report(e, [_run(e, "fixed", "pass", "pass"), _run(e, "broken", "fail")])
     assert caught.outcome is Outcome.CAUGHT
     back = Report(e, [_run(e, "given", "fail")])
@@ -87,7 +95,7 @@ def test_the_outcome_of_an_entry() -> None:
 def test_list_names_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["regressions", "--list"]) == 0
     out = capsys.readouterr().out
-    for e in rg.registry():
+    for e in registry():
         assert e.id in out
     # a chain taken out of a source is listed in its order, with the options it is built with
     assert ("6.12 source − revert-5d00a11d484e − revert-b13cd24c15d7 − revert-0949c646d646 − "
@@ -98,25 +106,25 @@ def test_list_names_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_side_names_its_files_and_they_must_exist(tmp_path: Path) -> None:
-    layouts = rg.registry_folder() / "layouts"
+    layouts = registry_folder() / "layouts"
     entry = (f'[[regression]]\nid = "x"\nyear = 2026\ncommit = "c"\ntitle = "t"\n'
              f'landed = "l"\nlayout = "{next(layouts.glob("*.toml")).stem}"\n'
              'check = "refusal"\nfixed = { kernel = "6.12" }\n')
     good = tmp_path / "good.toml"
     good.write_text(entry + 'broken = { source = "6.12", patch = ["revert-5d00a11d484e.patch", '
                     '"revert-b13cd24c15d7.patch"], config = "pvh.config" }\n')
-    [e] = rg.registry(good)
+    [e] = registry(good)
     assert e.broken.patches == ("revert-5d00a11d484e.patch", "revert-b13cd24c15d7.patch")
     assert e.broken.config == "pvh.config"
     bad = tmp_path / "bad.toml"
     bad.write_text(entry + 'broken = { source = "6.12", patch = "revert-5d00a11d484e.patch", '
                    'config = "nope.config" }\n')
-    with pytest.raises(rg.RegistryError, match=r"config = 'nope\.config': no such file"):
-        rg.registry(bad)
+    with pytest.raises(RegistryError, match=r"config = 'nope\.config': no such file"):
+        registry(bad)
     alone = tmp_path / "alone.toml"
     alone.write_text(entry + 'broken = { kernel = "6.1", config = "pvh.config" }\n')
-    with pytest.raises(rg.RegistryError, match="only a side built from source"):
-        rg.registry(alone)
+    with pytest.raises(RegistryError, match="only a side built from source"):
+        registry(alone)
 
 
 def test_a_xen_given_alone_boots_the_fixed_sides_build(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,7 +146,7 @@ def test_a_xen_given_alone_boots_the_fixed_sides_build(monkeypatch: pytest.Monke
 
 def _one_entry(tmp_path: Path, check: str) -> Path:
     """A registry of one entry, whole but for what it says its check is (``check``: TOML)."""
-    layout = next((rg.registry_folder() / "layouts").glob("*.toml")).stem
+    layout = next((registry_folder() / "layouts").glob("*.toml")).stem
     path = tmp_path / "registry.toml"
     path.write_text('[[regression]]\nid = "typo"\nyear = 2026\ncommit = "c"\ntitle = "t"\n'
                     f'landed = "l"\nlayout = "{layout}"\ncheck = {check}\n'
@@ -147,25 +155,25 @@ def _one_entry(tmp_path: Path, check: str) -> Path:
 
 
 def test_an_entrys_check_is_one_of_rigs_when_the_registry_loads(tmp_path: Path) -> None:
-    [e] = rg.registry(_one_entry(tmp_path, '"refusal"'))
+    [e] = registry(_one_entry(tmp_path, '"refusal"'))
     assert e.check is CheckName.REFUSAL
     # a typo fails as the registry loads, naming the entry, the field and the value
-    with pytest.raises(rg.RegistryError) as typo:
-        rg.registry(_one_entry(tmp_path, '"nothing_los"'))
+    with pytest.raises(RegistryError) as typo:
+        registry(_one_entry(tmp_path, '"nothing_los"'))
     assert str(typo.value) == (
         "registry.toml: regression[0].check = 'nothing_los' (entry 'typo'): rig makes no such "
-        "check; expected one of " + ", ".join(rg.CHECKS))
+        "check; expected one of " + ", ".join(CHECKS))
     assert "nothing_lost, refusal, " in str(typo.value)
     # a check rig makes, but not of a kernel or Xen against the model
-    with pytest.raises(rg.RegistryError, match=r"check = 'boot' \(entry 'typo'\): that check "
+    with pytest.raises(RegistryError, match=r"check = 'boot' \(entry 'typo'\): that check "
                        "does not judge a kernel"):
-        rg.registry(_one_entry(tmp_path, '"boot"'))
+        registry(_one_entry(tmp_path, '"boot"'))
     # a value of the wrong type, or a field rig does not know, is named by msgspec's place
-    with pytest.raises(rg.RegistryError, match=r"Expected `str`, got `int` - at "
+    with pytest.raises(RegistryError, match=r"Expected `str`, got `int` - at "
                        r"`\$\.regression\[0\]\.check`"):
-        rg.registry(_one_entry(tmp_path, "3"))
+        registry(_one_entry(tmp_path, "3"))
     unknown = _one_entry(tmp_path, '"refusal"')
     unknown.write_text(unknown.read_text().replace('check = "refusal"',
                                                    'check = "refusal"\ncheks = 1'))
-    with pytest.raises(rg.RegistryError, match=r"unknown field `cheks`"):
-        rg.registry(unknown)
+    with pytest.raises(RegistryError, match=r"unknown field `cheks`"):
+        registry(unknown)
