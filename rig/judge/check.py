@@ -34,6 +34,9 @@ class CheckName(StrEnum):
     #: Xen could not build a PV dom0 for want of what the model says its builder needs (one
     #: naturally aligned block of RAM for the initial mapping); said only when it could not
     XEN_BUILD = "xen_build"
+    #: a kernel that finds the CPU's XSAVE sizes inconsistent goes on without XSAVE (6.16+
+    #: oops there: rig's sixth finding); said only when the kernel took that fallback and crashed
+    XSAVE_FALLBACK = "xsave_fallback"
     #: dom0 holds every page Xen gave it (PV: balloon or setup messages; PVH: the balloon)
     NOTHING_LOST = "nothing_lost"
     #: Xen's own count of dom0's pages after boot (debug key 'q') is what it gave dom0

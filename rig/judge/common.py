@@ -144,3 +144,37 @@ def explain_crash(checks: list[Check], explained: Check) -> None:
             c.message += _says_why(explained)
 
 
+
+
+#: the kernels whose XSAVE fallback writes through x86_task_fpu(init_task): 22aafe3bcb67
+#: ("x86/fpu: Remove init_task FPU state dependencies, add debugging warning for PF_KTHREAD
+#: tasks", Linux 6.16) left fpu__init_disable_system_xstate()'s fpstate_reset() behind
+XSAVE_FALLBACK_BROKEN = (6, 16)
+#: Linux's crashes (the crash table's kinds)
+_LINUX_CRASHES = (Kind.LINUX_BUG, Kind.LINUX_OOPS, Kind.LINUX_PANIC)
+
+
+def xsave_fallback_check(log: ParsedLog, version: tuple[int, ...] | None) -> Check | None:
+    """The kernel found the CPU's XSAVE sizes inconsistent ("XSAVE consistency problem"), took
+    its fallback without XSAVE, and crashed: on 6.16+ that fallback resets init_task's FPU
+    state, which it no longer has (a NULL write with CONFIG_X86_DEBUG_FPU): rig's sixth
+    finding, docs/findings.md. The inconsistency itself is rig's machine's (QEMU 7.2's TCG does
+    not honour Xen's XSETBV intercept, so Xen's CPUID leaf 0xD reports a stale size); 6.12
+    goes on without XSAVE there. None when the kernel did not take the fallback or went on."""
+    crashed = [h for h in log.crashes if h.fatal and h.kind in _LINUX_CRASHES]
+    if not log.linux.xsave_disabled or not crashed:
+        return None
+    if version is None or version < XSAVE_FALLBACK_BROKEN:
+        return Check(CheckName.XSAVE_FALLBACK, Status.FAIL, "boot without XSAVE", crashed[0].text,
+                     "the kernel found the CPU's XSAVE sizes inconsistent and crashed after "
+                     "taking its fallback without XSAVE, which a kernel before 6.16 survives "
+                     "(rig knows no bug there)")
+    return Check(CheckName.XSAVE_FALLBACK, Status.FAIL, "boot without XSAVE", crashed[0].text,
+                 "the kernel found the CPU's XSAVE sizes inconsistent (\"XSAVE consistency "
+                 "problem\": the machine's CPUID leaf 0xD, rig's QEMU's doing) and crashed in "
+                 "the fallback that should boot it without XSAVE: since 22aafe3bcb67 (6.16) "
+                 "fpu__init_disable_system_xstate() still calls "
+                 "fpstate_reset(x86_task_fpu(current)) for init_task, which has no FPU state "
+                 "(x86_task_fpu() returns NULL with CONFIG_X86_DEBUG_FPU: a write at 0x10). "
+                 "Known: rig's finding (README, Findings), which no kernel fixes yet: "
+                 "rig/regressions/fix-fpu-xsave-disable.patch")

@@ -9,7 +9,7 @@ from rig.domain.pages import PfnRange, total
 from rig.domain.units import pages_mib
 from rig.judge.balloon import balloon_target
 from rig.judge.check import ACCOUNTING, COUNT, Check, CheckName, Status, count_check
-from rig.judge.common import close, crash_check
+from rig.judge.common import close, crash_check, xsave_fallback_check
 from rig.judge.expect import Expect
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
@@ -50,6 +50,7 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
              else None)
     xen_bug = _xen_kept_no_page(log, inp)
     first_alloc = _xen_first_allocation(log)
+    xsave = xsave_fallback_check(log, inp.kernel.version if inp.kernel else None)
     if first_alloc is not None and first_alloc.status is Status.ERROR:
         # Xen's panic is its builder's, on a map it cannot build on: no crash of the kernel's
         # (a bisect must skip such a step, never call it bad)
@@ -57,9 +58,12 @@ def judge_pv(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
                             "dom0 on a map its builder cannot use: the xen_build check says why"))
     else:
         checks.append(crash_check(log, refusal, expect, explained=extra if extra is not None
-                                  and extra.status is Status.FAIL else xen_bug or first_alloc))
+                                  and extra.status is Status.FAIL
+                                  else xen_bug or first_alloc or xsave))
     if first_alloc is not None:
         checks.append(first_alloc)
+    if xsave is not None:
+        checks.append(xsave)
     if refusal is not None:
         checks.append(refusal)
     refused = refusal is not None and refusal.status is Status.PASS and refusal.expected == "refuse"

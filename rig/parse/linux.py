@@ -50,6 +50,9 @@ _OOPS_RELEASE = re.compile(r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: \S+ "
                            r"(?:Not tainted|Tainted: [A-Z ]+?) (\S+) (#\d+.*)$")
 #: printk's note of the lines it lost before a console took them (kernel/printk/printk.c)
 _DROPPED = re.compile(r"^\*\* (\d+) printk messages dropped \*\*\s*$")
+#: the CPU's XSAVE sizes do not add up: the kernel goes on without XSAVE
+#: (arch/x86/kernel/fpu/xstate.c XSTATE_WARN_ON, then fpu__init_disable_system_xstate())
+_XSAVE_MISMATCH = re.compile(r"^XSAVE consistency problem: ")
 
 
 
@@ -85,6 +88,8 @@ class LinuxInfo:
     e820_ignored: list[tuple[int, int]] = field(default_factory=list)
     #: printk's count of lost lines (_DROPPED), summed
     printk_dropped: int = 0
+    #: the kernel found the XSAVE sizes inconsistent and took its fallback without XSAVE
+    xsave_disabled: bool = False
     #: the release an oops's CPU line names, and its Debian upstream release (_OOPS_RELEASE)
     oops_release: str | None = None
     oops_upstream: str | None = None
@@ -199,6 +204,9 @@ class LinuxParser:
     def _dropped(self, m: re.Match[str]) -> None:
         self.info.printk_dropped += int(m.group(1))
 
+    def _xsave(self, m: re.Match[str]) -> None:
+        self.info.xsave_disabled = True
+
     def finish(self) -> LinuxInfo:
         return self.info
 
@@ -223,6 +231,7 @@ MESSAGES: tuple[Message[LinuxParser], ...] = (
     Message("Memory:", MEMORY, LinuxParser._memory, lambda p: p.info.memory_line is None),
     Message("; ignoring \\[mem", E820_FULL, LinuxParser._e820_full),
     Message("printk messages dropped", _DROPPED, LinuxParser._dropped),
+    Message("XSAVE consistency", _XSAVE_MISMATCH, LinuxParser._xsave),
     Message(" Comm: ", _OOPS_RELEASE, LinuxParser._oops_release,
             lambda p: p.info.oops_release is None),
 )
