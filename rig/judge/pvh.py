@@ -18,7 +18,7 @@ from rig.domain.pages import (
 from rig.domain.units import PAGE_SIZE
 from rig.judge.balloon import balloon_target
 from rig.judge.check import ACCOUNTING, COUNT, Check, CheckName, Status
-from rig.judge.common import close, crash_check
+from rig.judge.common import close, crash_check, xsave_fallback_check
 from rig.judge.expect import Expect
 from rig.judge.inputs import Inputs
 from rig.judge.judgement import Judgement
@@ -50,10 +50,17 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
             + (f", {stolen} bytes of it taken for Xen's ACPI tables (Xen's Dom0 memory map)"
                if stolen is not None else "") + "; " + "; ".join(inp.notes)).rstrip("; ")))
     place = _kernel_place(log, prediction, inp)
+    version = inp.kernel.version if inp.kernel else None
+    xsave = xsave_fallback_check(log, version)
+    extra = _pvh_extra_mem(log, printed, version)
     checks.append(crash_check(log, place if place is not None and place.expected == "refuse"
-                              else None, expect, (Kind.XEN_PANIC,)))
+                              else None, expect, (Kind.XEN_PANIC,), explained=xsave or extra))
     if place is not None:
         checks.append(place)
+    if xsave is not None:
+        checks.append(xsave)
+    if extra is not None:
+        checks.append(extra)
     checks.append(Check(CheckName.SETUP, Status.SKIP, message="PVH dom0: Linux's PV memory setup "
                         "(Released/Remapped) does not run; Xen builds the map"))
     if prediction is not None:
@@ -178,6 +185,46 @@ def _pvh_linux_map(log: ParsedLog, printed: list[E820Entry]) -> Check:
     return Check(CheckName.LINUX_MAP, Status.PASS, message="Linux's map has the RAM Xen gave" + (
         f", and {converted} page(s) of Xen's UNUSABLE as RAM reserved for the balloon "
         "(xen_reserve_extra_memory)" if converted else ""))
+
+
+#: pvh_reserve_extra_memory() came with 38620fc4e893 ("x86/xen: attempt to inflate the
+#: memory balloon on PVH", 6.9)
+EXTRA_MEMORY_SINCE = (6, 9)
+_FIX = "rig/regressions/fix-pvh-extra-mem-pages.patch"
+
+
+def _pvh_extra_mem(log: ParsedLog, printed: list[E820Entry],
+                   version: tuple[int, ...] | None) -> Check | None:
+    """rig's seventh finding: 6.9+ turns the UNUSABLE entries of the map Xen gave into RAM to
+    their bytes (rig.model.pvh.extra_memory). Said when the map makes that go wrong and the
+    kernel crashed (or, for an entry inside one page, dropped its map); a free page Xen never
+    populated that nothing read is no evidence either way."""
+    if not printed or version is None or version < EXTRA_MEMORY_SINCE:
+        return None
+    em = pvh.extra_memory(printed)
+    crashed = any(h.fatal and h.kind in (Kind.LINUX_PANIC, Kind.LINUX_BUG, Kind.LINUX_OOPS)
+                  for h in log.crashes)
+    known = (" Known: rig's finding (README, Findings), which no kernel fixes yet: " + _FIX)
+    if em.wrapped is not None:
+        e = em.wrapped
+        return Check(CheckName.EXTRA_MEM, Status.FAIL, "whole pages of UNUSABLE as RAM",
+                     f"UNUSABLE [{e.start:#x}, {e.end:#x})",
+                     f"Xen's map has UNUSABLE [{e.start:#x}, {e.end:#x}), inside one page: "
+                     "pvh_reserve_extra_memory() (38620fc4e893, 6.9) counts its whole pages as "
+                     "PFN_DOWN(end) - PFN_UP(start), which wraps; its split then makes an entry "
+                     "that overflows, the kernel drops the whole map for e801's (its printed "
+                     "map: 'BIOS-e801') and runs out of memory." + known)
+    if em.unpopulated_free and crashed:
+        pages = ", ".join(f"{p:#x}" for p in em.unpopulated_free[:4])
+        return Check(CheckName.EXTRA_MEM, Status.FAIL, "whole pages of UNUSABLE as RAM",
+                     f"pfn {pages}",
+                     f"pvh_reserve_extra_memory() (38620fc4e893, 6.9) turns UNUSABLE entries "
+                     "of Xen's map into RAM to their bytes and reserves only their whole pages; "
+                     f"where converted entries meet mid-page the map's merge makes pfn {pages} "
+                     "whole free RAM, which Xen never populated (it reads as all ones), "
+                     "above dom0's own RAM, where memblock allocates first: the kernel crashed "
+                     "in its early setup." + known)
+    return None
 
 
 def _pvh_balloon(log: ParsedLog, p: pvh.PvhPrediction) -> Check:

@@ -196,3 +196,69 @@ def kernel_placement(dom0_map: Sequence[E820Entry], image: tuple[int, int],
     if reloc is None:
         return Placement(image, conflict, "refused", reloc)
     return Placement(image, conflict, "moved", reloc)
+
+
+#: arch/x86/xen/xen-ops.h: the extra memory a PVH dom0 takes for its balloon, per page of RAM
+EXTRA_MEM_RATIO = 10
+
+
+@dataclass(frozen=True)
+class ExtraMemory:
+    """What ``pvh_reserve_extra_memory()`` (arch/x86/xen/enlighten_pvh.c, since 38620fc4e893,
+    6.9) makes of dom0's map without rig's fix (rig/regressions/fix-pvh-extra-mem-pages.patch):
+    it turns each UNUSABLE entry, in order and within ``EXTRA_MEM_RATIO`` times dom0's RAM,
+    into RAM to its bytes, and reserves only its whole pages."""
+
+    #: the first UNUSABLE entry it reached that holds no whole page: its page count wraps, the
+    #: split makes an entry that overflows, and the kernel drops the whole map for e801's
+    wrapped: E820Entry | None
+    #: pages that end up free RAM though Xen never populated them: the partial pages of
+    #: converted entries that the map's merge of adjacent RAM makes whole (memblock allocates
+    #: from the top, where they lie above dom0's RAM)
+    unpopulated_free: tuple[int, ...]
+
+    @property
+    def faulty(self) -> bool:
+        return self.wrapped is not None or bool(self.unpopulated_free)
+
+
+def extra_memory(dom0_map: Sequence[E820Entry]) -> ExtraMemory:
+    """``pvh_reserve_extra_memory()`` on ``dom0_map`` (the map Xen gave dom0, as it printed
+    it), without rig's fix."""
+    ram = [e for e in dom0_map if e.is_ram]
+    extra = EXTRA_MEM_RATIO * sum(max(0, pfn_down(e.end) - pfn_up(e.start)) for e in ram)
+    converted: list[tuple[int, int]] = []
+    reserved: list[tuple[int, int]] = []  # pfn ranges [first, end)
+    for e in dom0_map:
+        if not extra:
+            break
+        if e.type is not E820Type.UNUSABLE:
+            continue
+        whole = pfn_down(e.end) - pfn_up(e.start)
+        if whole < 0:
+            return ExtraMemory(e, ())
+        pages = min(extra, whole)
+        end = e.end if pages == whole else (pfn_up(e.start) + pages) * PAGE_SIZE
+        converted.append((e.start, end))
+        reserved.append((pfn_up(e.start), pfn_up(e.start) + pages))
+        extra -= pages
+    # only a converted entry's partial first or last page can be free and unpopulated: Xen's
+    # RAM is whole pages (populated), a converted entry's whole pages are reserved
+    taken = reserved + [(pfn_up(e.start), pfn_down(e.end)) for e in ram]
+    merged = _merged([(e.start, e.end) for e in ram] + converted)
+    partial = sorted({pfn_down(x) for s, e in converted for x in (s, e) if x % PAGE_SIZE})
+    free = tuple(p for p in partial
+                 if any(s <= p * PAGE_SIZE and (p + 1) * PAGE_SIZE <= e for s, e in merged)
+                 and not any(a <= p < b for a, b in taken))
+    return ExtraMemory(None, free)
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Byte ranges that touch or overlap, joined (as e820__update_table joins RAM)."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out

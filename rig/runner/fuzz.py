@@ -35,7 +35,8 @@ WHO = {
     CheckName.LAYOUT: "Xen (the machine)", CheckName.FIRMWARE: "firmware",
     CheckName.PREDICTED_REMAP: "firmware", CheckName.MODEL: "rig", CheckName.BOOT: "boot",
     CheckName.CONSOLE: "boot", CheckName.PVH_MAP: "Xen", CheckName.LINUX_MAP: "kernel",
-    CheckName.PREDICTED_PVH: "rig", CheckName.EXTRA_MEM: "kernel",
+    CheckName.PREDICTED_PVH: "rig", CheckName.EXTRA_MEM: "kernel", CheckName.XEN_BUILD: "rig",
+    CheckName.XSAVE_FALLBACK: "kernel",
 }
 #: what the refusal and extra_mem checks say of a kernel that lacks a fix its version predates,
 #: or has a bug of rig's findings (rig.judge.pv._known), and xen_build of a map Xen cannot use
@@ -43,10 +44,12 @@ KNOWN_FIX = ("Known: this kernel's version predates", "Known: rig's finding",
              "Known: a layout Xen's PV builder cannot boot")
 #: the checks that name a known bug (nr_pages: Xen's, rig's fifth finding) or a known layout
 #: no kernel can be tested on (xen_build: Xen's PV builder cannot use the map, rig's error)
-KNOWN_BY = (CheckName.REFUSAL, CheckName.EXTRA_MEM, CheckName.NR_PAGES, CheckName.XEN_BUILD)
+KNOWN_BY = (CheckName.REFUSAL, CheckName.EXTRA_MEM, CheckName.NR_PAGES, CheckName.XEN_BUILD,
+            CheckName.XSAVE_FALLBACK)
 #: the checks a known bug leaves failing: the NVS it did not move (rig's fourth finding: the
-#: kernel printed its map with the entry where the firmware put it, then faulted)
-LEFT_BY = (CheckName.NONRAM_MOVED,)
+#: kernel printed its map with the entry where the firmware put it, then faulted), the PVH
+#: map it dropped for e801's (rig's seventh)
+LEFT_BY = (CheckName.NONRAM_MOVED, CheckName.LINUX_MAP)
 #: the statuses that are a disagreement (warnings: rig's own model being off)
 DISAGREE = (Status.FAIL, Status.CRASH, Status.ERROR, Status.INCOMPLETE, Status.WARN)
 

@@ -99,3 +99,44 @@ def test_linux_map_must_be_the_one_xen_gave() -> None:
     status, message = linux_map(lambda m: [*m, E820Entry(0x4000000000, 0x4000100000, RAM)])
     assert status == "fail" and "RAM Xen did not give: " in message
     assert "missing" not in message
+
+
+RAM, UNUSABLE, RES = E820Type.RAM, E820Type.UNUSABLE, E820Type.RESERVED
+
+
+def test_an_unusable_entry_inside_one_page_wraps_the_extra_memory() -> None:
+    """rig's seventh finding, its first face (the 12-07 PVH campaign's scenario 36): the page
+    count of an UNUSABLE entry inside one page wraps."""
+    inside = E820Entry(0xE48F662, 0xE48FE63, UNUSABLE)
+    dom0 = [E820Entry(0x100000, 0xE48F000, RAM), inside,
+            E820Entry(0xE490000, 0x20000000, RAM), E820Entry(0x20000000, 0x40000000, UNUSABLE)]
+    assert pvh.extra_memory(dom0).wrapped == inside
+    # one that holds no whole page but ends on one: nothing to give, no wrap
+    assert pvh.extra_memory([*dom0[:1], E820Entry(0xE48F662, 0xE490000, UNUSABLE),
+                             *dom0[2:]]).wrapped is None
+
+
+def test_a_partial_page_between_converted_entries_is_free_and_never_populated() -> None:
+    """The second face (scenario 204): a host UNUSABLE entry that ends mid-page, where the
+    RAM Xen leaves UNUSABLE above nr_pages begins; their shared page is neither populated
+    nor reserved once both are RAM."""
+    dom0 = [E820Entry(0x100000, 0x40000000, RAM),
+            E820Entry(0x40000000, 0x80000000, UNUSABLE),
+            E820Entry(0x80000000, 0x80000BEA, RES),
+            E820Entry(0x80000BEA, 0x80003AA1, UNUSABLE),
+            E820Entry(0x80003AA1, 0xC0000000, UNUSABLE)]
+    em = pvh.extra_memory(dom0)
+    assert em.wrapped is None and em.unpopulated_free == (0x80003,)
+    # the reserved entry keeps its page apart: the page it shares is not free RAM
+    assert 0x80000 not in em.unpopulated_free
+    # entries on pages give whole pages only: nothing free
+    assert not pvh.extra_memory([dom0[0], E820Entry(0x40000000, 0x80000000, UNUSABLE)]).faulty
+
+
+def test_the_extra_memory_stops_at_ten_times_the_ram() -> None:
+    """Entries past EXTRA_MEM_RATIO times dom0's RAM are left UNUSABLE: one inside a page
+    there wraps nothing."""
+    dom0 = [E820Entry(0x100000, 0x200000, RAM),  # 256 pages: 2560 of extra memory
+            E820Entry(0x1000000, 0x2000000, UNUSABLE),  # 4096 pages: takes them all
+            E820Entry(0x3000100, 0x3000200, UNUSABLE)]
+    assert pvh.extra_memory(dom0).wrapped is None
