@@ -197,15 +197,18 @@ def _pvh_extra_mem(log: ParsedLog, printed: list[E820Entry],
                    version: tuple[int, ...] | None) -> Check | None:
     """rig's seventh finding: 6.9+ turns the UNUSABLE entries of the map Xen gave into RAM to
     their bytes (rig.model.pvh.extra_memory). Said when the map makes that go wrong and the
-    kernel crashed (or, for an entry inside one page, dropped its map); a free page Xen never
-    populated that nothing read is no evidence either way."""
+    kernel crashed (or, for an entry inside one page, dropped its map); a kernel with the fix
+    does neither, and a free page Xen never populated that nothing read is no evidence."""
     if not printed or version is None or version < EXTRA_MEMORY_SINCE:
         return None
     em = pvh.extra_memory(printed)
     crashed = any(h.fatal and h.kind in (Kind.LINUX_PANIC, Kind.LINUX_BUG, Kind.LINUX_OOPS)
                   for h in log.crashes)
     known = (" Known: rig's finding (README, Findings), which no kernel fixes yet: " + _FIX)
-    if em.wrapped is not None:
+    # the map dropped for e801's: no RAM above 1 MiB in the kernel's own
+    dropped = bool(log.linux.e820) and not any(e.is_ram and e.end > 0x100000
+                                                for e in log.linux.e820)
+    if em.wrapped is not None and (crashed or dropped):
         e = em.wrapped
         return Check(CheckName.EXTRA_MEM, Status.FAIL, "whole pages of UNUSABLE as RAM",
                      f"UNUSABLE [{e.start:#x}, {e.end:#x})",

@@ -38,6 +38,7 @@ from rig.domain.e820 import E820Entry, E820Type, sanitize
 from rig.domain.pages import pfn_down, pfn_up, whole_ram_pages
 from rig.domain.units import GIB4, PAGE_SIZE
 from rig.model.conflicts import in_the_way, usable
+from rig.model.extra_mem import EXTRA_MEM_RATIO
 
 #: pages Xen counts less than it gave, after Linux maps its shared info over a RAM page
 SHARED_INFO_PAGES = 1
@@ -196,10 +197,6 @@ def kernel_placement(dom0_map: Sequence[E820Entry], image: tuple[int, int],
     if reloc is None:
         return Placement(image, conflict, "refused", reloc)
     return Placement(image, conflict, "moved", reloc)
-
-
-#: arch/x86/xen/xen-ops.h: the extra memory a PVH dom0 takes for its balloon, per page of RAM
-EXTRA_MEM_RATIO = 10
 
 
 @dataclass(frozen=True)
