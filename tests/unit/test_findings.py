@@ -140,3 +140,20 @@ def test_another_xen_bug_while_building_dom0_is_not_this_finding(tmp_path: Path)
     assert checks[CheckName.NR_PAGES].status is Status.SKIP
     assert checks[CheckName.CRASH].status is Status.CRASH
     assert "says why" not in checks[CheckName.CRASH].message
+
+
+def test_a_pvh_kernel_with_the_extra_memory_fix_is_not_blamed() -> None:
+    """rig's seventh finding: 6.12's source with rig's patch boots both layouts, and the judge
+    says nothing of the extra memory there; Debian's 6.12.118 crashes on them (the corpus's
+    campaign logs, tests/logs/rig-fuzz-pvh-unusable-*)."""
+    for face in ("subpage", "partial-page"):
+        checks = judged(f"pvh-unusable-{face}-fixed-6.12")
+        assert CheckName.EXTRA_MEM not in checks
+        assert checks[CheckName.CRASH][0] == "pass" and checks[CheckName.BOOT][0] == "pass"
+
+
+def test_the_xsave_fallback_passes_once_fixed() -> None:
+    """rig's sixth finding: 7.2's source with rig's patch goes on without XSAVE."""
+    checks = judged("fpu-xsave-fallback-fixed-7.2")
+    assert CheckName.XSAVE_FALLBACK not in checks
+    assert checks[CheckName.CRASH][0] == "pass" and checks[CheckName.BOOT][0] == "pass"

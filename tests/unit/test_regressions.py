@@ -35,7 +35,8 @@ def test_the_registry_names_at_least_fourteen_fixes_with_their_commits() -> None
     # rig's own findings: no commit, the fix a patch of rig's on the fixed side
     assert {e.id for e in entries if e.finding} == {
         "nvs-swap-target-unaligned", "extra-mem-unaligned", "extra-mem-table-full",
-        "acpi-in-swapped-nvs", "start-info-page"}
+        "acpi-in-swapped-nvs", "start-info-page", "pvh-unusable-subpage",
+        "pvh-unusable-partial-page"}
     # each Linux fix the model knows by name is in the registry with the same commit
     commits = {e.commit for e in entries}
     for name in ("nvs-swap", "nvs-swap-offset", "resolve-restart", "balloon-pvh-target",
