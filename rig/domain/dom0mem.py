@@ -235,6 +235,12 @@ class Dom0Mem:
         Xen's free memory at dom0 build time cannot change it (``xen_overhead_pages``)."""
         return self.determined(max(0, ram_pages - xen_overhead_pages(top_pfn)), ram_pages)
 
+    def for_pvh_machine(self, ram_pages: int, top_pfn: int) -> Dom0Size | None:
+        """``for_machine`` for a PVH dom0: Xen also takes its paging pool and its IOMMU's page
+        tables from ``avail`` before it sizes a PVH dom0 (``pvh_overhead_pages``)."""
+        low = ram_pages - xen_overhead_pages(top_pfn) - pvh_overhead_pages(ram_pages, top_pfn)
+        return self.determined(max(0, low), ram_pages)
+
     def with_plenty(self) -> Dom0Size | None:
         """The size when Xen has more memory free than dom0_mem asks for: known for absolute
         amounts (the usual ``dom0_mem=1G``), None for relative ones."""
@@ -270,6 +276,22 @@ def xen_overhead_pages(top_pfn: int) -> int:
     ``top_pfn``: what ``avail`` (dom0_compute_nr_pages) is at least short of all RAM. Checked
     against boots without dom0_mem, where nr_pages = avail - min(avail/16, 128 MiB)."""
     return (top_pfn * XEN_BYTES_PER_PAGE + XEN_FIXED_BYTES) >> PAGE_SHIFT
+
+
+#: the vCPUs of rig's machines (each adds 256 KiB to a PVH dom0's paging pool)
+PVH_VCPUS = 1
+
+
+def pvh_overhead_pages(ram_pages: int, top_pfn: int) -> int:
+    """An upper bound on what ``dom0_compute_nr_pages()`` takes from ``avail`` for a PVH dom0
+    besides Xen's own use (xen/arch/x86/dom0_build.c, 4.17 to 4.20): its paging pool,
+    ``dom0_paging_pages()`` (4 KiB per vCPU and per MiB of dom0: at most dom0's whole RAM,
+    rounded up to a MiB), and the IOMMU's page tables (``max_pdx >> 9`` + ``>> 18`` + ...,
+    ``max_pdx`` at most the top of RAM)."""
+    paging_kb = 4 * (256 * PVH_VCPUS + (ram_pages >> 8))
+    paging = -(-paging_kb // 1024) << (20 - PAGE_SHIFT)
+    iommu = sum(top_pfn >> s for s in range(9, 64, 9))
+    return paging + iommu
 
 
 def default_size(avail: int) -> Dom0Size:

@@ -3,6 +3,8 @@ printed it (dom0=verbose); Linux reads it by hypercall. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rig.domain.dom0mem import Dom0Mem, Dom0Size
 from rig.domain.e820 import E820Entry, E820Type
 from rig.domain.pages import (
@@ -70,7 +72,7 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
         checks.append(_pvh_target(log, prediction, inp, expect))
         checks.append(_pvh_accounting(log, prediction, inp.size, expect.xen_count))
     # nr_pages of a PVH dom0 is what Xen's printed map holds (rig.parse.xen): none without it
-    checks.append(_pvh_nr_pages(inp.nr_pages if printed else None, inp.mem))
+    checks.append(_pvh_nr_pages(inp.nr_pages if printed else None, inp.mem, inp.machine_map))
     checks += close(log, checks, expect, refused=False)
     return Judgement(checks, None, inp.record, False, prediction)
 
@@ -272,12 +274,18 @@ def _pvh_accounting(log: ParsedLog, p: pvh.PvhPrediction, size: Dom0Size | None,
                  "mapped its shared info over (Xen frees the page it displaces)", ACCOUNTING)
 
 
-def _pvh_nr_pages(built: int | None, mem: Dom0Mem | None) -> Check:
-    want = mem.with_plenty() if mem is not None else None
+def _pvh_nr_pages(built: int | None, mem: Dom0Mem | None,
+                  machine_map: Sequence[E820Entry]) -> Check:
+    """Xen's sizing of a PVH dom0, where the machine's RAM decides it whatever Xen's free
+    memory, paging pool and IOMMU tables took (Dom0Mem.for_pvh_machine)."""
+    ram = ram_pages(machine_map)
+    want = (mem.for_pvh_machine(total(ram), ram[-1].end)
+            if mem is not None and ram else None)
     if want is None or built is None:
         return Check(CheckName.NR_PAGES, Status.SKIP, want.nr_pages if want else None, built,
-                     "for a PVH dom0 only an absolute dom0_mem is known before Xen's free "
-                     "memory, IOMMU and paging reservations are (and Xen's map must be printed)")
+                     "for a PVH dom0 a dom0_mem is known only where the machine's RAM decides "
+                     "it whatever Xen's free memory, IOMMU and paging reservations (and Xen's "
+                     "map must be printed)")
     ok = built == want.nr_pages
     return Check(CheckName.NR_PAGES, Status.PASS if ok else Status.FAIL, want.nr_pages, built,
                  "Xen gave dom0 what dom0_mem asks for" if ok else

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from rig.domain.dom0mem import UINT_MAX, Dom0Mem, default_size, xen_overhead_pages
+from rig.domain.dom0mem import (
+    UINT_MAX,
+    Dom0Mem,
+    default_size,
+    pvh_overhead_pages,
+    xen_overhead_pages,
+)
 
 GiB_PAGES = 1 << 18
 AVAIL = 4 * GiB_PAGES  # 4 GiB available when Xen builds dom0
@@ -112,3 +118,16 @@ def test_a_request_for_every_free_page(text: str, nr_pages: int, takes_all: bool
 def test_max_pages_solved_from_what_xen_built(text: str, nr_pages: int,
                                                max_pages: int | None) -> None:
     assert Dom0Mem.parse(text).max_pages_built_with(nr_pages) == max_pages
+
+
+def test_a_pvh_dom0s_size_allows_for_its_paging_pool_and_iommu_tables() -> None:
+    """The 12-08 PVH campaign's scenario 240: 2 GiB q35, dom0_mem=min:1408M,max:1984M. Xen
+    gave 481392 pages: its paging pool and IOMMU tables came off avail first, so whether the
+    default or max: wins is Xen's free memory's to say (the check skips); before, rig took
+    "plenty of free memory" and expected max:'s 507904."""
+    ram, top = 0x7FF00, 0x80000  # about 2 GiB of RAM ending at 2 GiB
+    assert pvh_overhead_pages(ram, top) == 2304 + 1024 + 2  # 9 MiB of pool, 1024 + 2 of tables
+    assert Dom0Mem.parse("min:1408M,max:1984M").for_pvh_machine(ram, top) is None
+    # an absolute amount well below the machine's RAM is still known
+    assert Dom0Mem.parse("1G").for_pvh_machine(4 * ram, 4 * top) == Dom0Mem.parse(
+        "1G").with_plenty()
