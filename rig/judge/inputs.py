@@ -174,7 +174,8 @@ def _kernel(linux: LinuxInfo, booted: BootedKernel, record: ModelInputs) -> Foun
     how = ibft.source or ""
     driver = booted.config.enabled("CONFIG_XEN_BALLOON") if booted.config else None
     kernel = Kernel(version, source, ibft.value, how, booted.layout, driver,
-                    Kernel.e820_entries_of(booted.config))
+                    Kernel.e820_entries_of(booted.config),
+                    Kernel.unpopulated_alloc_of(booted.config))
     record.kernel_version = ".".join(map(str, version))
     record.kernel_version_source = source
     record.ibft_reserve = kernel.ibft_reserve

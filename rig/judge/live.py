@@ -341,4 +341,5 @@ def model_kernel(parsed: ParsedLog, s: Scenario, booted: BootedKernel) -> Kernel
     config = booted.config
     ibft = config.enabled(IBFT_OPTION) if config else None
     return Kernel(version, "the booted kernel", ibft, config.source if config else None,
-                  booted.layout, e820_entries=Kernel.e820_entries_of(config))
+                  booted.layout, e820_entries=Kernel.e820_entries_of(config),
+                  unpopulated_alloc=Kernel.unpopulated_alloc_of(config))

@@ -45,7 +45,9 @@ def judge_pvh(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
         assert inp.nr_pages is not None
         built = pvh.dom0_map(inp.machine_map, inp.nr_pages)
         stolen = pvh.acpi_steal(printed, built) if printed else None
-        prediction = pvh.predict(inp.machine_map, inp.nr_pages, stolen)
+        window = pvh.grant_window(inp.kernel is not None and inp.kernel.unpopulated_alloc
+                                  is False, xen.cmdline)
+        prediction = pvh.predict(inp.machine_map, inp.nr_pages, stolen, window)
         checks.append(Check(CheckName.MODEL, Status.PASS, message=(
             f"PVH dom0: its map from {inp.record.map_source} as Xen's pvh_setup_e820 builds "
             f"it, nr_pages {inp.nr_pages} ({inp.record.nr_pages_source})"
@@ -258,10 +260,13 @@ def _pvh_accounting(log: ParsedLog, p: pvh.PvhPrediction, size: Dom0Size | None,
     if tot is None:
         return Check(CheckName.XEN_ACCOUNTING, Status.INCOMPLETE if live else Status.SKIP,
                      p.xen_pages, None, "Xen's debug-key 'q' dump of dom0 is not in the log")
+    window = p.nr_pages - pvh.SHARED_INFO_PAGES - p.xen_pages
+    less = "the page Linux maps its shared info over" + (
+        f" and the {window} its grant table's window gives back (no "
+        "CONFIG_XEN_UNPOPULATED_ALLOC)" if window else "")
     problems = []
     if tot != p.xen_pages:
-        problems.append(f"Xen counts {tot} pages for dom0, not nr_pages {p.nr_pages} less the "
-                        "page Linux maps its shared info over")
+        problems.append(f"Xen counts {tot} pages for dom0, not nr_pages {p.nr_pages} less {less}")
     seen_max = log.xen.dom0_max_pages_seen
     if size is not None and seen_max is not None and seen_max != size.max_pages:
         problems.append(f"Xen's max_pages for dom0 is {seen_max}, dom0_mem asks for "
@@ -269,6 +274,10 @@ def _pvh_accounting(log: ParsedLog, p: pvh.PvhPrediction, size: Dom0Size | None,
     if problems:
         return Check(CheckName.XEN_ACCOUNTING, Status.FAIL, p.xen_pages, tot, "; ".join(problems),
                      ACCOUNTING)
+    if window:
+        return Check(CheckName.XEN_ACCOUNTING, Status.PASS, p.xen_pages, tot,
+                     f"Xen counts {tot} pages for dom0: nr_pages {p.nr_pages} less {less} (Xen "
+                     "frees the pages they displace)", ACCOUNTING)
     return Check(CheckName.XEN_ACCOUNTING, Status.PASS, p.xen_pages, tot,
                  f"Xen counts {tot} pages for dom0: nr_pages {p.nr_pages} less the RAM page Linux "
                  "mapped its shared info over (Xen frees the page it displaces)", ACCOUNTING)

@@ -19,9 +19,10 @@ disassembly of Debian's 6.12.118 and 7.2.13):
   latest) returned PV to the old formula;
 - b13cd24c15d7 (7.0; 6.12.118 at the latest): dom0 takes Xen's own count,
   XENMEM_current_reservation: PV nr_pages − released, PVH nr_pages − 1 (the RAM page Linux maps
-  its shared info over, which Xen frees).
+  its shared info over, which Xen frees), less, without CONFIG_XEN_UNPOPULATED_ALLOC, the RAM
+  pages a PVH dom0 gives back for its grant table's window (rig.model.pvh.grant_window: 64).
 
-Not modelled: kernels without CONFIG_XEN_UNPOPULATED_ALLOC on 6.12+ (the extra regions then
+Not modelled: PV kernels without CONFIG_XEN_UNPOPULATED_ALLOC on 6.12+ (the extra regions then
 reach the balloon: 74287971dbb3, 5d00a11d484e), and kernels before 3.2.
 """
 

@@ -126,6 +126,9 @@ class Kernel:
     #: E820_MAX_ENTRIES, when the kernel's build configuration is known (CONFIG_NUMA,
     #: CONFIG_NODES_SHIFT: Kernel.e820_entries_of)
     e820_entries: int | None = None
+    #: CONFIG_XEN_UNPOPULATED_ALLOC, when the kernel's build configuration is known: without
+    #: it a PVH dom0 gives Xen back RAM for its grant table's window (rig.model.pvh)
+    unpopulated_alloc: bool | None = None
 
     @property
     def era(self) -> Era:
@@ -141,6 +144,11 @@ class Kernel:
         shift = config.options.get("CONFIG_NODES_SHIFT", "0")
         nodes = 1 << int(shift) if config.enabled("CONFIG_NUMA") and shift.isdigit() else 1
         return 128 + 3 * nodes
+
+    @staticmethod
+    def unpopulated_alloc_of(config: KernelConfig | None) -> bool | None:
+        """CONFIG_XEN_UNPOPULATED_ALLOC from a build configuration (None: not known)."""
+        return None if config is None else config.enabled("CONFIG_XEN_UNPOPULATED_ALLOC")
 
     @property
     def e820_limit(self) -> int:

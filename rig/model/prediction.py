@@ -119,7 +119,9 @@ def predict_scenario(s: Scenario, recorded: Sequence[E820Entry] | None = None, *
         nr_pages = plenty.nr_pages if plenty else None
         max_pages = plenty.max_pages if plenty else None
         if nr_pages is not None and mmap:
-            pvh_pred = pvh.predict(mmap, nr_pages)
+            window = pvh.grant_window(kernel is not None and kernel.unpopulated_alloc is False,
+                                      s.xen_cmdline)
+            pvh_pred = pvh.predict(mmap, nr_pages, window=window)
             notes.append("PVH dom0: Xen's ACPI tables for it take a few hundred bytes of its "
                          "last RAM below 4 GiB, which costs Linux the page they start in; "
                          "Linux's shared info displaces one RAM page Xen then frees")

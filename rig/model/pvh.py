@@ -23,6 +23,10 @@ Linux (6.12):
 - ``xen_reserve_extra_memory`` (arch/x86/xen/enlighten_pvh.c, 6.9+) turns UNUSABLE entries
   back into RAM that it reserves for the balloon, so Linux's printed map has RAM where Xen's
   has UNUSABLE; that RAM is never populated and not counted.
+- ``xen_pvh_gnttab_setup`` (arch/x86/xen/grant-table.c) maps the grant table's window at its
+  largest size (``grant_window``); without CONFIG_XEN_UNPOPULATED_ALLOC those slots are RAM
+  pages the kernel gives back to Xen before the balloon starts (seen: 64 pages on rig's minimal
+  builds, none on Debian's).
 - The balloon's ``current_kb`` is the RAM Linux has (``get_num_physpages``): the whole pages
   of Xen's RAM entries, the shared-info page included, the ACPI page not.
 
@@ -31,6 +35,7 @@ No "Released"/"Remapped" step runs in PVH (they are PV's, arch/x86/xen/setup.c).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +47,22 @@ from rig.model.extra_mem import EXTRA_MEM_RATIO
 
 #: pages Xen counts less than it gave, after Linux maps its shared info over a RAM page
 SHARED_INFO_PAGES = 1
+#: a dom0's grant table at its largest, in frames: Xen's gnttab_max_frames= (its default,
+#: opt_max_grant_frames, 64: xen/common/grant_table.c), which GNTTABOP_query_size reports
+GRANT_FRAMES = 64
+
+
+def grant_window(ballooned: bool, xen_cmdline: str | None = None) -> int:
+    """The RAM pages a PVH dom0 gives Xen back at boot for its grant table's window:
+    ``xen_pvh_gnttab_setup()`` (arch/x86/xen/grant-table.c) asks ``xen_xlate_map_ballooned_pages()``
+    for the table's largest size, and without CONFIG_XEN_UNPOPULATED_ALLOC
+    (``ballooned``) that is ``xen_alloc_ballooned_pages()``: before balloon_init adds the
+    extra regions, ``decrease_reservation()`` of that many RAM pages (drivers/xen/balloon.c).
+    With the option the pages come from the unpopulated pool: none."""
+    if not ballooned:
+        return 0
+    m = re.search(r"(?:^|\s)gnttab_max_frames=(\d+)", xen_cmdline or "")
+    return int(m.group(1)) if m else GRANT_FRAMES
 
 
 def dom0_map(host: Sequence[E820Entry], nr_pages: int) -> list[E820Entry]:
@@ -118,15 +139,16 @@ class PvhPrediction:
 
 
 def predict(host: Sequence[E820Entry], nr_pages: int,
-            stolen: int | None = None) -> PvhPrediction:
+            stolen: int | None = None, window: int = 0) -> PvhPrediction:
     """``stolen``: the bytes of Xen's ACPI tables when Xen's print shows them; without it,
     they are taken to be less than a page and not page-aligned (always so for rig's machines:
-    MADT, XSDT and RSDP of a few CPUs are a few hundred bytes), which costs Linux one page."""
+    MADT, XSDT and RSDP of a few CPUs are a few hundred bytes), which costs Linux one page.
+    ``window``: the pages the kernel gives back for its grant table (``grant_window``)."""
     built = dom0_map(sanitize(host), nr_pages)
     lost = 1 if stolen is None else -(-stolen // PAGE_SIZE)  # the pages the tables' bytes touch
     page0 = 1 if any(e.is_ram and e.start == 0 for e in built) else 0
     return PvhPrediction(nr_pages, built, stolen, whole_ram_pages(built) - lost - page0,
-                         nr_pages - SHARED_INFO_PAGES)
+                         nr_pages - SHARED_INFO_PAGES - window)
 
 
 def with_steal(built: Sequence[E820Entry], stolen: int) -> list[E820Entry]:

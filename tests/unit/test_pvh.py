@@ -140,3 +140,13 @@ def test_the_extra_memory_stops_at_ten_times_the_ram() -> None:
             E820Entry(0x1000000, 0x2000000, UNUSABLE),  # 4096 pages: takes them all
             E820Entry(0x3000100, 0x3000200, UNUSABLE)]
     assert pvh.extra_memory(dom0).wrapped is None
+
+
+def test_a_kernel_without_unpopulated_alloc_gives_back_its_grant_window() -> None:
+    """rig's minimal PVH builds (no CONFIG_XEN_UNPOPULATED_ALLOC) end 64 pages below Debian's:
+    the grant table's window at its largest, Xen's gnttab_max_frames= (64 by default)."""
+    assert pvh.grant_window(False) == 0
+    assert pvh.grant_window(True) == pvh.GRANT_FRAMES == 64
+    assert pvh.grant_window(True, "console=com1 gnttab_max_frames=128 noreboot") == 128
+    host = [E820Entry(0, 0x9F000, RAM), E820Entry(0x100000, 0x80000000, RAM)]
+    assert pvh.predict(host, 262144, window=64).xen_pages == 262144 - 1 - 64
