@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from rig.judge.check import ACCOUNTING, COUNT, Check, CheckName, Status, verdict_of
 from rig.judge.expect import Expect
 from rig.parse.collect import ParsedLog
-from rig.parse.crash import Kind
+from rig.parse.crash import LINUX_CRASHES, Kind
 from rig.parse.lava import INFRASTRUCTURE as LAVA_INFRASTRUCTURE
 from rig.parse.lava import LavaInfo
 
@@ -150,8 +150,6 @@ def explain_crash(checks: list[Check], explained: Check) -> None:
 #: ("x86/fpu: Remove init_task FPU state dependencies, add debugging warning for PF_KTHREAD
 #: tasks", Linux 6.16) left fpu__init_disable_system_xstate()'s fpstate_reset() behind
 XSAVE_FALLBACK_BROKEN = (6, 16)
-#: Linux's crashes (the crash table's kinds)
-_LINUX_CRASHES = (Kind.LINUX_BUG, Kind.LINUX_OOPS, Kind.LINUX_PANIC)
 
 
 def xsave_fallback_check(log: ParsedLog, version: tuple[int, ...] | None) -> Check | None:
@@ -161,7 +159,7 @@ def xsave_fallback_check(log: ParsedLog, version: tuple[int, ...] | None) -> Che
     finding, docs/findings.md. The inconsistency itself is rig's machine's (QEMU 7.2's TCG does
     not honour Xen's XSETBV intercept, so Xen's CPUID leaf 0xD reports a stale size); 6.12
     goes on without XSAVE there. None when the kernel did not take the fallback or went on."""
-    crashed = [h for h in log.crashes if h.fatal and h.kind in _LINUX_CRASHES]
+    crashed = [h for h in log.crashes if h.fatal and h.kind in LINUX_CRASHES]
     if not log.linux.xsave_disabled or not crashed:
         return None
     if version is None or version < XSAVE_FALLBACK_BROKEN:

@@ -27,7 +27,7 @@ from rig.judge.judgement import Judgement
 from rig.model import balloon, pvh
 from rig.model.kernel import FIXES, fixes_of, parse_version
 from rig.parse.collect import ParsedLog
-from rig.parse.crash import Kind
+from rig.parse.crash import LINUX_CRASHES, Kind
 
 
 def judge_pvh(log: ParsedLog, inp: Inputs, expect: Expect) -> Judgement:
@@ -206,8 +206,7 @@ def _pvh_extra_mem(log: ParsedLog, printed: list[E820Entry],
     if not printed or version is None or version < EXTRA_MEMORY_SINCE:
         return None
     em = pvh.extra_memory(printed)
-    crashed = any(h.fatal and h.kind in (Kind.LINUX_PANIC, Kind.LINUX_BUG, Kind.LINUX_OOPS)
-                  for h in log.crashes)
+    crashed = any(h.fatal and h.kind in LINUX_CRASHES for h in log.crashes)
     known = (" Known: rig's finding (README, Findings), which no kernel fixes yet: " + _FIX)
     # the map dropped for e801's: no RAM above 1 MiB in the kernel's own
     dropped = bool(log.linux.e820) and not any(e.is_ram and e.end > 0x100000

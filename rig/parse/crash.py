@@ -32,6 +32,10 @@ class Kind(StrEnum):
     BALLOON_UNDERFLOW = "balloon-underflow"
 
 
+#: the kinds that are the kernel's own crash (not Xen's, not a halt or a warning)
+LINUX_CRASHES = (Kind.LINUX_BUG, Kind.LINUX_OOPS, Kind.LINUX_PANIC)
+
+
 @dataclass(frozen=True)
 class Pattern:
     kind: Kind
